@@ -1,0 +1,909 @@
+//! The Frame.io C2C API: auth (device code, token, refresh, revoke), identity, the connection
+//! manager endpoints, heartbeat, asset creation (standard and real-time) and real-time parts.
+
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use uuid::Uuid;
+
+use crate::common::{AppState, FormError, header_str, read_form, read_json_or_form};
+use crate::respond::{self, bad_request, detailed, not_authorized, not_found, simple};
+use crate::state::{
+    Approval, Asset, Device, MAX_OBJECT, MAX_PART, MAX_PARTS, MIN_PART, Part, PendingCode,
+    PoisonMode, World, plan_parts,
+};
+
+const CLIENT_VERSION: &str = "x-client-version";
+
+fn form_error(e: FormError) -> Response {
+    match e {
+        FormError::NotAForm | FormError::Malformed => {
+            simple(StatusCode::BAD_REQUEST, "invalid_request")
+        }
+    }
+}
+
+fn required<'a>(
+    form: &'a std::collections::HashMap<String, String>,
+    key: &str,
+) -> Result<&'a str, Response> {
+    match form.get(key).map(|s| s.trim()) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(simple(StatusCode::BAD_REQUEST, "invalid_request")),
+    }
+}
+
+fn token_body(access: String, refresh: String, ttl: u64) -> Response {
+    (
+        StatusCode::OK,
+        Json(json!({
+            "access_token": access,
+            "expires_in": ttl,
+            "refresh_token": refresh,
+            "token_type": "bearer",
+        })),
+    )
+        .into_response()
+}
+
+/// `POST /v2/auth/device/code`
+pub async fn device_code(State(st): State<AppState>, req: Request) -> Response {
+    let platypus = header_str(req.headers(), "x-client-platypus-enabled")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let form = match read_form(req).await {
+        Ok(f) => f,
+        Err(e) => return form_error(e),
+    };
+    let (client_id, secret) = match (required(&form, "client_id"), required(&form, "client_secret"))
+    {
+        (Ok(a), Ok(b)) => (a.to_string(), b.to_string()),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    if client_id.contains('@') || client_id.len() > 200 {
+        return simple(StatusCode::BAD_REQUEST, "invalid_request");
+    }
+    if let Some(scope) = form.get("scope")
+        && scope
+            .split_whitespace()
+            .any(|s| s != "asset_create" && s != "offline")
+    {
+        return simple(StatusCode::BAD_REQUEST, "invalid_scope");
+    }
+    let mut w = st.world();
+    let Some(model) = w.model_by_secret(&secret).cloned() else {
+        return simple(StatusCode::BAD_REQUEST, "invalid_client");
+    };
+    let now = Instant::now();
+    w.codes
+        .retain(|_, c| c.expires_at + Duration::from_secs(600) > now);
+    let device_code = w.secret(24);
+    let user_code = w.new_user_code();
+    let ttl = w.settings.code_ttl_secs;
+    let interval = w.settings.poll_interval_secs;
+    let qr = platypus && w.settings.qr_pairing_enabled;
+    w.codes.insert(
+        device_code.clone(),
+        PendingCode {
+            device_code: device_code.clone(),
+            user_code: user_code.clone(),
+            client_id: client_id.clone(),
+            model_id: model.id,
+            expires_at: now + Duration::from_secs(ttl),
+            interval,
+            last_poll: None,
+            approval: None,
+        },
+    );
+    let short: String = client_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(6)
+        .collect();
+    let mut body = json!({
+        "device_code": device_code,
+        "user_code": user_code,
+        "expires_in": ttl,
+        "interval": interval,
+        "name": format!("Takeup-{}", short.to_uppercase()),
+    });
+    if qr {
+        body["verification_uri"] = json!(format!("{}/pair", st.api_base));
+        body["verification_uri_complete"] =
+            json!(format!("{}/pair?code={}", st.api_base, user_code));
+    }
+    Json(body).into_response()
+}
+
+/// `POST /v2/auth/token`: device-code polling and refresh.
+pub async fn token(State(st): State<AppState>, req: Request) -> Response {
+    let version = header_str(req.headers(), CLIENT_VERSION)
+        .unwrap_or("0.0.0")
+        .to_string();
+    let form = match read_form(req).await {
+        Ok(f) => f,
+        Err(e) => return form_error(e),
+    };
+    let (client_id, secret, grant) = match (
+        required(&form, "client_id"),
+        required(&form, "client_secret"),
+        required(&form, "grant_type"),
+    ) {
+        (Ok(a), Ok(b), Ok(c)) => (a.to_string(), b.to_string(), c.to_string()),
+        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r,
+    };
+    let mut w = st.world();
+    let Some(model) = w.model_by_secret(&secret).cloned() else {
+        return simple(StatusCode::BAD_REQUEST, "invalid_client");
+    };
+    match grant.as_str() {
+        "urn:ietf:params:oauth:grant-type:device_code" => {
+            let device_code = match required(&form, "device_code") {
+                Ok(c) => c.to_string(),
+                Err(r) => return r,
+            };
+            poll_device_code(&mut w, &client_id, model.id, &device_code, &version)
+        }
+        "refresh_token" => {
+            let rt = match required(&form, "refresh_token") {
+                Ok(c) => c.to_string(),
+                Err(r) => return r,
+            };
+            refresh(&mut w, &client_id, &rt)
+        }
+        _ => simple(StatusCode::BAD_REQUEST, "unsupported_grant_type"),
+    }
+}
+
+fn poll_device_code(
+    w: &mut World,
+    client_id: &str,
+    model_id: uuid::Uuid,
+    device_code: &str,
+    version: &str,
+) -> Response {
+    let now = Instant::now();
+    let Some(code) = w.codes.get_mut(device_code) else {
+        return simple(StatusCode::BAD_REQUEST, "invalid_grant");
+    };
+    if code.client_id != client_id || code.model_id != model_id {
+        return simple(StatusCode::BAD_REQUEST, "invalid_grant");
+    }
+    if now >= code.expires_at {
+        return simple(StatusCode::BAD_REQUEST, "expired_token");
+    }
+    if let Some(last) = code.last_poll {
+        // 250 ms of slack for scheduling jitter on the client side.
+        let min = Duration::from_secs(code.interval).saturating_sub(Duration::from_millis(250));
+        if now.duration_since(last) < min {
+            code.interval += 5;
+            code.last_poll = Some(now);
+            return simple(StatusCode::BAD_REQUEST, "slow_down");
+        }
+    }
+    code.last_poll = Some(now);
+    let Some(approval) = code.approval.clone() else {
+        return simple(StatusCode::BAD_REQUEST, "authorization_pending");
+    };
+    let user_code = code.user_code.clone();
+    w.codes.remove(device_code);
+    let channel_id = Uuid::new_v4();
+    let short: String = client_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(6)
+        .collect();
+    let device = w
+        .devices
+        .entry(client_id.to_string())
+        .or_insert_with(|| Device {
+            id: Uuid::new_v4(),
+            device_id: Uuid::new_v4(),
+            client_id: client_id.to_string(),
+            name: format!("Takeup-{}", short.to_uppercase()),
+            model_id,
+            project_id: None,
+            paused: false,
+            pause_windows: Vec::new(),
+            forgotten: false,
+            last_seen_at: None,
+            firmware_version: version.to_string(),
+            channel_id,
+        });
+    device.forgotten = false;
+    device.project_id = approval.project_id;
+    device.last_seen_at = Some(Utc::now());
+    device.firmware_version = version.to_string();
+    tracing::info!(client_id, user_code, "device paired");
+    w.revoke_device_tokens(client_id);
+    let (a, r, ttl) = w.issue_tokens(client_id);
+    token_body(a, r, ttl)
+}
+
+fn refresh(w: &mut World, client_id: &str, rt: &str) -> Response {
+    let now = Instant::now();
+    let grace = w.settings.previous_refresh_grace_secs;
+    let Some(entry) = w.refresh.get(rt).cloned() else {
+        return simple(StatusCode::BAD_REQUEST, "invalid_grant");
+    };
+    if entry.client_id != client_id {
+        return simple(StatusCode::BAD_REQUEST, "invalid_grant");
+    }
+    let forgotten = w.devices.get(client_id).is_none_or(|d| d.forgotten);
+    if forgotten || now >= entry.expires_at {
+        return not_authorized();
+    }
+    if let Some(spent) = entry.spent_at {
+        let within_grace =
+            grace.is_some_and(|g| now.duration_since(spent) < Duration::from_secs(g));
+        if !within_grace || entry.successor_used_grace {
+            return simple(StatusCode::BAD_REQUEST, "invalid_request");
+        }
+        if let Some(e) = w.refresh.get_mut(rt) {
+            e.successor_used_grace = true;
+        }
+    }
+    // Rotation: every live token of the device dies; the spent refresh tokens stay known so a
+    // re-use is recognised as such.
+    w.access.retain(|_, t| t.client_id != client_id);
+    for t in w.refresh.values_mut() {
+        if t.client_id == client_id && t.spent_at.is_none() {
+            t.spent_at = Some(now);
+        }
+    }
+    if let Some(e) = w.refresh.get_mut(rt)
+        && e.spent_at.is_none()
+    {
+        e.spent_at = Some(now);
+    }
+    let (a, r, ttl) = w.issue_tokens(client_id);
+    token_body(a, r, ttl)
+}
+
+/// `POST /v2/auth/revoke`
+pub async fn revoke(State(st): State<AppState>, req: Request) -> Response {
+    let form = match read_form(req).await {
+        Ok(f) => f,
+        Err(e) => return form_error(e),
+    };
+    let (client_id, secret, token) = match (
+        required(&form, "client_id"),
+        required(&form, "client_secret"),
+        required(&form, "token"),
+    ) {
+        (Ok(a), Ok(b), Ok(c)) => (a.to_string(), b.to_string(), c.to_string()),
+        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r,
+    };
+    let mut w = st.world();
+    if w.model_by_secret(&secret).is_none() {
+        return simple(StatusCode::BAD_REQUEST, "invalid_client");
+    }
+    let owner = w
+        .access
+        .get(&token)
+        .map(|t| t.client_id.clone())
+        .or_else(|| w.refresh.get(&token).map(|t| t.client_id.clone()));
+    if owner.as_deref() == Some(client_id.as_str()) {
+        w.revoke_device_tokens(&client_id);
+    }
+    Json(json!({ "success": true })).into_response()
+}
+
+/// Resolve the bearer token to a device (not forgotten), apply the rate limit and note the call.
+pub fn authorize(st: &AppState, headers: &HeaderMap) -> Result<String, Response> {
+    let token = header_str(headers, header::AUTHORIZATION.as_str())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(not_authorized)?;
+    let version = header_str(headers, CLIENT_VERSION).unwrap_or("0.0.0");
+    let mut w = st.world();
+    let client_id = match w.access.get(token) {
+        Some(t) if Instant::now() < t.expires_at => t.client_id.clone(),
+        _ => return Err(not_authorized()),
+    };
+    match w.devices.get_mut(&client_id) {
+        Some(d) if !d.forgotten => {
+            d.last_seen_at = Some(Utc::now());
+            d.firmware_version = version.to_string();
+        }
+        _ => return Err(not_authorized()),
+    }
+    if !w.rate_limit_ok(token) {
+        return Err(respond::too_many_requests(Some(1)));
+    }
+    Ok(client_id)
+}
+
+fn device_json(w: &World, d: &Device) -> Value {
+    let project = d
+        .project_id
+        .and_then(|id| w.project(id))
+        .map(|(_, p)| json!({ "_type": "project", "id": p.id, "name": p.name }));
+    json!({
+        "_type": "project_device",
+        "id": d.id,
+        "device_id": d.device_id,
+        "name": d.name,
+        "asset_type": "video",
+        "status": d.status(),
+        "timezone": "UTC",
+        "last_seen_at": d.last_seen_at,
+        "last_known_firmware_version": d.firmware_version,
+        "project_id": d.project_id,
+        "project": project,
+        "authorization": {
+            "_type": "project_device_authorization",
+            "id": d.id,
+            "expires_at": null,
+            "creator": { "_type": "user", "id": w.user.id, "name": w.user.name },
+            "scopes": { "asset_create": true, "offline": true },
+        },
+        "channels": [{
+            "_type": "project_device_channel",
+            "id": d.channel_id,
+            "external_index": 0,
+            "name": "Channel 0",
+            "asset_type": "video",
+            "status": if d.status() == crate::state::DeviceStatus::Online { "online" } else { "offline" },
+            "real_time_logging_capable": false,
+        }],
+    })
+}
+
+/// `GET /v2/devices/me`
+pub async fn devices_me(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    let client_id = match authorize(&st, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let w = st.world();
+    let Some(d) = w.devices.get(&client_id) else {
+        return not_authorized();
+    };
+    Json(device_json(&w, d)).into_response()
+}
+
+/// `GET /v2/me`
+pub async fn me(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = authorize(&st, &headers) {
+        return r;
+    }
+    let w = st.world();
+    let u = &w.user;
+    let image = |size: u32| format!("{}/avatars/{}/{size}.svg", st.api_base, u.id);
+    Json(json!({
+        "_type": "user",
+        "id": u.id,
+        "name": u.name,
+        "email": u.email,
+        "account_id": u.account_id,
+        "image_32": image(32),
+        "image_64": image(64),
+        "image_128": image(128),
+        "image_256": image(256),
+        "profile_image": image(256),
+        "timezone_value": "UTC",
+    }))
+    .into_response()
+}
+
+/// `GET /avatars/{user}/{size}.svg`: a small generated avatar so the apps have an image to load.
+pub async fn avatar(State(st): State<AppState>) -> Response {
+    let initials: String = st
+        .world()
+        .user
+        .name
+        .split_whitespace()
+        .filter_map(|p| p.chars().next())
+        .take(2)
+        .collect();
+    let svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 64 64\"><circle cx=\"32\" cy=\"32\" r=\"32\" fill=\"#5b53ff\"/><text x=\"32\" y=\"41\" font-size=\"26\" text-anchor=\"middle\" fill=\"#fff\" font-family=\"sans-serif\">{initials}</text></svg>"
+    );
+    ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
+}
+
+/// `GET /v2/devices/accounts`: accounts where C2C is usable (empty: "no C2C-enabled accounts").
+pub async fn accounts(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = authorize(&st, &headers) {
+        return r;
+    }
+    let w = st.world();
+    let list: Vec<Value> = w
+        .accounts
+        .iter()
+        .filter(|a| a.c2c_enabled)
+        .map(|a| json!({ "_type": "account", "id": a.id, "display_name": a.display_name }))
+        .collect();
+    Json(list).into_response()
+}
+
+/// `GET /v2/devices/accounts/{account_id}/projects`
+pub async fn projects(
+    State(st): State<AppState>,
+    Path(account_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = authorize(&st, &headers) {
+        return r;
+    }
+    let Ok(account_id) = account_id.parse::<Uuid>() else {
+        return not_found("No account with that id");
+    };
+    let w = st.world();
+    let Some(account) = w.accounts.iter().find(|a| a.id == account_id) else {
+        return not_found("No account with that id");
+    };
+    if !account.c2c_enabled {
+        return detailed(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "Camera to Cloud is not enabled for this account",
+        );
+    }
+    let list: Vec<Value> = account
+        .projects
+        .iter()
+        .map(|p| json!({ "_type": "project", "id": p.id, "name": p.name }))
+        .collect();
+    Json(list).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct ConnectQuery {
+    project_id: Option<String>,
+}
+
+/// `POST /v2/devices/connect?project_id=...`
+pub async fn connect(
+    State(st): State<AppState>,
+    Query(q): Query<ConnectQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let client_id = match authorize(&st, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Some(Ok(project_id)) = q.project_id.as_deref().map(str::parse::<Uuid>) else {
+        return bad_request("project_id must be a UUID");
+    };
+    let mut w = st.world();
+    match w.project(project_id) {
+        None => return not_found("No project with that id"),
+        Some((a, _)) if !a.c2c_enabled => {
+            return detailed(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "Camera to Cloud is not enabled for this account",
+            );
+        }
+        Some(_) => {}
+    }
+    if let Some(d) = w.devices.get_mut(&client_id) {
+        d.project_id = Some(project_id);
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /v2/devices/disconnect`
+pub async fn disconnect(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    let client_id = match authorize(&st, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if let Some(d) = st.world().devices.get_mut(&client_id) {
+        d.project_id = None;
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /v2/devices/heartbeat`
+pub async fn heartbeat(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    match authorize(&st, &headers) {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(r) => r,
+    }
+}
+
+pub async fn health() -> Response {
+    Json(json!({ "ok": true })).into_response()
+}
+
+/// Build a presigned-style URL for a part. The signature covers the path, the signing time, the
+/// lifetime, the Content-Type, the ACL and the host, like a SigV4 presigned PUT.
+pub fn part_url(
+    w: &World,
+    s3_base: &str,
+    asset: &Asset,
+    number: u32,
+    part_count: Option<usize>,
+) -> String {
+    let now = Utc::now();
+    let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
+    let ttl = w.settings.url_ttl_secs;
+    let host = s3_base.trim_start_matches("https://");
+    let path = format!("/parts/{}/{}", asset.id, number);
+    let sig = sign(&w.url_key, &path, &amz_date, ttl, &asset.filetype, "private", host);
+    let mut url = format!(
+        "{s3_base}{path}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=TAKEUPEMULATOR%2F{}%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date={amz_date}&X-Amz-Expires={ttl}&X-Amz-SignedHeaders=content-type%3Bhost%3Bx-amz-acl&x-amz-meta-asset_id={}&x-amz-meta-part_number={number}",
+        now.format("%Y%m%d"),
+        asset.id
+    );
+    if let Some(n) = part_count {
+        url.push_str(&format!("&x-amz-meta-part_count={n}"));
+    }
+    url.push_str(&format!("&X-Amz-Signature={sig}"));
+    url
+}
+
+pub fn sign(
+    key: &[u8],
+    path: &str,
+    amz_date: &str,
+    ttl: u64,
+    content_type: &str,
+    acl: &str,
+    host: &str,
+) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(format!("PUT\n{path}\n{amz_date}\n{ttl}\n{content_type}\n{acl}\n{host}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn field_u64(v: &Value, key: &str) -> Result<Option<u64>, Response> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| bad_request(&format!("{key} must be a non-negative integer"))),
+        Some(_) => Err(bad_request(&format!("{key} must be an integer"))),
+    }
+}
+
+fn field_str<'a>(v: &'a Value, key: &str) -> Result<Option<&'a str>, Response> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(bad_request(&format!("{key} must be a string"))),
+    }
+}
+
+fn valid_mime(s: &str) -> bool {
+    let mut it = s.splitn(2, '/');
+    let (a, b) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
+    let ok = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$&-^_.+".contains(c))
+    };
+    ok(a) && ok(b)
+}
+
+/// `POST /v2/devices/assets` (and the legacy `POST /v2/assets`).
+pub async fn create_asset(State(st): State<AppState>, req: Request) -> Response {
+    let client_id = match authorize(&st, req.headers()) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (body, was_form) = match read_json_or_form(req, true).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !body.is_object() {
+        return bad_request("body must be an object");
+    }
+    let realtime = match body.get("is_realtime_upload") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return bad_request("is_realtime_upload must be a boolean"),
+    };
+    if realtime && was_form {
+        return bad_request("real-time assets take JSON only");
+    }
+    let parsed = (|| {
+        let filetype = field_str(&body, "filetype")?
+            .ok_or_else(|| bad_request("filetype is required"))?
+            .to_string();
+        if !valid_mime(&filetype) {
+            return Err(bad_request("filetype must be a MIME type"));
+        }
+        let name = field_str(&body, "name")?.map(str::to_string);
+        let extension = field_str(&body, "extension")?.map(str::to_string);
+        let filesize = field_u64(&body, "filesize")?;
+        let offset = match body.get("offset") {
+            None | Some(Value::Null) => 0.0,
+            Some(Value::Number(n)) => n.as_f64().unwrap_or(0.0),
+            Some(_) => return Err(bad_request("offset must be a number")),
+        };
+        let channel = field_u64(&body, "channel")?.unwrap_or(0);
+        let parts = field_u64(&body, "parts")?;
+        Ok((filetype, name, extension, filesize, offset, channel, parts))
+    })();
+    let (filetype, name, extension, filesize, offset, channel, parts) = match parsed {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if channel > 100 {
+        return bad_request("channel must be within 0..=100");
+    }
+    if !offset.is_finite() || offset.abs() > 10.0 * 365.0 * 86400.0 {
+        return bad_request("offset is out of range");
+    }
+    let name = match (realtime, name, extension) {
+        (_, Some(n), _) if !n.trim().is_empty() && n.len() <= 1024 => n,
+        (true, _, Some(ext)) if ext.starts_with('.') && ext.len() > 1 && ext.len() <= 16 => {
+            format!("[new file]{ext}")
+        }
+        (true, _, Some(_)) => return bad_request("extension must look like .xxx"),
+        _ => return bad_request("name is required"),
+    };
+    if realtime && !name.contains('.') {
+        return bad_request("a real-time asset name needs an extension");
+    }
+    let sizes = if realtime {
+        if filesize.is_some() {
+            return bad_request("filesize is not accepted for real-time assets");
+        }
+        None
+    } else {
+        let Some(size) = filesize else {
+            return bad_request("filesize is required");
+        };
+        if size > MAX_OBJECT {
+            return bad_request("filesize exceeds 5 TiB");
+        }
+        match plan_parts(size, parts) {
+            Ok(s) => Some(s),
+            Err(e) => return bad_request(&e),
+        }
+    };
+
+    let mut w = st.world();
+    let Some(device) = w.devices.get(&client_id) else {
+        return not_authorized();
+    };
+    let Some(project_id) = device.project_id else {
+        return detailed(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "This device is not connected to a project",
+        );
+    };
+    let now = Utc::now();
+    let media_created_at =
+        now - chrono::Duration::milliseconds((offset.abs() * 1000.0).round() as i64);
+    if device.paused_at(media_created_at) {
+        return detailed(
+            StatusCode::CONFLICT,
+            "Channel Paused",
+            "The channel you're uploading from is currently paused.",
+        );
+    }
+    let poison = w.poisoned.get(&name).copied();
+    if poison == Some(PoisonMode::RejectCreate) {
+        return bad_request("This media cannot be processed (poisoned by the emulator)");
+    }
+    let mut asset = Asset {
+        id: Uuid::new_v4(),
+        name: name.clone(),
+        filetype: filetype.clone(),
+        filesize,
+        offset,
+        channel: channel as u32,
+        realtime,
+        client_id,
+        project_id,
+        created_at: now,
+        media_created_at,
+        parts: Default::default(),
+        asset_filesize: None,
+        poison,
+        completed_at: None,
+    };
+    if realtime {
+        let body = json!({ "id": asset.id, "name": asset.name });
+        w.assets.insert(asset.id, asset);
+        return Json(body).into_response();
+    }
+    let sizes = sizes.unwrap_or_default();
+    let count = sizes.len();
+    for (i, size) in sizes.into_iter().enumerate() {
+        let number = i as u32 + 1;
+        asset.parts.insert(
+            number,
+            Part {
+                number,
+                size,
+                is_final: number as usize == count,
+                received_count: 0,
+                sha256: None,
+            },
+        );
+    }
+    let urls: Vec<String> = (1..=count as u32)
+        .map(|n| part_url(&w, &st.s3_base, &asset, n, Some(count)))
+        .collect();
+    let body = json!({
+        "_type": "file",
+        "id": asset.id,
+        "name": asset.name,
+        "filetype": asset.filetype,
+        "filesize": asset.filesize,
+        "project_id": project_id,
+        "parent_id": Uuid::new_v5(&Uuid::NAMESPACE_OID, project_id.as_bytes()),
+        "status": "created",
+        "upload_completed_at": null,
+        "inserted_at": now,
+        "upload_urls": urls,
+    });
+    w.assets.insert(asset.id, asset);
+    Json(body).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RtPart {
+    number: u64,
+    size: u64,
+    #[serde(default)]
+    is_final: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RtParts {
+    parts: Vec<RtPart>,
+    #[serde(default)]
+    asset_filesize: Option<u64>,
+    #[serde(default)]
+    asset_name: Option<String>,
+}
+
+/// `POST /v2/devices/assets/{asset_id}/realtime_upload/parts`
+pub async fn realtime_parts(
+    State(st): State<AppState>,
+    Path(asset_id): Path<String>,
+    req: Request,
+) -> Response {
+    let client_id = match authorize(&st, req.headers()) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (body, _) = match read_json_or_form(req, false).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let body: RtParts = match serde_json::from_value(body) {
+        Ok(b) => b,
+        Err(e) => return bad_request(&format!("invalid parts request: {e}")),
+    };
+    let Ok(asset_id) = asset_id.parse::<Uuid>() else {
+        return not_found("No asset with that id");
+    };
+    if body.parts.is_empty() || body.parts.len() > 1000 {
+        return bad_request("parts must list 1 to 1000 parts");
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut finals = 0;
+    for p in &body.parts {
+        if p.number == 0 || p.number > MAX_PARTS {
+            return bad_request("part number must be within 1..=10000");
+        }
+        if !seen.insert(p.number) {
+            return bad_request("a part number is listed twice");
+        }
+        if p.size > MAX_PART {
+            return bad_request("a part may not exceed 5 GiB");
+        }
+        if !p.is_final && p.size < MIN_PART {
+            return bad_request("a non-final part must be at least 5 MiB");
+        }
+        if p.is_final {
+            finals += 1;
+        }
+    }
+    if finals > 1 {
+        return bad_request("only one part can be final");
+    }
+    if finals == 1 {
+        match body.asset_filesize {
+            Some(s) if (1..=MAX_OBJECT).contains(&s) => {}
+            Some(_) => return bad_request("asset_filesize must be within 1..=5 TiB"),
+            None => return bad_request("asset_filesize is required with the final part"),
+        }
+    }
+    let s3_base = st.s3_base.clone();
+    let mut w = st.world();
+    let Some(asset) = w.assets.get(&asset_id) else {
+        return not_found("No asset with that id");
+    };
+    if asset.client_id != client_id || !asset.realtime {
+        return not_found("No real-time asset with that id");
+    }
+    if asset.completed_at.is_some() {
+        return bad_request("the asset is already complete");
+    }
+    let existing_final = asset.parts.values().find(|p| p.is_final).map(|p| p.number);
+    for p in &body.parts {
+        let n = p.number as u32;
+        if p.is_final && existing_final.is_some_and(|f| f != n) {
+            return bad_request("the asset already has a final part");
+        }
+        if let Some(old) = asset.parts.get(&n)
+            && old.received_count > 0
+            && (old.size != p.size || old.is_final != p.is_final)
+        {
+            return bad_request("a received part cannot change its size");
+        }
+        if let Some(f) = existing_final
+            && !p.is_final
+            && n > f
+        {
+            return bad_request("no part can follow the final part");
+        }
+    }
+    let asset = w.assets.get_mut(&asset_id).expect("checked above");
+    for p in &body.parts {
+        let n = p.number as u32;
+        let received = asset.parts.get(&n).map(|o| (o.received_count, o.sha256.clone()));
+        let (received_count, sha256) = received.unwrap_or((0, None));
+        asset.parts.insert(
+            n,
+            Part {
+                number: n,
+                size: p.size,
+                is_final: p.is_final,
+                received_count,
+                sha256,
+            },
+        );
+    }
+    if finals == 1 {
+        asset.asset_filesize = body.asset_filesize;
+        if let Some(name) = body.asset_name.filter(|n| !n.trim().is_empty())
+            && asset.name.starts_with("[new file]")
+        {
+            asset.name = name;
+        }
+    }
+    if asset.is_complete() && asset.completed_at.is_none() {
+        asset.completed_at = Some(Utc::now());
+    }
+    let asset = w.assets.get(&asset_id).expect("checked above");
+    let urls: Vec<String> = body
+        .parts
+        .iter()
+        .map(|p| part_url(&w, &s3_base, asset, p.number as u32, None))
+        .collect();
+    Json(json!({ "upload_urls": urls })).into_response()
+}
+
+/// Approve a pending user code: bind the device to `project_id`, or leave it unconnected.
+pub fn approve(w: &mut World, user_code: &str, approval: Approval) -> Result<String, Response> {
+    let now = Instant::now();
+    let code = w
+        .codes
+        .values_mut()
+        .find(|c| c.user_code == user_code)
+        .ok_or_else(|| not_found("No pending pairing with that code"))?;
+    if now >= code.expires_at {
+        return Err(detailed(
+            StatusCode::GONE,
+            "Gone",
+            "That code has expired; request a new one on the device",
+        ));
+    }
+    code.approval = Some(approval);
+    Ok(code.client_id.clone())
+}

@@ -1,0 +1,214 @@
+//! Deterministic fault injection.
+//!
+//! A rule matches requests by listener ("api", "auth", "s3" or "any"), optionally by method and a
+//! path substring. It fires on its `nth` matching request (1-based, counted from when the rule was
+//! added) and the `times - 1` matching requests after it; or, with `probability`, on each matching
+//! request with that chance drawn from the emulator's seeded RNG. Same seed and the same request
+//! sequence give the same faults, so a failing test can be replayed.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// `/v2/auth/*`
+    Auth,
+    /// Every other `/v2/*` endpoint.
+    Api,
+    /// Part PUTs on the S3 stand-in.
+    S3,
+    Any,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultAction {
+    /// Read K bytes of the request body, then cut the TCP connection without answering.
+    DropAfterBytes { bytes: u64 },
+    /// Hold the request for `ms` milliseconds before handling it normally.
+    Stall { ms: u64 },
+    /// S3: 500 InternalError; API: 500 detailed error.
+    InternalError,
+    /// S3: 503 SlowDown; API: 503 detailed error.
+    SlowDown,
+    /// 503 ServiceUnavailable.
+    ServiceUnavailable,
+    /// S3: 400 RequestTimeout; API: 504 detailed error.
+    RequestTimeout,
+    /// 429 with the detailed shape, with `Retry-After` when given.
+    TooManyRequests { retry_after: Option<u64> },
+    /// 401 Not Authorized (detailed), as for an expired access token.
+    ExpiredToken,
+    /// S3: 403 AccessDenied "Request has expired".
+    ExpiredUrl,
+    /// Any status with a generic body of the listener's shape.
+    Status { status: u16 },
+}
+
+impl FaultAction {
+    pub fn label(&self) -> String {
+        match self {
+            FaultAction::DropAfterBytes { bytes } => format!("drop_after_bytes({bytes})"),
+            FaultAction::Stall { ms } => format!("stall({ms}ms)"),
+            FaultAction::InternalError => "internal_error".into(),
+            FaultAction::SlowDown => "slow_down".into(),
+            FaultAction::ServiceUnavailable => "service_unavailable".into(),
+            FaultAction::RequestTimeout => "request_timeout".into(),
+            FaultAction::TooManyRequests { .. } => "too_many_requests".into(),
+            FaultAction::ExpiredToken => "expired_token".into(),
+            FaultAction::ExpiredUrl => "expired_url".into(),
+            FaultAction::Status { status } => format!("status({status})"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    pub target: Target,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub path_contains: Option<String>,
+    /// Fire on the nth matching request (1-based). Defaults to 1 when no probability is given.
+    #[serde(default)]
+    pub nth: Option<u64>,
+    /// How many times to fire (consecutive matches from `nth`, or a cap for probabilistic rules).
+    #[serde(default)]
+    pub times: Option<u64>,
+    /// Fire on each matching request with this probability (seeded RNG).
+    #[serde(default)]
+    pub probability: Option<f64>,
+    pub action: FaultAction,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FaultRule {
+    pub id: u64,
+    pub target: Target,
+    pub method: Option<String>,
+    pub path_contains: Option<String>,
+    pub nth: Option<u64>,
+    pub times: Option<u64>,
+    pub probability: Option<f64>,
+    pub action: FaultAction,
+    /// Matching requests seen so far.
+    pub seen: u64,
+    /// Times fired so far.
+    pub fired: u64,
+}
+
+impl FaultRule {
+    pub fn from_spec(id: u64, spec: FaultSpec) -> Result<Self, String> {
+        if let Some(p) = spec.probability
+            && !(0.0..=1.0).contains(&p)
+        {
+            return Err("probability must be within 0..=1".into());
+        }
+        if spec.nth == Some(0) {
+            return Err("nth is 1-based".into());
+        }
+        if spec.times == Some(0) {
+            return Err("times must be at least 1".into());
+        }
+        let nth = match (spec.nth, spec.probability) {
+            (None, None) => Some(1),
+            (n, _) => n,
+        };
+        Ok(Self {
+            id,
+            target: spec.target,
+            method: spec.method.map(|m| m.to_ascii_uppercase()),
+            path_contains: spec.path_contains,
+            nth,
+            times: spec.times,
+            probability: spec.probability,
+            action: spec.action,
+            seen: 0,
+            fired: 0,
+        })
+    }
+
+    pub fn matches(&self, target: Target, method: &str, path: &str) -> bool {
+        (self.target == Target::Any || self.target == target)
+            && self.method.as_deref().is_none_or(|m| m == method)
+            && self.path_contains.as_deref().is_none_or(|s| path.contains(s))
+    }
+
+    /// Count a matching request and decide whether the rule fires on it. `draw` is a uniform
+    /// sample in [0, 1) from the seeded RNG, drawn only for probabilistic rules.
+    pub fn decide(&mut self, draw: impl FnOnce() -> f64) -> bool {
+        self.seen += 1;
+        let times = self.times.unwrap_or(1);
+        if self.fired >= times && (self.probability.is_none() || self.times.is_some()) {
+            return false;
+        }
+        let fire = match (self.nth, self.probability) {
+            (Some(n), None) => self.seen >= n,
+            (Some(n), Some(p)) => self.seen >= n && draw() < p,
+            (None, Some(p)) => draw() < p,
+            (None, None) => false,
+        };
+        if fire {
+            self.fired += 1;
+        }
+        fire
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(nth: Option<u64>, times: Option<u64>, p: Option<f64>) -> FaultRule {
+        FaultRule::from_spec(
+            1,
+            FaultSpec {
+                target: Target::S3,
+                method: None,
+                path_contains: None,
+                nth,
+                times,
+                probability: p,
+                action: FaultAction::InternalError,
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn nth_fires_once_on_the_nth_match() {
+        let mut r = rule(Some(3), None, None);
+        let fired: Vec<bool> = (0..6).map(|_| r.decide(|| 0.0)).collect();
+        assert_eq!(fired, [false, false, true, false, false, false]);
+    }
+
+    #[test]
+    fn times_fires_consecutively() {
+        let mut r = rule(Some(2), Some(3), None);
+        let fired: Vec<bool> = (0..6).map(|_| r.decide(|| 0.0)).collect();
+        assert_eq!(fired, [false, true, true, true, false, false]);
+    }
+
+    #[test]
+    fn probability_uses_the_draw_and_respects_a_cap() {
+        let mut r = rule(None, Some(2), Some(0.5));
+        let draws = [0.9, 0.1, 0.7, 0.2, 0.3];
+        let fired: Vec<bool> = draws.iter().map(|d| r.decide(|| *d)).collect();
+        assert_eq!(fired, [false, true, false, true, false]);
+        let mut unlimited = rule(None, None, Some(0.5));
+        let fired: Vec<bool> = draws.iter().map(|d| unlimited.decide(|| *d)).collect();
+        assert_eq!(fired, [false, true, false, true, true]);
+    }
+
+    #[test]
+    fn matching_by_target_method_and_path() {
+        let mut r = rule(None, None, None);
+        r.method = Some("PUT".into());
+        r.path_contains = Some("/parts/".into());
+        assert!(r.matches(Target::S3, "PUT", "/parts/a/1"));
+        assert!(!r.matches(Target::Api, "PUT", "/parts/a/1"));
+        assert!(!r.matches(Target::S3, "GET", "/parts/a/1"));
+        assert!(!r.matches(Target::S3, "PUT", "/other"));
+    }
+}

@@ -1,0 +1,198 @@
+//! Layers in front of every API and S3 route: `x-client-version` validation, fault injection and
+//! the request log.
+
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::Response;
+use chrono::Utc;
+use futures_util::StreamExt;
+
+use crate::common::{AppState, drain, header_str};
+use crate::faults::{FaultAction, Target};
+use crate::respond::{self, detailed, s3_error, simple};
+use crate::server::ConnKill;
+use crate::state::LoggedRequest;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    Api,
+    S3,
+}
+
+pub async fn api_layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    layer(st, Listener::Api, req, next).await
+}
+
+pub async fn s3_layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    layer(st, Listener::S3, req, next).await
+}
+
+async fn layer(st: AppState, listener: Listener, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let method = req.method().as_str().to_string();
+    if listener == Listener::Api && !path.starts_with("/v2/") {
+        // The pairing page, health, avatars and the control API: no faults, no log.
+        return next.run(req).await;
+    }
+    let target = match listener {
+        Listener::S3 => Target::S3,
+        Listener::Api if path.starts_with("/v2/auth/") => Target::Auth,
+        Listener::Api => Target::Api,
+    };
+    let client_version = header_str(req.headers(), "x-client-version").map(str::to_string);
+    let authorization = req.headers().contains_key("authorization");
+
+    let mut fault_label = None;
+    let response = if listener == Listener::Api
+        && client_version
+            .as_deref()
+            .is_some_and(|v| semver::Version::parse(v).is_err())
+    {
+        if target == Target::Auth {
+            simple(StatusCode::BAD_REQUEST, "invalid_request")
+        } else {
+            respond::bad_request("x-client-version must be a semantic version")
+        }
+    } else {
+        let action = {
+            let mut w = st.world();
+            let crate::state::World { faults, rng, .. } = &mut *w;
+            let mut chosen = None;
+            for rule in faults.iter_mut() {
+                if rule.matches(target, &method, &path) {
+                    let fired = rule.decide(|| rand::Rng::random::<f64>(rng));
+                    if fired && chosen.is_none() {
+                        chosen = Some(rule.action.clone());
+                    }
+                }
+            }
+            chosen
+        };
+        match action {
+            None => next.run(req).await,
+            Some(action) => {
+                fault_label = Some(action.label());
+                tracing::info!(%path, fault = action.label(), "injecting a fault");
+                apply(action, listener, req, next).await
+            }
+        }
+    };
+    st.world().log_request(LoggedRequest {
+        seq: 0,
+        at: Utc::now(),
+        listener: match listener {
+            Listener::Api => "api",
+            Listener::S3 => "s3",
+        },
+        method,
+        path,
+        status: response.status().as_u16(),
+        client_version,
+        authorization,
+        fault: fault_label,
+    });
+    response
+}
+
+fn generic(listener: Listener, status: StatusCode, s3_code: &str, title: &str) -> Response {
+    match listener {
+        Listener::S3 => s3_error(status, s3_code, title),
+        Listener::Api => detailed(status, title, title),
+    }
+}
+
+async fn apply(action: FaultAction, listener: Listener, req: Request, next: Next) -> Response {
+    match action {
+        FaultAction::DropAfterBytes { bytes } => {
+            let kill = req.extensions().get::<ConnKill>().cloned();
+            let mut stream = req.into_body().into_data_stream();
+            let mut read = 0u64;
+            while read < bytes {
+                match stream.next().await {
+                    Some(Ok(chunk)) => read += chunk.len() as u64,
+                    _ => break,
+                }
+            }
+            if let Some(kill) = kill {
+                kill.kill();
+            }
+            // Never answer: the connection task drops the stream.
+            std::future::pending::<()>().await;
+            unreachable!()
+        }
+        FaultAction::Stall { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            next.run(req).await
+        }
+        other => {
+            drain(req.into_body()).await;
+            match other {
+                FaultAction::InternalError => generic(
+                    listener,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    "Internal Server Error",
+                ),
+                FaultAction::SlowDown => generic(
+                    listener,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "SlowDown",
+                    "Please reduce your request rate.",
+                ),
+                FaultAction::ServiceUnavailable => generic(
+                    listener,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "Service Unavailable",
+                ),
+                FaultAction::RequestTimeout => match listener {
+                    Listener::S3 => s3_error(
+                        StatusCode::BAD_REQUEST,
+                        "RequestTimeout",
+                        "Your socket connection to the server was not read from or written to within the timeout period.",
+                    ),
+                    Listener::Api => detailed(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "Gateway Timeout",
+                        "The upstream did not answer in time",
+                    ),
+                },
+                FaultAction::TooManyRequests { retry_after } => match listener {
+                    Listener::Api => respond::too_many_requests(retry_after),
+                    Listener::S3 => {
+                        let mut r = s3_error(
+                            StatusCode::TOO_MANY_REQUESTS,
+                            "SlowDown",
+                            "Please reduce your request rate.",
+                        );
+                        if let Some(s) = retry_after {
+                            r.headers_mut()
+                                .insert(axum::http::header::RETRY_AFTER, s.into());
+                        }
+                        r
+                    }
+                },
+                FaultAction::ExpiredToken => respond::not_authorized(),
+                FaultAction::ExpiredUrl => {
+                    s3_error(StatusCode::FORBIDDEN, "AccessDenied", "Request has expired")
+                }
+                FaultAction::Status { status } => {
+                    let status =
+                        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                    generic(
+                        listener,
+                        status,
+                        "InjectedFault",
+                        status.canonical_reason().unwrap_or("Injected fault"),
+                    )
+                }
+                FaultAction::DropAfterBytes { .. } | FaultAction::Stall { .. } => {
+                    unreachable!("handled above")
+                }
+            }
+        }
+    }
+}

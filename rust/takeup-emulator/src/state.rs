@@ -1,0 +1,588 @@
+//! The emulator's world: device models, accounts and projects, pairing codes, tokens, devices,
+//! assets and their parts. One mutex guards it; no lock is ever held across an `.await`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::faults::FaultRule;
+
+/// S3's smallest non-final part.
+pub const MIN_PART: u64 = 5 * 1024 * 1024;
+/// S3's largest part.
+pub const MAX_PART: u64 = 5 * 1024 * 1024 * 1024;
+/// S3's largest object (5 TiB).
+pub const MAX_OBJECT: u64 = 5 * 1024 * 1024 * 1024 * 1024;
+/// S3's part count limit.
+pub const MAX_PARTS: u64 = 10_000;
+/// Emulator choice for the default part size of a standard asset (reproduces the API's 2-part example).
+pub const DEFAULT_PART: u64 = 16 * 1024 * 1024;
+
+/// Knobs a test or the demo can turn through the control API.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Settings {
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub code_ttl_secs: u64,
+    pub poll_interval_secs: u64,
+    pub url_ttl_secs: u64,
+    /// Requests per second per access token on API endpoints; `None` turns the limit off.
+    pub rate_limit_per_sec: Option<f64>,
+    pub rate_limit_burst: u32,
+    /// Accept the immediately previous refresh token once within this many seconds of its rotation
+    /// (for lost-response recovery tests); `None` means strict rotation.
+    pub previous_refresh_grace_secs: Option<u64>,
+    /// Whether the account has QR/URL pairing (`v4.c2c_qr_code_activate`).
+    pub qr_pairing_enabled: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 28_800,
+            refresh_token_ttl_secs: 14 * 24 * 3600,
+            code_ttl_secs: 120,
+            poll_interval_secs: 5,
+            url_ttl_secs: 86_400,
+            rate_limit_per_sec: Some(10.0),
+            rate_limit_burst: 20,
+            previous_refresh_grace_secs: None,
+            qr_pairing_enabled: true,
+        }
+    }
+}
+
+/// A partial update of [`Settings`]; `rate_limit_per_sec` and `previous_refresh_grace_secs` take
+/// `null` to switch the feature off.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    pub access_token_ttl_secs: Option<u64>,
+    pub refresh_token_ttl_secs: Option<u64>,
+    pub code_ttl_secs: Option<u64>,
+    pub poll_interval_secs: Option<u64>,
+    pub url_ttl_secs: Option<u64>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub rate_limit_per_sec: Option<Option<f64>>,
+    pub rate_limit_burst: Option<u32>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub previous_refresh_grace_secs: Option<Option<u64>>,
+    pub qr_pairing_enabled: Option<bool>,
+}
+
+fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+impl Settings {
+    pub fn apply(&mut self, p: SettingsPatch) {
+        if let Some(v) = p.access_token_ttl_secs {
+            self.access_token_ttl_secs = v;
+        }
+        if let Some(v) = p.refresh_token_ttl_secs {
+            self.refresh_token_ttl_secs = v;
+        }
+        if let Some(v) = p.code_ttl_secs {
+            self.code_ttl_secs = v;
+        }
+        if let Some(v) = p.poll_interval_secs {
+            self.poll_interval_secs = v;
+        }
+        if let Some(v) = p.url_ttl_secs {
+            self.url_ttl_secs = v;
+        }
+        if let Some(v) = p.rate_limit_per_sec {
+            self.rate_limit_per_sec = v;
+        }
+        if let Some(v) = p.rate_limit_burst {
+            self.rate_limit_burst = v;
+        }
+        if let Some(v) = p.previous_refresh_grace_secs {
+            self.previous_refresh_grace_secs = v;
+        }
+        if let Some(v) = p.qr_pairing_enabled {
+            self.qr_pairing_enabled = v;
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DeviceModel {
+    pub id: Uuid,
+    pub name: String,
+    pub client_secret: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Project {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Account {
+    pub id: Uuid,
+    pub display_name: String,
+    pub c2c_enabled: bool,
+    pub projects: Vec<Project>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub account_id: Uuid,
+}
+
+/// Where an approved code binds the device.
+#[derive(Clone, Debug)]
+pub struct Approval {
+    pub project_id: Option<Uuid>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PendingCode {
+    pub device_code: String,
+    pub user_code: String,
+    pub client_id: String,
+    pub model_id: Uuid,
+    pub expires_at: Instant,
+    pub interval: u64,
+    pub last_poll: Option<Instant>,
+    pub approval: Option<Approval>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceStatus {
+    Online,
+    Offline,
+    Paused,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PauseWindow {
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Device {
+    pub id: Uuid,
+    pub device_id: Uuid,
+    pub client_id: String,
+    pub name: String,
+    pub model_id: Uuid,
+    pub project_id: Option<Uuid>,
+    pub paused: bool,
+    pub pause_windows: Vec<PauseWindow>,
+    pub forgotten: bool,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub firmware_version: String,
+    pub channel_id: Uuid,
+}
+
+impl Device {
+    pub fn status(&self) -> DeviceStatus {
+        if self.paused {
+            DeviceStatus::Paused
+        } else if self
+            .last_seen_at
+            .is_some_and(|t| Utc::now() - t < chrono::Duration::minutes(5))
+        {
+            DeviceStatus::Online
+        } else {
+            DeviceStatus::Offline
+        }
+    }
+
+    /// Whether media created at `at` falls into a pause window.
+    pub fn paused_at(&self, at: DateTime<Utc>) -> bool {
+        self.pause_windows
+            .iter()
+            .any(|w| w.start <= at && w.end.is_none_or(|end| at < end))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AccessToken {
+    pub client_id: String,
+    pub expires_at: Instant,
+}
+
+#[derive(Clone, Debug)]
+pub struct RefreshToken {
+    pub client_id: String,
+    pub expires_at: Instant,
+    /// When it was rotated away (spent); `None` while it is the live one.
+    pub spent_at: Option<Instant>,
+    /// The pair issued when it was spent, for the optional grace knob.
+    pub successor_used_grace: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Part {
+    pub number: u32,
+    pub size: u64,
+    pub is_final: bool,
+    pub received_count: u32,
+    /// sha256 of the last complete body received for this part.
+    pub sha256: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoisonMode {
+    /// Asset creation answers 400.
+    RejectCreate,
+    /// Every part PUT answers 500 InternalError, forever.
+    FailParts,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Asset {
+    pub id: Uuid,
+    pub name: String,
+    pub filetype: String,
+    pub filesize: Option<u64>,
+    pub offset: f64,
+    pub channel: u32,
+    pub realtime: bool,
+    pub client_id: String,
+    pub project_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub media_created_at: DateTime<Utc>,
+    pub parts: BTreeMap<u32, Part>,
+    /// Real-time: the declared final size once the final part is registered.
+    pub asset_filesize: Option<u64>,
+    pub poison: Option<PoisonMode>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl Asset {
+    /// Complete once every part is present with its size (and, for real-time, the final part is
+    /// registered and the declared size adds up).
+    pub fn is_complete(&self) -> bool {
+        let all_received = self.parts.values().all(|p| p.received_count > 0);
+        if !all_received {
+            return false;
+        }
+        if self.realtime {
+            let has_final = self.parts.values().any(|p| p.is_final);
+            let sum: u64 = self.parts.values().map(|p| p.size).sum();
+            has_final && self.asset_filesize == Some(sum)
+        } else {
+            true
+        }
+    }
+
+    pub fn received_bytes(&self) -> u64 {
+        self.parts
+            .values()
+            .filter(|p| p.received_count > 0)
+            .map(|p| p.size)
+            .sum()
+    }
+}
+
+/// The standard-asset part plan of the API reference §6.2.
+pub fn plan_parts(filesize: u64, requested: Option<u64>) -> Result<Vec<u64>, String> {
+    let n = match requested {
+        Some(0) => return Err("parts must be at least 1".into()),
+        Some(n) if n > MAX_PARTS => return Err(format!("parts must be at most {MAX_PARTS}")),
+        Some(n) => n,
+        None => filesize.div_ceil(DEFAULT_PART).clamp(1, MAX_PARTS),
+    };
+    let chunk = filesize.div_ceil(n).max(if filesize == 0 { 0 } else { 1 });
+    if n > 1 && chunk < MIN_PART {
+        return Err(format!(
+            "{n} parts would make parts of {chunk} bytes, below the 5 MiB minimum"
+        ));
+    }
+    if chunk > MAX_PART {
+        return Err("parts would exceed the 5 GiB part maximum".into());
+    }
+    let mut sizes = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let start = i * chunk;
+        let end = ((i + 1) * chunk).min(filesize);
+        sizes.push(end.saturating_sub(start));
+    }
+    if n > 1 && sizes.last() == Some(&0) {
+        return Err(format!("{n} parts leave the last part empty"));
+    }
+    Ok(sizes)
+}
+
+/// One logged request, for tests (x-client-version on every call, upload order, retries).
+#[derive(Clone, Debug, Serialize)]
+pub struct LoggedRequest {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub listener: &'static str,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub client_version: Option<String>,
+    pub authorization: bool,
+    pub fault: Option<String>,
+}
+
+pub struct Bucket {
+    pub tokens: f64,
+    pub at: Instant,
+}
+
+pub struct World {
+    pub settings: Settings,
+    pub models: Vec<DeviceModel>,
+    pub accounts: Vec<Account>,
+    pub user: User,
+    pub codes: HashMap<String, PendingCode>,
+    pub devices: HashMap<String, Device>,
+    pub access: HashMap<String, AccessToken>,
+    pub refresh: HashMap<String, RefreshToken>,
+    pub assets: HashMap<Uuid, Asset>,
+    pub poisoned: HashMap<String, PoisonMode>,
+    pub faults: Vec<FaultRule>,
+    pub next_fault_id: u64,
+    pub seed: u64,
+    pub rng: StdRng,
+    pub log: Vec<LoggedRequest>,
+    pub next_seq: u64,
+    pub buckets: HashMap<String, Bucket>,
+    /// Key for signing the presigned-style part URLs.
+    pub url_key: [u8; 32],
+}
+
+/// The one device model the emulator knows unless told otherwise.
+pub const DEFAULT_CLIENT_SECRET: &str = "takeup-dev-secret";
+const LOG_CAP: usize = 200_000;
+
+impl World {
+    pub fn new(seed: u64, settings: Settings, client_secret: &str) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut id = || Uuid::from_u128(rng.random());
+        let account_main = id();
+        let projects_main = [
+            "Testbed",
+            "The Long Take (Feature)",
+            "Harbor Lights - Commercial",
+            "Night Shoot B-Unit",
+            "Documentary: Salt Roads",
+            "Music Video - Echo Park",
+            "Pilot Episode 101",
+            "Pilot Episode 102",
+            "Stills and Lookbook",
+            "Archive 2025",
+        ]
+        .iter()
+        .map(|n| Project {
+            id: id(),
+            name: n.to_string(),
+        })
+        .collect();
+        let account_audio = id();
+        let projects_audio = ["Field Recordings", "ADR Sessions"]
+            .iter()
+            .map(|n| Project {
+                id: id(),
+                name: n.to_string(),
+            })
+            .collect();
+        let user = User {
+            id: id(),
+            name: "Dana Reyes".into(),
+            email: "dana.reyes@example.com".into(),
+            account_id: account_main,
+        };
+        let model = DeviceModel {
+            id: id(),
+            name: "Takeup Mobile".into(),
+            client_secret: client_secret.to_string(),
+        };
+        let mut key = [0u8; 32];
+        rand::rng().fill(&mut key);
+        Self {
+            settings,
+            models: vec![model],
+            accounts: vec![
+                Account {
+                    id: account_main,
+                    display_name: "Northlight Pictures".into(),
+                    c2c_enabled: true,
+                    projects: projects_main,
+                },
+                Account {
+                    id: account_audio,
+                    display_name: "Harbor Audio".into(),
+                    c2c_enabled: true,
+                    projects: projects_audio,
+                },
+            ],
+            user,
+            codes: HashMap::new(),
+            devices: HashMap::new(),
+            access: HashMap::new(),
+            refresh: HashMap::new(),
+            assets: HashMap::new(),
+            poisoned: HashMap::new(),
+            faults: Vec::new(),
+            next_fault_id: 1,
+            seed,
+            rng: StdRng::seed_from_u64(seed ^ 0x5eed_fa17),
+            log: Vec::new(),
+            next_seq: 1,
+            buckets: HashMap::new(),
+            url_key: key,
+        }
+    }
+
+    pub fn reseed(&mut self, seed: u64) {
+        self.seed = seed;
+        self.rng = StdRng::seed_from_u64(seed ^ 0x5eed_fa17);
+    }
+
+    pub fn model_by_secret(&self, secret: &str) -> Option<&DeviceModel> {
+        self.models.iter().find(|m| m.client_secret == secret)
+    }
+
+    pub fn project(&self, id: Uuid) -> Option<(&Account, &Project)> {
+        self.accounts
+            .iter()
+            .find_map(|a| a.projects.iter().find(|p| p.id == id).map(|p| (a, p)))
+    }
+
+    pub fn first_project(&self) -> Option<Uuid> {
+        self.accounts
+            .iter()
+            .find(|a| a.c2c_enabled)
+            .and_then(|a| a.projects.first())
+            .map(|p| p.id)
+    }
+
+    /// A new random secret string (tokens, device codes).
+    pub fn secret(&mut self, bytes: usize) -> String {
+        let mut buf = vec![0u8; bytes];
+        rand::rng().fill(&mut buf[..]);
+        hex::encode(buf)
+    }
+
+    pub fn new_user_code(&mut self) -> String {
+        loop {
+            let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
+            if !self.codes.values().any(|c| c.user_code == code) {
+                return code;
+            }
+        }
+    }
+
+    /// Issue a fresh token pair for a device, revoking nothing (callers revoke first when needed).
+    pub fn issue_tokens(&mut self, client_id: &str) -> (String, String, u64) {
+        let access = self.secret(32);
+        let refresh = Uuid::new_v4().to_string();
+        let now = Instant::now();
+        let ttl = self.settings.access_token_ttl_secs;
+        self.access.insert(
+            access.clone(),
+            AccessToken {
+                client_id: client_id.to_string(),
+                expires_at: now + Duration::from_secs(ttl),
+            },
+        );
+        self.refresh.insert(
+            refresh.clone(),
+            RefreshToken {
+                client_id: client_id.to_string(),
+                expires_at: now + Duration::from_secs(self.settings.refresh_token_ttl_secs),
+                spent_at: None,
+                successor_used_grace: false,
+            },
+        );
+        (access, refresh, ttl)
+    }
+
+    /// Kill every token of a device.
+    pub fn revoke_device_tokens(&mut self, client_id: &str) {
+        self.access.retain(|_, t| t.client_id != client_id);
+        self.refresh.retain(|_, t| t.client_id != client_id);
+    }
+
+    /// Take one token from the per-token bucket; `false` means 429.
+    pub fn rate_limit_ok(&mut self, token: &str) -> bool {
+        let Some(rate) = self.settings.rate_limit_per_sec else {
+            return true;
+        };
+        let burst = f64::from(self.settings.rate_limit_burst.max(1));
+        let now = Instant::now();
+        let b = self.buckets.entry(token.to_string()).or_insert(Bucket {
+            tokens: burst,
+            at: now,
+        });
+        let elapsed = now.duration_since(b.at).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * rate).min(burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn log_request(&mut self, mut entry: LoggedRequest) {
+        entry.seq = self.next_seq;
+        self.next_seq += 1;
+        if self.log.len() >= LOG_CAP {
+            self.log.drain(..LOG_CAP / 10);
+        }
+        self.log.push(entry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_matches_the_api_example() {
+        assert_eq!(plan_parts(21_136_250, None).unwrap(), vec![10_568_125; 2]);
+    }
+
+    #[test]
+    fn plan_small_and_empty_files_are_one_part() {
+        assert_eq!(plan_parts(0, None).unwrap(), vec![0]);
+        assert_eq!(plan_parts(1, None).unwrap(), vec![1]);
+        assert_eq!(plan_parts(DEFAULT_PART, None).unwrap(), vec![DEFAULT_PART]);
+        assert_eq!(
+            plan_parts(DEFAULT_PART + 1, None).unwrap(),
+            vec![DEFAULT_PART / 2 + 1, DEFAULT_PART / 2]
+        );
+    }
+
+    #[test]
+    fn plan_rejects_parts_below_five_mib() {
+        assert!(plan_parts(6 * 1024 * 1024, Some(2)).is_err());
+        assert!(plan_parts(10 * 1024 * 1024, Some(2)).is_ok());
+        assert!(plan_parts(100, Some(0)).is_err());
+    }
+
+    #[test]
+    fn plan_sizes_add_up() {
+        for size in [1u64, 5_000_000, 33_554_433, 1 << 32, 5 * (1 << 40)] {
+            let sizes = plan_parts(size, None).unwrap();
+            assert_eq!(sizes.iter().sum::<u64>(), size);
+            assert!(sizes.len() as u64 <= MAX_PARTS);
+        }
+    }
+}

@@ -62,8 +62,10 @@ pub async fn device_code(State(st): State<AppState>, req: Request) -> Response {
         Ok(f) => f,
         Err(e) => return form_error(e),
     };
-    let (client_id, secret) = match (required(&form, "client_id"), required(&form, "client_secret"))
-    {
+    let (client_id, secret) = match (
+        required(&form, "client_id"),
+        required(&form, "client_secret"),
+    ) {
         (Ok(a), Ok(b)) => (a.to_string(), b.to_string()),
         (Err(r), _) | (_, Err(r)) => return r,
     };
@@ -533,7 +535,15 @@ pub fn part_url(
     let ttl = w.settings.url_ttl_secs;
     let host = s3_base.trim_start_matches("https://");
     let path = format!("/parts/{}/{}", asset.id, number);
-    let sig = sign(&w.url_key, &path, &amz_date, ttl, &asset.filetype, "private", host);
+    let sig = sign(
+        &w.url_key,
+        &path,
+        &amz_date,
+        ttl,
+        &asset.filetype,
+        "private",
+        host,
+    );
     let mut url = format!(
         "{s3_base}{path}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=TAKEUPEMULATOR%2F{}%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date={amz_date}&X-Amz-Expires={ttl}&X-Amz-SignedHeaders=content-type%3Bhost%3Bx-amz-acl&x-amz-meta-asset_id={}&x-amz-meta-part_number={number}",
         now.format("%Y%m%d"),
@@ -856,7 +866,10 @@ pub async fn realtime_parts(
     let asset = w.assets.get_mut(&asset_id).expect("checked above");
     for p in &body.parts {
         let n = p.number as u32;
-        let received = asset.parts.get(&n).map(|o| (o.received_count, o.sha256.clone()));
+        let received = asset
+            .parts
+            .get(&n)
+            .map(|o| (o.received_count, o.sha256.clone()));
         let (received_count, sha256) = received.unwrap_or((0, None));
         asset.parts.insert(
             n,

@@ -48,8 +48,9 @@ pub async fn approve(State(st): State<AppState>, Json(b): Json<ApproveBody>) -> 
         }
     };
     match api::approve(&mut w, b.user_code.trim(), Approval { project_id }) {
-        Ok(client_id) => Json(json!({ "client_id": client_id, "project_id": project_id }))
-            .into_response(),
+        Ok(client_id) => {
+            Json(json!({ "client_id": client_id, "project_id": project_id })).into_response()
+        }
         Err(r) => r,
     }
 }
@@ -326,7 +327,11 @@ fn report(asset: &Asset) -> AssetReport {
         complete: asset.is_complete(),
         received_bytes: asset.received_bytes(),
         sha256: None,
-        stored_puts: asset.parts.values().map(|p| u64::from(p.received_count)).sum(),
+        stored_puts: asset
+            .parts
+            .values()
+            .map(|p| u64::from(p.received_count))
+            .sum(),
         asset: asset.clone(),
     }
 }

@@ -132,7 +132,10 @@ impl FaultRule {
     pub fn matches(&self, target: Target, method: &str, path: &str) -> bool {
         (self.target == Target::Any || self.target == target)
             && self.method.as_deref().is_none_or(|m| m == method)
-            && self.path_contains.as_deref().is_none_or(|s| path.contains(s))
+            && self
+                .path_contains
+                .as_deref()
+                .is_none_or(|s| path.contains(s))
     }
 
     /// Count a matching request and decide whether the rule fires on it. `draw` is a uniform

@@ -22,6 +22,15 @@ pub enum Listener {
     S3,
 }
 
+impl Listener {
+    fn name(self) -> &'static str {
+        match self {
+            Listener::Api => "api",
+            Listener::S3 => "s3",
+        }
+    }
+}
+
 pub async fn api_layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
     layer(st, Listener::Api, req, next).await
 }
@@ -76,6 +85,20 @@ async fn layer(st: AppState, listener: Listener, req: Request, next: Next) -> Re
             Some(action) => {
                 fault_label = Some(action.label());
                 tracing::info!(%path, fault = action.label(), "injecting a fault");
+                if matches!(action, FaultAction::DropAfterBytes { .. }) {
+                    // This request never gets an answer: log it now, with status 0.
+                    st.world().log_request(LoggedRequest {
+                        seq: 0,
+                        at: Utc::now(),
+                        listener: listener.name(),
+                        method: method.clone(),
+                        path: path.clone(),
+                        status: 0,
+                        client_version: client_version.clone(),
+                        authorization,
+                        fault: fault_label.clone(),
+                    });
+                }
                 apply(action, listener, req, next).await
             }
         }
@@ -83,10 +106,7 @@ async fn layer(st: AppState, listener: Listener, req: Request, next: Next) -> Re
     st.world().log_request(LoggedRequest {
         seq: 0,
         at: Utc::now(),
-        listener: match listener {
-            Listener::Api => "api",
-            Listener::S3 => "s3",
-        },
+        listener: listener.name(),
         method,
         path,
         status: response.status().as_u16(),

@@ -70,7 +70,10 @@ pub async fn submit(State(st): State<AppState>, Form(f): Form<PairForm>) -> Resp
     let Some(project) = w.project(f.project_id).map(|(_, p)| p.name.clone()) else {
         return (
             StatusCode::NOT_FOUND,
-            page("Unknown project", "<p class=\"err\">That project does not exist.</p>"),
+            page(
+                "Unknown project",
+                "<p class=\"err\">That project does not exist.</p>",
+            ),
         )
             .into_response();
     };

@@ -33,7 +33,11 @@ pub async fn put_part(
     let query: HashMap<String, String> = req
         .uri()
         .query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default();
     let headers = req.headers().clone();
     let (Some(amz_date), Some(expires), Some(signature)) = (
@@ -121,9 +125,14 @@ pub async fn put_part(
             "We encountered an internal error. Please try again.",
         );
     }
-    let Some(length) = header_str(&headers, header::CONTENT_LENGTH.as_str())
-        .and_then(|v| v.parse::<u64>().ok())
-    else {
+    // No Content-Length and no chunked body means an empty body (HTTP/1.1 message framing).
+    let chunked = headers.contains_key(header::TRANSFER_ENCODING);
+    let length = match header_str(&headers, header::CONTENT_LENGTH.as_str()) {
+        Some(v) => v.parse::<u64>().ok(),
+        None if !chunked => Some(0),
+        None => None,
+    };
+    let Some(length) = length else {
         return s3_error(
             StatusCode::LENGTH_REQUIRED,
             "MissingContentLength",
@@ -134,7 +143,9 @@ pub async fn put_part(
         let (code, msg) = if !is_final && length < MIN_PART {
             (
                 "EntityTooSmall",
-                format!("Your proposed upload is smaller than the minimum allowed size (part {number} expects {expected_size} bytes, got {length})"),
+                format!(
+                    "Your proposed upload is smaller than the minimum allowed size (part {number} expects {expected_size} bytes, got {length})"
+                ),
             )
         } else {
             (
@@ -146,17 +157,28 @@ pub async fn put_part(
     }
 
     let final_path = st.part_path(asset_id, number);
-    let dir = final_path.parent().expect("part paths have a parent").to_path_buf();
+    let dir = final_path
+        .parent()
+        .expect("part paths have a parent")
+        .to_path_buf();
     if let Err(e) = tokio::fs::create_dir_all(&dir).await {
         tracing::error!(%e, "cannot create the part directory");
-        return s3_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "storage error");
+        return s3_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            "storage error",
+        );
     }
     let tmp_path = dir.join(format!("{number:05}.{}.tmp", Uuid::new_v4().simple()));
     let file = match tokio::fs::File::create(&tmp_path).await {
         Ok(f) => f,
         Err(e) => {
             tracing::error!(%e, "cannot create a part file");
-            return s3_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "storage error");
+            return s3_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "storage error",
+            );
         }
     };
     let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
@@ -203,7 +225,11 @@ pub async fn put_part(
     if let Err(e) = tokio::fs::rename(&tmp_path, &final_path).await {
         tracing::error!(%e, "cannot store a part");
         let _ = tokio::fs::remove_file(&tmp_path).await;
-        return s3_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "storage error");
+        return s3_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            "storage error",
+        );
     }
     let digest = hex::encode(hasher.finalize());
     {

@@ -63,10 +63,11 @@ pub async fn serve(
             };
             let kill = Arc::new(Notify::new());
             let conn_kill = ConnKill(kill.clone());
-            let service = hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(conn_kill.clone());
-                app.clone().oneshot(req.map(axum::body::Body::new))
-            });
+            let service =
+                hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(conn_kill.clone());
+                    app.clone().oneshot(req.map(axum::body::Body::new))
+                });
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             let conn = builder.serve_connection(TokioIo::new(tls_stream), service);
             tokio::pin!(conn);

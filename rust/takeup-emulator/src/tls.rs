@@ -35,7 +35,9 @@ impl TestPki {
             KeyUsagePurpose::CrlSign,
             KeyUsagePurpose::DigitalSignature,
         ];
-        let ca_cert = ca_params.self_signed(&ca_key).context("self-signing the CA")?;
+        let ca_cert = ca_params
+            .self_signed(&ca_key)
+            .context("self-signing the CA")?;
         let issuer = Issuer::new(ca_params, ca_key);
 
         let leaf_key = KeyPair::generate().context("generating the leaf key")?;

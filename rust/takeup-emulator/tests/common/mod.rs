@@ -1,0 +1,253 @@
+//! Helpers for the emulator's own tests: a running emulator and a reqwest client trusting its CA.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use takeup_emulator::{Emulator, EmulatorConfig, Settings};
+
+pub const SECRET: &str = takeup_emulator::DEFAULT_CLIENT_SECRET;
+pub const VERSION: &str = "1.2.3";
+
+pub struct Env {
+    pub emu: Emulator,
+    pub http: Client,
+}
+
+pub fn install_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+pub fn client_trusting(ca_pem: &str) -> Client {
+    install_provider();
+    Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap()])
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+pub async fn start() -> Env {
+    start_with(Settings {
+        poll_interval_secs: 1,
+        rate_limit_per_sec: None,
+        ..Settings::default()
+    })
+    .await
+}
+
+pub async fn start_with(settings: Settings) -> Env {
+    let emu = Emulator::start(EmulatorConfig {
+        settings,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator starts");
+    let http = client_trusting(&emu.ca_pem);
+    Env { emu, http }
+}
+
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub client_id: String,
+}
+
+impl Env {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.emu.base_url, path)
+    }
+
+    pub async fn control_post(&self, path: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "control {path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    pub async fn control_get(&self, path: &str) -> Value {
+        let r = self.http.get(self.url(path)).send().await.unwrap();
+        assert!(r.status().is_success(), "control {path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    pub async fn fault(&self, spec: Value) {
+        self.control_post("/_emulator/faults", spec).await;
+    }
+
+    pub async fn settings(&self, patch: Value) {
+        self.control_post("/_emulator/settings", patch).await;
+    }
+
+    pub async fn device_code(&self, client_id: &str, platypus: bool) -> Response {
+        let mut req = self
+            .http
+            .post(self.url("/v2/auth/device/code"))
+            .header("x-client-version", VERSION)
+            .form(&[
+                ("client_id", client_id),
+                ("client_secret", SECRET),
+                ("scope", "asset_create offline"),
+            ]);
+        if platypus {
+            req = req.header("x-client-platypus-enabled", "true");
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn poll(&self, client_id: &str, device_code: &str) -> Response {
+        self.http
+            .post(self.url("/v2/auth/token"))
+            .header("x-client-version", VERSION)
+            .form(&[
+                ("client_id", client_id),
+                ("client_secret", SECRET),
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("device_code", device_code),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn refresh(&self, client_id: &str, refresh: &str) -> Response {
+        self.http
+            .post(self.url("/v2/auth/token"))
+            .header("x-client-version", VERSION)
+            .form(&[
+                ("client_id", client_id),
+                ("client_secret", SECRET),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Pair `client_id` (approved to the default project unless `no_project`).
+    pub async fn pair_with(&self, client_id: &str, approve: Value) -> Tokens {
+        let code: Value = self
+            .device_code(client_id, true)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mut approve = approve;
+        approve["user_code"] = code["user_code"].clone();
+        self.control_post("/_emulator/approve", approve).await;
+        let r = self
+            .poll(client_id, code["device_code"].as_str().unwrap())
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let t: Value = r.json().await.unwrap();
+        Tokens {
+            access: t["access_token"].as_str().unwrap().to_string(),
+            refresh: t["refresh_token"].as_str().unwrap().to_string(),
+            client_id: client_id.to_string(),
+        }
+    }
+
+    pub async fn pair(&self, client_id: &str) -> Tokens {
+        self.pair_with(client_id, json!({})).await
+    }
+
+    pub async fn get_auth(&self, path: &str, access: &str) -> Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(access)
+            .header("x-client-version", VERSION)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_auth(&self, path: &str, access: &str, body: Option<Value>) -> Response {
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(access)
+            .header("x-client-version", VERSION);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn create_asset(&self, access: &str, body: Value) -> Response {
+        self.post_auth("/v2/devices/assets", access, Some(body))
+            .await
+    }
+
+    pub async fn put_part(
+        &self,
+        url: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Result<Response> {
+        self.http
+            .put(url)
+            .header("content-type", content_type)
+            .header("x-amz-acl", "private")
+            .body(bytes)
+            .send()
+            .await
+    }
+
+    pub async fn asset(&self, id: &str) -> Value {
+        self.control_get(&format!("/_emulator/assets/{id}")).await
+    }
+
+    pub async fn requests(&self) -> Vec<Value> {
+        self.control_get("/_emulator/requests")
+            .await
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+/// Deterministic test bytes.
+pub fn bytes(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[i % 4] ^ seed)
+        .collect()
+}
+
+pub fn sha256(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+pub async fn error_code(r: Response) -> (StatusCode, String) {
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    (status, v["error"].as_str().unwrap_or("").to_string())
+}
+
+pub async fn detailed_title(r: Response) -> (StatusCode, String) {
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    (
+        status,
+        v["errors"][0]["title"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+pub async fn s3_code(r: Response) -> (StatusCode, String) {
+    let status = r.status();
+    let body = r.text().await.unwrap();
+    let code = body
+        .split("<Code>")
+        .nth(1)
+        .and_then(|s| s.split("</Code>").next())
+        .unwrap_or("")
+        .to_string();
+    (status, code)
+}

@@ -1,0 +1,496 @@
+//! Asset creation, presigned part PUTs and their verification, real-time parts, pause/offset and
+//! poisoned media.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const MIB: usize = 1024 * 1024;
+
+async fn standard(env: &Env, access: &str, name: &str, size: usize, extra: Value) -> Value {
+    let mut body = json!({"name": name, "filetype": "video/mp4", "filesize": size});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let r = env.create_asset(access, body).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+fn urls(asset: &Value) -> Vec<String> {
+    asset["upload_urls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_standard_upload_is_assembled_and_hashed() {
+    let env = start().await;
+    let t = env.pair("up-1").await;
+    // The API reference's example: 21,136,250 bytes -> 2 parts of 10,568,125.
+    let size = 21_136_250;
+    let data = bytes(size, 7);
+    let asset = standard(&env, &t.access, "A001_C002.mp4", size, json!({})).await;
+    assert_eq!(asset["_type"], "file");
+    assert_eq!(asset["status"], "created");
+    assert_eq!(asset["filesize"], size);
+    let urls = urls(&asset);
+    assert_eq!(urls.len(), 2);
+    assert!(urls[0].starts_with(&format!("{}/parts/", env.emu.s3_base_url)));
+    assert!(urls[0].contains("X-Amz-SignedHeaders=content-type%3Bhost%3Bx-amz-acl"));
+    assert!(urls[0].contains("X-Amz-Expires=86400"));
+    assert!(urls[0].contains("x-amz-meta-part_count=2"));
+    let chunk = 10_568_125;
+    // Out of order, and the second part twice (re-PUT overwrites).
+    for (i, url) in urls.iter().enumerate().rev() {
+        let part = data[i * chunk..((i + 1) * chunk).min(size)].to_vec();
+        let r = env.put_part(url, "video/mp4", part).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers().contains_key("etag"));
+    }
+    let id = asset["id"].as_str().unwrap();
+    let partial = env.asset(id).await;
+    assert_eq!(partial["complete"], true);
+    assert_eq!(partial["sha256"], sha256(&data));
+    assert_eq!(partial["received_bytes"], size);
+    let r = env
+        .put_part(&urls[1], "video/mp4", data[chunk..].to_vec())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let rep = env.asset(id).await;
+    assert_eq!(rep["parts"]["1"]["received_count"], 1);
+    assert_eq!(rep["parts"]["2"]["received_count"], 2);
+    assert_eq!(rep["stored_puts"], 3);
+    assert_eq!(rep["sha256"], sha256(&data));
+    // The legacy alias creates assets too, and form bodies are accepted for standard assets.
+    let r = env
+        .http
+        .post(env.url("/v2/assets"))
+        .bearer_auth(&t.access)
+        .form(&[
+            ("name", "b.wav"),
+            ("filetype", "audio/wav"),
+            ("filesize", "3"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn empty_and_tiny_files_and_requested_part_counts() {
+    let env = start().await;
+    let t = env.pair("up-2").await;
+    let asset = standard(&env, &t.access, "empty.txt", 0, json!({})).await;
+    let u = urls(&asset);
+    assert_eq!(u.len(), 1);
+    assert_eq!(
+        env.put_part(&u[0], "video/mp4", vec![])
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let rep = env.asset(asset["id"].as_str().unwrap()).await;
+    assert_eq!(rep["sha256"], sha256(&[]));
+
+    let asset = standard(&env, &t.access, "two.mov", 12 * MIB, json!({"parts": 2})).await;
+    assert_eq!(urls(&asset).len(), 2);
+    let r = env
+        .create_asset(
+            &t.access,
+            json!({"name": "x.mov", "filetype": "video/mp4", "filesize": 6 * MIB, "parts": 2}),
+        )
+        .await;
+    assert_eq!(
+        detailed_title(r).await,
+        (StatusCode::BAD_REQUEST, "Bad Request".into())
+    );
+}
+
+#[tokio::test]
+async fn asset_validation_errors_are_detailed_400s() {
+    let env = start().await;
+    let t = env.pair("up-3").await;
+    let cases = [
+        json!({"name": "a.mov", "filesize": 1}),
+        json!({"name": "a.mov", "filetype": "not a mime", "filesize": 1}),
+        json!({"name": "a.mov", "filetype": "video/mp4"}),
+        json!({"name": "a.mov", "filetype": "video/mp4", "filesize": -1}),
+        json!({"name": "a.mov", "filetype": "video/mp4", "filesize": "12"}),
+        json!({"filetype": "video/mp4", "filesize": 1}),
+        json!({"name": "a.mov", "filetype": "video/mp4", "filesize": 6_000_000_000_000u64}),
+        json!({"name": "a.mov", "filetype": "video/mp4", "filesize": 1, "channel": 101}),
+        json!({"name": "a.mov", "filetype": "video/mp4", "is_realtime_upload": true, "filesize": 1}),
+        json!({"name": "noext", "filetype": "video/mp4", "is_realtime_upload": true}),
+        json!([1, 2]),
+    ];
+    for body in cases {
+        let r = env.create_asset(&t.access, body.clone()).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{body}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["code"], 400, "{body}");
+        assert!(v["errors"][0]["detail"].as_str().unwrap().len() > 3);
+    }
+    let r = env
+        .http
+        .post(env.url("/v2/devices/assets"))
+        .bearer_auth(&t.access)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // Real-time assets take JSON only.
+    let r = env
+        .http
+        .post(env.url("/v2/devices/assets"))
+        .bearer_auth(&t.access)
+        .form(&[
+            ("name", "a.mp4"),
+            ("filetype", "video/mp4"),
+            ("is_realtime_upload", "true"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn part_puts_are_verified_like_s3() {
+    let env = start().await;
+    let t = env.pair("up-4").await;
+    let asset = standard(&env, &t.access, "v.mp4", 1000, json!({})).await;
+    let url = urls(&asset).remove(0);
+    let data = bytes(1000, 3);
+
+    // Wrong Content-Type: the signature does not match.
+    let r = env
+        .put_part(&url, "video/quicktime", data.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        s3_code(r).await,
+        (StatusCode::FORBIDDEN, "SignatureDoesNotMatch".into())
+    );
+    // Missing x-amz-acl.
+    let r = env
+        .http
+        .put(&url)
+        .header("content-type", "video/mp4")
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        s3_code(r).await,
+        (StatusCode::FORBIDDEN, "SignatureDoesNotMatch".into())
+    );
+    // Tampered signature.
+    let tampered = format!("{}0", &url[..url.len() - 1]);
+    let tampered = if tampered == url {
+        format!("{}1", &url[..url.len() - 1])
+    } else {
+        tampered
+    };
+    let r = env
+        .put_part(&tampered, "video/mp4", data.clone())
+        .await
+        .unwrap();
+    assert_eq!(s3_code(r).await.1, "SignatureDoesNotMatch");
+    // No signature at all.
+    let bare = url.split('?').next().unwrap();
+    let r = env.put_part(bare, "video/mp4", data.clone()).await.unwrap();
+    assert_eq!(
+        s3_code(r).await,
+        (StatusCode::FORBIDDEN, "AccessDenied".into())
+    );
+    // An Authorization header is one auth mechanism too many.
+    let r = env
+        .http
+        .put(&url)
+        .header("content-type", "video/mp4")
+        .header("x-amz-acl", "private")
+        .bearer_auth(&t.access)
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        s3_code(r).await,
+        (StatusCode::BAD_REQUEST, "InvalidArgument".into())
+    );
+    // Wrong length.
+    let r = env
+        .put_part(&url, "video/mp4", data[..999].to_vec())
+        .await
+        .unwrap();
+    assert_eq!(
+        s3_code(r).await,
+        (StatusCode::BAD_REQUEST, "InvalidArgument".into())
+    );
+    // Nothing was stored by any of these.
+    let rep = env.asset(asset["id"].as_str().unwrap()).await;
+    assert_eq!(rep["stored_puts"], 0);
+    // The right request works.
+    let r = env.put_part(&url, "video/mp4", data.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let rep = env.asset(asset["id"].as_str().unwrap()).await;
+    assert_eq!(rep["sha256"], sha256(&data));
+    // An unknown asset in a validly signed URL cannot be made without the key; an unknown path is 404.
+    let r = env
+        .http
+        .put(format!("{}/nothing", env.emu.s3_base_url))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(s3_code(r).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn part_urls_expire() {
+    let env = start().await;
+    env.settings(json!({"url_ttl_secs": 1})).await;
+    let t = env.pair("up-5").await;
+    let asset = standard(&env, &t.access, "v.mp4", 10, json!({})).await;
+    let url = urls(&asset).remove(0);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let r = env.put_part(&url, "video/mp4", bytes(10, 1)).await.unwrap();
+    let status = r.status();
+    let body = r.text().await.unwrap();
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("<Code>AccessDenied</Code>") && body.contains("Request has expired"));
+}
+
+#[tokio::test]
+async fn real_time_upload_of_a_growing_file() {
+    let env = start().await;
+    let t = env.pair("rt-1").await;
+    let r = env
+        .create_asset(
+            &t.access,
+            json!({"filetype": "video/mp4", "is_realtime_upload": true, "extension": ".mp4", "offset": 0, "channel": 0}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let asset: Value = r.json().await.unwrap();
+    assert_eq!(asset["name"], "[new file].mp4");
+    assert!(asset.get("upload_urls").is_none());
+    let id = asset["id"].as_str().unwrap();
+    let parts_path = format!("/v2/devices/assets/{id}/realtime_upload/parts");
+    let data = bytes(5 * MIB + 5 * MIB + 123, 9);
+
+    let r = env
+        .post_auth(
+            &parts_path,
+            &t.access,
+            Some(json!({"parts": [{"number": 1, "size": 5 * MIB, "is_final": false}]})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let u1 = r.json::<Value>().await.unwrap()["upload_urls"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        env.put_part(&u1, "video/mp4", data[..5 * MIB].to_vec())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(env.asset(id).await["complete"], false);
+
+    // Rule violations.
+    for body in [
+        json!({"parts": [{"number": 2, "size": 100, "is_final": false}]}),
+        json!({"parts": [{"number": 2, "size": 100, "is_final": true}]}),
+        json!({"parts": [{"number": 0, "size": 5 * MIB}]}),
+        json!({"parts": [{"number": 10001, "size": 5 * MIB}]}),
+        json!({"parts": [{"number": 2, "size": 5 * MIB + 123, "is_final": true}, {"number": 3, "size": 1, "is_final": true}], "asset_filesize": 1}),
+        json!({"parts": []}),
+        json!({"parts": [{"number": 2, "size": 5 * MIB, "bogus": 1}]}),
+    ] {
+        let r = env
+            .post_auth(&parts_path, &t.access, Some(body.clone()))
+            .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{body}");
+    }
+
+    // Parts 2 and 3 in one request, 3 final, with the true size and the real name.
+    let r = env
+        .post_auth(
+            &parts_path,
+            &t.access,
+            Some(json!({
+                "parts": [
+                    {"number": 2, "size": 5 * MIB, "is_final": false},
+                    {"number": 3, "size": 123, "is_final": true}
+                ],
+                "asset_filesize": data.len(),
+                "asset_name": "A001_C003.mp4"
+            })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let urls: Vec<String> = r.json::<Value>().await.unwrap()["upload_urls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(urls.len(), 2);
+    // Asking again for a registered part gives a fresh URL that works.
+    let r = env
+        .post_auth(&parts_path, &t.access, Some(json!({"parts": [{"number": 3, "size": 123, "is_final": true}], "asset_filesize": data.len()})))
+        .await;
+    let fresh = r.json::<Value>().await.unwrap()["upload_urls"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        env.put_part(&fresh, "video/mp4", data[10 * MIB..].to_vec())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        env.put_part(&urls[0], "video/mp4", data[5 * MIB..10 * MIB].to_vec())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let rep = env.asset(id).await;
+    assert_eq!(rep["complete"], true);
+    assert_eq!(rep["name"], "A001_C003.mp4");
+    assert_eq!(rep["sha256"], sha256(&data));
+    assert_eq!(rep["realtime"], true);
+
+    // Unknown or non-real-time assets are 404.
+    let r = env
+        .post_auth(
+            &format!(
+                "/v2/devices/assets/{}/realtime_upload/parts",
+                uuid::Uuid::new_v4()
+            ),
+            &t.access,
+            Some(json!({"parts": [{"number": 1, "size": 5 * MIB}]})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let std_asset = standard(&env, &t.access, "s.mp4", 10, json!({})).await;
+    let r = env
+        .post_auth(
+            &format!(
+                "/v2/devices/assets/{}/realtime_upload/parts",
+                std_asset["id"].as_str().unwrap()
+            ),
+            &t.access,
+            Some(json!({"parts": [{"number": 1, "size": 5 * MIB}]})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn pause_and_offset_decide_what_may_upload() {
+    let env = start().await;
+    let t = env.pair("pz-1").await;
+    // Media from 10 minutes ago, before any pause: fine.
+    standard(&env, &t.access, "before.mov", 5, json!({"offset": 600})).await;
+    env.control_post("/_emulator/device/pause", json!({})).await;
+    let me: Value = env
+        .get_auth("/v2/devices/me", &t.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["status"], "paused");
+    // Media made now, while paused: 409 Channel Paused.
+    let r = env
+        .create_asset(
+            &t.access,
+            json!({"name": "during.mov", "filetype": "video/mp4", "filesize": 5, "offset": 0}),
+        )
+        .await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], 409);
+    assert_eq!(v["message"], "Channel Paused");
+    assert_eq!(
+        v["errors"][0]["detail"],
+        "The channel you're uploading from is currently paused."
+    );
+    // Media made before the pause still uploads while paused.
+    standard(&env, &t.access, "older.mov", 5, json!({"offset": 300})).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    env.control_post("/_emulator/device/resume", json!({}))
+        .await;
+    let me: Value = env
+        .get_auth("/v2/devices/me", &t.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["status"], "online");
+    // After resume: new media uploads; media created during the pause window (1 s ago) does not,
+    // and the sign of the offset does not matter (abs).
+    standard(&env, &t.access, "after.mov", 5, json!({"offset": 0})).await;
+    for offset in [1.0, -1.0] {
+        let r = env
+            .create_asset(&t.access, json!({"name": "late.mov", "filetype": "video/mp4", "filesize": 5, "offset": offset}))
+            .await;
+        assert_eq!(r.status(), StatusCode::CONFLICT, "offset {offset}");
+    }
+    let devices = env.control_get("/_emulator/devices").await;
+    assert_eq!(devices[0]["pause_windows"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn poisoned_names_always_fail() {
+    let env = start().await;
+    let t = env.pair("po-1").await;
+    env.control_post("/_emulator/poison", json!({"name": "bad.mov"}))
+        .await;
+    env.control_post(
+        "/_emulator/poison",
+        json!({"name": "reject.mov", "mode": "reject_create"}),
+    )
+    .await;
+    let asset = standard(&env, &t.access, "bad.mov", 10, json!({})).await;
+    let url = urls(&asset).remove(0);
+    for _ in 0..3 {
+        let r = env.put_part(&url, "video/mp4", bytes(10, 0)).await.unwrap();
+        assert_eq!(
+            s3_code(r).await,
+            (StatusCode::INTERNAL_SERVER_ERROR, "InternalError".into())
+        );
+    }
+    let r = env
+        .create_asset(
+            &t.access,
+            json!({"name": "reject.mov", "filetype": "video/mp4", "filesize": 10}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // Other names are unaffected.
+    let ok = standard(&env, &t.access, "good.mov", 10, json!({})).await;
+    let r = env
+        .put_part(&urls(&ok)[0], "video/mp4", bytes(10, 0))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}

@@ -21,6 +21,8 @@ pub struct AppState {
     pub api_base: Arc<String>,
     /// `https://127.0.0.1:PORT` of the S3 stand-in.
     pub s3_base: Arc<String>,
+    /// Pushes to connected device sockets (pause/resume, forget).
+    pub events: tokio::sync::broadcast::Sender<crate::socket::DeviceEvent>,
 }
 
 impl AppState {

@@ -18,6 +18,7 @@ use crate::api;
 use crate::common::AppState;
 use crate::faults::{FaultRule, FaultSpec};
 use crate::respond::{bad_request, not_found};
+use crate::socket::DeviceEvent;
 use crate::state::{Approval, Asset, PauseWindow, PoisonMode, SettingsPatch, World};
 
 fn ok() -> Response {
@@ -117,6 +118,7 @@ fn for_devices(
 pub async fn pause(State(st): State<AppState>, body: Option<Json<DeviceSel>>) -> Response {
     let sel = body.map(|b| b.0).unwrap_or_default();
     let now = Utc::now();
+    let mut changed = Vec::new();
     match for_devices(&mut st.world(), &sel, |d| {
         if !d.paused {
             d.paused = true;
@@ -124,9 +126,18 @@ pub async fn pause(State(st): State<AppState>, body: Option<Json<DeviceSel>>) ->
                 start: now,
                 end: None,
             });
+            changed.push(d.client_id.clone());
         }
     }) {
-        Ok(n) => Json(json!({ "paused": n, "at": now })).into_response(),
+        Ok(n) => {
+            for client_id in changed {
+                let _ = st.events.send(DeviceEvent::Status {
+                    client_id,
+                    status: "paused",
+                });
+            }
+            Json(json!({ "paused": n, "at": now })).into_response()
+        }
         Err(r) => r,
     }
 }
@@ -135,13 +146,25 @@ pub async fn pause(State(st): State<AppState>, body: Option<Json<DeviceSel>>) ->
 pub async fn resume(State(st): State<AppState>, body: Option<Json<DeviceSel>>) -> Response {
     let sel = body.map(|b| b.0).unwrap_or_default();
     let now = Utc::now();
+    let mut changed = Vec::new();
     match for_devices(&mut st.world(), &sel, |d| {
+        if d.paused {
+            changed.push(d.client_id.clone());
+        }
         d.paused = false;
         for w in d.pause_windows.iter_mut().filter(|w| w.end.is_none()) {
             w.end = Some(now);
         }
     }) {
-        Ok(n) => Json(json!({ "resumed": n, "at": now })).into_response(),
+        Ok(n) => {
+            for client_id in changed {
+                let _ = st.events.send(DeviceEvent::Status {
+                    client_id,
+                    status: "online",
+                });
+            }
+            Json(json!({ "resumed": n, "at": now })).into_response()
+        }
         Err(r) => r,
     }
 }
@@ -161,6 +184,9 @@ pub async fn forget(State(st): State<AppState>, body: Option<Json<DeviceSel>>) -
     for c in &forgotten {
         // Access tokens die; refresh tokens stay known so a refresh answers 401, not 400.
         w.access.retain(|_, t| &t.client_id != c);
+        let _ = st.events.send(DeviceEvent::Forgotten {
+            client_id: c.clone(),
+        });
     }
     Json(json!({ "forgotten": forgotten.len() })).into_response()
 }

@@ -21,6 +21,7 @@ mod pair_page;
 mod respond;
 mod s3;
 mod server;
+mod socket;
 pub mod state;
 pub mod tls;
 
@@ -143,6 +144,7 @@ impl Emulator {
             data_dir: Arc::new(data_dir.clone()),
             api_base: Arc::new(base_url.clone()),
             s3_base: Arc::new(s3_base_url.clone()),
+            events: tokio::sync::broadcast::channel(64).0,
         };
         let (shutdown, rx) = watch::channel(false);
         let api_tls = pki.server_config(&[b"h2", b"http/1.1"])?;
@@ -217,7 +219,8 @@ fn api_router(state: AppState) -> Router {
         .route("/v2/health", get(api::health))
         .route("/health", get(api::health))
         .route("/avatars/{user}/{size}", get(api::avatar))
-        .route("/pair", get(pair_page::show).post(pair_page::submit));
+        .route("/pair", get(pair_page::show).post(pair_page::submit))
+        .route("/devices/websocket", get(socket::upgrade));
     let control = Router::new()
         .route("/_emulator/approve", post(control::approve))
         .route("/_emulator/pending", get(control::pending))

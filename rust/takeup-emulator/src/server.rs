@@ -69,7 +69,7 @@ pub async fn serve(
                     app.clone().oneshot(req.map(axum::body::Body::new))
                 });
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            let conn = builder.serve_connection(TokioIo::new(tls_stream), service);
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
             tokio::pin!(conn);
             tokio::select! {
                 biased;

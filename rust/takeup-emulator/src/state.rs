@@ -39,6 +39,8 @@ pub struct Settings {
     pub previous_refresh_grace_secs: Option<u64>,
     /// Whether the account has QR/URL pairing (`v4.c2c_qr_code_activate`).
     pub qr_pairing_enabled: bool,
+    /// The device socket is closed after this long without a frame from the device.
+    pub socket_idle_timeout_secs: u64,
 }
 
 impl Default for Settings {
@@ -53,6 +55,7 @@ impl Default for Settings {
             rate_limit_burst: 20,
             previous_refresh_grace_secs: None,
             qr_pairing_enabled: true,
+            socket_idle_timeout_secs: 60,
         }
     }
 }
@@ -73,6 +76,7 @@ pub struct SettingsPatch {
     #[serde(default, deserialize_with = "double_option")]
     pub previous_refresh_grace_secs: Option<Option<u64>>,
     pub qr_pairing_enabled: Option<bool>,
+    pub socket_idle_timeout_secs: Option<u64>,
 }
 
 fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
@@ -111,6 +115,9 @@ impl Settings {
         }
         if let Some(v) = p.qr_pairing_enabled {
             self.qr_pairing_enabled = v;
+        }
+        if let Some(v) = p.socket_idle_timeout_secs {
+            self.socket_idle_timeout_secs = v;
         }
     }
 }

@@ -1,1 +1,36 @@
+//! Takeup engine: pairing, tokens, identity and the connection manager for Frame.io Camera to
+//! Cloud, for mobile and desktop hosts.
+//!
+//! Entry point: [`Engine::start`] with an [`EngineConfig`] and a [`SecretStore`]. UIs observe
+//! [`EngineStatus`] (connection state + network status) through [`Engine::watch_status`] or
+//! [`Engine::subscribe`].
+//!
+//! Modules: [`config`], [`error`], [`http`] (client + response parsing), [`secrets`], [`auth`]
+//! (auth endpoints and the [`auth::pairing`] state machine), [`tokens`], [`client`] (authorized
+//! requests, the base of the future uploader), [`identity`], [`connection`], [`statedir`] and
+//! [`engine`].
 
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod connection;
+pub mod engine;
+pub mod error;
+pub mod http;
+pub mod identity;
+pub mod secrets;
+pub mod statedir;
+pub mod tokens;
+
+pub use auth::pairing::{PairingCode, PairingPhase, PairingProgress, PairingTransport};
+pub use client::AuthorizedClient;
+pub use config::{DEFAULT_API_BASE, EngineConfig};
+pub use connection::{
+    ConnectionState, ConnectionType, EngineStatus, Health, NetworkStatus, StatusListener,
+    Subscription,
+};
+pub use engine::{Engine, SignOutOutcome};
+pub use error::{Error, NetworkErrorKind, Result};
+pub use identity::{Account, AccountList, DeviceInfo, Identity, Project, ProjectRef, UserInfo};
+pub use secrets::{KeyringSecretStore, MemorySecretStore, SecretStore, SecretStoreError};
+pub use tokio_util::sync::CancellationToken;

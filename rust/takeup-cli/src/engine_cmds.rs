@@ -1,0 +1,203 @@
+//! `takeup pair | whoami | accounts | projects | connect | disconnect | sign-out`.
+
+use std::io::Write;
+
+use takeup_core::{
+    AccountList, CancellationToken, ConnectionState, Engine, EngineStatus, Identity, PairingCode,
+    PairingPhase,
+};
+
+use crate::host::{EngineArgs, Globals};
+
+/// Render `text` as a terminal QR code (two modules per character cell).
+pub fn qr(text: &str) -> Option<String> {
+    use qrcode::render::unicode::Dense1x2;
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    Some(
+        code.render::<Dense1x2>()
+            .dark_color(Dense1x2::Light)
+            .light_color(Dense1x2::Dark)
+            .quiet_zone(true)
+            .build(),
+    )
+}
+
+pub fn print_code(code: &PairingCode, attempt: u32) {
+    if attempt > 1 {
+        println!("\nThe previous code expired. New code:");
+    }
+    if let Some(url) = &code.verification_uri_complete
+        && let Some(q) = qr(url)
+    {
+        println!("{q}");
+        println!("Scan the QR code, or open {url}");
+    }
+    println!("Pairing code: {}", code.user_code);
+    if let Some(uri) = &code.verification_uri {
+        println!("Enter it at:  {uri}");
+    }
+    println!(
+        "The code expires at {} (a new one is shown then). Ctrl-C cancels.",
+        code.expires_at.format("%H:%M:%S UTC")
+    );
+    let _ = std::io::stdout().flush();
+}
+
+/// Pair, printing every code; `on_code` is called for each new code (the demo approves there).
+pub async fn pair_interactive(
+    engine: &Engine,
+    cancel: CancellationToken,
+    on_code: impl Fn(String) + Send + Sync,
+) -> anyhow::Result<Identity> {
+    let mut rx = engine.watch_status();
+    let printer = async {
+        let mut last = String::new();
+        loop {
+            if let ConnectionState::Pairing(p) = &rx.borrow_and_update().connection
+                && p.phase == PairingPhase::WaitingForUser
+                && let Some(code) = &p.code
+                && code.user_code != last
+            {
+                last = code.user_code.clone();
+                print_code(code, p.attempt);
+                on_code(last.clone());
+            }
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    };
+    let ctrl_c = cancel.clone();
+    let signal = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            ctrl_c.cancel();
+        }
+    });
+    let result = tokio::select! {
+        r = engine.pair(cancel) => r,
+        _ = printer => unreachable_pairing(),
+    };
+    signal.abort();
+    match result {
+        Ok(id) => Ok(id),
+        Err(takeup_core::Error::Cancelled) => {
+            anyhow::bail!("pairing cancelled; nothing was stored")
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn unreachable_pairing() -> takeup_core::Result<Identity> {
+    Err(takeup_core::Error::Cancelled)
+}
+
+pub fn print_identity(id: Option<&Identity>, status: &EngineStatus) {
+    match &status.connection {
+        ConnectionState::NotAuthorized => println!("Not paired. Run `takeup pair`."),
+        ConnectionState::Pairing(_) => println!("Pairing in progress."),
+        ConnectionState::NotConnected { user } => {
+            println!("User:    {} <{}>", user.name, user.email);
+            println!("Project: (none) - choose one with `takeup accounts` / `takeup connect`");
+        }
+        ConnectionState::Connected { project, user } => {
+            println!("User:    {} <{}>", user.name, user.email);
+            println!("Project: {} ({})", project.name, project.id);
+        }
+    }
+    if let Some(id) = id {
+        if let Some(img) = &id.user.image_url {
+            println!("Avatar:  {img}");
+        }
+        println!("Device:  {} ({})", id.device.name, id.device.status);
+    }
+    let n = &status.network;
+    println!(
+        "Network: {} via {:?}, health {:?}{}",
+        if n.online { "online" } else { "offline" },
+        n.connection_type,
+        n.health,
+        n.latency
+            .map(|l| format!(", latency {} ms", l.as_millis()))
+            .unwrap_or_default()
+    );
+}
+
+pub async fn pair(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
+    let engine = crate::host::engine(g, a).await?;
+    let id = pair_interactive(&engine, CancellationToken::new(), |_| {}).await?;
+    println!("\nPaired.");
+    print_identity(Some(&id), &engine.status());
+    Ok(())
+}
+
+pub async fn whoami(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
+    let engine = crate::host::engine(g, a).await?;
+    if engine.is_paired() {
+        match engine.refresh_identity().await {
+            Ok(_) => {}
+            Err(e) if e.is_transient() => {
+                eprintln!("warning: {e}; showing the cached identity");
+            }
+            Err(e) => eprintln!("warning: {e}"),
+        }
+    }
+    print_identity(engine.identity().as_ref(), &engine.status());
+    Ok(())
+}
+
+pub async fn accounts(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
+    let engine = crate::host::engine(g, a).await?;
+    match engine.list_accounts().await? {
+        AccountList::Accounts(list) => {
+            for acc in list {
+                println!("{}  {}", acc.id, acc.display_name);
+            }
+        }
+        AccountList::NoC2cAccounts { help_url } => {
+            println!("You have no accounts with Camera to Cloud enabled. See {help_url}");
+        }
+    }
+    Ok(())
+}
+
+pub async fn projects(
+    g: &Globals,
+    a: &EngineArgs,
+    account: &str,
+    search: Option<&str>,
+) -> anyhow::Result<()> {
+    let engine = crate::host::engine(g, a).await?;
+    let list = engine.list_projects(account, search).await?;
+    if list.is_empty() {
+        println!("No matching projects.");
+    }
+    for p in list {
+        println!("{}  {}", p.id, p.name);
+    }
+    Ok(())
+}
+
+pub async fn connect(g: &Globals, a: &EngineArgs, project: &str) -> anyhow::Result<()> {
+    let engine = crate::host::engine(g, a).await?;
+    engine.connect(project).await?;
+    print_identity(engine.identity().as_ref(), &engine.status());
+    Ok(())
+}
+
+pub async fn disconnect(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
+    let engine = crate::host::engine(g, a).await?;
+    engine.disconnect().await?;
+    println!("Disconnected from the project.");
+    Ok(())
+}
+
+pub async fn sign_out(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
+    let engine = crate::host::engine(g, a).await?;
+    let out = engine.sign_out().await?;
+    if out.revoked_on_server {
+        println!("Signed out.");
+    } else {
+        println!("Signed out locally (Frame.io could not be told; the tokens are deleted).");
+    }
+    Ok(())
+}

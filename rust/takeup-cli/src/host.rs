@@ -1,0 +1,81 @@
+//! Building an engine from command-line options: state directory, client secret, extra CA and the
+//! secret store (the OS keyring, or an explicit in-memory fallback; tokens never go to a file).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use takeup_core::{Engine, EngineConfig, KeyringSecretStore, MemorySecretStore, SecretStore};
+
+/// Options shared by the engine commands.
+#[derive(Args, Debug, Clone)]
+pub struct EngineArgs {
+    /// The device model's client secret (emulator default: takeup-dev-secret).
+    #[arg(long, env = "TAKEUP_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// Extra trusted root CA (PEM), e.g. the emulator's ca.pem.
+    #[arg(long, env = "TAKEUP_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Global options as parsed in main.
+pub struct Globals {
+    pub state_dir: Option<PathBuf>,
+    pub api_base: Option<String>,
+}
+
+/// `--state-dir`, else `$XDG_DATA_HOME/takeup`, else `~/.local/share/takeup`.
+pub fn default_state_dir(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(d) = explicit {
+        return Ok(d);
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(x).join("takeup"));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .context("cannot find a data directory: set --state-dir or HOME")?;
+    Ok(PathBuf::from(home).join(".local/share/takeup"))
+}
+
+/// The OS keyring if it works here; otherwise a memory store, with a warning.
+pub fn secret_store() -> Arc<dyn SecretStore> {
+    match KeyringSecretStore::platform_default("takeup").and_then(|s| s.probe().map(|_| s)) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!(
+                "warning: the system keyring is not usable ({e}); tokens are kept in memory only \
+                 and this pairing ends when the command exits"
+            );
+            MemorySecretStore::new()
+        }
+    }
+}
+
+pub fn config(
+    globals: &Globals,
+    args: &EngineArgs,
+    state_dir: PathBuf,
+) -> anyhow::Result<EngineConfig> {
+    let api_base = globals
+        .api_base
+        .clone()
+        .unwrap_or_else(|| takeup_core::DEFAULT_API_BASE.to_string());
+    let secret = args.client_secret.clone().context(
+        "no client secret: set TAKEUP_CLIENT_SECRET or --client-secret (the emulator uses takeup-dev-secret)",
+    )?;
+    let mut config = EngineConfig::new(state_dir, api_base, secret, env!("CARGO_PKG_VERSION"));
+    if let Some(path) = &args.ca_file {
+        let pem = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the CA file {}", path.display()))?;
+        config.extra_root_ca_pem = Some(pem);
+    }
+    Ok(config)
+}
+
+pub async fn engine(globals: &Globals, args: &EngineArgs) -> anyhow::Result<Engine> {
+    let dir = default_state_dir(globals.state_dir.clone())?;
+    let config = config(globals, args, dir)?;
+    Ok(Engine::start(config, secret_store()).await?)
+}

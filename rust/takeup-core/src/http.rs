@@ -1,0 +1,186 @@
+//! The HTTPS client: rustls (ring) with platform roots plus optional extra roots, HTTPS only,
+//! `x-client-version` on every request, timeouts, and response helpers that turn answers into
+//! typed errors and feed the network status.
+
+use std::sync::{Arc, Once};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::de::DeserializeOwned;
+
+use crate::config::EngineConfig;
+use crate::connection::StatusHub;
+use crate::error::{Error, Result, error_for_status};
+
+/// An answer with its body read.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl HttpResponse {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// `Retry-After` in seconds, when present.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
+    }
+
+    /// The typed error for a non-2xx answer.
+    pub fn error(&self) -> Error {
+        error_for_status(self.status, self.retry_after(), &self.body)
+    }
+
+    /// `Ok(self)` for 2xx, else the typed error.
+    pub fn success(self) -> Result<Self> {
+        if self.is_success() {
+            Ok(self)
+        } else {
+            Err(self.error())
+        }
+    }
+
+    /// Decode a JSON body; malformed JSON is [`Error::UnexpectedResponse`].
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Error::UnexpectedResponse(format!(
+                "malformed JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })
+    }
+}
+
+/// Install ring as the process-wide rustls provider (idempotent).
+pub fn install_crypto_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// The engine's HTTP client; cheap to clone.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    base: url::Url,
+    request_timeout: Duration,
+    hub: Arc<StatusHub>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    pub(crate) fn new(config: &EngineConfig, base: url::Url, hub: Arc<StatusHub>) -> Result<Self> {
+        install_crypto_provider();
+        let mut headers = HeaderMap::new();
+        let version = HeaderValue::from_str(&config.client_version)
+            .map_err(|_| Error::InvalidConfig("client version is not a valid header".into()))?;
+        headers.insert("x-client-version", version);
+        let mut builder = reqwest::Client::builder()
+            .https_only(true)
+            .default_headers(headers)
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.read_timeout)
+            .user_agent(concat!("takeup/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &config.extra_root_ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|_| Error::InvalidConfig("the extra root CA is not valid PEM".into()))?;
+            if certs.is_empty() {
+                return Err(Error::InvalidConfig(
+                    "the extra root CA PEM holds no certificate".into(),
+                ));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::InvalidConfig(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            client,
+            base,
+            request_timeout: config.request_timeout,
+            hub,
+        })
+    }
+
+    /// The absolute URL of an API path such as `/v2/me`.
+    pub fn url(&self, path: &str) -> Result<url::Url> {
+        self.base
+            .join(path)
+            .map_err(|e| Error::InvalidConfig(format!("bad API path {path}: {e}")))
+    }
+
+    /// A request builder for an API path (the version header is added by the client).
+    pub fn request(&self, method: reqwest::Method, path: &str) -> Result<reqwest::RequestBuilder> {
+        Ok(self
+            .client
+            .request(method, self.url(path)?)
+            .timeout(self.request_timeout))
+    }
+
+    /// The underlying client (for the uploader's S3 PUTs, which share pools and TLS settings).
+    pub fn raw(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Report bytes sent to the network status (throughput).
+    pub fn record_transfer(&self, bytes: u64, elapsed: Duration) {
+        self.hub.record_transfer(bytes, elapsed);
+    }
+
+    /// Send and read the whole body. Network failures become [`Error::Network`]; every outcome
+    /// feeds the network health.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<HttpResponse> {
+        let started = Instant::now();
+        let result = async {
+            let resp = req.send().await?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await?;
+            Ok::<_, reqwest::Error>(HttpResponse {
+                status,
+                headers,
+                body,
+            })
+        }
+        .await;
+        match result {
+            Ok(r) => {
+                self.hub.record_request(r.status < 500, started.elapsed());
+                tracing::trace!(
+                    status = r.status,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "HTTP answer"
+                );
+                Ok(r)
+            }
+            Err(e) => {
+                self.hub.record_request(false, started.elapsed());
+                let err = Error::from_reqwest(&e);
+                tracing::debug!(error = %err, "HTTP request failed");
+                Err(err)
+            }
+        }
+    }
+}

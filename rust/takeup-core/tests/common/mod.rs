@@ -1,0 +1,193 @@
+//! Test helpers: an in-process emulator, its control API and engine configurations.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use takeup_core::{
+    CancellationToken, ConnectionState, Engine, EngineConfig, Identity, MemorySecretStore,
+    PairingPhase, Result,
+};
+use takeup_emulator::{Emulator, EmulatorConfig, Settings};
+
+pub const VERSION: &str = "3.1.4";
+
+pub struct Env {
+    pub emu: Emulator,
+    pub ctl: reqwest::Client,
+    pub store: Arc<MemorySecretStore>,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn env() -> Env {
+    env_with_secret(takeup_emulator::DEFAULT_CLIENT_SECRET).await
+}
+
+pub async fn env_with_secret(secret: &str) -> Env {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let emu = Emulator::start(EmulatorConfig {
+        settings: Settings {
+            poll_interval_secs: 1,
+            rate_limit_per_sec: None,
+            ..Default::default()
+        },
+        client_secret: secret.to_string(),
+        ..Default::default()
+    })
+    .await
+    .expect("emulator starts");
+    let ctl = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(emu.ca_pem.as_bytes()).unwrap()])
+        .build()
+        .unwrap();
+    Env {
+        emu,
+        ctl,
+        store: MemorySecretStore::new(),
+        dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+impl Env {
+    pub fn config(&self) -> EngineConfig {
+        let mut c = EngineConfig::new(
+            self.dir.path().join("state"),
+            self.emu.base_url.clone(),
+            self.emu.client_secret.clone(),
+            VERSION,
+        );
+        c.extra_root_ca_pem = Some(self.emu.ca_pem.clone());
+        c.connect_timeout = Duration::from_secs(5);
+        c.read_timeout = Duration::from_secs(10);
+        c.request_timeout = Duration::from_secs(15);
+        c.heartbeat_interval = None;
+        c
+    }
+
+    pub async fn engine(&self) -> Engine {
+        Engine::start(self.config(), self.store.clone())
+            .await
+            .expect("engine starts")
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Value {
+        let r = self
+            .ctl
+            .post(format!("{}{path}", self.emu.base_url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{path}: {status} {v}");
+        v
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        self.ctl
+            .get(format!("{}{path}", self.emu.base_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn settings(&self, patch: Value) {
+        self.post("/_emulator/settings", patch).await;
+    }
+
+    pub async fn fault(&self, spec: Value) {
+        self.post("/_emulator/faults", spec).await;
+    }
+
+    /// The request log after `since`.
+    pub async fn requests(&self, since: u64) -> Vec<Value> {
+        let v = self
+            .get(&format!("/_emulator/requests?since={since}"))
+            .await;
+        v.as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn last_seq(&self) -> u64 {
+        self.requests(0)
+            .await
+            .last()
+            .and_then(|e| e["seq"].as_u64())
+            .unwrap_or(0)
+    }
+
+    pub async fn token_calls(&self, since: u64) -> usize {
+        self.requests(since)
+            .await
+            .iter()
+            .filter(|e| e["path"] == "/v2/auth/token")
+            .count()
+    }
+
+    /// The stored token pair (JSON) of the engine, if any.
+    pub fn stored_tokens(&self) -> Option<Value> {
+        let keys = self.store.keys();
+        assert!(keys.len() <= 1, "one secret only: {keys:?}");
+        keys.first().map(|k| {
+            use takeup_core::SecretStore;
+            serde_json::from_str(&self.store.get(k).unwrap().unwrap()).unwrap()
+        })
+    }
+
+    /// Pair `engine`, approving the first code shown (optionally without a project).
+    pub async fn pair(&self, engine: &Engine, project: bool) -> Result<Identity> {
+        let approver = self.approve_first_code(engine, project);
+        let (r, _) = tokio::join!(engine.pair(CancellationToken::new()), approver);
+        r
+    }
+
+    /// Wait until a code is shown, approve it, return it.
+    pub async fn approve_first_code(&self, engine: &Engine, project: bool) -> String {
+        let code = wait_for_code(engine, None).await;
+        let body = if project {
+            json!({ "user_code": code })
+        } else {
+            json!({ "user_code": code, "no_project": true })
+        };
+        self.post("/_emulator/approve", body).await;
+        code
+    }
+}
+
+/// Wait (up to 20 s) for a shown code different from `not`.
+pub async fn wait_for_code(engine: &Engine, not: Option<&str>) -> String {
+    let mut rx = engine.watch_status();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let ConnectionState::Pairing(p) = &rx.borrow_and_update().connection
+                && p.phase == PairingPhase::WaitingForUser
+                && let Some(c) = &p.code
+                && Some(c.user_code.as_str()) != not
+            {
+                return c.user_code.clone();
+            }
+            rx.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("a code is shown")
+}
+
+/// Wait (up to 10 s) until `pred` holds for the connection state.
+pub async fn wait_state(engine: &Engine, pred: impl Fn(&ConnectionState) -> bool) {
+    let mut rx = engine.watch_status();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if pred(&rx.borrow_and_update().connection) {
+                return;
+            }
+            rx.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("state reached")
+}

@@ -33,6 +33,8 @@ pub struct EngineConfig {
     pub background_refresh: bool,
     /// Stop pairing after this many codes expired without approval.
     pub max_pairing_codes: u32,
+    /// The upload queue's tuning (concurrency, retries, part size, allowed upload hosts).
+    pub queue: crate::queue::QueueConfig,
 }
 
 impl EngineConfig {
@@ -55,6 +57,7 @@ impl EngineConfig {
             heartbeat_interval: Some(Duration::from_secs(120)),
             background_refresh: true,
             max_pairing_codes: 10,
+            queue: crate::queue::QueueConfig::default(),
         }
     }
 }
@@ -73,6 +76,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("heartbeat_interval", &self.heartbeat_interval)
             .field("background_refresh", &self.background_refresh)
             .field("max_pairing_codes", &self.max_pairing_codes)
+            .field("queue", &self.queue)
             .finish()
     }
 }

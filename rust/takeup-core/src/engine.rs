@@ -17,11 +17,14 @@ use crate::connection::{
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::identity::{self, AccountList, Identity, Project, UserInfo};
+use crate::queue::UploadQueue;
 use crate::secrets::SecretStore;
 use crate::statedir::StateDir;
 use crate::tokens::{TokenManager, TokenPair};
 
 const IDENTITY_FILE: &str = "identity.json";
+/// The upload journal (SQLite) in the state directory.
+pub const JOURNAL_FILE: &str = "journal.sqlite";
 
 /// The result of [`Engine::sign_out`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +44,7 @@ struct Inner {
     identity: Mutex<Option<Identity>>,
     pairing: tokio::sync::Mutex<()>,
     shutdown: CancellationToken,
+    queue: UploadQueue,
 }
 
 /// The Takeup engine. Dropping it stops its background tasks.
@@ -62,6 +66,7 @@ impl std::fmt::Debug for Engine {
 impl Drop for Engine {
     fn drop(&mut self) {
         self.inner.shutdown.cancel();
+        self.inner.queue.shutdown();
     }
 }
 
@@ -103,6 +108,13 @@ impl Engine {
         let tokens = Arc::new(TokenManager::new(auth.clone(), store, key)?);
         let client = AuthorizedClient::new(http, tokens.clone());
         let cached: Option<Identity> = state_dir.read(IDENTITY_FILE)?;
+        let queue = UploadQueue::start(
+            &state_dir.path().join(JOURNAL_FILE),
+            client.clone(),
+            crate::queue::uploader::s3_client(&config)?,
+            config.queue.clone(),
+            hub.receiver(),
+        )?;
         let inner = Arc::new(Inner {
             config,
             state_dir,
@@ -114,6 +126,7 @@ impl Engine {
             identity: Mutex::new(None),
             pairing: tokio::sync::Mutex::new(()),
             shutdown: CancellationToken::new(),
+            queue,
         });
         if inner.tokens.has_tokens() {
             inner.hub.set_connection(state_for(cached.as_ref()));
@@ -164,6 +177,13 @@ impl Engine {
     /// The host reports whether it has a network at all.
     pub fn set_network_available(&self, online: bool) {
         self.inner.hub.set_host_online(online);
+        self.inner.queue.set_online(online);
+    }
+
+    /// The durable upload queue (kept across pairings: forgetting the device holds it, never
+    /// clears it).
+    pub fn queue(&self) -> &UploadQueue {
+        &self.inner.queue
     }
 
     /// The cached identity (available offline).
@@ -318,6 +338,7 @@ impl Engine {
     /// Stop the background tasks (also done on drop).
     pub fn shutdown(&self) {
         self.inner.shutdown.cancel();
+        self.inner.queue.shutdown();
     }
 }
 

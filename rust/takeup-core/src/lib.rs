@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod http;
 pub mod identity;
+pub mod queue;
 pub mod secrets;
 pub mod statedir;
 pub mod tokens;
@@ -32,5 +33,9 @@ pub use connection::{
 pub use engine::{Engine, SignOutOutcome};
 pub use error::{Error, NetworkErrorKind, Result};
 pub use identity::{Account, AccountList, DeviceInfo, Identity, Project, ProjectRef, UserInfo};
+pub use queue::{
+    AssetKind, AssetState, EnqueueOptions, Enqueued, FileEntry, Hold, QueueConfig, QueueError,
+    QueueMode, QueueStatus, UploadQueue,
+};
 pub use secrets::{KeyringSecretStore, MemorySecretStore, SecretStore, SecretStoreError};
 pub use tokio_util::sync::CancellationToken;

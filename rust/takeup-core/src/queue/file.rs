@@ -1,0 +1,295 @@
+//! What the uploader needs to know about a file on disk: size, times, a fingerprint of its head
+//! and tail, its MIME type and kind, and a bounded stream of one part's bytes.
+
+use std::io::SeekFrom;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::{Bytes, BytesMut};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use super::journal::AssetKind;
+
+/// Bytes read from each end of a file for its fingerprint.
+const FINGERPRINT_EDGE: u64 = 64 * 1024;
+/// Read size of part streams: bounded memory per part in flight.
+pub const CHUNK: usize = 256 * 1024;
+
+/// Why a file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    #[error("the file is gone")]
+    Missing,
+    #[error("the file cannot be read (permission denied)")]
+    PermissionDenied,
+    #[error("this is not a regular file")]
+    NotAFile,
+    #[error("the file changed since it was queued")]
+    Changed,
+    #[error("the file cannot be read: {0}")]
+    Io(String),
+}
+
+impl From<std::io::Error> for FileError {
+    fn from(e: std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => FileError::Missing,
+            std::io::ErrorKind::PermissionDenied => FileError::PermissionDenied,
+            std::io::ErrorKind::UnexpectedEof => FileError::Changed,
+            _ => FileError::Io(e.to_string()),
+        }
+    }
+}
+
+/// Size and times of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileFacts {
+    pub size: u64,
+    pub mtime_ns: i64,
+    /// Birth time when the filesystem knows it, else the modification time; Unix ms.
+    pub created_ms: i64,
+}
+
+fn ns_since_epoch(t: std::time::SystemTime) -> i64 {
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos().min(i64::MAX as u128) as i64,
+        Err(e) => -(e.duration().as_nanos().min(i64::MAX as u128) as i64),
+    }
+}
+
+/// Size and times of a regular file (symlinks are followed; loops and directories are errors).
+pub fn facts(path: &Path) -> Result<FileFacts, FileError> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        // ELOOP (40 on Linux): a symlink loop.
+        if e.raw_os_error() == Some(40) {
+            FileError::NotAFile
+        } else {
+            FileError::from(e)
+        }
+    })?;
+    if !meta.is_file() {
+        return Err(FileError::NotAFile);
+    }
+    let mtime_ns = meta.modified().map(ns_since_epoch).unwrap_or(0);
+    let created_ns = meta.created().map(ns_since_epoch).unwrap_or(mtime_ns);
+    Ok(FileFacts {
+        size: meta.len(),
+        mtime_ns,
+        created_ms: created_ns.min(mtime_ns) / 1_000_000,
+    })
+}
+
+/// sha256 over a version tag, the size, the first and the last 64 KiB: cheap, and it tells a
+/// rewritten or truncated file from the one that was queued.
+pub async fn fingerprint(path: &Path, size: u64) -> Result<String, FileError> {
+    let mut f = tokio::fs::File::open(path).await?;
+    let mut h = Sha256::new();
+    h.update(b"takeup-fingerprint-v1");
+    h.update(size.to_le_bytes());
+    let head = size.min(FINGERPRINT_EDGE);
+    let mut buf = vec![0u8; head as usize];
+    f.read_exact(&mut buf).await?;
+    h.update(&buf);
+    if size > FINGERPRINT_EDGE {
+        let tail = (size - FINGERPRINT_EDGE).min(FINGERPRINT_EDGE);
+        f.seek(SeekFrom::Start(size - tail)).await?;
+        let mut buf = vec![0u8; tail as usize];
+        f.read_exact(&mut buf).await?;
+        h.update(&buf);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// The MIME type sent as `filetype` and as the part PUTs' Content-Type.
+pub fn mime_for(path: &Path) -> &'static str {
+    match extension(path).as_str() {
+        "mov" | "qt" => "video/quicktime",
+        "mp4" | "m4v" => "video/mp4",
+        "mxf" => "application/mxf",
+        "avi" => "video/x-msvideo",
+        "mkv" => "video/x-matroska",
+        "webm" => "video/webm",
+        "braw" => "video/x-braw",
+        "r3d" => "video/x-r3d",
+        "wav" | "bwf" => "audio/wav",
+        "aif" | "aiff" => "audio/aiff",
+        "mp3" => "audio/mpeg",
+        "m4a" | "aac" => "audio/mp4",
+        "flac" => "audio/flac",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "heic" => "image/heic",
+        "tif" | "tiff" => "image/tiff",
+        "dng" => "image/x-adobe-dng",
+        "raf" => "image/x-fujifilm-raf",
+        "arw" => "image/x-sony-arw",
+        "cr3" => "image/x-canon-cr3",
+        "pdf" => "application/pdf",
+        "txt" | "ale" | "edl" => "text/plain",
+        "csv" => "text/csv",
+        "xml" | "cdl" | "fcpxml" => "application/xml",
+        "json" => "application/json",
+        "cube" => "text/plain",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The kind a file gets unless the user says otherwise: audio by extension, proxy when its name
+/// or folder says so, other video as hero, everything else other.
+pub fn kind_for(path: &Path) -> AssetKind {
+    let mime = mime_for(path);
+    let lower = path.to_string_lossy().to_ascii_lowercase();
+    if mime.starts_with("audio/") {
+        AssetKind::Audio
+    } else if lower.contains("proxy") || lower.contains("proxies") {
+        AssetKind::Proxy
+    } else if mime.starts_with("video/") || mime == "application/mxf" {
+        AssetKind::Hero
+    } else {
+        AssetKind::Other
+    }
+}
+
+/// The name shown on Frame.io: the file name.
+pub fn upload_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "untitled".to_string())
+}
+
+/// What a part stream reports when done.
+#[derive(Default)]
+pub struct PartDigest {
+    pub hasher: Option<Sha256>,
+    pub bytes: u64,
+}
+
+/// A stream of exactly `size` bytes of `path` from `offset`, read in bounded chunks, hashed on the
+/// way (into `digest`) and counted into `progress`. A file shorter than expected ends the stream
+/// with an `UnexpectedEof` error, so a truncated file never sends a short part.
+pub async fn part_stream(
+    path: &Path,
+    offset: u64,
+    size: u64,
+    digest: Arc<std::sync::Mutex<PartDigest>>,
+    progress: Arc<AtomicU64>,
+) -> Result<impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static, FileError> {
+    let mut file = tokio::fs::File::open(path).await?;
+    file.seek(SeekFrom::Start(offset)).await?;
+    {
+        let mut d = digest.lock().unwrap_or_else(|p| p.into_inner());
+        d.hasher = Some(Sha256::new());
+        d.bytes = 0;
+    }
+    Ok(futures_util::stream::unfold(
+        (file, size, digest, progress),
+        |(mut file, remaining, digest, progress)| async move {
+            if remaining == 0 {
+                return None;
+            }
+            let want = remaining.min(CHUNK as u64) as usize;
+            let mut buf = BytesMut::zeroed(want);
+            let mut filled = 0;
+            while filled < want {
+                match file.read(&mut buf[filled..]).await {
+                    Ok(0) => {
+                        let err = std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "the file is shorter than when it was planned",
+                        );
+                        return Some((Err(err), (file, 0, digest, progress)));
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) => return Some((Err(e), (file, 0, digest, progress))),
+                }
+            }
+            let bytes = buf.freeze();
+            {
+                let mut d = digest.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(h) = d.hasher.as_mut() {
+                    h.update(&bytes);
+                }
+                d.bytes += bytes.len() as u64;
+            }
+            progress.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            Some((Ok(bytes), (file, remaining - want as u64, digest, progress)))
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+
+    #[tokio::test]
+    async fn fingerprint_tells_changes_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.mov");
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&p, &data).unwrap();
+        let a = fingerprint(&p, data.len() as u64).await.unwrap();
+        assert_eq!(a, fingerprint(&p, data.len() as u64).await.unwrap());
+        let mut tail_changed = data.clone();
+        *tail_changed.last_mut().unwrap() ^= 1;
+        std::fs::write(&p, &tail_changed).unwrap();
+        assert_ne!(a, fingerprint(&p, data.len() as u64).await.unwrap());
+        std::fs::write(&p, b"").unwrap();
+        assert!(fingerprint(&p, 0).await.is_ok());
+        assert_eq!(fingerprint(&p, 10).await, Err(FileError::Changed));
+    }
+
+    #[tokio::test]
+    async fn part_streams_are_exact_and_hashed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.bin");
+        let data: Vec<u8> = (0..(CHUNK * 3 + 17) as u32)
+            .map(|i| (i % 253) as u8)
+            .collect();
+        std::fs::write(&p, &data).unwrap();
+        let digest = Arc::new(std::sync::Mutex::new(PartDigest::default()));
+        let progress = Arc::new(AtomicU64::new(0));
+        let (offset, size) = (100u64, CHUNK as u64 * 2 + 5);
+        let s = part_stream(&p, offset, size, digest.clone(), progress.clone())
+            .await
+            .unwrap();
+        let chunks: Vec<Bytes> = s.map(|c| c.unwrap()).collect().await;
+        let got: Vec<u8> = chunks.concat();
+        assert_eq!(got, data[offset as usize..(offset + size) as usize]);
+        assert!(chunks.iter().all(|c| c.len() <= CHUNK));
+        assert_eq!(progress.load(Ordering::Relaxed), size);
+        {
+            let d = digest.lock().unwrap();
+            assert_eq!(d.bytes, size);
+            assert_eq!(
+                hex::encode(d.hasher.clone().unwrap().finalize()),
+                hex::encode(Sha256::digest(&got))
+            );
+        }
+        // Past the end: an error, never a short part.
+        let s = part_stream(&p, data.len() as u64 - 10, 20, digest, progress)
+            .await
+            .unwrap();
+        let results: Vec<_> = s.collect().await;
+        assert!(results.last().unwrap().is_err());
+    }
+
+    #[test]
+    fn kinds_and_types() {
+        assert_eq!(mime_for(Path::new("/a/A001.MOV")), "video/quicktime");
+        assert_eq!(kind_for(Path::new("/a/A001.MOV")), AssetKind::Hero);
+        assert_eq!(kind_for(Path::new("/a/Proxy/A001.mp4")), AssetKind::Proxy);
+        assert_eq!(kind_for(Path::new("/a/take1.WAV")), AssetKind::Audio);
+        assert_eq!(kind_for(Path::new("/a/notes.txt")), AssetKind::Other);
+        assert_eq!(mime_for(Path::new("/a/noext")), "application/octet-stream");
+    }
+}

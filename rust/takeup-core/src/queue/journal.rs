@@ -1,0 +1,1529 @@
+//! The upload journal: one SQLite database (WAL, `synchronous=FULL`) that survives power loss and
+//! app kills.
+//!
+//! One row per asset (file path, size, mtime, fingerprint of head and tail bytes, kind, priority,
+//! state, server asset id, attempts, last error) and one row per part (byte range, state, URL,
+//! content hash). Every state change is one transaction, committed before the next step relies on
+//! it: an acknowledged part is written before it counts, a server asset id is written before any
+//! byte is sent. [`Journal::reconcile`] runs at start: parts that were in flight go back to
+//! pending (they are re-sent), acknowledged parts stay acknowledged (never re-sent), and an asset
+//! that has a server id keeps it (never created again).
+//!
+//! Tokens never reach this database: it holds paths, names, ids and presigned part URLs (which
+//! only allow writing one part of one asset and expire).
+//!
+//! Schema versions are tracked with `PRAGMA user_version`; the file is tagged with an
+//! `application_id` so a foreign SQLite file is refused instead of being "migrated".
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+/// `PRAGMA application_id` of a Takeup journal ("TKUP").
+pub const APPLICATION_ID: i32 = 0x544b_5550;
+
+/// Errors of the journal. None of them loses data: the database is never reset silently.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("the upload journal at {path} is not a Takeup journal (another app's database?)")]
+    Foreign { path: PathBuf },
+    #[error(
+        "the upload journal was written by a newer version of the app (schema {found}, this app knows {known}); update the app"
+    )]
+    TooNew { found: i64, known: i64 },
+    #[error("the upload journal is damaged: {0}")]
+    Corrupt(String),
+    #[error("the device is out of storage space; free some space and try again")]
+    DiskFull,
+    #[error("the upload journal cannot be written: {0}")]
+    ReadOnly(String),
+    #[error("upload journal error: {0}")]
+    Sqlite(String),
+    #[error("no queued file with id {0}")]
+    NoSuchAsset(i64),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<rusqlite::Error> for JournalError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode::*;
+        if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+            let detail = msg.clone().unwrap_or_else(|| f.to_string());
+            return match f.code {
+                DiskFull => JournalError::DiskFull,
+                DatabaseCorrupt | NotADatabase => JournalError::Corrupt(detail),
+                ReadOnly | CannotOpen | PermissionDenied => JournalError::ReadOnly(detail),
+                _ => JournalError::Sqlite(detail),
+            };
+        }
+        JournalError::Sqlite(e.to_string())
+    }
+}
+
+pub type JResult<T> = Result<T, JournalError>;
+
+/// What kind of media a file is; decides its default priority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AssetKind {
+    Proxy,
+    Hero,
+    Audio,
+    Other,
+}
+
+impl AssetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssetKind::Proxy => "proxy",
+            AssetKind::Hero => "hero",
+            AssetKind::Audio => "audio",
+            AssetKind::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "proxy" => AssetKind::Proxy,
+            "hero" => AssetKind::Hero,
+            "audio" => AssetKind::Audio,
+            "other" => AssetKind::Other,
+            _ => return None,
+        })
+    }
+
+    /// Lower goes first: proxies and audio (small, needed first on set) before other files, hero
+    /// (camera originals, large) last.
+    pub fn default_priority(self) -> i64 {
+        match self {
+            AssetKind::Proxy | AssetKind::Audio => 10,
+            AssetKind::Other => 20,
+            AssetKind::Hero => 30,
+        }
+    }
+}
+
+/// Where an asset is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetState {
+    /// Manual mode: known to the engine, waiting for the user to select it.
+    Held,
+    /// Waiting for a slot (or for its retry time).
+    Queued,
+    /// Being uploaded now.
+    Active,
+    /// Every byte acknowledged by the server.
+    Done,
+    /// Parked: failed fatally or kept failing ("poisoned"); the user can retry it.
+    Failed,
+    /// Recorded while the device was paused: never uploaded (409 Channel Paused).
+    Skipped,
+    /// Cancelled by the user.
+    Cancelled,
+}
+
+impl AssetState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssetState::Held => "held",
+            AssetState::Queued => "queued",
+            AssetState::Active => "active",
+            AssetState::Done => "done",
+            AssetState::Failed => "failed",
+            AssetState::Skipped => "skipped",
+            AssetState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "held" => AssetState::Held,
+            "queued" => AssetState::Queued,
+            "active" => AssetState::Active,
+            "done" => AssetState::Done,
+            "failed" => AssetState::Failed,
+            "skipped" => AssetState::Skipped,
+            "cancelled" => AssetState::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// States in which the asset still has work to do.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            AssetState::Held | AssetState::Queued | AssetState::Active
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartState {
+    Pending,
+    /// Being sent; unknown outcome until acknowledged. Reset to pending on start.
+    Sent,
+    Acked,
+}
+
+impl PartState {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => PartState::Pending,
+            "sent" => PartState::Sent,
+            "acked" => PartState::Acked,
+            _ => return None,
+        })
+    }
+}
+
+/// A file to add to the queue.
+#[derive(Clone, Debug)]
+pub struct NewAsset {
+    pub path: PathBuf,
+    /// The name the asset gets on Frame.io.
+    pub name: String,
+    pub kind: AssetKind,
+    pub filetype: String,
+    pub channel: u32,
+    /// `None` while the file is still being written (real-time upload).
+    pub size: Option<u64>,
+    pub mtime_ns: i64,
+    /// When the media was created (for `offset`), Unix milliseconds.
+    pub media_created_ms: i64,
+    pub fingerprint: Option<String>,
+    pub realtime: bool,
+    /// Manual mode: wait for the user's selection.
+    pub held: bool,
+}
+
+/// One asset row.
+#[derive(Clone, Debug, Serialize)]
+pub struct AssetRow {
+    pub id: i64,
+    pub path: PathBuf,
+    pub name: String,
+    pub kind: AssetKind,
+    pub filetype: String,
+    pub channel: u32,
+    pub size: Option<u64>,
+    pub mtime_ns: i64,
+    pub media_created_ms: i64,
+    pub fingerprint: Option<String>,
+    pub realtime: bool,
+    pub state: AssetState,
+    pub priority: i64,
+    pub seq: i64,
+    pub server_id: Option<String>,
+    /// Created with the standard asset API (URLs from the server's part plan); otherwise the
+    /// real-time API (URLs per part on request).
+    pub standard: bool,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub retry_at_ms: Option<i64>,
+    pub enqueued_ms: i64,
+    pub finished_ms: Option<i64>,
+    /// Bytes of acknowledged parts.
+    pub acked_bytes: u64,
+    /// The writer finished (real-time assets): `size` is final.
+    pub closed: bool,
+}
+
+/// One part row.
+#[derive(Clone, Debug, Serialize)]
+pub struct PartRow {
+    pub asset_id: i64,
+    pub number: u32,
+    pub offset: u64,
+    pub size: u64,
+    pub is_final: bool,
+    pub url: Option<String>,
+    pub url_expires_ms: Option<i64>,
+    pub state: PartState,
+    pub sha256: Option<String>,
+    pub attempts: u32,
+}
+
+/// A part as planned, with its upload URL if the server already gave one.
+#[derive(Clone, Debug)]
+pub struct PlannedPart {
+    pub number: u32,
+    pub offset: u64,
+    pub size: u64,
+    pub is_final: bool,
+    pub url: Option<String>,
+    pub url_expires_ms: Option<i64>,
+}
+
+/// What `enqueue` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enqueued {
+    Added(i64),
+    /// The file is already in the queue (not finished): nothing added.
+    AlreadyQueued(i64),
+    /// The same file (path and fingerprint) was already uploaded: nothing added.
+    AlreadyUploaded(i64),
+}
+
+impl Enqueued {
+    pub fn id(self) -> i64 {
+        match self {
+            Enqueued::Added(i) | Enqueued::AlreadyQueued(i) | Enqueued::AlreadyUploaded(i) => i,
+        }
+    }
+}
+
+/// What `reconcile` repaired at start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Parts that were in flight when the process stopped: to be re-sent.
+    pub parts_reset: u64,
+    /// Assets that were active: back in the queue.
+    pub assets_requeued: u64,
+}
+
+/// Totals for the status screen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub files_remaining: u64,
+    /// Bytes not yet acknowledged of files still to upload (growing files count what exists).
+    pub bytes_remaining: u64,
+    pub queued: u64,
+    pub active: u64,
+    pub held: u64,
+    pub done: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub cancelled: u64,
+}
+
+const MIGRATIONS: &[&str] = &[
+    // v1
+    "CREATE TABLE assets (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        path TEXT NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('proxy','hero','audio','other')),
+        filetype TEXT NOT NULL,
+        channel INTEGER NOT NULL DEFAULT 0 CHECK (channel BETWEEN 0 AND 100),
+        size INTEGER CHECK (size IS NULL OR size >= 0),
+        mtime_ns INTEGER NOT NULL,
+        media_created_ms INTEGER NOT NULL,
+        fingerprint TEXT,
+        realtime INTEGER NOT NULL DEFAULT 0,
+        closed INTEGER NOT NULL DEFAULT 1,
+        state TEXT NOT NULL CHECK (state IN ('held','queued','active','done','failed','skipped','cancelled')),
+        priority INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        server_id TEXT,
+        standard INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        retry_at_ms INTEGER,
+        enqueued_ms INTEGER NOT NULL,
+        finished_ms INTEGER
+    );
+    CREATE UNIQUE INDEX assets_one_open_per_path ON assets(path)
+        WHERE state IN ('held','queued','active');
+    CREATE INDEX assets_runnable ON assets(state, priority, seq);
+    CREATE TABLE parts (
+        asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 10000),
+        offset INTEGER NOT NULL CHECK (offset >= 0),
+        size INTEGER NOT NULL CHECK (size >= 0),
+        is_final INTEGER NOT NULL DEFAULT 0,
+        url TEXT,
+        url_expires_ms INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('pending','sent','acked')),
+        sha256 TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        acked_ms INTEGER,
+        PRIMARY KEY (asset_id, number)
+    ) WITHOUT ROWID;",
+];
+
+/// The journal. Not `Sync`: the engine keeps it behind a mutex and calls it off the async threads.
+pub struct Journal {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Journal {
+    /// Open (or create) the journal at `path`, migrating older schemas. A foreign or damaged file
+    /// is refused with a typed error and left as it is.
+    pub fn open(path: &Path) -> JResult<Self> {
+        let existed = path.exists()
+            && std::fs::metadata(path)
+                .map(|m| m.len() > 0)
+                .unwrap_or(false);
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // Reading the header first turns "not a database" into a typed error before any write.
+        let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let tables: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )?;
+        if existed && tables > 0 && app_id != APPLICATION_ID {
+            return Err(JournalError::Foreign {
+                path: path.to_path_buf(),
+            });
+        }
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(JournalError::TooNew {
+                found: version,
+                known,
+            });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a committed acknowledgement survives power loss, not only an app kill.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut journal = Self {
+            conn,
+            path: path.to_path_buf(),
+        };
+        journal.migrate(version)?;
+        let check: String = journal
+            .conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        if check != "ok" {
+            return Err(JournalError::Corrupt(check));
+        }
+        Ok(journal)
+    }
+
+    /// An in-memory journal (tests, benchmarks).
+    pub fn open_in_memory() -> JResult<Self> {
+        let conn = Connection::open_in_memory()?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut journal = Self {
+            conn,
+            path: PathBuf::from(":memory:"),
+        };
+        journal.migrate(0)?;
+        Ok(journal)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self, from: i64) -> JResult<()> {
+        let tx = self.conn.transaction()?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+            tx.execute_batch(sql)?;
+            tracing::info!(version = i + 1, "upload journal migrated");
+        }
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Repair what a crash left: in-flight parts back to pending, active assets back to queued.
+    pub fn reconcile(&mut self) -> JResult<Reconciled> {
+        let tx = self.conn.transaction()?;
+        let parts_reset = tx.execute(
+            "UPDATE parts SET state = 'pending' WHERE state = 'sent'",
+            [],
+        )?;
+        let assets_requeued = tx.execute(
+            "UPDATE assets SET state = 'queued' WHERE state = 'active'",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(Reconciled {
+            parts_reset: parts_reset as u64,
+            assets_requeued: assets_requeued as u64,
+        })
+    }
+
+    /// Add a file. The same open file is never queued twice; a file already uploaded with the
+    /// same fingerprint is not uploaded again.
+    pub fn enqueue(&mut self, a: &NewAsset) -> JResult<Enqueued> {
+        if a.name.trim().is_empty() {
+            return Err(JournalError::Invalid("the asset name is empty".into()));
+        }
+        let path = path_str(&a.path)?;
+        let tx = self.conn.transaction()?;
+        if let Some(id) = tx
+            .query_row(
+                "SELECT id FROM assets WHERE path = ?1 AND state IN ('held','queued','active')",
+                [path],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+        {
+            return Ok(Enqueued::AlreadyQueued(id));
+        }
+        if let Some(fp) = &a.fingerprint
+            && let Some(id) = tx
+                .query_row(
+                    "SELECT id FROM assets WHERE path = ?1 AND fingerprint = ?2 AND state = 'done'",
+                    params![path, fp],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()?
+        {
+            return Ok(Enqueued::AlreadyUploaded(id));
+        }
+        let seq: i64 = tx.query_row("SELECT coalesce(max(seq), 0) + 1 FROM assets", [], |r| {
+            r.get(0)
+        })?;
+        tx.execute(
+            "INSERT INTO assets (path, name, kind, filetype, channel, size, mtime_ns,
+                media_created_ms, fingerprint, realtime, closed, state, priority, seq, enqueued_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            params![
+                path,
+                a.name,
+                a.kind.as_str(),
+                a.filetype,
+                a.channel,
+                a.size.map(|s| s as i64),
+                a.mtime_ns,
+                a.media_created_ms,
+                a.fingerprint,
+                a.realtime,
+                !a.realtime,
+                if a.held { "held" } else { "queued" },
+                a.kind.default_priority(),
+                seq,
+                now_ms(),
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(Enqueued::Added(id))
+    }
+
+    pub fn asset(&self, id: i64) -> JResult<AssetRow> {
+        self.conn
+            .query_row(
+                &format!("{ASSET_SELECT} WHERE a.id = ?1"),
+                [id],
+                asset_from_row,
+            )
+            .optional()?
+            .ok_or(JournalError::NoSuchAsset(id))
+    }
+
+    /// Assets in a state, in upload order (priority, then queue order).
+    pub fn assets_in(&self, states: &[AssetState]) -> JResult<Vec<AssetRow>> {
+        let list = states
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql =
+            format!("{ASSET_SELECT} WHERE a.state IN ({list}) ORDER BY a.priority, a.seq, a.id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], asset_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Every asset, newest first, at most `limit`.
+    pub fn recent(&self, states: &[AssetState], limit: u32) -> JResult<Vec<AssetRow>> {
+        let list = states
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "{ASSET_SELECT} WHERE a.state IN ({list}) ORDER BY coalesce(a.finished_ms, a.enqueued_ms) DESC, a.id DESC LIMIT ?1"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([limit], asset_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The next assets to start: queued, due (retry time passed), not already running, in upload
+    /// order.
+    pub fn next_runnable(
+        &self,
+        now_ms: i64,
+        limit: usize,
+        running: &[i64],
+    ) -> JResult<Vec<AssetRow>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{ASSET_SELECT} WHERE a.state = 'queued' AND (a.retry_at_ms IS NULL OR a.retry_at_ms <= ?1)
+             ORDER BY a.priority, a.seq, a.id"
+        ))?;
+        let rows = stmt.query_map([now_ms], asset_from_row)?;
+        let mut out = Vec::new();
+        for r in rows {
+            let r = r?;
+            if !running.contains(&r.id) {
+                out.push(r);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The earliest retry time among queued assets that are waiting for one.
+    pub fn next_retry_at(&self) -> JResult<Option<i64>> {
+        Ok(self.conn.query_row(
+            "SELECT min(retry_at_ms) FROM assets WHERE state = 'queued' AND retry_at_ms IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn parts(&self, asset_id: i64) -> JResult<Vec<PartRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT asset_id, number, offset, size, is_final, url, url_expires_ms, state, sha256, attempts
+             FROM parts WHERE asset_id = ?1 ORDER BY number",
+        )?;
+        let rows = stmt.query_map([asset_id], part_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    fn set_state_tx(tx: &Transaction, id: i64, state: AssetState) -> JResult<()> {
+        let finished = matches!(
+            state,
+            AssetState::Done | AssetState::Failed | AssetState::Skipped | AssetState::Cancelled
+        )
+        .then(now_ms);
+        let n = tx.execute(
+            "UPDATE assets SET state = ?2, finished_ms = ?3 WHERE id = ?1",
+            params![id, state.as_str(), finished],
+        )?;
+        if n == 0 {
+            return Err(JournalError::NoSuchAsset(id));
+        }
+        Ok(())
+    }
+
+    /// Mark an asset as being uploaded.
+    pub fn start(&mut self, id: i64) -> JResult<()> {
+        let tx = self.conn.transaction()?;
+        let state = state_of(&tx, id)?;
+        if state != AssetState::Queued {
+            return Err(JournalError::Invalid(format!(
+                "cannot start an asset that is {}",
+                state.as_str()
+            )));
+        }
+        Self::set_state_tx(&tx, id, AssetState::Active)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Record the server asset and its part plan in one transaction, before any byte is sent.
+    pub fn record_created(
+        &mut self,
+        id: i64,
+        server_id: &str,
+        standard: bool,
+        parts: &[PlannedPart],
+    ) -> JResult<()> {
+        let tx = self.conn.transaction()?;
+        let existing: Option<String> = tx
+            .query_row("SELECT server_id FROM assets WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or(JournalError::NoSuchAsset(id))?;
+        if let Some(existing) = existing
+            && existing != server_id
+        {
+            return Err(JournalError::Invalid(format!(
+                "asset {id} already has server asset {existing}"
+            )));
+        }
+        tx.execute(
+            "UPDATE assets SET server_id = ?2, standard = ?3 WHERE id = ?1",
+            params![id, server_id, standard],
+        )?;
+        insert_parts(&tx, id, parts)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Add newly planned parts (real-time uploads register parts as the file grows).
+    pub fn add_parts(&mut self, id: i64, parts: &[PlannedPart]) -> JResult<()> {
+        let tx = self.conn.transaction()?;
+        state_of(&tx, id)?;
+        insert_parts(&tx, id, parts)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Store a fresh URL for a part (after a re-plan).
+    pub fn set_part_url(
+        &mut self,
+        id: i64,
+        number: u32,
+        url: &str,
+        expires_ms: Option<i64>,
+    ) -> JResult<()> {
+        let n = self.conn.execute(
+            "UPDATE parts SET url = ?3, url_expires_ms = ?4 WHERE asset_id = ?1 AND number = ?2 AND state != 'acked'",
+            params![id, number, url, expires_ms],
+        )?;
+        if n == 0 {
+            return Err(JournalError::Invalid(format!(
+                "part {number} of asset {id} is unknown or already acknowledged"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Forget a part's URL (it expired): the next send asks for a fresh one.
+    pub fn clear_part_url(&mut self, id: i64, number: u32) -> JResult<()> {
+        self.conn.execute(
+            "UPDATE parts SET url = NULL, url_expires_ms = NULL WHERE asset_id = ?1 AND number = ?2 AND state != 'acked'",
+            params![id, number],
+        )?;
+        Ok(())
+    }
+
+    /// A standard asset whose URLs expired before any part was acknowledged: forget the server
+    /// asset so a new one is created (the API cannot re-issue its URLs). Returns false, changing
+    /// nothing, when some part was already acknowledged.
+    pub fn reset_unstarted_server_asset(&mut self, id: i64) -> JResult<bool> {
+        let tx = self.conn.transaction()?;
+        let acked: i64 = tx.query_row(
+            "SELECT count(*) FROM parts WHERE asset_id = ?1 AND state = 'acked'",
+            [id],
+            |r| r.get(0),
+        )?;
+        if acked > 0 {
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM parts WHERE asset_id = ?1", [id])?;
+        tx.execute(
+            "UPDATE assets SET server_id = NULL, standard = 0 WHERE id = ?1",
+            [id],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Note that a part is being sent (its outcome is unknown until acknowledged).
+    pub fn mark_sent(&mut self, id: i64, number: u32) -> JResult<()> {
+        let n = self.conn.execute(
+            "UPDATE parts SET state = 'sent', attempts = attempts + 1
+             WHERE asset_id = ?1 AND number = ?2 AND state != 'acked'",
+            params![id, number],
+        )?;
+        if n == 0 {
+            return Err(JournalError::Invalid(format!(
+                "part {number} of asset {id} is unknown or already acknowledged"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A part was acknowledged by the server (2xx). Returns false if it already was (never
+    /// counted twice). Progress resets the asset's failure count.
+    pub fn ack_part(&mut self, id: i64, number: u32, sha256: &str) -> JResult<bool> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE parts SET state = 'acked', sha256 = ?3, acked_ms = ?4
+             WHERE asset_id = ?1 AND number = ?2 AND state != 'acked'",
+            params![id, number, sha256, now_ms()],
+        )?;
+        if n == 1 {
+            tx.execute(
+                "UPDATE assets SET attempts = 0, last_error = NULL WHERE id = ?1",
+                [id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// Put a part back to pending (its send failed).
+    pub fn part_failed(&mut self, id: i64, number: u32) -> JResult<()> {
+        self.conn.execute(
+            "UPDATE parts SET state = 'pending' WHERE asset_id = ?1 AND number = ?2 AND state = 'sent'",
+            params![id, number],
+        )?;
+        Ok(())
+    }
+
+    /// The writer of a growing file finished: its size and fingerprint are now final.
+    pub fn close_file(
+        &mut self,
+        id: i64,
+        size: u64,
+        mtime_ns: i64,
+        fingerprint: &str,
+    ) -> JResult<()> {
+        let n = self.conn.execute(
+            "UPDATE assets SET size = ?2, mtime_ns = ?3, fingerprint = ?4, closed = 1 WHERE id = ?1",
+            params![id, size as i64, mtime_ns, fingerprint],
+        )?;
+        if n == 0 {
+            return Err(JournalError::NoSuchAsset(id));
+        }
+        Ok(())
+    }
+
+    /// Every part acknowledged and the file closed: the asset is done.
+    pub fn complete(&mut self, id: i64) -> JResult<()> {
+        let tx = self.conn.transaction()?;
+        let (open_parts, closed, size, acked): (i64, bool, Option<i64>, i64) = tx.query_row(
+            "SELECT (SELECT count(*) FROM parts p WHERE p.asset_id = a.id AND p.state != 'acked'),
+                    a.closed, a.size,
+                    (SELECT coalesce(sum(size), 0) FROM parts p WHERE p.asset_id = a.id AND p.state = 'acked')
+             FROM assets a WHERE a.id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        if open_parts > 0 || !closed || size != Some(acked) {
+            return Err(JournalError::Invalid(format!(
+                "asset {id} is not complete: {open_parts} parts left, {acked} of {size:?} bytes acknowledged"
+            )));
+        }
+        Self::set_state_tx(&tx, id, AssetState::Done)?;
+        tx.execute(
+            "UPDATE assets SET retry_at_ms = NULL, last_error = NULL WHERE id = ?1",
+            [id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A failed attempt that may be retried: back to the queue after `retry_at_ms`, or parked as
+    /// failed once `max_attempts` attempts in a row made no progress. `counts` is false for
+    /// failures that are not the asset's fault (offline): they do not burn attempts.
+    pub fn attempt_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        retry_at_ms: i64,
+        max_attempts: u32,
+        counts: bool,
+    ) -> JResult<AssetState> {
+        let tx = self.conn.transaction()?;
+        let state = state_of(&tx, id)?;
+        if !state.is_open() {
+            return Ok(state);
+        }
+        let attempts: u32 =
+            tx.query_row("SELECT attempts FROM assets WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?;
+        let attempts = if counts { attempts + 1 } else { attempts };
+        let new_state = if attempts >= max_attempts {
+            AssetState::Failed
+        } else if state == AssetState::Held {
+            AssetState::Held
+        } else {
+            AssetState::Queued
+        };
+        tx.execute(
+            "UPDATE assets SET attempts = ?2, last_error = ?3, retry_at_ms = ?4 WHERE id = ?1",
+            params![id, attempts, error, retry_at_ms],
+        )?;
+        Self::set_state_tx(&tx, id, new_state)?;
+        tx.commit()?;
+        Ok(new_state)
+    }
+
+    /// Park an asset: failed for good (with its reason) or skipped (paused device).
+    pub fn park(&mut self, id: i64, state: AssetState, reason: &str) -> JResult<()> {
+        if state.is_open() || state == AssetState::Done {
+            return Err(JournalError::Invalid("park takes a terminal state".into()));
+        }
+        let tx = self.conn.transaction()?;
+        let current = state_of(&tx, id)?;
+        if current == AssetState::Done {
+            return Err(JournalError::Invalid(
+                "the asset is already uploaded".into(),
+            ));
+        }
+        tx.execute(
+            "UPDATE assets SET last_error = ?2, retry_at_ms = NULL WHERE id = ?1",
+            params![id, reason],
+        )?;
+        Self::set_state_tx(&tx, id, state)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The user cancels one asset. Returns false if it was not open (done assets stay done).
+    pub fn cancel(&mut self, id: i64) -> JResult<bool> {
+        let tx = self.conn.transaction()?;
+        let state = state_of(&tx, id)?;
+        if !state.is_open() {
+            return Ok(false);
+        }
+        Self::set_state_tx(&tx, id, AssetState::Cancelled)?;
+        tx.execute("UPDATE assets SET retry_at_ms = NULL WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// The user cancels everything still open; returns the ids cancelled.
+    pub fn cancel_all(&mut self) -> JResult<Vec<i64>> {
+        let tx = self.conn.transaction()?;
+        let ids: Vec<i64> = {
+            let mut stmt =
+                tx.prepare("SELECT id FROM assets WHERE state IN ('held','queued','active')")?;
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        for id in &ids {
+            Self::set_state_tx(&tx, *id, AssetState::Cancelled)?;
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// The user retries a failed, skipped or cancelled asset: back in the queue with a clean
+    /// attempt count. Acknowledged parts stay acknowledged; the server asset is kept. If another
+    /// entry for the same file is open, that one is the queue's and this call says so.
+    pub fn retry(&mut self, id: i64) -> JResult<()> {
+        let tx = self.conn.transaction()?;
+        let state = state_of(&tx, id)?;
+        if !matches!(
+            state,
+            AssetState::Failed | AssetState::Skipped | AssetState::Cancelled
+        ) {
+            return Err(JournalError::Invalid(format!(
+                "only failed, skipped or cancelled files can be retried (this one is {})",
+                state.as_str()
+            )));
+        }
+        let r = tx.execute(
+            "UPDATE assets SET state = 'queued', attempts = 0, retry_at_ms = NULL, finished_ms = NULL WHERE id = ?1",
+            [id],
+        );
+        match r {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Err(JournalError::Invalid(
+                    "this file is already queued again".into(),
+                ));
+            }
+            other => {
+                other?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Manual mode: the user selects held assets for upload.
+    pub fn select(&mut self, ids: &[i64]) -> JResult<u64> {
+        let tx = self.conn.transaction()?;
+        let mut n = 0;
+        for id in ids {
+            n += tx.execute(
+                "UPDATE assets SET state = 'queued' WHERE id = ?1 AND state = 'held'",
+                [id],
+            )? as u64;
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Move an asset to the top: it goes before everything else (whatever its kind).
+    pub fn move_to_top(&mut self, id: i64) -> JResult<()> {
+        let tx = self.conn.transaction()?;
+        state_of(&tx, id)?;
+        let (min_prio, min_seq): (i64, i64) = tx.query_row(
+            "SELECT coalesce(min(priority), 0), coalesce(min(seq), 0) FROM assets",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        tx.execute(
+            "UPDATE assets SET priority = ?2, seq = ?3, retry_at_ms = NULL WHERE id = ?1",
+            params![id, min_prio.min(0) - 1, min_seq - 1],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Totals for the status screen, in one query.
+    pub fn totals(&self) -> JResult<Totals> {
+        let mut t = Totals::default();
+        let mut stmt = self.conn.prepare(
+            "SELECT a.state, count(*),
+                    coalesce(sum(coalesce(a.size, 0) - coalesce(
+                        (SELECT sum(p.size) FROM parts p WHERE p.asset_id = a.id AND p.state = 'acked'), 0)), 0)
+             FROM assets a GROUP BY a.state",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (state, count, remaining) = row?;
+            let count = count as u64;
+            match AssetState::parse(&state) {
+                Some(AssetState::Queued) => t.queued = count,
+                Some(AssetState::Active) => t.active = count,
+                Some(AssetState::Held) => t.held = count,
+                Some(AssetState::Done) => t.done = count,
+                Some(AssetState::Failed) => t.failed = count,
+                Some(AssetState::Skipped) => t.skipped = count,
+                Some(AssetState::Cancelled) => t.cancelled = count,
+                None => {}
+            }
+            if matches!(
+                AssetState::parse(&state),
+                Some(AssetState::Queued | AssetState::Active)
+            ) {
+                t.files_remaining += count;
+                t.bytes_remaining += remaining.max(0) as u64;
+            }
+        }
+        Ok(t)
+    }
+
+    /// Check the journal's invariants (tests and the property test call this after every step).
+    pub fn check_invariants(&self) -> JResult<()> {
+        let dup: i64 = self.conn.query_row(
+            "SELECT count(*) FROM (SELECT path FROM assets WHERE state IN ('held','queued','active')
+             GROUP BY path HAVING count(*) > 1)",
+            [],
+            |r| r.get(0),
+        )?;
+        if dup > 0 {
+            return Err(JournalError::Invalid("a file is queued twice".into()));
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, size, closed FROM assets WHERE server_id IS NOT NULL")?;
+        let rows: Vec<(i64, Option<i64>, bool)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, size, closed) in rows {
+            let parts = self.parts(id)?;
+            let mut next = 0u64;
+            for p in &parts {
+                if p.offset != next {
+                    return Err(JournalError::Invalid(format!(
+                        "asset {id}: part {} starts at {} instead of {next} (a byte range is lost or doubled)",
+                        p.number, p.offset
+                    )));
+                }
+                next += p.size;
+            }
+            let finals = parts.iter().filter(|p| p.is_final).count();
+            if finals > 1
+                || parts
+                    .iter()
+                    .any(|p| p.is_final && Some(p.number) != parts.last().map(|l| l.number))
+            {
+                return Err(JournalError::Invalid(format!("asset {id}: bad final part")));
+            }
+            if closed && finals == 1 && size.map(|s| s as u64) != Some(next) {
+                return Err(JournalError::Invalid(format!(
+                    "asset {id}: parts cover {next} bytes of {size:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+const ASSET_SELECT: &str =
+    "SELECT a.id, a.path, a.name, a.kind, a.filetype, a.channel, a.size, a.mtime_ns,
+    a.media_created_ms, a.fingerprint, a.realtime, a.state, a.priority, a.seq, a.server_id,
+    a.attempts, a.last_error, a.retry_at_ms, a.enqueued_ms, a.finished_ms,
+    (SELECT coalesce(sum(p.size), 0) FROM parts p WHERE p.asset_id = a.id AND p.state = 'acked'),
+    a.closed, a.standard
+    FROM assets a";
+
+fn bad_value(col: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        col,
+        rusqlite::types::Type::Text,
+        format!("unknown {what}").into(),
+    )
+}
+
+fn asset_from_row(r: &Row) -> rusqlite::Result<AssetRow> {
+    let kind: String = r.get(3)?;
+    let state: String = r.get(11)?;
+    Ok(AssetRow {
+        id: r.get(0)?,
+        path: PathBuf::from(r.get::<_, String>(1)?),
+        name: r.get(2)?,
+        kind: AssetKind::parse(&kind).ok_or_else(|| bad_value(3, "kind"))?,
+        filetype: r.get(4)?,
+        channel: r.get(5)?,
+        size: r.get::<_, Option<i64>>(6)?.map(|s| s as u64),
+        mtime_ns: r.get(7)?,
+        media_created_ms: r.get(8)?,
+        fingerprint: r.get(9)?,
+        realtime: r.get(10)?,
+        state: AssetState::parse(&state).ok_or_else(|| bad_value(11, "state"))?,
+        priority: r.get(12)?,
+        seq: r.get(13)?,
+        server_id: r.get(14)?,
+        attempts: r.get(15)?,
+        last_error: r.get(16)?,
+        retry_at_ms: r.get(17)?,
+        enqueued_ms: r.get(18)?,
+        finished_ms: r.get(19)?,
+        acked_bytes: r.get::<_, i64>(20)? as u64,
+        closed: r.get(21)?,
+        standard: r.get(22)?,
+    })
+}
+
+fn part_from_row(r: &Row) -> rusqlite::Result<PartRow> {
+    let state: String = r.get(7)?;
+    Ok(PartRow {
+        asset_id: r.get(0)?,
+        number: r.get(1)?,
+        offset: r.get::<_, i64>(2)? as u64,
+        size: r.get::<_, i64>(3)? as u64,
+        is_final: r.get(4)?,
+        url: r.get(5)?,
+        url_expires_ms: r.get(6)?,
+        state: PartState::parse(&state).ok_or_else(|| bad_value(7, "part state"))?,
+        sha256: r.get(8)?,
+        attempts: r.get(9)?,
+    })
+}
+
+fn state_of(tx: &Transaction, id: i64) -> JResult<AssetState> {
+    let s: String = tx
+        .query_row("SELECT state FROM assets WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?
+        .ok_or(JournalError::NoSuchAsset(id))?;
+    AssetState::parse(&s).ok_or_else(|| JournalError::Corrupt(format!("unknown state {s}")))
+}
+
+fn insert_parts(tx: &Transaction, id: i64, parts: &[PlannedPart]) -> JResult<()> {
+    for p in parts {
+        if p.number == 0 || p.number > 10_000 {
+            return Err(JournalError::Invalid(format!(
+                "part number {} out of range",
+                p.number
+            )));
+        }
+        let existing: Option<(i64, i64, String)> = tx
+            .query_row(
+                "SELECT offset, size, state FROM parts WHERE asset_id = ?1 AND number = ?2",
+                params![id, p.number],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        match existing {
+            Some((offset, size, _)) if offset as u64 == p.offset && size as u64 == p.size => {
+                // Same part again (a re-registration): keep its state, refresh its URL.
+                if let Some(url) = &p.url {
+                    tx.execute(
+                        "UPDATE parts SET url = ?3, url_expires_ms = ?4, is_final = ?5
+                         WHERE asset_id = ?1 AND number = ?2",
+                        params![id, p.number, url, p.url_expires_ms, p.is_final],
+                    )?;
+                }
+            }
+            Some(_) => {
+                return Err(JournalError::Invalid(format!(
+                    "part {} of asset {id} is already planned with another byte range",
+                    p.number
+                )));
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO parts (asset_id, number, offset, size, is_final, url, url_expires_ms, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
+                    params![id, p.number, p.offset as i64, p.size as i64, p.is_final, p.url, p.url_expires_ms],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn path_str(p: &Path) -> JResult<&str> {
+    p.to_str().ok_or_else(|| {
+        JournalError::Invalid(format!("the path {} is not valid UTF-8", p.display()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(path: &str, kind: AssetKind, size: u64) -> NewAsset {
+        NewAsset {
+            path: PathBuf::from(path),
+            name: Path::new(path)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into(),
+            kind,
+            filetype: "video/mp4".into(),
+            channel: 0,
+            size: Some(size),
+            mtime_ns: 1,
+            media_created_ms: 1,
+            fingerprint: Some(format!("fp-{path}-{size}")),
+            realtime: false,
+            held: false,
+        }
+    }
+
+    fn plan(sizes: &[u64]) -> Vec<PlannedPart> {
+        let mut offset = 0;
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let p = PlannedPart {
+                    number: i as u32 + 1,
+                    offset,
+                    size: *s,
+                    is_final: i + 1 == sizes.len(),
+                    url: Some(format!("https://s3.example/{i}")),
+                    url_expires_ms: None,
+                };
+                offset += s;
+                p
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_file_is_queued_once_and_uploaded_once() {
+        let mut j = Journal::open_in_memory().unwrap();
+        let a = new("/m/A001.mov", AssetKind::Hero, 10);
+        let id = j.enqueue(&a).unwrap();
+        assert!(matches!(id, Enqueued::Added(_)));
+        assert_eq!(j.enqueue(&a).unwrap(), Enqueued::AlreadyQueued(id.id()));
+        j.start(id.id()).unwrap();
+        j.record_created(id.id(), "srv-1", true, &plan(&[10]))
+            .unwrap();
+        assert!(j.ack_part(id.id(), 1, "h").unwrap());
+        assert!(
+            !j.ack_part(id.id(), 1, "h").unwrap(),
+            "a part is acknowledged once"
+        );
+        j.complete(id.id()).unwrap();
+        assert_eq!(j.enqueue(&a).unwrap(), Enqueued::AlreadyUploaded(id.id()));
+        // The same path with other content is a new file.
+        let changed = new("/m/A001.mov", AssetKind::Hero, 11);
+        assert!(matches!(j.enqueue(&changed).unwrap(), Enqueued::Added(_)));
+        j.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn priorities_and_move_to_top_order_the_queue() {
+        let mut j = Journal::open_in_memory().unwrap();
+        let hero = j
+            .enqueue(&new("/m/hero.mov", AssetKind::Hero, 1))
+            .unwrap()
+            .id();
+        let other = j
+            .enqueue(&new("/m/notes.txt", AssetKind::Other, 1))
+            .unwrap()
+            .id();
+        let proxy = j
+            .enqueue(&new("/m/proxy.mp4", AssetKind::Proxy, 1))
+            .unwrap()
+            .id();
+        let audio = j
+            .enqueue(&new("/m/take.wav", AssetKind::Audio, 1))
+            .unwrap()
+            .id();
+        let order: Vec<i64> = j
+            .next_runnable(0, 10, &[])
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(order, [proxy, audio, other, hero]);
+        j.move_to_top(hero).unwrap();
+        let order: Vec<i64> = j
+            .next_runnable(0, 10, &[])
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(order, [hero, proxy, audio, other]);
+        let two: Vec<i64> = j
+            .next_runnable(0, 2, &[hero])
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(two, [proxy, audio]);
+    }
+
+    #[test]
+    fn reconcile_resends_in_flight_parts_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        let id = {
+            let mut j = Journal::open(&path).unwrap();
+            let id = j
+                .enqueue(&new("/m/a.mov", AssetKind::Hero, 30))
+                .unwrap()
+                .id();
+            j.start(id).unwrap();
+            j.record_created(id, "srv", false, &plan(&[10, 10, 10]))
+                .unwrap();
+            j.mark_sent(id, 1).unwrap();
+            j.ack_part(id, 1, "h1").unwrap();
+            j.mark_sent(id, 2).unwrap();
+            id
+            // dropped without any shutdown: as after a kill
+        };
+        let mut j = Journal::open(&path).unwrap();
+        let r = j.reconcile().unwrap();
+        assert_eq!(
+            r,
+            Reconciled {
+                parts_reset: 1,
+                assets_requeued: 1
+            }
+        );
+        let parts = j.parts(id).unwrap();
+        let states: Vec<PartState> = parts.iter().map(|p| p.state).collect();
+        assert_eq!(
+            states,
+            [PartState::Acked, PartState::Pending, PartState::Pending]
+        );
+        let a = j.asset(id).unwrap();
+        assert_eq!(a.server_id.as_deref(), Some("srv"));
+        assert_eq!(a.state, AssetState::Queued);
+        assert_eq!(a.acked_bytes, 10);
+        // The server id cannot be replaced by another one.
+        assert!(j.record_created(id, "other", false, &[]).is_err());
+    }
+
+    #[test]
+    fn failures_back_off_then_park_and_progress_resets_the_count() {
+        let mut j = Journal::open_in_memory().unwrap();
+        let id = j
+            .enqueue(&new("/m/bad.mov", AssetKind::Hero, 20))
+            .unwrap()
+            .id();
+        j.start(id).unwrap();
+        j.record_created(id, "srv", false, &plan(&[10, 10]))
+            .unwrap();
+        assert_eq!(
+            j.attempt_failed(id, "500", 100, 3, true).unwrap(),
+            AssetState::Queued
+        );
+        assert!(
+            j.next_runnable(50, 10, &[]).unwrap().is_empty(),
+            "not before its retry time"
+        );
+        assert_eq!(j.next_retry_at().unwrap(), Some(100));
+        assert_eq!(j.next_runnable(100, 10, &[]).unwrap().len(), 1);
+        j.start(id).unwrap();
+        assert_eq!(
+            j.attempt_failed(id, "500", 0, 3, true).unwrap(),
+            AssetState::Queued
+        );
+        // Offline does not burn attempts.
+        j.start(id).unwrap();
+        assert_eq!(
+            j.attempt_failed(id, "offline", 0, 3, false).unwrap(),
+            AssetState::Queued
+        );
+        assert_eq!(j.asset(id).unwrap().attempts, 2);
+        // Progress resets.
+        j.ack_part(id, 1, "h").unwrap();
+        assert_eq!(j.asset(id).unwrap().attempts, 0);
+        j.start(id).unwrap();
+        for _ in 0..2 {
+            assert_eq!(
+                j.attempt_failed(id, "500", 0, 3, true).unwrap(),
+                AssetState::Queued
+            );
+            j.start(id).unwrap();
+        }
+        assert_eq!(
+            j.attempt_failed(id, "500 again", 0, 3, true).unwrap(),
+            AssetState::Failed
+        );
+        let a = j.asset(id).unwrap();
+        assert_eq!(a.last_error.as_deref(), Some("500 again"));
+        // The user retries: queued again, acknowledged part kept.
+        j.retry(id).unwrap();
+        let a = j.asset(id).unwrap();
+        assert_eq!(
+            (a.state, a.attempts, a.acked_bytes),
+            (AssetState::Queued, 0, 10)
+        );
+    }
+
+    #[test]
+    fn cancel_select_and_manual_mode() {
+        let mut j = Journal::open_in_memory().unwrap();
+        let mut held = new("/m/a.mov", AssetKind::Hero, 1);
+        held.held = true;
+        let a = j.enqueue(&held).unwrap().id();
+        let b = j
+            .enqueue(&new("/m/b.mov", AssetKind::Hero, 1))
+            .unwrap()
+            .id();
+        assert_eq!(j.next_runnable(0, 10, &[]).unwrap().len(), 1);
+        assert_eq!(j.select(&[a, b]).unwrap(), 1);
+        assert_eq!(j.next_runnable(0, 10, &[]).unwrap().len(), 2);
+        assert!(j.cancel(a).unwrap());
+        assert!(!j.cancel(a).unwrap());
+        assert_eq!(j.cancel_all().unwrap(), vec![b]);
+        let t = j.totals().unwrap();
+        assert_eq!((t.cancelled, t.files_remaining), (2, 0));
+        // A cancelled file can be queued again as a new entry, and then the old one cannot be
+        // retried on top of it.
+        assert!(matches!(
+            j.enqueue(&new("/m/a.mov", AssetKind::Hero, 1)).unwrap(),
+            Enqueued::Added(_)
+        ));
+        assert!(j.retry(a).is_err());
+        j.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn totals_count_files_and_bytes_remaining() {
+        let mut j = Journal::open_in_memory().unwrap();
+        let a = j
+            .enqueue(&new("/m/a.mov", AssetKind::Hero, 100))
+            .unwrap()
+            .id();
+        j.enqueue(&new("/m/b.mov", AssetKind::Hero, 50)).unwrap();
+        j.start(a).unwrap();
+        j.record_created(a, "srv", false, &plan(&[60, 40])).unwrap();
+        j.ack_part(a, 1, "h").unwrap();
+        let t = j.totals().unwrap();
+        assert_eq!(
+            (t.files_remaining, t.bytes_remaining, t.active, t.queued),
+            (2, 90, 1, 1)
+        );
+    }
+
+    #[test]
+    fn realtime_parts_grow_and_close() {
+        let mut j = Journal::open_in_memory().unwrap();
+        let mut rt = new("/m/growing.mp4", AssetKind::Proxy, 0);
+        rt.size = None;
+        rt.fingerprint = None;
+        rt.realtime = true;
+        let id = j.enqueue(&rt).unwrap().id();
+        j.start(id).unwrap();
+        j.record_created(id, "srv", false, &[]).unwrap();
+        j.add_parts(
+            id,
+            &plan(&[10])[..1]
+                .iter()
+                .cloned()
+                .map(|mut p| {
+                    p.is_final = false;
+                    p
+                })
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        j.ack_part(id, 1, "h").unwrap();
+        assert!(j.complete(id).is_err(), "not closed yet");
+        j.add_parts(
+            id,
+            &[PlannedPart {
+                number: 2,
+                offset: 10,
+                size: 5,
+                is_final: true,
+                url: None,
+                url_expires_ms: None,
+            }],
+        )
+        .unwrap();
+        // A different byte range for a planned part is refused.
+        assert!(
+            j.add_parts(
+                id,
+                &[PlannedPart {
+                    number: 2,
+                    offset: 10,
+                    size: 6,
+                    is_final: true,
+                    url: None,
+                    url_expires_ms: None
+                }]
+            )
+            .is_err()
+        );
+        j.close_file(id, 15, 2, "fp").unwrap();
+        j.ack_part(id, 2, "h2").unwrap();
+        j.check_invariants().unwrap();
+        j.complete(id).unwrap();
+        assert_eq!(j.asset(id).unwrap().state, AssetState::Done);
+    }
+
+    #[test]
+    fn foreign_newer_and_damaged_files_are_refused_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // Another app's SQLite database.
+        let foreign = dir.path().join("foreign.sqlite");
+        {
+            let c = Connection::open(&foreign).unwrap();
+            c.execute_batch("CREATE TABLE notes(x); INSERT INTO notes VALUES (1);")
+                .unwrap();
+        }
+        assert!(matches!(
+            Journal::open(&foreign),
+            Err(JournalError::Foreign { .. })
+        ));
+        let c = Connection::open(&foreign).unwrap();
+        assert_eq!(
+            c.query_row("SELECT count(*) FROM notes", [], |r| r.get::<_, i64>(0))
+                .unwrap(),
+            1
+        );
+
+        // A journal from a newer app.
+        let newer = dir.path().join("newer.sqlite");
+        Journal::open(&newer).unwrap();
+        Connection::open(&newer)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(matches!(
+            Journal::open(&newer),
+            Err(JournalError::TooNew { found: 99, .. })
+        ));
+
+        // Not a database at all.
+        let garbage = dir.path().join("garbage.sqlite");
+        std::fs::write(&garbage, vec![0x42u8; 8192]).unwrap();
+        assert!(matches!(
+            Journal::open(&garbage),
+            Err(JournalError::Corrupt(_))
+        ));
+        assert_eq!(
+            std::fs::read(&garbage).unwrap(),
+            vec![0x42u8; 8192],
+            "left as it was"
+        );
+    }
+}

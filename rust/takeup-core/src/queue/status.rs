@@ -1,0 +1,93 @@
+//! The queue's status for UIs: totals, per-file progress and rate, and the queued / uploading /
+//! completed / failed lists with reasons. Pushed to listeners and readable as a snapshot.
+
+use serde::Serialize;
+
+use super::journal::{AssetKind, AssetRow, AssetState, Totals};
+
+/// Auto: files handed to the engine are queued. Manual: they wait for the user's selection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueMode {
+    #[default]
+    Auto,
+    Manual,
+}
+
+/// Why the queue is not uploading right now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum Hold {
+    /// The user paused the queue.
+    PausedByUser,
+    /// No network (reported by the host or inferred from failed requests).
+    Offline,
+    /// Not paired (or the device was forgotten).
+    NotAuthorized,
+    /// Paired but not connected to a project.
+    NotConnected,
+}
+
+/// One file in a list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FileEntry {
+    pub id: i64,
+    pub name: String,
+    pub path: String,
+    pub kind: AssetKind,
+    pub state: AssetState,
+    /// `None` while a growing file is still being written.
+    pub size: Option<u64>,
+    /// Acknowledged by the server.
+    pub uploaded_bytes: u64,
+    /// Acknowledged plus in flight (what a progress bar shows).
+    pub sent_bytes: u64,
+    /// Bytes per second over the last seconds (uploading files only).
+    pub rate_bps: f64,
+    pub attempts: u32,
+    /// Why it failed or was skipped; the last error while it retries.
+    pub reason: Option<String>,
+    pub realtime: bool,
+    /// When it will be tried again, Unix ms (waiting after a failure).
+    pub retry_at_ms: Option<i64>,
+}
+
+impl FileEntry {
+    pub fn from_row(row: &AssetRow, in_flight: u64, rate_bps: f64) -> Self {
+        Self {
+            id: row.id,
+            name: row.name.clone(),
+            path: row.path.to_string_lossy().into_owned(),
+            kind: row.kind,
+            state: row.state,
+            size: row.size,
+            uploaded_bytes: row.acked_bytes,
+            sent_bytes: row.acked_bytes + in_flight,
+            rate_bps,
+            attempts: row.attempts,
+            reason: row.last_error.clone(),
+            realtime: row.realtime && !row.closed,
+            retry_at_ms: row.retry_at_ms,
+        }
+    }
+}
+
+/// Everything a queue screen shows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct QueueStatus {
+    pub mode: QueueMode,
+    pub hold: Option<Hold>,
+    pub totals: Totals,
+    /// Aggregate upload rate, bytes per second.
+    pub rate_bps: f64,
+    pub uploading: Vec<FileEntry>,
+    /// In upload order.
+    pub queued: Vec<FileEntry>,
+    /// Manual mode: waiting for selection.
+    pub held: Vec<FileEntry>,
+    /// Most recent first.
+    pub completed: Vec<FileEntry>,
+    /// Failed and skipped, most recent first, with reasons.
+    pub failed: Vec<FileEntry>,
+    pub cancelled: Vec<FileEntry>,
+}

@@ -1,0 +1,644 @@
+//! The upload queue against the emulator: bytes compared by sha256 on the emulator side.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use takeup_core::queue::uploader::MIN_PART;
+use takeup_core::{
+    AssetKind, AssetState, Engine, EnqueueOptions, Enqueued, Hold, QueueConfig, QueueStatus,
+};
+
+const MIB: usize = 1024 * 1024;
+
+fn queue_config(env: &Env) -> QueueConfig {
+    QueueConfig {
+        part_size: MIN_PART,
+        backoff_base: Duration::from_millis(50),
+        backoff_max: Duration::from_millis(400),
+        stall_timeout: Duration::from_secs(2),
+        response_timeout: Duration::from_secs(5),
+        growth_idle: Duration::from_secs(30),
+        upload_hosts: vec![
+            env.emu
+                .s3_base_url
+                .trim_start_matches("https://")
+                .to_string(),
+        ],
+        ..QueueConfig::default()
+    }
+}
+
+async fn engine_with(env: &Env, q: QueueConfig) -> Engine {
+    let mut c = env.config();
+    c.queue = q;
+    Engine::start(c, env.store.clone())
+        .await
+        .expect("engine starts")
+}
+
+async fn paired(env: &Env, q: QueueConfig) -> Engine {
+    let e = engine_with(env, q).await;
+    env.pair(&e, true).await.expect("paired");
+    e
+}
+
+fn media(dir: &Path, name: &str, len: usize, seed: u8) -> (PathBuf, String) {
+    let data: Vec<u8> = (0..len)
+        .map(|i| ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8 ^ seed)
+        .collect();
+    let p = dir.join(name);
+    std::fs::write(&p, &data).unwrap();
+    (p, hex::encode(Sha256::digest(&data)))
+}
+
+async fn wait_queue(
+    e: &Engine,
+    secs: u64,
+    what: &str,
+    pred: impl Fn(&QueueStatus) -> bool,
+) -> QueueStatus {
+    let mut rx = e.queue().watch();
+    let r = tokio::time::timeout(Duration::from_secs(secs), async {
+        loop {
+            {
+                let s = rx.borrow_and_update();
+                if pred(&s) {
+                    return s.clone();
+                }
+            }
+            rx.changed().await.unwrap();
+        }
+    })
+    .await;
+    match r {
+        Ok(s) => s,
+        Err(_) => panic!("timed out waiting for {what}: {:#?}", e.queue().status()),
+    }
+}
+
+async fn all_done(e: &Engine, n: u64, secs: u64) -> QueueStatus {
+    wait_queue(e, secs, "all uploads", |s| {
+        s.totals.done == n && s.totals.files_remaining == 0
+    })
+    .await
+}
+
+/// The emulator's assets with a given name.
+async fn emu_assets(env: &Env, name: &str) -> Vec<Value> {
+    env.get("/_emulator/assets")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["name"] == name)
+        .cloned()
+        .collect()
+}
+
+/// Exactly one complete asset with these bytes, each part stored at most `max_puts` times.
+async fn assert_uploaded_once(env: &Env, name: &str, sha: &str, max_puts: u64) -> Value {
+    let list = emu_assets(env, name).await;
+    let complete: Vec<&Value> = list.iter().filter(|a| a["complete"] == true).collect();
+    assert_eq!(
+        complete.len(),
+        1,
+        "{name}: one complete asset, got {list:#?}"
+    );
+    let id = complete[0]["id"].as_str().unwrap();
+    let a = env.get(&format!("/_emulator/assets/{id}")).await;
+    assert_eq!(a["sha256"], sha, "{name}: bytes differ");
+    for (n, p) in a["parts"].as_object().unwrap() {
+        let count = p["received_count"].as_u64().unwrap();
+        assert!(
+            count >= 1 && count <= max_puts,
+            "{name} part {n} stored {count} times"
+        );
+    }
+    a
+}
+
+#[tokio::test]
+async fn files_upload_with_standard_and_real_time_assets() {
+    let env = env().await;
+    let e = paired(&env, queue_config(&env)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (small, small_sha) = media(dir.path(), "still.jpg", 300_000, 1);
+    let (big, big_sha) = media(dir.path(), "A001_C001.mov", 12 * MIB + 321, 2);
+    let (empty, empty_sha) = media(dir.path(), "empty.txt", 0, 3);
+    for p in [&small, &big, &empty] {
+        let r = e
+            .queue()
+            .enqueue(p, EnqueueOptions::default())
+            .await
+            .unwrap();
+        assert!(matches!(r, Enqueued::Added(_)));
+    }
+    // The same file again is not queued twice.
+    assert!(matches!(
+        e.queue()
+            .enqueue(&big, EnqueueOptions::default())
+            .await
+            .unwrap(),
+        Enqueued::AlreadyQueued(_)
+    ));
+    let s = all_done(&e, 3, 60).await;
+    assert_eq!(s.completed.len(), 3);
+    assert!(
+        s.completed
+            .iter()
+            .all(|f| f.uploaded_bytes == f.size.unwrap())
+    );
+    let small_asset = assert_uploaded_once(&env, "still.jpg", &small_sha, 1).await;
+    assert_eq!(small_asset["realtime"], false);
+    assert_eq!(small_asset["filetype"], "image/jpeg");
+    let big_asset = assert_uploaded_once(&env, "A001_C001.mov", &big_sha, 1).await;
+    assert_eq!(big_asset["realtime"], true);
+    assert_eq!(big_asset["parts"].as_object().unwrap().len(), 3);
+    assert_uploaded_once(&env, "empty.txt", &empty_sha, 1).await;
+    // Already uploaded: not again.
+    assert!(matches!(
+        e.queue()
+            .enqueue(&big, EnqueueOptions::default())
+            .await
+            .unwrap(),
+        Enqueued::AlreadyUploaded(_)
+    ));
+    // Every call carried the version header; no part PUT carried a bearer token.
+    for r in env.requests(0).await {
+        assert_eq!(r["client_version"], VERSION, "{r}");
+        if r["listener"] == "s3" {
+            assert_eq!(r["authorization"], false);
+        }
+    }
+}
+
+#[tokio::test]
+async fn priorities_decide_the_upload_order() {
+    let env = env().await;
+    let mut q = queue_config(&env);
+    q.max_files = 1;
+    let e = engine_with(&env, q).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Queued before pairing: the queue holds until connected.
+    let (hero, _) = media(dir.path(), "A002_C001.mov", 1000, 1);
+    let (notes, _) = media(dir.path(), "notes.txt", 1000, 2);
+    let (proxy, _) = media(dir.path(), "A002_C001_proxy.mp4", 1000, 3);
+    let (wav, _) = media(dir.path(), "take1.wav", 1000, 4);
+    let (urgent, _) = media(dir.path(), "A002_C002.mov", 1000, 5);
+    for p in [&hero, &notes, &proxy, &wav] {
+        e.queue()
+            .enqueue(p, EnqueueOptions::default())
+            .await
+            .unwrap();
+    }
+    e.queue()
+        .enqueue(
+            &urgent,
+            EnqueueOptions {
+                top: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let s = wait_queue(&e, 10, "five queued", |s| s.queued.len() == 5).await;
+    assert_eq!(s.hold, Some(Hold::NotAuthorized));
+    assert_eq!(s.queued[0].kind, AssetKind::Hero);
+    assert_eq!(s.queued[0].name, "A002_C002.mov");
+    env.pair(&e, true).await.unwrap();
+    all_done(&e, 5, 60).await;
+    let assets = env.get("/_emulator/assets").await;
+    let order: Vec<&str> = assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "A002_C002.mov",
+            "A002_C001_proxy.mp4",
+            "take1.wav",
+            "notes.txt",
+            "A002_C001.mov"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn every_fault_kind_is_survived() {
+    let env = env().await;
+    let mut q = queue_config(&env);
+    q.max_attempts = 20;
+    let e = paired(&env, q).await;
+    let faults = [
+        json!({"target": "s3", "nth": 1, "action": {"kind": "drop_after_bytes", "bytes": 100000}}),
+        json!({"target": "s3", "nth": 3, "action": {"kind": "internal_error"}}),
+        json!({"target": "s3", "nth": 4, "action": {"kind": "slow_down"}}),
+        json!({"target": "s3", "nth": 5, "action": {"kind": "request_timeout"}}),
+        json!({"target": "s3", "nth": 6, "action": {"kind": "expired_url"}}),
+        json!({"target": "s3", "nth": 7, "action": {"kind": "stall", "ms": 4000}}),
+        json!({"target": "s3", "nth": 8, "action": {"kind": "service_unavailable"}}),
+        json!({"target": "s3", "nth": 9, "action": {"kind": "status", "status": 502}}),
+        json!({"target": "s3", "nth": 10, "action": {"kind": "too_many_requests", "retry_after": 1}}),
+        json!({"target": "api", "path_contains": "/assets", "nth": 1, "action": {"kind": "internal_error"}}),
+        json!({"target": "api", "path_contains": "/assets", "nth": 3, "action": {"kind": "expired_token"}}),
+        json!({"target": "api", "path_contains": "/assets", "nth": 5, "action": {"kind": "too_many_requests", "retry_after": 1}}),
+        json!({"target": "api", "path_contains": "/assets", "nth": 7, "action": {"kind": "service_unavailable"}}),
+        json!({"target": "api", "path_contains": "/realtime_upload", "nth": 2, "action": {"kind": "drop_after_bytes", "bytes": 0}}),
+        json!({"target": "api", "path_contains": "/realtime_upload", "nth": 4, "action": {"kind": "request_timeout"}}),
+        json!({"target": "auth", "nth": 1, "action": {"kind": "service_unavailable"}}),
+    ];
+    for f in faults {
+        env.fault(f).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, size) in [11 * MIB, 7 * MIB + 5, 2 * MIB, 16 * MIB + 1]
+        .into_iter()
+        .enumerate()
+    {
+        let (p, sha) = media(dir.path(), &format!("clip{i}.mov"), size, i as u8);
+        e.queue()
+            .enqueue(&p, EnqueueOptions::default())
+            .await
+            .unwrap();
+        files.push((format!("clip{i}.mov"), sha));
+    }
+    all_done(&e, files.len() as u64, 120).await;
+    for (name, sha) in &files {
+        // A part cut, expired or failed is sent again: at most a few stores per part.
+        assert_uploaded_once(&env, name, sha, 4).await;
+    }
+    let rules = env.get("/_emulator/faults").await;
+    for r in rules.as_array().unwrap() {
+        assert_eq!(r["fired"], 1, "every fault fired: {r}");
+    }
+}
+
+#[tokio::test]
+async fn poisoned_media_is_parked_and_does_not_block_others() {
+    let env = env().await;
+    let mut q = queue_config(&env);
+    q.max_attempts = 3;
+    q.max_files = 1;
+    let e = paired(&env, q).await;
+    env.post("/_emulator/poison", json!({"name": "bad.mov"}))
+        .await;
+    env.post(
+        "/_emulator/poison",
+        json!({"name": "rejected.mov", "mode": "reject_create"}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (bad, _) = media(dir.path(), "bad.mov", 1000, 1);
+    let (rejected, _) = media(dir.path(), "rejected.mov", 1000, 2);
+    let (good, good_sha) = media(dir.path(), "good.mov", 1000, 3);
+    for p in [&bad, &rejected, &good] {
+        e.queue()
+            .enqueue(p, EnqueueOptions::default())
+            .await
+            .unwrap();
+    }
+    let s = wait_queue(&e, 60, "good done, two failed", |s| {
+        s.totals.done == 1 && s.totals.failed == 2
+    })
+    .await;
+    assert_uploaded_once(&env, "good.mov", &good_sha, 1).await;
+    let bad_entry = s.failed.iter().find(|f| f.name == "bad.mov").unwrap();
+    assert_eq!(bad_entry.attempts, 3);
+    assert!(
+        bad_entry.reason.as_deref().unwrap().contains("500"),
+        "{bad_entry:?}"
+    );
+    let rejected_entry = s.failed.iter().find(|f| f.name == "rejected.mov").unwrap();
+    assert!(
+        rejected_entry
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("rejected"),
+        "{rejected_entry:?}"
+    );
+    // The user retries the poisoned one: it gets a fresh budget (and fails again).
+    e.queue().retry(bad_entry.id).await.unwrap();
+    wait_queue(&e, 30, "retried and failed again", |s| {
+        s.failed
+            .iter()
+            .any(|f| f.name == "bad.mov" && f.attempts == 3)
+            && s.totals.files_remaining == 0
+    })
+    .await;
+    // One server asset for it, reused by the retry.
+    assert_eq!(emu_assets(&env, "bad.mov").await.len(), 1);
+}
+
+#[tokio::test]
+async fn media_recorded_while_paused_is_skipped_and_offset_decides() {
+    let env = env().await;
+    let e = paired(&env, queue_config(&env)).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Recorded an hour ago, before the pause.
+    let (old, old_sha) = media(dir.path(), "before_pause.mov", 1000, 1);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+    env.post("/_emulator/device/pause", json!({})).await;
+    let (during, _) = media(dir.path(), "during_pause.mov", 1000, 2);
+    e.queue()
+        .enqueue(&during, EnqueueOptions::default())
+        .await
+        .unwrap();
+    e.queue()
+        .enqueue(&old, EnqueueOptions::default())
+        .await
+        .unwrap();
+    let s = wait_queue(&e, 30, "one skipped, one done", |s| {
+        s.totals.skipped == 1 && s.totals.done == 1
+    })
+    .await;
+    let skipped = s
+        .failed
+        .iter()
+        .find(|f| f.name == "during_pause.mov")
+        .unwrap();
+    assert_eq!(skipped.state, AssetState::Skipped);
+    assert!(skipped.reason.as_deref().unwrap().contains("paused"));
+    assert_uploaded_once(&env, "before_pause.mov", &old_sha, 1).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    env.post("/_emulator/device/resume", json!({})).await;
+    let (after, after_sha) = media(dir.path(), "after_resume.mov", 1000, 3);
+    e.queue()
+        .enqueue(&after, EnqueueOptions::default())
+        .await
+        .unwrap();
+    wait_queue(&e, 30, "after resume done", |s| s.totals.done == 2).await;
+    assert_uploaded_once(&env, "after_resume.mov", &after_sha, 1).await;
+    // Skipped media stays skipped: never retried on its own.
+    assert_eq!(e.queue().status().totals.skipped, 1);
+}
+
+#[tokio::test]
+async fn cancel_stops_at_once_and_frees_the_slot() {
+    let env = env().await;
+    let mut q = queue_config(&env);
+    q.max_files = 1;
+    q.max_parts_per_file = 1;
+    let e = paired(&env, q).await;
+    // Every part PUT of the big file stalls long: it would hold the only slot.
+    env.fault(json!({"target": "s3", "path_contains": "/parts/", "nth": 1, "times": 1, "action": {"kind": "stall", "ms": 60000}})).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (big, _) = media(dir.path(), "big.mov", 12 * MIB, 1);
+    let (small, small_sha) = media(dir.path(), "small.mov", 1000, 2);
+    let big_id = e
+        .queue()
+        .enqueue(&big, EnqueueOptions::default())
+        .await
+        .unwrap()
+        .id();
+    wait_queue(&e, 10, "big uploading", |s| {
+        s.uploading.iter().any(|f| f.id == big_id)
+    })
+    .await;
+    e.queue()
+        .enqueue(&small, EnqueueOptions::default())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(e.queue().cancel(big_id).await.unwrap());
+    let s = wait_queue(&e, 10, "small done after cancel", |s| s.totals.done == 1).await;
+    assert_eq!(s.totals.cancelled, 1);
+    assert_eq!(s.cancelled[0].id, big_id);
+    assert_uploaded_once(&env, "small.mov", &small_sha, 1).await;
+    // Cancel all.
+    let (c1, _) = media(dir.path(), "c1.mov", 1000, 3);
+    let (c2, _) = media(dir.path(), "c2.mov", 1000, 4);
+    e.queue().pause();
+    e.queue()
+        .enqueue(&c1, EnqueueOptions::default())
+        .await
+        .unwrap();
+    e.queue()
+        .enqueue(&c2, EnqueueOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(e.queue().cancel_all().await.unwrap(), 2);
+    e.queue().resume();
+    let s = wait_queue(&e, 10, "all cancelled", |s| s.totals.cancelled == 3).await;
+    assert_eq!(s.totals.files_remaining, 0);
+    // The user can queue a cancelled file again.
+    e.queue().retry(big_id).await.unwrap();
+    wait_queue(&e, 60, "big done on retry", |s| s.totals.done == 2).await;
+}
+
+#[tokio::test]
+async fn a_growing_file_uploads_while_it_is_written() {
+    let env = env().await;
+    let e = paired(&env, queue_config(&env)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("A003_C001_live.mp4");
+    let chunk: Vec<u8> = (0..MIB).map(|i| (i % 241) as u8).collect();
+    let mut all = Vec::new();
+    std::fs::write(&path, b"").unwrap();
+    let id = e
+        .queue()
+        .enqueue(
+            &path,
+            EnqueueOptions {
+                growing: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id();
+    let mut saw_part_before_close = false;
+    for i in 0..13 {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        let mut c = chunk.clone();
+        c[0] = i as u8;
+        f.write_all(&c).unwrap();
+        all.extend_from_slice(&c);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let assets = emu_assets(&env, "A003_C001_live.mp4").await;
+        if assets
+            .first()
+            .is_some_and(|a| a["received_bytes"].as_u64().unwrap() > 0)
+        {
+            saw_part_before_close = true;
+        }
+    }
+    // Give the uploader a moment to send what is there, then say the recording ended.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let assets = emu_assets(&env, "A003_C001_live.mp4").await;
+    saw_part_before_close |= assets
+        .first()
+        .is_some_and(|a| a["received_bytes"].as_u64().unwrap() > 0);
+    assert!(
+        saw_part_before_close,
+        "parts go up while the file is written"
+    );
+    assert_eq!(e.queue().status().totals.done, 0);
+    e.queue().file_closed(id);
+    all_done(&e, 1, 30).await;
+    let a = assert_uploaded_once(
+        &env,
+        "A003_C001_live.mp4",
+        &hex::encode(Sha256::digest(&all)),
+        1,
+    )
+    .await;
+    assert_eq!(a["realtime"], true);
+    assert_eq!(a["asset_filesize"], all.len());
+}
+
+#[tokio::test]
+async fn a_growing_file_that_stops_growing_is_finalised() {
+    let env = env().await;
+    let mut q = queue_config(&env);
+    q.growth_idle = Duration::from_millis(800);
+    let e = paired(&env, q).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, sha) = media(dir.path(), "voice.wav", 6 * MIB + 7, 9);
+    e.queue()
+        .enqueue(
+            &path,
+            EnqueueOptions {
+                growing: true,
+                kind: Some(AssetKind::Audio),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    all_done(&e, 1, 30).await;
+    assert_uploaded_once(&env, "voice.wav", &sha, 1).await;
+}
+
+#[tokio::test]
+async fn offline_holds_without_burning_attempts_and_resumes() {
+    let env = env().await;
+    let e = paired(&env, queue_config(&env)).await;
+    e.set_network_available(false);
+    let dir = tempfile::tempdir().unwrap();
+    let (p, sha) = media(dir.path(), "offline.mov", 2000, 1);
+    let since = env.last_seq().await;
+    e.queue()
+        .enqueue(&p, EnqueueOptions::default())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let s = e.queue().status();
+    assert_eq!(s.hold, Some(Hold::Offline));
+    assert_eq!(s.totals.queued, 1);
+    assert!(
+        env.requests(since).await.is_empty(),
+        "nothing sent while offline"
+    );
+    e.set_network_available(true);
+    all_done(&e, 1, 30).await;
+    assert_uploaded_once(&env, "offline.mov", &sha, 1).await;
+
+    // Inferred offline: the S3 host refuses connections (stopped emulator is too much; use a
+    // connection cut on every PUT for a while), then comes back.
+    env.fault(json!({"target": "s3", "nth": 1, "times": 3, "action": {"kind": "drop_after_bytes", "bytes": 0}})).await;
+    let (p2, sha2) = media(dir.path(), "flaky.mov", 2000, 2);
+    e.queue()
+        .enqueue(&p2, EnqueueOptions::default())
+        .await
+        .unwrap();
+    all_done(&e, 2, 30).await;
+    assert_uploaded_once(&env, "flaky.mov", &sha2, 1).await;
+}
+
+#[tokio::test]
+async fn a_restart_resumes_from_the_last_acknowledged_part() {
+    let env = env().await;
+    let mut q = queue_config(&env);
+    q.max_parts_per_file = 1;
+    let dir = tempfile::tempdir().unwrap();
+    let (p, sha) = media(dir.path(), "long_take.mov", 4 * MIN_PART as usize + 11, 1);
+    {
+        let e = paired(&env, q.clone()).await;
+        // The third part stalls: the app is stopped while it is in flight.
+        env.fault(json!({"target": "s3", "nth": 3, "action": {"kind": "stall", "ms": 30000}}))
+            .await;
+        let id = e
+            .queue()
+            .enqueue(&p, EnqueueOptions::default())
+            .await
+            .unwrap()
+            .id();
+        wait_queue(&e, 30, "two parts acknowledged", |s| {
+            s.uploading
+                .iter()
+                .any(|f| f.id == id && f.uploaded_bytes == 2 * MIN_PART)
+        })
+        .await;
+        e.shutdown();
+    }
+    env.post(
+        "/_emulator/faults",
+        json!({"target": "s3", "nth": 1000000, "action": {"kind": "internal_error"}}),
+    )
+    .await;
+    let e = engine_with(&env, q).await;
+    all_done(&e, 1, 60).await;
+    let a = assert_uploaded_once(&env, "long_take.mov", &sha, 1).await;
+    assert_eq!(
+        emu_assets(&env, "long_take.mov").await.len(),
+        1,
+        "never a new asset"
+    );
+    assert_eq!(a["parts"]["1"]["received_count"], 1);
+    assert_eq!(a["parts"]["2"]["received_count"], 1);
+}
+
+#[tokio::test]
+async fn tokens_expire_mid_upload_and_a_forgotten_device_keeps_its_queue() {
+    let env = env().await;
+    env.settings(json!({"access_token_ttl_secs": 2})).await;
+    let mut q = queue_config(&env);
+    q.max_files = 1;
+    let e = paired(&env, q).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for i in 0..4 {
+        let (p, sha) = media(dir.path(), &format!("t{i}.mov"), 1000, i);
+        files.push((format!("t{i}.mov"), sha));
+        e.queue()
+            .enqueue(&p, EnqueueOptions::default())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(900)).await;
+    }
+    all_done(&e, 4, 60).await;
+    for (name, sha) in &files {
+        assert_uploaded_once(&env, name, sha, 1).await;
+    }
+    env.post("/_emulator/device/forget", json!({})).await;
+    let (p, _) = media(dir.path(), "after_forget.mov", 1000, 9);
+    e.queue()
+        .enqueue(&p, EnqueueOptions::default())
+        .await
+        .unwrap();
+    let s = wait_queue(&e, 20, "held: not authorized", |s| {
+        s.hold == Some(Hold::NotAuthorized)
+    })
+    .await;
+    assert_eq!(s.totals.done, 4, "the journal is kept");
+    assert_eq!(s.totals.files_remaining, 1);
+}

@@ -17,6 +17,13 @@ pub struct EngineArgs {
     /// Extra trusted root CA (PEM), e.g. the emulator's ca.pem.
     #[arg(long, env = "TAKEUP_CA_FILE")]
     pub ca_file: Option<PathBuf>,
+    /// Hosts part upload URLs may point at (`host[:port]` or `*.suffix`); default `*.amazonaws.com`.
+    #[arg(
+        long = "upload-host",
+        env = "TAKEUP_UPLOAD_HOSTS",
+        value_delimiter = ','
+    )]
+    pub upload_hosts: Vec<String>,
 }
 
 /// Global options as parsed in main.
@@ -71,11 +78,26 @@ pub fn config(
             .with_context(|| format!("reading the CA file {}", path.display()))?;
         config.extra_root_ca_pem = Some(pem);
     }
+    if !args.upload_hosts.is_empty() {
+        config.queue.upload_hosts = args.upload_hosts.clone();
+    }
+    // Only `run`, `watch` and `demo` upload; the other commands read or edit the queue.
+    config.queue.run = false;
     Ok(config)
 }
 
 pub async fn engine(globals: &Globals, args: &EngineArgs) -> anyhow::Result<Engine> {
+    engine_with(globals, args, |_| {}).await
+}
+
+/// An engine with a last say on its configuration (e.g. to run the uploader).
+pub async fn engine_with(
+    globals: &Globals,
+    args: &EngineArgs,
+    tune: impl FnOnce(&mut EngineConfig),
+) -> anyhow::Result<Engine> {
     let dir = default_state_dir(globals.state_dir.clone())?;
-    let config = config(globals, args, dir)?;
+    let mut config = config(globals, args, dir)?;
+    tune(&mut config);
     Ok(Engine::start(config, secret_store()).await?)
 }

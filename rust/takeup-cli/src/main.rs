@@ -4,6 +4,8 @@ mod demo;
 mod emulator_cmd;
 mod engine_cmds;
 mod host;
+mod progress;
+mod queue_cmds;
 
 use std::path::PathBuf;
 
@@ -60,7 +62,58 @@ enum Command {
     Disconnect(host::EngineArgs),
     /// Sign out: revoke the tokens and delete them.
     SignOut(host::EngineArgs),
-    /// Start the embedded emulator, pair with it and show the identity.
+    /// Add files to the upload queue.
+    Enqueue(queue_cmds::EnqueueArgs),
+    /// Upload the queue (progress bars) until it is empty or Ctrl-C.
+    Run(queue_cmds::RunArgs),
+    /// Show the queue: files and bytes left, uploading, queued, completed and failed files.
+    Status {
+        /// Print the status as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        engine: host::EngineArgs,
+    },
+    /// Cancel one file (by id) or all of them.
+    Cancel {
+        /// File id (from `takeup status`).
+        id: Option<i64>,
+        /// Cancel everything queued or uploading.
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+        #[command(flatten)]
+        engine: host::EngineArgs,
+    },
+    /// Queue a failed, skipped or cancelled file again.
+    Retry {
+        id: i64,
+        #[command(flatten)]
+        engine: host::EngineArgs,
+    },
+    /// Manual mode: queue the selected files.
+    Select {
+        #[arg(required = true)]
+        ids: Vec<i64>,
+        #[command(flatten)]
+        engine: host::EngineArgs,
+    },
+    /// Move a file to the top of the queue.
+    Top {
+        id: i64,
+        #[command(flatten)]
+        engine: host::EngineArgs,
+    },
+    /// Auto mode (files are queued as they come) or manual mode (they wait for selection).
+    Mode {
+        #[arg(value_enum)]
+        mode: queue_cmds::ModeArg,
+        #[command(flatten)]
+        engine: host::EngineArgs,
+    },
+    /// Watch a folder: new files are queued and uploaded, growing files in real time.
+    Watch(queue_cmds::WatchArgs),
+    /// Start the embedded emulator, pair with it, write sample media (one file still being
+    /// recorded) and upload it all, then check every file's sha256 against the emulator's copy.
     Demo,
 }
 
@@ -99,6 +152,15 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Disconnect(a) => engine_cmds::disconnect(&g, &a).await,
             Command::SignOut(a) => engine_cmds::sign_out(&g, &a).await,
+            Command::Enqueue(a) => queue_cmds::enqueue(&g, &a).await,
+            Command::Run(a) => queue_cmds::run(&g, &a).await,
+            Command::Status { json, engine } => queue_cmds::status(&g, &engine, json).await,
+            Command::Cancel { id, all, engine } => queue_cmds::cancel(&g, &engine, id, all).await,
+            Command::Retry { id, engine } => queue_cmds::retry(&g, &engine, id).await,
+            Command::Select { ids, engine } => queue_cmds::select(&g, &engine, ids).await,
+            Command::Top { id, engine } => queue_cmds::top(&g, &engine, id).await,
+            Command::Mode { mode, engine } => queue_cmds::mode(&g, &engine, mode).await,
+            Command::Watch(a) => queue_cmds::watch(&g, &a).await,
             Command::Demo => demo::run(cli.state_dir.clone()).await,
         }
     })

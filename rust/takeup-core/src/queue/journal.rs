@@ -343,6 +343,10 @@ const MIGRATIONS: &[&str] = &[
         attempts INTEGER NOT NULL DEFAULT 0,
         acked_ms INTEGER,
         PRIMARY KEY (asset_id, number)
+    ) WITHOUT ROWID;
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
     ) WITHOUT ROWID;",
 ];
 
@@ -999,6 +1003,25 @@ impl Journal {
         Ok(t)
     }
 
+    /// A persisted queue setting (e.g. auto/manual mode).
+    pub fn setting(&self, key: &str) -> JResult<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_setting(&mut self, key: &str, value: &str) -> JResult<()> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
     /// Check the journal's invariants (tests and the property test call this after every step).
     pub fn check_invariants(&self) -> JResult<()> {
         let dup: i64 = self.conn.query_row(
@@ -1478,6 +1501,21 @@ mod tests {
         j.check_invariants().unwrap();
         j.complete(id).unwrap();
         assert_eq!(j.asset(id).unwrap().state, AssetState::Done);
+    }
+
+    #[test]
+    fn settings_persist() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        Journal::open(&path)
+            .unwrap()
+            .set_setting("mode", "manual")
+            .unwrap();
+        let mut j = Journal::open(&path).unwrap();
+        assert_eq!(j.setting("mode").unwrap().as_deref(), Some("manual"));
+        j.set_setting("mode", "auto").unwrap();
+        assert_eq!(j.setting("mode").unwrap().as_deref(), Some("auto"));
+        assert_eq!(j.setting("nothing").unwrap(), None);
     }
 
     #[test]

@@ -72,7 +72,11 @@ pub struct QueueConfig {
     pub response_timeout: Duration,
     /// Hosts part URLs may point at: exact `host[:port]` or `*.suffix`. Empty allows any HTTPS host.
     pub upload_hosts: Vec<String>,
+    /// The mode until the user picks one (the choice is persisted in the journal).
     pub mode: QueueMode,
+    /// Run the scheduler (upload). Off for hosts that only read or edit the queue, such as a
+    /// status command.
+    pub run: bool,
 }
 
 impl Default for QueueConfig {
@@ -89,6 +93,7 @@ impl Default for QueueConfig {
             response_timeout: Duration::from_secs(60),
             upload_hosts: vec!["*.amazonaws.com".into()],
             mode: QueueMode::Auto,
+            run: true,
         }
     }
 }
@@ -321,7 +326,12 @@ impl UploadQueue {
                 "resuming uploads interrupted by a stop"
             );
         }
-        let mode = config.mode;
+        let mode = match journal.setting("mode")?.as_deref() {
+            Some("manual") => QueueMode::Manual,
+            Some("auto") => QueueMode::Auto,
+            _ => config.mode,
+        };
+        let run = config.run;
         let shared = Arc::new(Shared {
             journal: Arc::new(Mutex::new(journal)),
             api,
@@ -343,7 +353,9 @@ impl UploadQueue {
         });
         let queue = Self { shared };
         queue.shared.publish();
-        tokio::spawn(scheduler(queue.shared.clone()));
+        if run {
+            tokio::spawn(scheduler(queue.shared.clone()));
+        }
         Ok(queue)
     }
 
@@ -444,10 +456,18 @@ impl UploadQueue {
         Ok(())
     }
 
-    /// Auto or manual mode (new files wait for selection in manual mode).
-    pub fn set_mode(&self, mode: QueueMode) {
+    /// Auto or manual mode (new files wait for selection in manual mode); persisted.
+    pub async fn set_mode(&self, mode: QueueMode) -> Result<(), QueueError> {
+        let value = match mode {
+            QueueMode::Auto => "auto",
+            QueueMode::Manual => "manual",
+        };
+        self.shared
+            .db(move |j| j.set_setting("mode", value))
+            .await?;
         *lock(&self.shared.mode) = mode;
         self.shared.kick();
+        Ok(())
     }
 
     /// The user pauses the queue: running files stop (their acknowledged parts are kept).
@@ -525,7 +545,11 @@ impl Shared {
     }
 
     fn kick(&self) {
-        self.wake.notify_one();
+        if self.config.run {
+            self.wake.notify_one();
+        } else {
+            self.publish();
+        }
     }
 
     fn hold(&self) -> Option<Hold> {

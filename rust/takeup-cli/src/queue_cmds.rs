@@ -1,0 +1,404 @@
+//! Queue commands: enqueue, run, status, cancel, retry, select, top, mode and watch.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use takeup_core::{
+    AssetKind, Engine, EngineConfig, EnqueueOptions, Enqueued, Hold, QueueMode, QueueStatus,
+};
+
+use crate::host::{EngineArgs, Globals, engine, engine_with};
+use crate::progress::{QueueProgress, human_bytes};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum KindArg {
+    Proxy,
+    Hero,
+    Audio,
+    Other,
+}
+
+impl From<KindArg> for AssetKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Proxy => AssetKind::Proxy,
+            KindArg::Hero => AssetKind::Hero,
+            KindArg::Audio => AssetKind::Audio,
+            KindArg::Other => AssetKind::Other,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ModeArg {
+    Auto,
+    Manual,
+}
+
+#[derive(Args, Debug)]
+pub struct EnqueueArgs {
+    /// Files to upload.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// What the files are (guessed from name and type when omitted).
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
+    /// Put them at the top of the queue.
+    #[arg(long)]
+    priority: bool,
+    /// The files are still being written: upload them in real time as they grow.
+    #[arg(long)]
+    growing: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+/// Uploader tuning shared by `run` and `watch`.
+#[derive(Args, Debug, Clone)]
+pub struct RunTuning {
+    /// Files uploaded at once.
+    #[arg(long)]
+    max_files: Option<usize>,
+    /// Parts of one file in flight at once.
+    #[arg(long)]
+    max_parts: Option<usize>,
+    /// Part size in MiB for real-time uploads (at least 5).
+    #[arg(long)]
+    part_size_mib: Option<u64>,
+    /// Seconds without growth after which a growing file counts as finished.
+    #[arg(long)]
+    growth_idle_secs: Option<u64>,
+    /// No progress bars (lines only).
+    #[arg(long)]
+    no_progress: bool,
+}
+
+impl RunTuning {
+    fn apply(&self, c: &mut EngineConfig) {
+        c.queue.run = true;
+        if let Some(n) = self.max_files {
+            c.queue.max_files = n.max(1);
+        }
+        if let Some(n) = self.max_parts {
+            c.queue.max_parts_per_file = n.max(1);
+        }
+        if let Some(m) = self.part_size_mib {
+            c.queue.part_size = m.max(5) * 1024 * 1024;
+        }
+        if let Some(s) = self.growth_idle_secs {
+            c.queue.growth_idle = Duration::from_secs(s.max(1));
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Keep running when the queue is empty (until Ctrl-C).
+    #[arg(long)]
+    keep_running: bool,
+    #[command(flatten)]
+    tuning: RunTuning,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// Folder to watch: new files are queued, files still being written upload as they grow.
+    dir: PathBuf,
+    /// What the files are (guessed per file when omitted).
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
+    #[command(flatten)]
+    tuning: RunTuning,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+pub async fn enqueue(g: &Globals, a: &EnqueueArgs) -> anyhow::Result<()> {
+    let engine = engine(g, &a.engine).await?;
+    let mut failed = 0;
+    for f in &a.files {
+        let opts = EnqueueOptions {
+            kind: a.kind.map(Into::into),
+            top: a.priority,
+            growing: a.growing,
+            ..Default::default()
+        };
+        match engine.queue().enqueue(f, opts).await {
+            Ok(Enqueued::Added(id)) => println!("queued     #{id} {}", f.display()),
+            Ok(Enqueued::AlreadyQueued(id)) => println!("in queue   #{id} {}", f.display()),
+            Ok(Enqueued::AlreadyUploaded(id)) => {
+                println!("uploaded   #{id} {} (already, not again)", f.display())
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("not queued {}: {e}", f.display());
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} file(s) could not be queued");
+    }
+    Ok(())
+}
+
+/// Follow the queue with progress until it is empty (unless `keep_running`) or Ctrl-C.
+pub async fn follow(
+    engine: &Engine,
+    keep_running: bool,
+    bars: bool,
+) -> anyhow::Result<QueueStatus> {
+    let mut rx = engine.queue().watch();
+    let mut progress = QueueProgress::new(bars);
+    progress.seen(&rx.borrow());
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut held_since: Option<(Hold, tokio::time::Instant)> = None;
+    let status = loop {
+        let s = rx.borrow_and_update().clone();
+        progress.update(&s);
+        if !keep_running && s.totals.files_remaining == 0 && s.uploading.is_empty() {
+            break s;
+        }
+        // Without pairing or a project nothing can happen: say so instead of waiting forever.
+        match (&s.hold, &held_since) {
+            (Some(h @ (Hold::NotAuthorized | Hold::NotConnected)), None) => {
+                held_since = Some((h.clone(), tokio::time::Instant::now()))
+            }
+            (Some(Hold::NotAuthorized | Hold::NotConnected), Some((h, since)))
+                if !keep_running && since.elapsed() > Duration::from_secs(3) =>
+            {
+                progress.finish();
+                bail!(
+                    "{}",
+                    if *h == Hold::NotAuthorized {
+                        "this device is not paired: run `takeup pair` first"
+                    } else {
+                        "this device is not connected to a project: run `takeup connect`"
+                    }
+                );
+            }
+            (None | Some(Hold::Offline | Hold::PausedByUser), _) => held_since = None,
+            _ => {}
+        }
+        tokio::select! {
+            r = rx.changed() => { if r.is_err() { break s; } }
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = &mut ctrl_c => {
+                progress.println("stopping; unfinished uploads resume from their last acknowledged part next time");
+                break engine.queue().status();
+            }
+        }
+    };
+    progress.finish();
+    Ok(status)
+}
+
+fn summary(s: &QueueStatus) {
+    println!(
+        "{} uploaded, {} failed, {} skipped (paused), {} left ({})",
+        s.totals.done,
+        s.totals.failed,
+        s.totals.skipped,
+        s.totals.files_remaining,
+        human_bytes(s.totals.bytes_remaining)
+    );
+}
+
+pub async fn run(g: &Globals, a: &RunArgs) -> anyhow::Result<()> {
+    let engine = engine_with(g, &a.engine, |c| a.tuning.apply(c)).await?;
+    let s = follow(&engine, a.keep_running, !a.tuning.no_progress).await?;
+    engine.shutdown();
+    summary(&s);
+    Ok(())
+}
+
+pub async fn status(g: &Globals, a: &EngineArgs, json: bool) -> anyhow::Result<()> {
+    let engine = engine(g, a).await?;
+    let s = engine.queue().status();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(());
+    }
+    println!(
+        "mode: {:?}   files left: {}   bytes left: {}",
+        s.mode,
+        s.totals.files_remaining,
+        human_bytes(s.totals.bytes_remaining)
+    );
+    if let Some(h) = &s.hold {
+        println!("on hold: {h:?}");
+    }
+    let line = |f: &takeup_core::FileEntry| {
+        let size = f.size.map(human_bytes).unwrap_or_else(|| "growing".into());
+        let reason = f
+            .reason
+            .as_deref()
+            .map(|r| format!("  ({r})"))
+            .unwrap_or_default();
+        println!(
+            "  #{:<5} {:<9} {:<6} {:>10} {:>10}  {}{reason}",
+            f.id,
+            format!("{:?}", f.state).to_lowercase(),
+            format!("{:?}", f.kind).to_lowercase(),
+            human_bytes(f.uploaded_bytes),
+            size,
+            f.name
+        );
+    };
+    for (title, list) in [
+        ("uploading", &s.uploading),
+        ("queued", &s.queued),
+        ("waiting for selection (manual mode)", &s.held),
+        ("failed / skipped", &s.failed),
+        ("completed (latest)", &s.completed),
+        ("cancelled (latest)", &s.cancelled),
+    ] {
+        if !list.is_empty() {
+            println!("{title}:");
+            list.iter().for_each(line);
+        }
+    }
+    Ok(())
+}
+
+pub async fn cancel(g: &Globals, a: &EngineArgs, id: Option<i64>, all: bool) -> anyhow::Result<()> {
+    let engine = engine(g, a).await?;
+    match (id, all) {
+        (_, true) => println!("cancelled {} file(s)", engine.queue().cancel_all().await?),
+        (Some(id), false) => {
+            if engine.queue().cancel(id).await? {
+                println!("cancelled #{id}");
+            } else {
+                println!("#{id} was not queued or uploading; nothing to cancel");
+            }
+        }
+        (None, false) => bail!("give a file id or --all"),
+    }
+    Ok(())
+}
+
+pub async fn retry(g: &Globals, a: &EngineArgs, id: i64) -> anyhow::Result<()> {
+    let engine = engine(g, a).await?;
+    engine.queue().retry(id).await?;
+    println!("#{id} is queued again");
+    Ok(())
+}
+
+pub async fn select(g: &Globals, a: &EngineArgs, ids: Vec<i64>) -> anyhow::Result<()> {
+    let engine = engine(g, a).await?;
+    let n = engine.queue().select(ids).await?;
+    println!("{n} file(s) queued");
+    Ok(())
+}
+
+pub async fn top(g: &Globals, a: &EngineArgs, id: i64) -> anyhow::Result<()> {
+    let engine = engine(g, a).await?;
+    engine.queue().move_to_top(id).await?;
+    println!("#{id} moved to the top");
+    Ok(())
+}
+
+pub async fn mode(g: &Globals, a: &EngineArgs, mode: ModeArg) -> anyhow::Result<()> {
+    let engine = engine(g, a).await?;
+    let m = match mode {
+        ModeArg::Auto => QueueMode::Auto,
+        ModeArg::Manual => QueueMode::Manual,
+    };
+    engine.queue().set_mode(m).await?;
+    println!("mode: {m:?}");
+    Ok(())
+}
+
+fn scan(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() && depth < 8 {
+            scan(&e.path(), out, depth + 1);
+        } else if ft.is_file() {
+            out.push(e.path());
+        }
+    }
+}
+
+pub async fn watch(g: &Globals, a: &WatchArgs) -> anyhow::Result<()> {
+    let dir = std::path::absolute(&a.dir).with_context(|| format!("{}", a.dir.display()))?;
+    if !dir.is_dir() {
+        bail!("{} is not a folder", dir.display());
+    }
+    let engine = engine_with(g, &a.engine, |c| a.tuning.apply(c)).await?;
+    println!(
+        "watching {} (Ctrl-C stops; unfinished uploads resume next time)",
+        dir.display()
+    );
+    let queue = engine.queue().clone();
+    let kind = a.kind.map(AssetKind::from);
+    let scanner = tokio::spawn(async move {
+        let mut known: HashSet<PathBuf> = HashSet::new();
+        loop {
+            let mut found = Vec::new();
+            let d = dir.clone();
+            found = tokio::task::spawn_blocking(move || {
+                scan(&d, &mut found, 0);
+                found
+            })
+            .await
+            .unwrap_or_default();
+            for path in found {
+                if known.contains(&path) {
+                    continue;
+                }
+                // Written to in the last two seconds: still being recorded.
+                let growing = std::fs::metadata(&path)
+                    .and_then(|m| m.modified())
+                    .map(|t| {
+                        SystemTime::now().duration_since(t).unwrap_or_default()
+                            < Duration::from_secs(2)
+                    })
+                    .unwrap_or(false);
+                let opts = EnqueueOptions {
+                    kind,
+                    growing,
+                    ..Default::default()
+                };
+                match queue.enqueue(&path, opts).await {
+                    Ok(r) => {
+                        if matches!(r, Enqueued::Added(_)) {
+                            eprintln!(
+                                "found {}{}",
+                                path.display(),
+                                if growing {
+                                    " (recording: uploading as it grows)"
+                                } else {
+                                    ""
+                                }
+                            );
+                        }
+                        known.insert(path);
+                    }
+                    Err(e) => {
+                        eprintln!("not queued {}: {e}", path.display());
+                        known.insert(path);
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    let s = follow(&engine, true, !a.tuning.no_progress).await;
+    scanner.abort();
+    engine.shutdown();
+    summary(&s?);
+    Ok(())
+}

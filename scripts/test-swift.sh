@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Swift binding tests: generates the Swift bindings (scripts/bindings.sh), stages the SwiftPM package
+# tests/swift/ with them inside the Swift chroot (scripts/setup-swift.sh), and runs `swift test`
+# (XCTest) there against the host-built libtakeup_ffi.so. Exits non-zero on any failure; the XCTest
+# output ("Executed N tests, with M failures ...") is what CI reads.
+#
+# Usage: scripts/test-swift.sh      (from any cwd; as root: chroot and mount)
+# Needs: the Rust toolchain, root, apt and a Debian mirror for the first run (setup-swift.sh builds
+#        a Debian trixie chroot with swiftlang in $TAKEUP_SWIFT_ROOT, default
+#        /var/cache/takeup-swift-chroot, ~3 GB).
+# The staged package lives at $TAKEUP_SWIFT_ROOT/takeup/swift-tests and keeps its .build between
+# runs; staged files are only rewritten when their content changed, so cached runs rebuild little.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf 'test-swift: %s\n' "$*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+  log "must run as root (chroot, mount)"
+  exit 1
+fi
+
+# (Captured first: `eval "$(cmd)"` would hide a failure of cmd from set -e.)
+tool_env="$(scripts/setup-swift.sh)"
+eval "$tool_env"
+bindings_env="$(scripts/bindings.sh swift)"
+eval "$bindings_env"
+R="$TAKEUP_SWIFT_ROOT"
+work="$R/takeup"       # seen as /takeup inside the chroot
+pkg="$work/swift-tests"
+mkdir -p "$pkg" "$work/lib"
+
+# One run at a time per chroot (they share the staged package and /proc mount).
+exec 9>"$work/.lock"
+flock 9
+
+# Copy $1 to $2 unless $2 already has the same content (keeps SwiftPM's mtime-based cache valid).
+put() {
+  if ! cmp -s "$1" "$2"; then
+    mkdir -p "$(dirname "$2")"
+    cp "$1" "$2"
+  fi
+}
+
+# Stage: the committed package files, the generated bindings, the library. Files no longer in the
+# package are removed from the staged copy (its .build stays).
+staged=(Package.swift)
+while IFS= read -r -d '' f; do staged+=("${f#tests/swift/}"); done \
+  < <(find tests/swift/Sources tests/swift/Tests -type f ! -name '.*' -print0)
+for f in "${staged[@]}"; do put "tests/swift/$f" "$pkg/$f"; done
+put "$TAKEUP_BINDINGS_DIR/swift/Takeup.swift" "$pkg/Sources/Takeup/Takeup.swift"
+put "$TAKEUP_BINDINGS_DIR/swift/TakeupFFI.h" "$pkg/Sources/TakeupFFI/TakeupFFI.h"
+staged+=(Sources/Takeup/Takeup.swift Sources/TakeupFFI/TakeupFFI.h)
+while IFS= read -r -d '' f; do
+  rel="${f#"$pkg"/}"
+  printf '%s\n' "${staged[@]}" | grep -qxF "$rel" || { log "removing stale $rel"; rm -f "$f"; }
+done < <(find "$pkg/Sources" "$pkg/Tests" -type f -print0)
+put "$TAKEUP_FFI_LIB_DIR/libtakeup_ffi.so" "$work/lib/libtakeup_ffi.so"
+
+# The crate version the library must report (cargo pkgid ends in `#VERSION` or `#NAME@VERSION`).
+pkgid="$(cargo pkgid -p takeup-ffi)"
+version="${pkgid##*[#@]}"
+
+mounted_proc=0
+cleanup() {
+  if [ "$mounted_proc" = 1 ]; then umount "$R/proc" 2>/dev/null || umount -l "$R/proc" || true; fi
+}
+trap cleanup EXIT
+if ! mountpoint -q "$R/proc"; then
+  mount -t proc proc "$R/proc"
+  mounted_proc=1
+fi
+
+log "swift test in $R:/takeup/swift-tests"
+chroot "$R" /usr/bin/env -i \
+  HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin \
+  LD_LIBRARY_PATH=/takeup/lib TAKEUP_EXPECTED_VERSION="$version" \
+  /bin/bash -c 'cd /takeup/swift-tests && exec swift test -Xlinker -L/takeup/lib'

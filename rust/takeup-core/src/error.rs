@@ -143,6 +143,13 @@ fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
         if err.downcast_ref::<rustls::Error>().is_some() {
             return true;
         }
+        // An io::Error's `source()` skips the error it wraps: look inside it too.
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && (inner.downcast_ref::<rustls::Error>().is_some() || is_tls(inner))
+        {
+            return true;
+        }
         cur = err.source();
     }
     false
@@ -198,6 +205,9 @@ pub(crate) fn error_for_status(status: u16, retry_after: Option<Duration>, body:
         (429, _) => Error::RateLimited { retry_after },
         (500..=599, _) => Error::Server { status },
         (400..=499, _) => Error::BadRequest { detail },
+        (300..=399, _) => Error::UnexpectedResponse(format!(
+            "HTTP {status}: the server redirected elsewhere, which the C2C API never does"
+        )),
         _ => Error::UnexpectedResponse(format!("HTTP {status}")),
     }
 }

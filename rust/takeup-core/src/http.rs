@@ -13,6 +13,9 @@ use crate::config::EngineConfig;
 use crate::connection::StatusHub;
 use crate::error::{Error, Result, error_for_status};
 
+/// The largest API answer body read (bigger ones are refused as unexpected).
+pub const MAX_API_BODY: usize = 1024 * 1024;
+
 /// An answer with its body read.
 #[derive(Debug)]
 pub struct HttpResponse {
@@ -99,6 +102,9 @@ impl HttpClient {
         headers.insert("x-client-version", version);
         let mut builder = reqwest::Client::builder()
             .https_only(true)
+            // Never follow a redirect: the bearer token must not travel to another host, and the
+            // C2C API does not redirect.
+            .redirect(reqwest::redirect::Policy::none())
             .default_headers(headers)
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
@@ -154,17 +160,36 @@ impl HttpClient {
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<HttpResponse> {
         let started = Instant::now();
         let result = async {
-            let resp = req.send().await?;
+            let mut resp = req.send().await?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let body = resp.bytes().await?;
-            Ok::<_, reqwest::Error>(HttpResponse {
+            // API answers are small: a body past the cap is a hostile or broken server, and is
+            // not read further (memory stays bounded).
+            let mut body = bytes::BytesMut::new();
+            while let Some(chunk) = resp.chunk().await? {
+                if body.len() + chunk.len() > MAX_API_BODY {
+                    return Ok(Err(Error::UnexpectedResponse(format!(
+                        "the answer is larger than {} KiB",
+                        MAX_API_BODY / 1024
+                    ))));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok::<_, reqwest::Error>(Ok(HttpResponse {
                 status,
                 headers,
-                body,
-            })
+                body: body.freeze(),
+            }))
         }
         .await;
+        let result = match result {
+            Ok(Err(e)) => {
+                self.hub.record_request(true, started.elapsed());
+                return Err(e);
+            }
+            Ok(Ok(r)) => Ok(r),
+            Err(e) => Err(e),
+        };
         match result {
             Ok(r) => {
                 self.hub.record_request(r.status < 500, started.elapsed());

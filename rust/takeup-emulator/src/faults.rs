@@ -43,6 +43,32 @@ pub enum FaultAction {
     ExpiredUrl,
     /// Any status with a generic body of the listener's shape.
     Status { status: u16 },
+    /// A hostile answer: exactly this status, body and headers (malformed JSON, wrong types,
+    /// missing fields, `http://` URLs...). `repeat` sends the body that many times (huge bodies).
+    Respond {
+        status: u16,
+        body: String,
+        #[serde(default)]
+        content_type: Option<String>,
+        #[serde(default)]
+        headers: std::collections::BTreeMap<String, String>,
+        #[serde(default)]
+        repeat: Option<u64>,
+    },
+    /// A redirect to `location` (302 unless `status` says otherwise).
+    Redirect {
+        location: String,
+        #[serde(default)]
+        status: Option<u16>,
+    },
+    /// Answer `status` with headers and the first `prefix_bytes` of `body`, then stall `ms`
+    /// before the rest (a slowloris-style server).
+    StallBody {
+        status: u16,
+        body: String,
+        prefix_bytes: usize,
+        ms: u64,
+    },
 }
 
 impl FaultAction {
@@ -58,6 +84,9 @@ impl FaultAction {
             FaultAction::ExpiredToken => "expired_token".into(),
             FaultAction::ExpiredUrl => "expired_url".into(),
             FaultAction::Status { status } => format!("status({status})"),
+            FaultAction::Respond { status, .. } => format!("respond({status})"),
+            FaultAction::Redirect { .. } => "redirect".into(),
+            FaultAction::StallBody { ms, .. } => format!("stall_body({ms}ms)"),
         }
     }
 }

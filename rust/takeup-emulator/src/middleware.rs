@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono::Utc;
@@ -208,6 +208,82 @@ async fn apply(action: FaultAction, listener: Listener, req: Request, next: Next
                         "InjectedFault",
                         status.canonical_reason().unwrap_or("Injected fault"),
                     )
+                }
+                FaultAction::Respond {
+                    status,
+                    body,
+                    content_type,
+                    headers,
+                    repeat,
+                } => {
+                    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                    let times = repeat.unwrap_or(1).clamp(1, 1 << 24) as usize;
+                    // Group small repeats into ~64 KiB frames (HTTP/2 clients refuse floods of
+                    // tiny frames).
+                    let per = (65_536 / body.len().max(1)).clamp(1, times);
+                    let chunk = bytes::Bytes::from(body.repeat(per));
+                    let last = bytes::Bytes::from(body.repeat(times % per));
+                    let full = times / per;
+                    let stream = futures_util::stream::iter(
+                        (0..full)
+                            .map(move |_| chunk.clone())
+                            .chain((!last.is_empty()).then_some(last))
+                            .map(Ok::<_, std::io::Error>),
+                    );
+                    let mut r = Response::new(axum::body::Body::from_stream(stream));
+                    *r.status_mut() = status;
+                    let ct = content_type.unwrap_or_else(|| "application/json".into());
+                    if let Ok(v) = HeaderValue::from_str(&ct) {
+                        r.headers_mut().insert(header::CONTENT_TYPE, v);
+                    }
+                    for (k, v) in headers {
+                        if let (Ok(k), Ok(v)) = (
+                            axum::http::HeaderName::from_bytes(k.as_bytes()),
+                            HeaderValue::from_str(&v),
+                        ) {
+                            r.headers_mut().insert(k, v);
+                        }
+                    }
+                    r
+                }
+                FaultAction::Redirect { location, status } => {
+                    let mut r = Response::new(axum::body::Body::empty());
+                    *r.status_mut() =
+                        StatusCode::from_u16(status.unwrap_or(302)).unwrap_or(StatusCode::FOUND);
+                    if let Ok(v) = HeaderValue::from_str(&location) {
+                        r.headers_mut().insert(header::LOCATION, v);
+                    }
+                    r
+                }
+                FaultAction::StallBody {
+                    status,
+                    body,
+                    prefix_bytes,
+                    ms,
+                } => {
+                    let body = bytes::Bytes::from(body);
+                    let cut = prefix_bytes.min(body.len());
+                    let (head, tail) = (body.slice(..cut), body.slice(cut..));
+                    let stream = futures_util::stream::unfold(0u8, move |step| {
+                        let (head, tail) = (head.clone(), tail.clone());
+                        async move {
+                            match step {
+                                0 => Some((Ok::<_, std::io::Error>(head), 1)),
+                                1 => {
+                                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                                    Some((Ok(tail), 2))
+                                }
+                                _ => None,
+                            }
+                        }
+                    });
+                    let mut r = Response::new(axum::body::Body::from_stream(stream));
+                    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                    r.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    );
+                    r
                 }
                 FaultAction::DropAfterBytes { .. } | FaultAction::Stall { .. } => {
                     unreachable!("handled above")

@@ -257,3 +257,53 @@ async fn probabilistic_faults_replay_with_the_same_seed() {
     assert_ne!(a, c);
     assert!(a.contains(&500) && a.contains(&200));
 }
+
+#[tokio::test]
+async fn hostile_answers_respond_redirect_and_stall_body() {
+    let env = start().await;
+    let t = env.pair("f-6").await;
+    env.fault(json!({"target": "api", "action": {"kind": "respond", "status": 200, "body": "{\"id\": 12, \"upload_urls\": \"nope\"", "headers": {"x-test": "1"}}})).await;
+    let r = env.get_auth("/v2/devices/me", &t.access).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["x-test"], "1");
+    assert_eq!(
+        r.text().await.unwrap(),
+        "{\"id\": 12, \"upload_urls\": \"nope\""
+    );
+
+    env.fault(json!({"target": "api", "action": {"kind": "respond", "status": 200, "body": "0123456789", "repeat": 100000}})).await;
+    let r = env.get_auth("/v2/devices/me", &t.access).await;
+    assert_eq!(r.bytes().await.unwrap().len(), 1_000_000);
+
+    env.fault(json!({"target": "api", "action": {"kind": "redirect", "location": "https://elsewhere.example/v2/devices/me", "status": 307}})).await;
+    let no_follow = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(env.emu.ca_pem.as_bytes()).unwrap()])
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_follow
+        .get(env.url("/v2/devices/me"))
+        .bearer_auth(&t.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(
+        r.headers()["location"],
+        "https://elsewhere.example/v2/devices/me"
+    );
+
+    env.fault(json!({"target": "api", "action": {"kind": "stall_body", "status": 200, "body": "{\"ok\": true}", "prefix_bytes": 3, "ms": 600}})).await;
+    let start = Instant::now();
+    let r = env.get_auth("/v2/devices/me", &t.access).await;
+    let headers_at = start.elapsed();
+    assert_eq!(r.text().await.unwrap(), "{\"ok\": true}");
+    assert!(
+        headers_at < Duration::from_millis(500),
+        "headers come at once"
+    );
+    assert!(
+        start.elapsed() >= Duration::from_millis(600),
+        "the body stalls"
+    );
+}

@@ -97,7 +97,7 @@ fn s(v: &Value, key: &str) -> Option<String> {
     }
 }
 
-fn object(resp: &crate::http::HttpResponse, what: &str) -> Result<Value> {
+pub(crate) fn object(resp: &crate::http::HttpResponse, what: &str) -> Result<Value> {
     let v: Value = resp.json()?;
     if !v.is_object() {
         return Err(Error::UnexpectedResponse(format!(
@@ -107,7 +107,7 @@ fn object(resp: &crate::http::HttpResponse, what: &str) -> Result<Value> {
     Ok(v)
 }
 
-fn list(resp: &crate::http::HttpResponse, what: &str) -> Result<Vec<Value>> {
+pub(crate) fn list(resp: &crate::http::HttpResponse, what: &str) -> Result<Vec<Value>> {
     match resp.json::<Value>()? {
         Value::Array(a) => Ok(a),
         // Tolerate a paginated wrapper.

@@ -16,6 +16,8 @@ pub mod config;
 pub mod connection;
 pub mod engine;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod identity;
 pub mod queue;
@@ -34,8 +36,8 @@ pub use engine::{Engine, SignOutOutcome};
 pub use error::{Error, NetworkErrorKind, Result};
 pub use identity::{Account, AccountList, DeviceInfo, Identity, Project, ProjectRef, UserInfo};
 pub use queue::{
-    AssetKind, AssetState, EnqueueOptions, Enqueued, FileEntry, Hold, QueueConfig, QueueError,
-    QueueMode, QueueStatus, UploadQueue,
+    AssetKind, AssetState, BackgroundRun, EnqueueOptions, Enqueued, FileEntry, Hold, QueueConfig,
+    QueueError, QueueMode, QueueStatus, UploadQueue,
 };
 pub use secrets::{KeyringSecretStore, MemorySecretStore, SecretStore, SecretStoreError};
 pub use tokio_util::sync::CancellationToken;

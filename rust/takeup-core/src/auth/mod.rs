@@ -92,7 +92,7 @@ pub enum PollOutcome {
 }
 
 #[derive(Deserialize)]
-struct CodeBody {
+pub(crate) struct CodeBody {
     device_code: String,
     user_code: String,
     #[serde(default)]
@@ -116,7 +116,7 @@ struct TokenBody {
     expires_in: Option<u64>,
 }
 
-fn grant_from(resp: &HttpResponse) -> Result<TokenGrant> {
+pub(crate) fn grant_from(resp: &HttpResponse) -> Result<TokenGrant> {
     let b: TokenBody = resp.json()?;
     let refresh_token = b
         .refresh_token

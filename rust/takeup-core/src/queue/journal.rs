@@ -1141,6 +1141,22 @@ fn state_of(tx: &Transaction, id: i64) -> JResult<AssetState> {
 
 fn insert_parts(tx: &Transaction, id: i64, parts: &[PlannedPart]) -> JResult<()> {
     for p in parts {
+        // One final part, and nothing after it.
+        let final_part: Option<u32> = tx
+            .query_row(
+                "SELECT number FROM parts WHERE asset_id = ?1 AND is_final = 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(f) = final_part
+            && (p.number > f || (p.is_final && p.number != f))
+        {
+            return Err(JournalError::Invalid(format!(
+                "part {} of asset {id} would follow or replace its final part {f}",
+                p.number
+            )));
+        }
         if p.number == 0 || p.number > 10_000 {
             return Err(JournalError::Invalid(format!(
                 "part number {} out of range",

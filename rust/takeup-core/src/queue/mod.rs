@@ -7,9 +7,10 @@ pub mod file;
 pub mod journal;
 pub mod status;
 pub mod uploader;
+pub mod wire;
 
 pub use journal::{
     AssetKind, AssetRow, AssetState, Enqueued, Journal, JournalError, PartRow, PartState, Totals,
 };
 pub use status::{FileEntry, Hold, QueueMode, QueueStatus};
-pub use uploader::{EnqueueOptions, QueueConfig, QueueError, UploadQueue};
+pub use uploader::{BackgroundRun, EnqueueOptions, QueueConfig, QueueError, UploadQueue};

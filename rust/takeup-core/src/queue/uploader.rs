@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::Digest;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
@@ -44,11 +44,12 @@ use super::journal::{
     PlannedPart,
 };
 use super::status::{FileEntry, Hold, QueueMode, QueueStatus};
+use super::wire;
 
 /// S3's smallest non-final part.
 pub const MIN_PART: u64 = 5 * 1024 * 1024;
 /// S3's part count limit.
-const MAX_PARTS: u64 = 10_000;
+pub(crate) const MAX_PARTS: u64 = 10_000;
 
 /// Tuning of the queue.
 #[derive(Clone, Debug)]
@@ -118,6 +119,22 @@ impl From<QueueError> for Error {
             other => Error::Storage(other.to_string()),
         }
     }
+}
+
+/// What [`UploadQueue::run_for`] achieved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackgroundRun {
+    /// Files that finished uploading during the run.
+    pub uploaded: u64,
+    /// Files still queued or uploading afterwards.
+    pub remaining: u64,
+    /// Whether the host should schedule another run (`remaining > 0`).
+    pub more_work: bool,
+    /// Whether the run stopped because its time was up.
+    pub timed_out: bool,
+    /// Why the queue is held, if it is (the run ends early when the user paused it or the
+    /// device is not paired / not connected).
+    pub hold: Option<Hold>,
 }
 
 /// How a file is added.
@@ -513,6 +530,51 @@ impl UploadQueue {
         self.shared.db(move |j| j.parts(id)).await
     }
 
+    /// Let the queue upload for at most `max` and report: for a host's background-work slot
+    /// (Android WorkManager, iOS BGProcessingTask). The scheduler already runs on its own; this
+    /// wakes it and waits until nothing is queued or uploading, the queue is held for a reason
+    /// time cannot fix (paused by the user, not paired, no project), or `max` has passed.
+    /// Files held for selection (manual mode) are not background work.
+    pub async fn run_for(&self, max: Duration) -> BackgroundRun {
+        let mut rx = self.watch();
+        let done_before = rx.borrow_and_update().totals.done;
+        self.shared.kick();
+        let deadline = tokio::time::Instant::now() + max;
+        // Let the scheduler publish what the kick changed (a file enqueued just before).
+        let _ = tokio::time::timeout(Duration::from_millis(250).min(max), rx.changed()).await;
+        let mut timed_out = false;
+        loop {
+            let idle = {
+                let s = rx.borrow_and_update();
+                s.totals.queued + s.totals.active == 0
+                    || matches!(
+                        s.hold,
+                        Some(Hold::PausedByUser | Hold::NotAuthorized | Hold::NotConnected)
+                    )
+            };
+            if idle {
+                break;
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break,
+                Err(_) => {
+                    timed_out = true;
+                    break;
+                }
+            }
+        }
+        let s = self.status();
+        let remaining = s.totals.queued + s.totals.active;
+        BackgroundRun {
+            uploaded: s.totals.done.saturating_sub(done_before),
+            remaining,
+            more_work: remaining > 0,
+            timed_out,
+            hold: s.hold,
+        }
+    }
+
     /// Stop the scheduler and every upload (acknowledged parts are kept for the next start).
     pub fn shutdown(&self) {
         self.shared.shutdown.cancel();
@@ -877,52 +939,10 @@ async fn ensure_created(sh: &Arc<Shared>, row: &AssetRow) -> Result<String, Disp
         .post_json("/v2/devices/assets", &body)
         .await
         .map_err(|e| classify::api_error(&e))?;
-    let v: Value = resp.json().map_err(|e| classify::api_error(&e))?;
-    let server_id = v
-        .get("id")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty() && s.len() <= 100)
-        .ok_or_else(|| Disposition::RetryLater {
-            reason: "the asset answer has no id".into(),
-            after: None,
-        })?
-        .to_string();
+    let (server_id, answer) = wire::created_asset_id(&resp.body)?;
     let mut parts = Vec::new();
     if standard {
-        let size = row.size.unwrap_or(0);
-        let urls = v
-            .get("upload_urls")
-            .and_then(Value::as_array)
-            .ok_or_else(|| Disposition::RetryLater {
-                reason: "the asset answer has no upload URLs".into(),
-                after: None,
-            })?;
-        let n = urls.len() as u64;
-        if n == 0 || n > MAX_PARTS || (size > 0 && n > size) || (size == 0 && n != 1) {
-            return Err(Disposition::RetryLater {
-                reason: format!("the server planned {n} parts for {size} bytes"),
-                after: None,
-            });
-        }
-        let chunk = size.div_ceil(n);
-        for (i, u) in urls.iter().enumerate() {
-            let raw = u.as_str().ok_or_else(|| Disposition::RetryLater {
-                reason: "an upload URL is not a string".into(),
-                after: None,
-            })?;
-            let url = check_upload_url(raw, &sh.config.upload_hosts)
-                .map_err(|reason| Disposition::Fatal { reason })?;
-            let offset = i as u64 * chunk;
-            let len = chunk.min(size.saturating_sub(offset));
-            parts.push(PlannedPart {
-                number: i as u32 + 1,
-                offset,
-                size: len,
-                is_final: i as u64 + 1 == n,
-                url_expires_ms: url_expiry_ms(&url),
-                url: Some(raw.to_string()),
-            });
-        }
+        parts = wire::standard_plan(&answer, row.size.unwrap_or(0), &sh.config.upload_hosts)?;
     } else if let Some(size) = row.size.filter(|_| row.closed) {
         parts = plan_closed(size, part, 1, 0);
     }
@@ -1038,25 +1058,12 @@ async fn register(
         .post_json(&path, &body)
         .await
         .map_err(|e| classify::api_error(&e))?;
-    let v: Value = resp.json().map_err(|e| classify::api_error(&e))?;
-    let urls = v
-        .get("upload_urls")
-        .and_then(Value::as_array)
-        .filter(|u| u.len() == parts.len())
-        .ok_or_else(|| Disposition::RetryLater {
-            reason: "the server answered a wrong number of part URLs".into(),
-            after: None,
-        })?;
-    let mut updates = Vec::new();
-    for (p, u) in parts.iter().zip(urls) {
-        let raw = u.as_str().ok_or_else(|| Disposition::RetryLater {
-            reason: "a part URL is not a string".into(),
-            after: None,
-        })?;
-        let url = check_upload_url(raw, &sh.config.upload_hosts)
-            .map_err(|reason| Disposition::Fatal { reason })?;
-        updates.push((p.number, raw.to_string(), url_expiry_ms(&url)));
-    }
+    let urls = wire::part_urls(&resp.body, parts.len(), &sh.config.upload_hosts)?;
+    let updates: Vec<(u32, String, Option<i64>)> = parts
+        .iter()
+        .zip(urls)
+        .map(|(p, (url, exp))| (p.number, url, exp))
+        .collect();
     let id = row.id;
     sh.db(move |j| {
         for (n, url, exp) in &updates {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Kotlin binding tests on the JVM: generates the Kotlin bindings (scripts/bindings.sh), compiles them
-# with the JUnit 4 tests in tests/kotlin/ (kotlinc 2.4.20), and runs them against the host-built
-# libtakeup_ffi.so through JNA. The last line printed is `N passed, M failed`; exits non-zero on
-# any failure.
+# with the JUnit 4 tests in tests/kotlin/ (kotlinc 2.4.20), starts the C2C emulator in the
+# background (scripts/test-emulator.sh: `takeup emulator --json`, killed on exit) and runs the tests
+# against the host-built libtakeup_ffi.so through JNA: a real pairing (the test approves the code
+# through the emulator's control API) and real uploads. The last line printed is
+# `N passed, M failed`; exits non-zero on any failure.
 #
 # Usage: scripts/test-kotlin.sh      (from any cwd)
 # Needs: the Rust toolchain, Node.js/npm, apt as root (scripts/setup-kotlin.sh installs kotlinc into
@@ -41,6 +43,13 @@ fi
 pkgid="$(cargo pkgid -p takeup-ffi)"
 version="${pkgid##*[#@]}"
 
+# The emulator the tests pair with and upload to (stopped on exit).
+# shellcheck source=scripts/test-emulator.sh
+. scripts/test-emulator.sh
+emu_dir="$(mktemp -d)"
+trap 'emulator_stop; rm -rf "$emu_dir"' EXIT
+emulator_start "$emu_dir"
+
 log "running on $(java -version 2>&1 | head -n1), library from $TAKEUP_FFI_LIB_DIR"
-exec java -Djna.library.path="$TAKEUP_FFI_LIB_DIR" -Dtakeup.expectedVersion="$version" \
+java -Djna.library.path="$TAKEUP_FFI_LIB_DIR" -Dtakeup.expectedVersion="$version" \
   -cp "$jar:$TAKEUP_KOTLIN_CLASSPATH" io.takeup.core.test.MainKt

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Swift binding tests: generates the Swift bindings (scripts/bindings.sh), stages the SwiftPM package
-# tests/swift/ with them inside the Swift chroot (scripts/setup-swift.sh), and runs `swift test`
-# (XCTest) there against the host-built libtakeup_ffi.so. Exits non-zero on any failure; the XCTest
-# output ("Executed N tests, with M failures ...") is what CI reads.
+# tests/swift/ with them inside the Swift chroot (scripts/setup-swift.sh), starts the C2C emulator on
+# the host (scripts/test-emulator.sh; the chroot shares the host's network, so 127.0.0.1 reaches it;
+# killed on exit) and runs `swift test` (XCTest) there against the host-built libtakeup_ffi.so: a
+# real pairing and real uploads. FoundationNetworking cannot trust the emulator's test CA, so this
+# script approves pending pairing codes (curl loop) and dumps the emulator's asset reports into
+# the chroot (/takeup/emu, TAKEUP_TEST_EMULATOR_DUMP) for the tests to compare sha256s. Exits
+# non-zero on any failure; the XCTest output ("Executed N tests, with M failures ...") is what CI
+# reads.
 #
 # Usage: scripts/test-swift.sh      (from any cwd; as root: chroot and mount)
 # Needs: the Rust toolchain, root, apt and a Debian mirror for the first run (setup-swift.sh builds
@@ -61,11 +66,25 @@ put "$TAKEUP_FFI_LIB_DIR/libtakeup_ffi.so" "$work/lib/libtakeup_ffi.so"
 pkgid="$(cargo pkgid -p takeup-ffi)"
 version="${pkgid##*[#@]}"
 
+# The emulator (on the host), the approver and the asset dumper; the CA is copied into the chroot.
+# shellcheck source=scripts/test-emulator.sh
+. scripts/test-emulator.sh
+emu_dir="$(mktemp -d)"
+dump="$work/emu"
+rm -rf "$dump"
+mkdir -p "$dump"
+
 mounted_proc=0
 cleanup() {
+  emulator_stop
+  rm -rf "$emu_dir"
   if [ "$mounted_proc" = 1 ]; then umount "$R/proc" 2>/dev/null || umount -l "$R/proc" || true; fi
 }
 trap cleanup EXIT
+emulator_start "$emu_dir"
+cp "$TAKEUP_TEST_CA_PEM_FILE" "$dump/ca.pem"
+emulator_approver
+emulator_asset_dumper "$dump"
 if ! mountpoint -q "$R/proc"; then
   mount -t proc proc "$R/proc"
   mounted_proc=1
@@ -75,4 +94,8 @@ log "swift test in $R:/takeup/swift-tests"
 chroot "$R" /usr/bin/env -i \
   HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin \
   LD_LIBRARY_PATH=/takeup/lib TAKEUP_EXPECTED_VERSION="$version" \
+  TAKEUP_TEST_API_BASE="$TAKEUP_TEST_API_BASE" TAKEUP_TEST_CA_PEM_FILE=/takeup/emu/ca.pem \
+  TAKEUP_TEST_CLIENT_SECRET="$TAKEUP_TEST_CLIENT_SECRET" TAKEUP_TEST_UPLOAD_HOST="$TAKEUP_TEST_UPLOAD_HOST" \
+  TAKEUP_TEST_EMULATOR_DUMP=/takeup/emu \
   /bin/bash -c 'cd /takeup/swift-tests && exec swift test -Xlinker -L/takeup/lib'
+# (Not exec'd: the EXIT trap stops the emulator and unmounts /proc.)

@@ -1,30 +1,140 @@
 // JUnit 4 tests of the generated Kotlin bindings (package io.takeup.core), run on the JVM against
-// the host-built libtakeup_ffi.so through JNA. See tests/kotlin/README.md.
+// the host-built libtakeup_ffi.so through JNA and a real C2C emulator started by
+// scripts/test-kotlin.sh (TAKEUP_TEST_* variables). See tests/kotlin/README.md.
 package io.takeup.core.test
 
-import io.takeup.core.FfiException
-import io.takeup.core.Notifier
+import io.takeup.core.AccountList
+import io.takeup.core.AssetKind
+import io.takeup.core.ConnectionState
+import io.takeup.core.ConnectionType
+import io.takeup.core.EngineConfig
+import io.takeup.core.EngineStatus
+import io.takeup.core.EnqueueOptions
+import io.takeup.core.Enqueued
+import io.takeup.core.ErrorAction
+import io.takeup.core.FileEntry
+import io.takeup.core.PairingListener
+import io.takeup.core.PairingPhase
+import io.takeup.core.PairingProgress
+import io.takeup.core.QueueStatus
+import io.takeup.core.QueueTuning
+import io.takeup.core.SecretStore
+import io.takeup.core.SecretStoreException
 import io.takeup.core.StatusListener
-import io.takeup.core.pingAfter
+import io.takeup.core.TakeupEngine
+import io.takeup.core.TakeupException
+import io.takeup.core.UploadListener
+import io.takeup.core.errorAction
+import io.takeup.core.startEngine
 import io.takeup.core.takeupVersion
-import io.takeup.core.validateClientVersion
+import java.io.File
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.nio.file.Files
+import java.security.KeyStore
+import java.security.MessageDigest
+import java.security.cert.CertificateFactory
+import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.atomic.AtomicInteger
+import javax.net.ssl.SSLContext
+import javax.net.ssl.TrustManagerFactory
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
-import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
+import kotlinx.coroutines.withTimeout
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertTrue
 import org.junit.Assert.fail
 import org.junit.Test
 
-/** Records every status it receives. */
-private class RecordingListener : StatusListener {
-    val received = CopyOnWriteArrayList<String>()
+private fun env(name: String): String =
+    System.getenv(name) ?: error("$name is not set: run through scripts/test-kotlin.sh")
 
-    override fun onStatus(status: String) {
+/** The app's secure storage, in memory: records what the engine stores. */
+private class MemorySecretStore : SecretStore {
+    val map = ConcurrentHashMap<String, String>()
+    val sets = AtomicInteger()
+    override fun get(key: String): String? = map[key]
+    override fun set(key: String, value: String) {
+        sets.incrementAndGet()
+        map[key] = value
+    }
+    override fun delete(key: String) {
+        map.remove(key)
+    }
+}
+
+private class RecordingStatus : StatusListener {
+    val received = CopyOnWriteArrayList<EngineStatus>()
+    override fun onStatus(status: EngineStatus) {
         received.add(status)
     }
+}
+
+/** The emulator's control API over HTTPS, trusting only its test CA. */
+private object Control {
+    val base = env("TAKEUP_TEST_API_BASE")
+    private val client: HttpClient by lazy {
+        val certs = File(env("TAKEUP_TEST_CA_PEM_FILE")).inputStream().use {
+            CertificateFactory.getInstance("X.509").generateCertificates(it)
+        }
+        val ks = KeyStore.getInstance(KeyStore.getDefaultType()).apply { load(null) }
+        certs.forEachIndexed { i, c -> ks.setCertificateEntry("ca$i", c) }
+        val tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm())
+        tmf.init(ks)
+        val ssl = SSLContext.getInstance("TLS").apply { init(null, tmf.trustManagers, null) }
+        HttpClient.newBuilder().sslContext(ssl).build()
+    }
+
+    fun get(path: String): String = send(HttpRequest.newBuilder(URI("$base$path")).GET())
+
+    fun post(path: String, json: String): String = send(
+        HttpRequest.newBuilder(URI("$base$path"))
+            .header("content-type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json)),
+    )
+
+    private fun send(b: HttpRequest.Builder): String {
+        val r = client.send(b.build(), HttpResponse.BodyHandlers.ofString())
+        check(r.statusCode() in 200..299) { "${r.request().uri()}: HTTP ${r.statusCode()} ${r.body()}" }
+        return r.body()
+    }
+
+    /** The emulator's completed assets whose assembled bytes have this sha256 and name. */
+    fun hasCompleteAsset(name: String, sha256: String): Boolean {
+        val ids = Regex("\"id\":\"([0-9a-f-]{36})\"").findAll(get("/_emulator/assets"))
+            .map { it.groupValues[1] }.toSet()
+        return ids.any { id ->
+            val one = get("/_emulator/assets/$id")
+            one.contains("\"name\":\"$name\"") && one.contains("\"complete\":true") &&
+                one.contains("\"sha256\":\"$sha256\"")
+        }
+    }
+}
+
+private fun config(stateDir: File, apiBase: String = env("TAKEUP_TEST_API_BASE")) = EngineConfig(
+    stateDir = stateDir.absolutePath,
+    apiBase = apiBase,
+    clientSecret = env("TAKEUP_TEST_CLIENT_SECRET"),
+    clientVersion = "1.2.3",
+    extraRootCaPem = File(env("TAKEUP_TEST_CA_PEM_FILE")).readText(),
+    uploadHosts = listOf(env("TAKEUP_TEST_UPLOAD_HOST")),
+    queue = QueueTuning(maxFiles = 2u, growthIdle = java.time.Duration.ofSeconds(2)),
+)
+
+private fun tempDir(): File = Files.createTempDirectory("takeup-kotlin-").toFile()
+
+private fun writeMedia(file: File, size: Int, seed: Int): String {
+    val data = ByteArray(size) { i -> ((i * 31 + seed) xor (i ushr 9)).toByte() }
+    file.writeBytes(data)
+    return MessageDigest.getInstance("SHA-256").digest(data).joinToString("") { "%02x".format(it) }
 }
 
 class TakeupBindingsTest {
@@ -33,118 +143,182 @@ class TakeupBindingsTest {
         val expected = System.getProperty("takeup.expectedVersion")
             ?: error("run with -Dtakeup.expectedVersion=<takeup-ffi crate version>")
         assertEquals(expected, takeupVersion())
-        // The library accepts its own version as a client version.
-        validateClientVersion(takeupVersion())
     }
 
     @Test
-    fun pingAfterSuspendsForTheDelay() = runBlocking {
-        val start = System.nanoTime()
-        assertEquals("pong after 150 ms", pingAfter(150UL))
-        val elapsedMs = (System.nanoTime() - start) / 1_000_000
-        assertTrue("returned after $elapsedMs ms, expected >= 150", elapsedMs >= 150)
-    }
-
-    @Test
-    fun pingAfterCallsRunConcurrently() = runBlocking {
-        // 8 x 400 ms in sequence would take 3.2 s; on tokio they overlap even though runBlocking
-        // has a single thread, because the calls suspend rather than block.
-        val start = System.nanoTime()
-        val results = (1..8).map { async { pingAfter(400UL) } }.awaitAll()
-        val elapsedMs = (System.nanoTime() - start) / 1_000_000
-        assertEquals(List(8) { "pong after 400 ms" }, results)
-        assertTrue("8 concurrent calls took $elapsedMs ms, expected < 2000", elapsedMs < 2000)
-    }
-
-    @Test
-    fun wellFormedClientVersionsAreAccepted() {
-        validateClientVersion("0.1.0")
-        validateClientVersion(" 2.3.4-beta.1+build.7 ")
-    }
-
-    @Test
-    fun malformedClientVersionThrowsInvalidVersion() {
+    fun httpApiBaseIsATypedInvalidConfigError() = runBlocking {
+        val store = MemorySecretStore()
         try {
-            validateClientVersion("1.2")
-            fail("expected FfiException.InvalidVersion")
-        } catch (e: FfiException.InvalidVersion) {
-            assertEquals("1.2", e.version)
-            assertTrue("reason should explain the error: '${e.reason}'", e.reason.isNotBlank())
+            startEngine(config(tempDir(), apiBase = "http://127.0.0.1:9"), store).close()
+            fail("expected TakeupException.InvalidConfig")
+        } catch (e: TakeupException.InvalidConfig) {
+            assertTrue(e.userMessage, e.userMessage.contains("https"))
+            assertEquals(ErrorAction.FIX_CONFIGURATION, errorAction(e))
         }
+        assertTrue("nothing stored", store.map.isEmpty())
     }
 
     @Test
-    fun oldClientVersionThrowsUnsupportedVersion() {
-        val e: FfiException = try {
-            validateClientVersion("0.0.9")
-            fail("expected an FfiException")
-            return
-        } catch (e: FfiException) {
-            e
-        }
-        when (e) {
-            is FfiException.UnsupportedVersion -> {
-                assertEquals("0.0.9", e.version)
-                assertEquals("0.1.0", e.minimum)
+    fun pairIdentityUploadAndErrorsThroughTheEmulator() = runBlocking {
+        val store = MemorySecretStore()
+        val dir = tempDir()
+        val engine: TakeupEngine = startEngine(config(File(dir, "state")), store)
+        engine.use {
+            // Status listener: the current status arrives during subscribe.
+            val statuses = RecordingStatus()
+            val statusSub = engine.subscribeStatus(statuses)
+            assertEquals(ConnectionState.NotAuthorized, statuses.received.first().connection)
+            assertFalse(engine.isPaired())
+
+            // Pairing: the code reaches the listener; the test approves it as a user would.
+            val codes = CopyOnWriteArrayList<PairingProgress>()
+            val firstCode = CompletableDeferred<String>()
+            val listener = object : PairingListener {
+                override fun onProgress(progress: PairingProgress) {
+                    codes.add(progress)
+                    progress.code?.let { firstCode.complete(it.userCode) }
+                }
             }
-            else -> fail("expected UnsupportedVersion, got $e")
-        }
-    }
+            val pairing = async(Dispatchers.IO) { engine.pair(listener) }
+            val code = withTimeout(20_000) { firstCode.await() }
+            val shown = codes.first { it.code != null }
+            assertEquals(PairingPhase.WAITING_FOR_USER, shown.phase)
+            assertTrue(
+                "QR URL carries the code: ${shown.code?.verificationUriComplete}",
+                shown.code?.verificationUriComplete?.contains(code) == true,
+            )
+            withContext(Dispatchers.IO) { Control.post("/_emulator/approve", """{"user_code":"$code"}""") }
+            val identity = withTimeout(30_000) { pairing.await() }
 
-    @Test
-    fun listenerReceivesUntilCancelled() {
-        Notifier().use { notifier ->
-            val listener = RecordingListener()
-            val subscription = notifier.subscribe(listener)
-            assertTrue(subscription.isActive())
-            assertEquals(1U, notifier.listenerCount())
+            // Identity and tokens.
+            assertEquals("Dana Reyes", identity.user.name)
+            assertEquals("Testbed", identity.project?.name)
+            assertTrue(engine.isPaired())
+            assertEquals(identity, engine.identity())
+            assertTrue("tokens stored in the app's store: ${store.map.keys}",
+                store.map.keys.any { it.startsWith("c2c-tokens.") } && store.sets.get() >= 1)
+            val connected = statuses.received.last().connection
+            assertTrue("status listener sees Connected: $connected", connected is ConnectionState.Connected)
+            assertTrue("status listener saw the code",
+                statuses.received.any { s ->
+                    (s.connection as? ConnectionState.Pairing)?.progress?.code?.userCode == code
+                })
 
-            assertEquals(1U, notifier.publish("uploading"))
-            assertEquals(1U, notifier.publish("done"))
-            assertEquals(listOf("uploading", "done"), listener.received.toList())
+            // Accounts and projects.
+            val accounts = engine.listAccounts()
+            assertTrue("$accounts", accounts is AccountList.Accounts)
+            val account = (accounts as AccountList.Accounts).accounts.first()
+            val projects = engine.listProjects(account.id, "testb")
+            assertTrue("$projects", projects.any { it.name == "Testbed" })
 
-            subscription.cancel()
-            subscription.cancel() // idempotent
-            assertFalse(subscription.isActive())
-            assertEquals(0U, notifier.listenerCount())
-            assertEquals(0U, notifier.publish("after cancel"))
-            assertEquals(listOf("uploading", "done"), listener.received.toList())
-            subscription.close()
-        }
-    }
-
-    @Test
-    fun closingTheSubscriptionUnsubscribes() {
-        Notifier().use { notifier ->
-            val kept = RecordingListener()
-            val closed = RecordingListener()
-            val keptSubscription = notifier.subscribe(kept)
-            notifier.subscribe(closed).use { assertEquals(2U, notifier.publish("both")) }
-            // close() released the Rust object: its Drop cancelled the subscription.
-            assertEquals(1U, notifier.listenerCount())
-            assertEquals(1U, notifier.publish("one"))
-            assertEquals(listOf("both", "one"), kept.received.toList())
-            assertEquals(listOf("both"), closed.received.toList())
-            keptSubscription.close()
-            assertEquals(0U, notifier.listenerCount())
-        }
-    }
-
-    @Test
-    fun listenerMayCancelItsOwnSubscriptionWhileCalled() {
-        Notifier().use { notifier ->
-            val received = CopyOnWriteArrayList<String>()
-            lateinit var subscription: io.takeup.core.Subscription
-            subscription = notifier.subscribe(object : StatusListener {
-                override fun onStatus(status: String) {
-                    received.add(status)
-                    subscription.cancel()
+            // Uploads: a ~7 MiB clip and a small file, followed through the upload listener.
+            val big = File(dir, "A001_C001.mov")
+            val small = File(dir, "notes.txt")
+            val bigSha = writeMedia(big, 7 * 1024 * 1024 + 123, 1)
+            val smallSha = writeMedia(small, 4_000, 2)
+            val done = CompletableDeferred<QueueStatus>()
+            val failures = CopyOnWriteArrayList<FileEntry>()
+            val updates = AtomicInteger()
+            val uploadSub = engine.subscribeUploads(object : UploadListener {
+                override fun onQueueStatus(status: QueueStatus) {
+                    updates.incrementAndGet()
+                    if (status.totals.done == 2UL && status.totals.filesRemaining == 0UL) done.complete(status)
+                }
+                override fun onUploadFailed(file: FileEntry) {
+                    failures.add(file)
                 }
             })
-            assertEquals(1U, notifier.publish("first"))
-            assertEquals(0U, notifier.publish("second"))
-            assertEquals(listOf("first"), received.toList())
-            subscription.close()
+            val a = engine.enqueue(big.path, EnqueueOptions(kind = AssetKind.HERO))
+            val b = engine.enqueue(small.path, EnqueueOptions(kind = AssetKind.OTHER, top = true))
+            assertTrue("$a", a is Enqueued.Added)
+            assertTrue("$b", b is Enqueued.Added)
+            val finished = withTimeout(60_000) { done.await() }
+            assertEquals(listOf<FileEntry>(), failures.toList())
+            assertEquals(setOf(big.name, small.name), finished.completed.map { it.name }.toSet())
+            assertTrue(finished.completed.all { it.uploadedBytes == it.size })
+            withContext(Dispatchers.IO) {
+                assertTrue("emulator has ${big.name} with its sha256", Control.hasCompleteAsset(big.name, bigSha))
+                assertTrue("emulator has ${small.name} with its sha256", Control.hasCompleteAsset(small.name, smallSha))
+            }
+            // Enqueueing the same file again is recognised.
+            assertTrue(engine.enqueue(small.path, EnqueueOptions()) is Enqueued.AlreadyUploaded)
+
+            // Background hook: nothing left to do.
+            val bg = engine.runBackgroundWork(5u)
+            assertEquals(0UL, bg.remaining)
+            assertFalse(bg.moreWork)
+
+            // A typed error: a missing file is BadInput, with an action.
+            try {
+                engine.enqueue(File(dir, "missing.mov").path, EnqueueOptions())
+                fail("expected TakeupException.BadInput")
+            } catch (e: TakeupException.BadInput) {
+                assertEquals(ErrorAction.CHECK_INPUT, errorAction(e))
+                assertFalse("no token in messages", store.map.values.any { e.userMessage.contains(it) })
+            }
+
+            // Cancelling subscriptions stops deliveries; the network input still reaches status.
+            uploadSub.cancel()
+            assertFalse(uploadSub.isActive())
+            statusSub.cancel()
+            assertFalse(statusSub.isActive())
+            Thread.sleep(200)
+            val seen = statuses.received.size
+            val seenUpdates = updates.get()
+            engine.networkChanged(false, ConnectionType.CELLULAR)
+            engine.pauseUploads()
+            Thread.sleep(500)
+            assertEquals(seen, statuses.received.size)
+            assertEquals(seenUpdates, updates.get())
+            assertFalse(engine.status().network.online)
+            assertEquals(ConnectionType.CELLULAR, engine.status().network.connectionType)
+            engine.resumeUploads()
+            engine.networkChanged(true, ConnectionType.WIFI)
+
+            // Sign out deletes the tokens from the app's store.
+            engine.signOut()
+            assertTrue("tokens deleted: ${store.map.keys}", store.map.isEmpty())
+            assertEquals(ConnectionState.NotAuthorized, engine.connectionState())
+            uploadSub.close()
+            statusSub.close()
         }
+    }
+
+    @Test
+    fun pairingCanBeCancelledAndAStoreFailureIsReported() = runBlocking {
+        val store = MemorySecretStore()
+        startEngine(config(tempDir()), store).use { engine ->
+            val shown = CompletableDeferred<String>()
+            val pairing = async(Dispatchers.IO) {
+                runCatching {
+                    engine.pair(object : PairingListener {
+                        override fun onProgress(progress: PairingProgress) {
+                            progress.code?.let { shown.complete(it.userCode) }
+                        }
+                    })
+                }
+            }
+            withTimeout(20_000) { shown.await() }
+            assertTrue(engine.cancelPairing())
+            val e = withTimeout(10_000) { pairing.await() }.exceptionOrNull()
+            assertTrue("expected Cancelled, got $e", e is TakeupException.Cancelled)
+            assertEquals(ErrorAction.NONE, errorAction(e as TakeupException))
+            assertTrue(store.map.isEmpty())
+            assertEquals(ConnectionState.NotAuthorized, engine.connectionState())
+        }
+        // A store that throws: its error reaches the engine as a typed error.
+        val failing = object : SecretStore {
+            override fun get(key: String): String? = throw SecretStoreException.Unavailable("device locked")
+            override fun set(key: String, value: String) = throw SecretStoreException.Unavailable("device locked")
+            override fun delete(key: String) {}
+        }
+        try {
+            startEngine(config(tempDir()), failing).close()
+            fail("expected a Storage error")
+        } catch (e: TakeupException.Storage) {
+            assertTrue(e.userMessage, e.userMessage.contains("device locked"))
+            assertEquals(ErrorAction.CHECK_STORAGE, errorAction(e))
+        }
+        assertNotNull(store)
     }
 }

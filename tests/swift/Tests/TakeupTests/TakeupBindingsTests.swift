@@ -1,133 +1,312 @@
 // XCTest tests of the generated Swift bindings (module Takeup) against the host-built
-// libtakeup_ffi. The same checks as tests/kotlin/TakeupBindingsTest.kt. See tests/swift/README.md.
+// libtakeup_ffi and a real C2C emulator started by scripts/test-swift.sh (TAKEUP_TEST_*
+// variables). The same flow as tests/kotlin/TakeupBindingsTest.kt. FoundationNetworking on Linux
+// cannot be told to trust the emulator's test CA, so the script approves pairing codes (curl) and
+// dumps the emulator's asset reports into TAKEUP_TEST_EMULATOR_DUMP; see tests/swift/README.md.
 import Foundation
 import Takeup
 import XCTest
 
-/// Records every status it receives (called from whichever thread publishes).
-final class RecordingListener: StatusListener, @unchecked Sendable {
+private func env(_ name: String) throws -> String {
+    try XCTUnwrap(
+        ProcessInfo.processInfo.environment[name], "\(name) is not set: run scripts/test-swift.sh")
+}
+
+/// The app's secure storage, in memory: records what the engine stores.
+final class MemorySecretStore: SecretStore, @unchecked Sendable {
     private let lock = NSLock()
-    private var statuses: [String] = []
-    /// Runs after recording, e.g. to cancel the subscription from inside the callback.
-    var onReceive: (@Sendable () -> Void)?
+    private var map: [String: String] = [:]
+    private(set) var sets = 0
+    var failWith: SecretStoreError?
 
-    func onStatus(status: String) {
-        lock.lock()
-        statuses.append(status)
-        lock.unlock()
-        onReceive?()
-    }
-
-    var received: [String] {
+    func get(key: String) throws -> String? {
         lock.lock()
         defer { lock.unlock() }
-        return statuses
+        if let e = failWith { throw e }
+        return map[key]
     }
+    func set(key: String, value: String) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        if let e = failWith { throw e }
+        sets += 1
+        map[key] = value
+    }
+    func delete(key: String) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        map.removeValue(forKey: key)
+    }
+    var snapshot: [String: String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return map
+    }
+}
+
+/// Collects values delivered on engine threads.
+final class Recorder<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [T] = []
+    func add(_ item: T) {
+        lock.lock()
+        items.append(item)
+        lock.unlock()
+    }
+    var all: [T] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
+    }
+}
+
+final class StatusRecorder: StatusListener, @unchecked Sendable {
+    let statuses = Recorder<EngineStatus>()
+    func onStatus(status: EngineStatus) { statuses.add(status) }
+}
+
+final class PairingRecorder: PairingListener, @unchecked Sendable {
+    let progress = Recorder<PairingProgress>()
+    func onProgress(progress: PairingProgress) { self.progress.add(progress) }
+    var firstCode: String? { progress.all.compactMap { $0.code?.userCode }.first }
+}
+
+final class UploadRecorder: UploadListener, @unchecked Sendable {
+    let statuses = Recorder<QueueStatus>()
+    let failures = Recorder<FileEntry>()
+    func onQueueStatus(status: QueueStatus) { statuses.add(status) }
+    func onUploadFailed(file: FileEntry) { failures.add(file) }
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Poll `condition` every 50 ms until it holds, or fail after `seconds`.
+private func waitFor(
+    _ what: String, seconds: Double, _ condition: () throws -> Bool
+) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while try !condition() {
+        if Date() > deadline { throw TimedOut(what: what) }
+        try await Task.sleep(nanoseconds: 50_000_000)
+    }
+}
+
+private func sha256(of url: URL) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+    p.arguments = [url.path]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    p.waitUntilExit()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return String(text.prefix(64))
+}
+
+private func writeMedia(_ url: URL, size: Int, seed: Int) throws {
+    var data = Data(count: size)
+    data.withUnsafeMutableBytes { (b: UnsafeMutableRawBufferPointer) in
+        for i in 0..<size { b[i] = UInt8(truncatingIfNeeded: (i &* 31 &+ seed) ^ (i >> 9)) }
+    }
+    try data.write(to: url)
+}
+
+/// The asset report the script dumped for a completed asset with this name, if any.
+private func dumpedAsset(named name: String) throws -> [String: Any]? {
+    let dir = URL(fileURLWithPath: try env("TAKEUP_TEST_EMULATOR_DUMP"))
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+    for f in files where f.hasPrefix("asset-") && f.hasSuffix(".json") {
+        let data = try Data(contentsOf: dir.appendingPathComponent(f))
+        if let a = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            a["name"] as? String == name, a["complete"] as? Bool == true
+        {
+            return a
+        }
+    }
+    return nil
+}
+
+private func tempDir() throws -> URL {
+    let u = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "takeup-swift-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+    return u
+}
+
+private func config(stateDir: URL, apiBase: String? = nil) throws -> EngineConfig {
+    EngineConfig(
+        stateDir: stateDir.path,
+        apiBase: try apiBase ?? env("TAKEUP_TEST_API_BASE"),
+        clientSecret: try env("TAKEUP_TEST_CLIENT_SECRET"),
+        clientVersion: "1.2.3",
+        extraRootCaPem: try String(contentsOfFile: env("TAKEUP_TEST_CA_PEM_FILE"), encoding: .utf8),
+        uploadHosts: [try env("TAKEUP_TEST_UPLOAD_HOST")],
+        queue: QueueTuning(maxFiles: 2, growthIdle: 2))
 }
 
 final class TakeupBindingsTests: XCTestCase {
     func testVersionIsTheCrateVersion() throws {
-        let expected = try XCTUnwrap(
-            ProcessInfo.processInfo.environment["TAKEUP_EXPECTED_VERSION"],
-            "run with TAKEUP_EXPECTED_VERSION=<takeup-ffi crate version>")
-        XCTAssertEqual(takeupVersion(), expected)
-        // The library accepts its own version as a client version.
-        XCTAssertNoThrow(try validateClientVersion(version: takeupVersion()))
+        XCTAssertEqual(takeupVersion(), try env("TAKEUP_EXPECTED_VERSION"))
     }
 
-    func testPingAfterSuspendsForTheDelay() async {
-        let start = Date()
-        let reply = await pingAfter(ms: 150)
-        let elapsed = Date().timeIntervalSince(start)
-        XCTAssertEqual(reply, "pong after 150 ms")
-        XCTAssertGreaterThanOrEqual(elapsed, 0.150)
-    }
-
-    func testPingAfterCallsRunConcurrently() async {
-        // 8 x 400 ms in sequence would take 3.2 s; on tokio they overlap.
-        let start = Date()
-        let replies = await withTaskGroup(of: String.self) { group in
-            for _ in 0..<8 { group.addTask { await pingAfter(ms: 400) } }
-            var all: [String] = []
-            for await reply in group { all.append(reply) }
-            return all
-        }
-        let elapsed = Date().timeIntervalSince(start)
-        XCTAssertEqual(replies, Array(repeating: "pong after 400 ms", count: 8))
-        XCTAssertLessThan(elapsed, 2.0, "8 concurrent calls took \(elapsed) s")
-    }
-
-    func testWellFormedClientVersionsAreAccepted() {
-        XCTAssertNoThrow(try validateClientVersion(version: "0.1.0"))
-        XCTAssertNoThrow(try validateClientVersion(version: " 2.3.4-beta.1+build.7 "))
-    }
-
-    func testMalformedClientVersionThrowsInvalidVersion() {
-        XCTAssertThrowsError(try validateClientVersion(version: "1.2")) { error in
-            guard case let FfiError.InvalidVersion(version, reason) = error else {
-                return XCTFail("expected FfiError.InvalidVersion, got \(error)")
+    func testHttpApiBaseIsATypedInvalidConfigError() async throws {
+        let store = MemorySecretStore()
+        do {
+            _ = try await startEngine(
+                config: config(stateDir: tempDir(), apiBase: "http://127.0.0.1:9"), secretStore: store)
+            XCTFail("expected TakeupError.InvalidConfig")
+        } catch let e as TakeupError {
+            guard case let .InvalidConfig(message) = e else {
+                return XCTFail("expected InvalidConfig, got \(e)")
             }
-            XCTAssertEqual(version, "1.2")
-            XCTAssertFalse(reason.isEmpty, "reason should explain the error")
+            XCTAssertTrue(message.contains("https"), message)
+            XCTAssertEqual(errorAction(error: e), .fixConfiguration)
         }
+        XCTAssertTrue(store.snapshot.isEmpty)
     }
 
-    func testOldClientVersionThrowsUnsupportedVersion() {
+    func testPairIdentityUploadAndErrorsThroughTheEmulator() async throws {
+        let store = MemorySecretStore()
+        let dir = try tempDir()
+        let engine = try await startEngine(
+            config: config(stateDir: dir.appendingPathComponent("state")), secretStore: store)
+
+        // Status listener: the current status arrives during subscribe.
+        let status = StatusRecorder()
+        let statusSub = engine.subscribeStatus(listener: status)
+        XCTAssertEqual(status.statuses.all.first?.connection, .notAuthorized)
+        XCTAssertFalse(engine.isPaired())
+
+        // Pairing: the code reaches the listener; the script's approver approves it.
+        let pairing = PairingRecorder()
+        let identity = try await engine.pair(listener: pairing)
+        let code = try XCTUnwrap(pairing.firstCode, "the pairing listener saw a code")
+        let shown = try XCTUnwrap(pairing.progress.all.first { $0.code != nil })
+        XCTAssertEqual(shown.phase, .waitingForUser)
+        XCTAssertTrue(shown.code?.verificationUriComplete?.contains(code) == true)
+
+        // Identity and tokens.
+        XCTAssertEqual(identity.user.name, "Dana Reyes")
+        XCTAssertEqual(identity.project?.name, "Testbed")
+        XCTAssertEqual(engine.identity(), identity)
+        XCTAssertTrue(engine.isPaired())
+        XCTAssertTrue(store.snapshot.keys.contains { $0.hasPrefix("c2c-tokens.") }, "\(store.snapshot.keys)")
+        XCTAssertGreaterThanOrEqual(store.sets, 1)
+        try await waitFor("Connected in the status listener", seconds: 5) {
+            if case .connected = status.statuses.all.last?.connection { return true }
+            return false
+        }
+        XCTAssertTrue(
+            status.statuses.all.contains {
+                if case let .pairing(p) = $0.connection { return p.code?.userCode == code }
+                return false
+            }, "the status listener saw the code")
+
+        // Accounts and projects.
+        guard case let .accounts(accounts) = try await engine.listAccounts() else {
+            return XCTFail("expected accounts")
+        }
+        let projects = try await engine.listProjects(accountId: accounts[0].id, search: "testb")
+        XCTAssertTrue(projects.contains { $0.name == "Testbed" }, "\(projects)")
+
+        // Uploads: a ~7 MiB clip and a small file, followed through the upload listener.
+        let big = dir.appendingPathComponent("A001_C001.mov")
+        let small = dir.appendingPathComponent("notes.txt")
+        try writeMedia(big, size: 7 * 1024 * 1024 + 123, seed: 1)
+        try writeMedia(small, size: 4000, seed: 2)
+        let uploads = UploadRecorder()
+        let uploadSub = engine.subscribeUploads(listener: uploads)
+        let a = try await engine.enqueue(path: big.path, options: EnqueueOptions(kind: .hero))
+        let b = try await engine.enqueue(path: small.path, options: EnqueueOptions(kind: .other, top: true))
+        guard case .added = a, case .added = b else { return XCTFail("\(a) \(b)") }
+        try await waitFor("both uploads done", seconds: 60) {
+            uploads.statuses.all.contains { $0.totals.done == 2 && $0.totals.filesRemaining == 0 }
+        }
+        XCTAssertTrue(uploads.failures.all.isEmpty, "\(uploads.failures.all)")
+        let last = try XCTUnwrap(uploads.statuses.all.last)
+        XCTAssertEqual(Set(last.completed.map { $0.name }), [big.lastPathComponent, small.lastPathComponent])
+
+        // The emulator holds the same bytes (sha256 from its control API, dumped by the script).
+        for file in [big, small] {
+            try await waitFor("the emulator's report of \(file.lastPathComponent)", seconds: 15) {
+                try dumpedAsset(named: file.lastPathComponent)?["sha256"] != nil
+            }
+            let remote = try XCTUnwrap(dumpedAsset(named: file.lastPathComponent)?["sha256"] as? String)
+            XCTAssertEqual(remote, try sha256(of: file), file.lastPathComponent)
+        }
+
+        // Background hook: nothing left to do.
+        let bg = await engine.runBackgroundWork(maxSeconds: 5)
+        XCTAssertEqual(bg.remaining, 0)
+        XCTAssertFalse(bg.moreWork)
+
+        // A typed error: a missing file is BadInput, with an action.
         do {
-            try validateClientVersion(version: "0.0.9")
-            XCTFail("expected an FfiError")
-        } catch let FfiError.UnsupportedVersion(version, minimum) {
-            XCTAssertEqual(version, "0.0.9")
-            XCTAssertEqual(minimum, "0.1.0")
-        } catch {
-            XCTFail("expected FfiError.UnsupportedVersion, got \(error)")
+            _ = try await engine.enqueue(
+                path: dir.appendingPathComponent("missing.mov").path, options: EnqueueOptions())
+            XCTFail("expected BadInput")
+        } catch let e as TakeupError {
+            guard case let .BadInput(message) = e else { return XCTFail("expected BadInput, got \(e)") }
+            XCTAssertEqual(errorAction(error: e), .checkInput)
+            XCTAssertFalse(store.snapshot.values.contains { message.contains($0) }, "no token in messages")
         }
+
+        // Cancelling subscriptions stops deliveries; the network input still reaches status.
+        uploadSub.cancel()
+        statusSub.cancel()
+        XCTAssertFalse(uploadSub.isActive())
+        XCTAssertFalse(statusSub.isActive())
+        try await Task.sleep(nanoseconds: 200_000_000)
+        let seen = status.statuses.all.count
+        let seenUploads = uploads.statuses.all.count
+        engine.networkChanged(online: false, connectionType: .cellular)
+        engine.pauseUploads()
+        try await Task.sleep(nanoseconds: 500_000_000)
+        XCTAssertEqual(status.statuses.all.count, seen)
+        XCTAssertEqual(uploads.statuses.all.count, seenUploads)
+        XCTAssertFalse(engine.status().network.online)
+        XCTAssertEqual(engine.status().network.connectionType, .cellular)
+        engine.resumeUploads()
+        engine.networkChanged(online: true, connectionType: .wifi)
+
+        // Sign out deletes the tokens from the app's store.
+        _ = try await engine.signOut()
+        XCTAssertTrue(store.snapshot.isEmpty, "\(store.snapshot.keys)")
+        XCTAssertEqual(engine.connectionState(), .notAuthorized)
+        engine.shutdown()
     }
 
-    func testListenerReceivesUntilCancelled() {
-        let notifier = Notifier()
-        let listener = RecordingListener()
-        let subscription = notifier.subscribe(listener: listener)
-        XCTAssertTrue(subscription.isActive())
-        XCTAssertEqual(notifier.listenerCount(), 1)
-
-        XCTAssertEqual(notifier.publish(status: "uploading"), 1)
-        XCTAssertEqual(notifier.publish(status: "done"), 1)
-        XCTAssertEqual(listener.received, ["uploading", "done"])
-
-        subscription.cancel()
-        subscription.cancel()  // idempotent
-        XCTAssertFalse(subscription.isActive())
-        XCTAssertEqual(notifier.listenerCount(), 0)
-        XCTAssertEqual(notifier.publish(status: "after cancel"), 0)
-        XCTAssertEqual(listener.received, ["uploading", "done"])
-    }
-
-    func testReleasingTheSubscriptionUnsubscribes() {
-        let notifier = Notifier()
-        let kept = RecordingListener()
-        let released = RecordingListener()
-        let keptSubscription = notifier.subscribe(listener: kept)
+    func testPairingCanBeCancelledAndAStoreFailureIsReported() async throws {
+        let store = MemorySecretStore()
+        let engine = try await startEngine(config: config(stateDir: tempDir()), secretStore: store)
+        let pairing = PairingRecorder()
+        let task = Task { try await engine.pair(listener: pairing) }
+        // Cancel as soon as the code shows (the script's approver waits a second before approving).
+        try await waitFor("a pairing code", seconds: 20) { pairing.firstCode != nil }
+        XCTAssertTrue(engine.cancelPairing())
         do {
-            let subscription = notifier.subscribe(listener: released)
-            XCTAssertEqual(notifier.publish(status: "both"), 2)
-            withExtendedLifetime(subscription) {}
+            _ = try await task.value
+            XCTFail("expected Cancelled")
+        } catch let e as TakeupError {
+            guard case .Cancelled = e else { return XCTFail("expected Cancelled, got \(e)") }
+            XCTAssertEqual(errorAction(error: e), ErrorAction.none)
         }
-        // The last Swift reference is gone: the Rust object's Drop cancelled the subscription.
-        XCTAssertEqual(notifier.listenerCount(), 1)
-        XCTAssertEqual(notifier.publish(status: "one"), 1)
-        XCTAssertEqual(kept.received, ["both", "one"])
-        XCTAssertEqual(released.received, ["both"])
-        withExtendedLifetime(keptSubscription) {}
-    }
+        XCTAssertTrue(store.snapshot.isEmpty)
+        XCTAssertEqual(engine.connectionState(), .notAuthorized)
 
-    func testListenerMayCancelItsOwnSubscriptionWhileCalled() {
-        let notifier = Notifier()
-        let listener = RecordingListener()
-        let subscription = notifier.subscribe(listener: listener)
-        listener.onReceive = { subscription.cancel() }
-        XCTAssertEqual(notifier.publish(status: "first"), 1)
-        XCTAssertEqual(notifier.publish(status: "second"), 0)
-        XCTAssertEqual(listener.received, ["first"])
+        // A store that throws: its error reaches the engine as a typed error.
+        let failing = MemorySecretStore()
+        failing.failWith = .Unavailable(reason: "device locked")
+        do {
+            _ = try await startEngine(config: config(stateDir: tempDir()), secretStore: failing)
+            XCTFail("expected a Storage error")
+        } catch let e as TakeupError {
+            guard case let .Storage(message) = e else { return XCTFail("expected Storage, got \(e)") }
+            XCTAssertTrue(message.contains("device locked"), message)
+            XCTAssertEqual(errorAction(error: e), .checkStorage)
+        }
     }
 }

@@ -1,0 +1,38 @@
+//! The library's tokio runtime: the engine, its background tasks, the upload scheduler and every
+//! async export run here, whatever executor the foreign caller uses (Kotlin coroutines, Swift
+//! concurrency). Foreign threads only wait on results.
+
+use std::future::Future;
+use std::sync::LazyLock;
+
+use crate::error::TakeupError;
+
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("takeup-engine")
+        .enable_all()
+        .build()
+        .expect("the engine runtime starts")
+});
+
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
+    &RUNTIME
+}
+
+/// Run `f` on the engine runtime and await its result (the caller may be on any executor). A
+/// panic inside is re-raised (UniFFI turns it into an internal error); a task cancelled by a
+/// runtime shutdown is `TakeupError::Cancelled`.
+pub(crate) async fn on_runtime<F>(f: F) -> Result<F::Output, TakeupError>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match RUNTIME.spawn(f).await {
+        Ok(v) => Ok(v),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(TakeupError::Cancelled {
+            user_message: "the engine stopped".into(),
+        }),
+    }
+}

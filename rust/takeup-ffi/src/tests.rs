@@ -1,0 +1,183 @@
+//! Unit tests of the conversions; the end-to-end tests are tests/kotlin and tests/swift.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use takeup_core as tc;
+
+use super::*;
+
+#[derive(Default)]
+struct MapStore(Mutex<HashMap<String, String>>);
+
+impl SecretStore for MapStore {
+    fn get(&self, key: String) -> Result<Option<String>, SecretStoreError> {
+        Ok(self.0.lock().unwrap().get(&key).cloned())
+    }
+    fn set(&self, key: String, value: String) -> Result<(), SecretStoreError> {
+        if key.is_empty() {
+            return Err(SecretStoreError::Unavailable {
+                reason: "locked".into(),
+            });
+        }
+        self.0.lock().unwrap().insert(key, value);
+        Ok(())
+    }
+    fn delete(&self, key: String) -> Result<(), SecretStoreError> {
+        self.0.lock().unwrap().remove(&key);
+        Ok(())
+    }
+}
+
+fn config(api_base: &str) -> EngineConfig {
+    EngineConfig {
+        state_dir: tempfile::tempdir()
+            .unwrap()
+            .keep()
+            .to_string_lossy()
+            .into_owned(),
+        api_base: api_base.into(),
+        client_secret: "s3cr3t".into(),
+        client_version: "1.0.0".into(),
+        extra_root_ca_pem: None,
+        upload_hosts: vec![],
+        queue: None,
+    }
+}
+
+#[test]
+fn version_is_the_crate_version() {
+    assert_eq!(takeup_version(), env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn config_conversion_keeps_defaults_unless_set() {
+    let c = config("https://api.example").into_core();
+    assert_eq!(c.queue.upload_hosts, vec!["*.amazonaws.com".to_string()]);
+    let mut f = config("https://api.example");
+    f.upload_hosts = vec!["127.0.0.1:9".into()];
+    f.queue = Some(QueueTuning {
+        max_files: Some(3),
+        growth_idle: Some(Duration::from_secs(2)),
+        ..QueueTuning::default()
+    });
+    let c = f.into_core();
+    assert_eq!(c.queue.upload_hosts, vec!["127.0.0.1:9".to_string()]);
+    assert_eq!(c.queue.max_files, 3);
+    assert_eq!(c.queue.growth_idle, Duration::from_secs(2));
+    assert_eq!(c.queue.max_parts_per_file, 4);
+}
+
+#[test]
+fn errors_map_to_small_set_with_actions() {
+    let cases: Vec<(tc::Error, ErrorAction)> = vec![
+        (
+            tc::Error::InsecureUrl("http://x".into()),
+            ErrorAction::FixConfiguration,
+        ),
+        (
+            tc::Error::Network {
+                kind: tc::NetworkErrorKind::Timeout,
+            },
+            ErrorAction::RetryLater,
+        ),
+        (tc::Error::NotAuthorized, ErrorAction::PairAgain),
+        (tc::Error::CodeExpired, ErrorAction::PairAgain),
+        (tc::Error::InvalidClient, ErrorAction::ContactSupport),
+        (tc::Error::Cancelled, ErrorAction::None),
+        (tc::Error::Busy("x".into()), ErrorAction::WaitAndRetry),
+        (tc::Error::Server { status: 503 }, ErrorAction::RetryLater),
+        (
+            tc::Error::RateLimited {
+                retry_after: Some(Duration::from_secs(2)),
+            },
+            ErrorAction::RetryLater,
+        ),
+        (
+            tc::Error::NotFound { detail: "p".into() },
+            ErrorAction::CheckAccess,
+        ),
+        (tc::Error::Storage("disk".into()), ErrorAction::CheckStorage),
+    ];
+    for (core, action) in cases {
+        let text = core.to_string();
+        let e = TakeupError::from(core);
+        assert_eq!(e.to_string(), text);
+        assert_eq!(error_action(e), action, "{text}");
+    }
+}
+
+#[test]
+fn http_base_is_invalid_config_and_store_errors_map() {
+    let rt = runtime::runtime();
+    let store: Arc<dyn SecretStore> = Arc::new(MapStore::default());
+    let r = rt.block_on(start_engine(config("http://127.0.0.1:1"), store.clone()));
+    match r {
+        Err(e @ TakeupError::InvalidConfig { .. }) => {
+            assert_eq!(error_action(e), ErrorAction::FixConfiguration)
+        }
+        Err(e) => panic!("expected InvalidConfig, got {e:?}"),
+        Ok(_) => panic!("expected InvalidConfig, got an engine"),
+    }
+    let adapter = engine::ForeignStore(store);
+    use tc::SecretStore as _;
+    adapter.set("k", "v").unwrap();
+    assert_eq!(adapter.get("k").unwrap().as_deref(), Some("v"));
+    assert_eq!(
+        adapter.set("", "v"),
+        Err(tc::SecretStoreError::Unavailable("locked".into()))
+    );
+}
+
+#[test]
+fn engine_starts_and_reports_status_through_subscriptions() {
+    struct Rec(Mutex<Vec<EngineStatus>>);
+    impl StatusListener for Arc<Rec> {
+        fn on_status(&self, status: EngineStatus) {
+            self.0.lock().unwrap().push(status);
+        }
+    }
+    let rt = runtime::runtime();
+    let store: Arc<dyn SecretStore> = Arc::new(MapStore::default());
+    let engine = rt
+        .block_on(start_engine(config("https://127.0.0.1:1"), store))
+        .unwrap();
+    assert!(!engine.is_paired());
+    assert_eq!(engine.connection_state(), ConnectionState::NotAuthorized);
+    let rec = Arc::new(Rec(Mutex::new(vec![])));
+    let sub = engine.subscribe_status(Box::new(rec.clone()));
+    assert_eq!(
+        rec.0.lock().unwrap().len(),
+        1,
+        "current status on subscribe"
+    );
+    engine.network_changed(false, ConnectionType::Cellular);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !rec
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|s| !s.network.online && s.network.connection_type == ConnectionType::Cellular)
+    {
+        assert!(std::time::Instant::now() < deadline, "offline not seen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    sub.cancel();
+    assert!(!sub.is_active());
+    std::thread::sleep(Duration::from_millis(100));
+    let n = rec.0.lock().unwrap().len();
+    engine.set_network_available(true);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(rec.0.lock().unwrap().len(), n, "no delivery after cancel");
+
+    let missing =
+        rt.block_on(engine.enqueue("/nonexistent/clip.mov".into(), EnqueueOptions::default()));
+    assert!(
+        matches!(missing, Err(TakeupError::BadInput { .. })),
+        "{missing:?}"
+    );
+    let r = rt.block_on(engine.run_background_work(1));
+    assert_eq!((r.uploaded, r.remaining, r.more_work), (0, 0, false));
+}

@@ -12,8 +12,10 @@ secs="${1:-120}"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 for target in api_response journal_ops; do
-  corpus="fuzz/corpus/$target"
+  # Seeds are committed (fuzz/corpus); what libFuzzer adds goes to an ignored working copy.
+  corpus="fuzz/corpus-work/$target"
   mkdir -p "$corpus"
+  if [ -d "fuzz/corpus/$target" ]; then cp -n "fuzz/corpus/$target"/* "$corpus"/ 2>/dev/null || true; fi
   echo "==> fuzzing $target for ${secs}s"
   cargo fuzz run "$target" "$corpus" -- -max_total_time="$secs" -max_len=4096
 done

@@ -60,7 +60,18 @@ async fn no_secret_reaches_logs_files_errors_or_debug() {
         .init();
 
     let env = env_with_secret(SECRET).await;
-    let engine = env.engine().await;
+    let mut config = env.config();
+    config.queue.upload_hosts = vec![
+        env.emu
+            .s3_base_url
+            .trim_start_matches("https://")
+            .to_string(),
+    ];
+    config.queue.part_size = 5 * 1024 * 1024;
+    config.queue.max_attempts = 2;
+    config.queue.backoff_base = std::time::Duration::from_millis(20);
+    config.queue.backoff_max = std::time::Duration::from_millis(50);
+    let engine = Engine::start(config, env.store.clone()).await.unwrap();
     let mut texts: Vec<String> = vec![format!("{engine:?}"), format!("{:?}", env.config())];
     let mut secrets: Vec<String> = vec![SECRET.to_string()];
 
@@ -94,6 +105,38 @@ async fn no_secret_reaches_logs_files_errors_or_debug() {
     collect_tokens(&mut secrets);
     texts.push(format!("{:?}", engine.list_accounts().await.unwrap()));
     texts.push(format!("{engine:?}"));
+
+    // Uploads: one real-time file that goes up, one poisoned file that fails on purpose; the
+    // journal (SQLite) and the status JSON are scanned below.
+    env.post("/_emulator/poison", json!({"name": "poisoned.mov"}))
+        .await;
+    let media = tempfile::tempdir().unwrap();
+    for (name, len) in [("clip.mov", 6 * 1024 * 1024 + 5), ("poisoned.mov", 1000)] {
+        let p = media.path().join(name);
+        std::fs::write(&p, vec![7u8; len]).unwrap();
+        engine
+            .queue()
+            .enqueue(&p, takeup_core::EnqueueOptions::default())
+            .await
+            .unwrap();
+    }
+    let mut rx = engine.queue().watch();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            {
+                let s = rx.borrow_and_update();
+                if s.totals.done == 1 && s.totals.failed == 1 {
+                    return s.clone();
+                }
+            }
+            rx.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("one uploaded, one failed");
+    collect_tokens(&mut secrets);
+    texts.push(serde_json::to_string(&status).unwrap());
+    texts.push(format!("{status:?} {:?}", engine.queue()));
 
     // Failures on purpose.
     let mut errors = Vec::new();
@@ -129,7 +172,9 @@ async fn no_secret_reaches_logs_files_errors_or_debug() {
 
     // Every file in the state directory.
     for entry in walk(env.dir.path()) {
-        texts.push(std::fs::read_to_string(&entry).unwrap_or_default());
+        // Bytes, not text: the SQLite journal and its WAL are binary.
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        texts.push(String::from_utf8_lossy(&bytes).into_owned());
     }
     drop(engine);
     drop(other);

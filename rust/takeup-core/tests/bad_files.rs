@@ -14,26 +14,13 @@ use takeup_core::{Engine, EnqueueOptions, QueueConfig, QueueError, QueueStatus};
 
 fn queue_config(env: &Env) -> QueueConfig {
     QueueConfig {
-        part_size: MIN_PART,
         max_attempts: 3,
-        backoff_base: Duration::from_millis(30),
-        backoff_max: Duration::from_millis(200),
-        upload_hosts: vec![
-            env.emu
-                .s3_base_url
-                .trim_start_matches("https://")
-                .to_string(),
-        ],
-        ..QueueConfig::default()
+        ..common::queue_config(env)
     }
 }
 
 async fn paired(env: &Env, q: QueueConfig) -> Engine {
-    let mut c = env.config();
-    c.queue = q;
-    let e = Engine::start(c, env.store.clone()).await.unwrap();
-    env.pair(&e, true).await.unwrap();
-    e
+    paired_with_queue(env, q).await
 }
 
 fn write(dir: &Path, name: &str, len: usize, seed: u8) -> String {
@@ -45,20 +32,7 @@ fn write(dir: &Path, name: &str, len: usize, seed: u8) -> String {
 }
 
 async fn wait(e: &Engine, what: &str, pred: impl Fn(&QueueStatus) -> bool) -> QueueStatus {
-    let mut rx = e.queue().watch();
-    tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            {
-                let s = rx.borrow_and_update();
-                if pred(&s) {
-                    return s.clone();
-                }
-            }
-            rx.changed().await.unwrap();
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("timed out waiting for {what}: {:#?}", e.queue().status()))
+    wait_queue(e, 60, what, pred).await
 }
 
 async fn emulator_sha(env: &Env, name: &str) -> Option<String> {

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use takeup_core::queue::Journal;
 use takeup_core::queue::uploader::MIN_PART;
 use takeup_core::{
@@ -20,18 +19,8 @@ use takeup_core::{
 
 fn queue_config(env: &Env) -> QueueConfig {
     QueueConfig {
-        part_size: MIN_PART,
         max_attempts: 12,
-        backoff_base: Duration::from_millis(30),
-        backoff_max: Duration::from_millis(200),
-        stall_timeout: Duration::from_secs(2),
-        upload_hosts: vec![
-            env.emu
-                .s3_base_url
-                .trim_start_matches("https://")
-                .to_string(),
-        ],
-        ..QueueConfig::default()
+        ..common::queue_config(env)
     }
 }
 
@@ -45,27 +34,11 @@ async fn paired(env: &Env) -> Engine {
 }
 
 fn file(dir: &Path, name: &str, len: usize) -> (std::path::PathBuf, String) {
-    let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
-    let p = dir.join(name);
-    std::fs::write(&p, &data).unwrap();
-    (p, hex::encode(Sha256::digest(&data)))
+    media_file(dir, name, len, 0)
 }
 
 async fn wait(e: &Engine, what: &str, pred: impl Fn(&QueueStatus) -> bool) -> QueueStatus {
-    let mut rx = e.queue().watch();
-    tokio::time::timeout(Duration::from_secs(40), async {
-        loop {
-            {
-                let s = rx.borrow_and_update();
-                if pred(&s) {
-                    return s.clone();
-                }
-            }
-            rx.changed().await.unwrap();
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("timed out waiting for {what}: {:#?}", e.queue().status()))
+    wait_queue(e, 40, what, pred).await
 }
 
 fn journal_ok(env: &Env) {

@@ -15,70 +15,16 @@ use takeup_core::{
 
 const MIB: usize = 1024 * 1024;
 
-fn queue_config(env: &Env) -> QueueConfig {
-    QueueConfig {
-        part_size: MIN_PART,
-        backoff_base: Duration::from_millis(50),
-        backoff_max: Duration::from_millis(400),
-        stall_timeout: Duration::from_secs(2),
-        response_timeout: Duration::from_secs(5),
-        growth_idle: Duration::from_secs(30),
-        upload_hosts: vec![
-            env.emu
-                .s3_base_url
-                .trim_start_matches("https://")
-                .to_string(),
-        ],
-        ..QueueConfig::default()
-    }
-}
-
 async fn engine_with(env: &Env, q: QueueConfig) -> Engine {
-    let mut c = env.config();
-    c.queue = q;
-    Engine::start(c, env.store.clone())
-        .await
-        .expect("engine starts")
+    engine_with_queue(env, q).await
 }
 
 async fn paired(env: &Env, q: QueueConfig) -> Engine {
-    let e = engine_with(env, q).await;
-    env.pair(&e, true).await.expect("paired");
-    e
+    paired_with_queue(env, q).await
 }
 
 fn media(dir: &Path, name: &str, len: usize, seed: u8) -> (PathBuf, String) {
-    let data: Vec<u8> = (0..len)
-        .map(|i| ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8 ^ seed)
-        .collect();
-    let p = dir.join(name);
-    std::fs::write(&p, &data).unwrap();
-    (p, hex::encode(Sha256::digest(&data)))
-}
-
-async fn wait_queue(
-    e: &Engine,
-    secs: u64,
-    what: &str,
-    pred: impl Fn(&QueueStatus) -> bool,
-) -> QueueStatus {
-    let mut rx = e.queue().watch();
-    let r = tokio::time::timeout(Duration::from_secs(secs), async {
-        loop {
-            {
-                let s = rx.borrow_and_update();
-                if pred(&s) {
-                    return s.clone();
-                }
-            }
-            rx.changed().await.unwrap();
-        }
-    })
-    .await;
-    match r {
-        Ok(s) => s,
-        Err(_) => panic!("timed out waiting for {what}: {:#?}", e.queue().status()),
-    }
+    media_file(dir, name, len, seed)
 }
 
 async fn all_done(e: &Engine, n: u64, secs: u64) -> QueueStatus {

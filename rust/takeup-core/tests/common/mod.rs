@@ -191,3 +191,81 @@ pub async fn wait_state(engine: &Engine, pred: impl Fn(&ConnectionState) -> bool
     .await
     .expect("state reached")
 }
+
+/// Upload-queue settings for tests: 5 MiB parts, short backoffs and timeouts, the emulator's S3
+/// host allowed.
+pub fn queue_config(env: &Env) -> takeup_core::QueueConfig {
+    takeup_core::QueueConfig {
+        part_size: takeup_core::queue::uploader::MIN_PART,
+        backoff_base: Duration::from_millis(30),
+        backoff_max: Duration::from_millis(300),
+        stall_timeout: Duration::from_secs(2),
+        response_timeout: Duration::from_secs(5),
+        growth_idle: Duration::from_secs(30),
+        upload_hosts: vec![
+            env.emu
+                .s3_base_url
+                .trim_start_matches("https://")
+                .to_string(),
+        ],
+        ..takeup_core::QueueConfig::default()
+    }
+}
+
+/// An engine with these queue settings (not paired yet).
+pub async fn engine_with_queue(env: &Env, q: takeup_core::QueueConfig) -> Engine {
+    let mut c = env.config();
+    c.queue = q;
+    Engine::start(c, env.store.clone())
+        .await
+        .expect("engine starts")
+}
+
+/// A paired engine (connected to the default project) with these queue settings.
+pub async fn paired_with_queue(env: &Env, q: takeup_core::QueueConfig) -> Engine {
+    let e = engine_with_queue(env, q).await;
+    env.pair(&e, true).await.expect("paired");
+    e
+}
+
+/// Write `len` deterministic bytes to `dir/name`; returns the path and its sha256 (hex).
+pub fn media_file(
+    dir: &std::path::Path,
+    name: &str,
+    len: usize,
+    seed: u8,
+) -> (std::path::PathBuf, String) {
+    use sha2::Digest;
+    let data: Vec<u8> = (0..len)
+        .map(|i| ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8 ^ seed)
+        .collect();
+    let p = dir.join(name);
+    std::fs::write(&p, &data).unwrap();
+    (p, hex::encode(sha2::Sha256::digest(&data)))
+}
+
+/// Wait (up to `secs`) until the queue status satisfies `pred`; the panic shows the status.
+pub async fn wait_queue(
+    e: &Engine,
+    secs: u64,
+    what: &str,
+    pred: impl Fn(&takeup_core::QueueStatus) -> bool,
+) -> takeup_core::QueueStatus {
+    let mut rx = e.queue().watch();
+    let r = tokio::time::timeout(Duration::from_secs(secs), async {
+        loop {
+            {
+                let s = rx.borrow_and_update();
+                if pred(&s) {
+                    return s.clone();
+                }
+            }
+            rx.changed().await.unwrap();
+        }
+    })
+    .await;
+    match r {
+        Ok(s) => s,
+        Err(_) => panic!("timed out waiting for {what}: {:#?}", e.queue().status()),
+    }
+}

@@ -543,6 +543,22 @@ impl Journal {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// The first `limit` assets in those states, in upload order (like `assets_in`, but a status
+    /// snapshot of a long queue does not read every row).
+    pub fn first_in(&self, states: &[AssetState], limit: u32) -> JResult<Vec<AssetRow>> {
+        let list = states
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "{ASSET_SELECT} WHERE a.state IN ({list}) ORDER BY a.priority, a.seq, a.id LIMIT ?1"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([limit], asset_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Every asset, newest first, at most `limit`.
     pub fn recent(&self, states: &[AssetState], limit: u32) -> JResult<Vec<AssetRow>> {
         let list = states
@@ -788,15 +804,25 @@ impl Journal {
     /// Every part acknowledged and the file closed: the asset is done.
     pub fn complete(&mut self, id: i64) -> JResult<()> {
         let tx = self.conn.transaction()?;
-        let (open_parts, closed, size, acked): (i64, bool, Option<i64>, i64) = tx.query_row(
+        let (open_parts, all_parts, created, closed, size, acked): (
+            i64,
+            i64,
+            bool,
+            bool,
+            Option<i64>,
+            i64,
+        ) = tx.query_row(
             "SELECT (SELECT count(*) FROM parts p WHERE p.asset_id = a.id AND p.state != 'acked'),
-                    a.closed, a.size,
+                    (SELECT count(*) FROM parts p WHERE p.asset_id = a.id),
+                    a.server_id IS NOT NULL, a.closed, a.size,
                     (SELECT coalesce(sum(size), 0) FROM parts p WHERE p.asset_id = a.id AND p.state = 'acked')
              FROM assets a WHERE a.id = ?1",
             [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
         )?;
-        if open_parts > 0 || !closed || size != Some(acked) {
+        // Done means acknowledged by the server: a server asset and at least one part (an empty
+        // file has one empty part), every one acknowledged, covering the whole file.
+        if !created || all_parts == 0 || open_parts > 0 || !closed || size != Some(acked) {
             return Err(JournalError::Invalid(format!(
                 "asset {id} is not complete: {open_parts} parts left, {acked} of {size:?} bytes acknowledged"
             )));

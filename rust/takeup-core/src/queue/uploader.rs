@@ -648,8 +648,8 @@ impl Shared {
                 Ok((
                     j.totals()?,
                     j.assets_in(&[AssetState::Active])?,
-                    j.assets_in(&[AssetState::Queued])?,
-                    j.assets_in(&[AssetState::Held])?,
+                    j.first_in(&[AssetState::Queued], STATUS_LIST_CAP)?,
+                    j.first_in(&[AssetState::Held], STATUS_LIST_CAP)?,
                     j.recent(&[AssetState::Done], 100)?,
                     j.recent(&[AssetState::Failed, AssetState::Skipped], 200)?,
                     j.recent(&[AssetState::Cancelled], 50)?,
@@ -704,8 +704,8 @@ impl Shared {
             totals,
             rate_bps: rates.values().sum(),
             uploading: active.iter().map(entry).collect(),
-            queued: queued.iter().take(500).map(entry).collect(),
-            held: held.iter().take(500).map(entry).collect(),
+            queued: queued.iter().map(entry).collect(),
+            held: held.iter().map(entry).collect(),
             completed: done.iter().map(entry).collect(),
             failed: failed.iter().map(entry).collect(),
             cancelled: cancelled.iter().map(entry).collect(),
@@ -720,6 +720,9 @@ impl Shared {
         });
     }
 }
+
+/// At most this many queued (and held) files in a status snapshot.
+const STATUS_LIST_CAP: u32 = 500;
 
 async fn scheduler(sh: Arc<Shared>) {
     let mut engine_status = sh.engine_status.clone();

@@ -1214,6 +1214,18 @@ fn insert_parts(tx: &Transaction, id: i64, parts: &[PlannedPart]) -> JResult<()>
                 )));
             }
             None => {
+                // New parts extend the plan in order: no gap and no overlap in the byte ranges.
+                let (max_number, end): (u32, i64) = tx.query_row(
+                    "SELECT coalesce(max(number), 0), coalesce(sum(size), 0) FROM parts WHERE asset_id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                if p.number != max_number + 1 || p.offset != end as u64 {
+                    return Err(JournalError::Invalid(format!(
+                        "part {} of asset {id} at byte {} does not follow part {max_number} ending at {end}",
+                        p.number, p.offset
+                    )));
+                }
                 tx.execute(
                     "INSERT INTO parts (asset_id, number, offset, size, is_final, url, url_expires_ms, state)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",

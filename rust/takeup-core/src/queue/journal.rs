@@ -531,46 +531,40 @@ impl Journal {
 
     /// Assets in a state, in upload order (priority, then queue order).
     pub fn assets_in(&self, states: &[AssetState]) -> JResult<Vec<AssetRow>> {
-        let list = states
-            .iter()
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect::<Vec<_>>()
-            .join(",");
-        let sql =
-            format!("{ASSET_SELECT} WHERE a.state IN ({list}) ORDER BY a.priority, a.seq, a.id");
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([], asset_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        self.select_in(states, UPLOAD_ORDER, None)
     }
 
     /// The first `limit` assets in those states, in upload order (like `assets_in`, but a status
     /// snapshot of a long queue does not read every row).
     pub fn first_in(&self, states: &[AssetState], limit: u32) -> JResult<Vec<AssetRow>> {
-        let list = states
-            .iter()
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect::<Vec<_>>()
-            .join(",");
-        let sql = format!(
-            "{ASSET_SELECT} WHERE a.state IN ({list}) ORDER BY a.priority, a.seq, a.id LIMIT ?1"
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([limit], asset_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        self.select_in(states, UPLOAD_ORDER, Some(limit))
     }
 
     /// Every asset, newest first, at most `limit`.
     pub fn recent(&self, states: &[AssetState], limit: u32) -> JResult<Vec<AssetRow>> {
+        self.select_in(
+            states,
+            "coalesce(a.finished_ms, a.enqueued_ms) DESC, a.id DESC",
+            Some(limit),
+        )
+    }
+
+    /// Assets in `states`, ordered by `order`, at most `limit` of them.
+    fn select_in(
+        &self,
+        states: &[AssetState],
+        order: &str,
+        limit: Option<u32>,
+    ) -> JResult<Vec<AssetRow>> {
         let list = states
             .iter()
             .map(|s| format!("'{}'", s.as_str()))
             .collect::<Vec<_>>()
             .join(",");
-        let sql = format!(
-            "{ASSET_SELECT} WHERE a.state IN ({list}) ORDER BY coalesce(a.finished_ms, a.enqueued_ms) DESC, a.id DESC LIMIT ?1"
-        );
+        let limit = limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
+        let sql = format!("{ASSET_SELECT} WHERE a.state IN ({list}) ORDER BY {order}{limit}");
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([limit], asset_from_row)?;
+        let rows = stmt.query_map([], asset_from_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
@@ -1094,6 +1088,9 @@ impl Journal {
         Ok(())
     }
 }
+
+/// Upload order: priority, then queue order.
+const UPLOAD_ORDER: &str = "a.priority, a.seq, a.id";
 
 const ASSET_SELECT: &str =
     "SELECT a.id, a.path, a.name, a.kind, a.filetype, a.channel, a.size, a.mtime_ns,

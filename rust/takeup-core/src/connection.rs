@@ -41,7 +41,8 @@ pub enum ConnectionState {
 }
 
 /// How the host reaches the network (reported by the platform).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ConnectionType {
     /// Wi-Fi.
     Wifi,
@@ -55,7 +56,8 @@ pub enum ConnectionType {
 }
 
 /// Link quality derived from recent request outcomes and measured throughput.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Health {
     /// Not enough data yet.
     #[default]

@@ -186,6 +186,12 @@ impl Engine {
         &self.inner.queue
     }
 
+    /// Why authorization was last lost (device forgotten, refresh refused); `None` once paired
+    /// again. The view model words the not-authorized state from it.
+    pub fn authorization_lost(&self) -> watch::Receiver<Option<crate::tokens::LostReason>> {
+        self.inner.tokens.lost()
+    }
+
     /// The cached identity (available offline).
     pub fn identity(&self) -> Option<Identity> {
         self.inner.lock_identity().clone()

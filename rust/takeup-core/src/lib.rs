@@ -7,8 +7,8 @@
 //!
 //! Modules: [`config`], [`error`], [`http`] (client + response parsing), [`secrets`], [`auth`]
 //! (auth endpoints and the [`auth::pairing`] state machine), [`tokens`], [`client`] (authorized
-//! requests, the base of the future uploader), [`identity`], [`connection`], [`statedir`] and
-//! [`engine`].
+//! requests), [`identity`], [`connection`], [`statedir`], [`engine`], [`queue`] (the durable
+//! upload queue) and [`ui`] (the view model both apps render).
 
 pub mod auth;
 pub mod client;
@@ -24,6 +24,7 @@ pub mod queue;
 pub mod secrets;
 pub mod statedir;
 pub mod tokens;
+pub mod ui;
 
 pub use auth::pairing::{PairingCode, PairingPhase, PairingProgress, PairingTransport};
 pub use client::AuthorizedClient;

@@ -76,7 +76,7 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    fn new(token: CancellationToken, core: Option<tc::Subscription>) -> Arc<Self> {
+    pub(crate) fn new(token: CancellationToken, core: Option<tc::Subscription>) -> Arc<Self> {
         Arc::new(Self {
             token,
             core: Mutex::new(core),
@@ -130,6 +130,7 @@ pub async fn start_engine(
     Ok(Arc::new(TakeupEngine {
         engine: Arc::new(engine),
         pairing: Mutex::new(None),
+        view_model: std::sync::OnceLock::new(),
     }))
 }
 
@@ -139,6 +140,7 @@ pub async fn start_engine(
 pub struct TakeupEngine {
     engine: Arc<tc::Engine>,
     pairing: Mutex<Option<CancellationToken>>,
+    view_model: std::sync::OnceLock<Arc<crate::view::ViewModel>>,
 }
 
 impl TakeupEngine {
@@ -149,6 +151,15 @@ impl TakeupEngine {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl TakeupEngine {
+    // ---- view model ----
+
+    /// The view model the app renders (one per engine: every call returns the same object).
+    pub fn view_model(&self) -> Arc<crate::view::ViewModel> {
+        self.view_model
+            .get_or_init(|| crate::view::ViewModel::new(self.engine.clone()))
+            .clone()
+    }
+
     // ---- status ----
 
     /// This install's client id (not a secret).
@@ -196,12 +207,12 @@ impl TakeupEngine {
 
     /// The app's network monitor reports how the device is connected.
     pub fn set_connection_type(&self, connection_type: ConnectionType) {
-        self.engine.set_connection_type(connection_type.into());
+        self.engine.set_connection_type(connection_type);
     }
 
     /// Both at once (Android `NetworkCallback`, iOS `NWPathMonitor` updates).
     pub fn network_changed(&self, online: bool, connection_type: ConnectionType) {
-        self.engine.set_connection_type(connection_type.into());
+        self.engine.set_connection_type(connection_type);
         self.engine.set_network_available(online);
     }
 
@@ -381,7 +392,7 @@ impl TakeupEngine {
     /// Auto or manual mode (persisted).
     pub async fn set_queue_mode(&self, mode: QueueMode) -> Result<()> {
         let e = self.core();
-        Ok(on_runtime(async move { e.queue().set_mode(mode.into()).await }).await??)
+        Ok(on_runtime(async move { e.queue().set_mode(mode).await }).await??)
     }
 
     /// Pause uploads (running files stop; acknowledged parts are kept).

@@ -5,6 +5,8 @@
 //! Bindings are generated from this crate's compiled library (`scripts/bindings.sh`, settings in
 //! `uniffi.toml`: Kotlin package `io.takeup.core`, Swift module `Takeup`). The surface is
 //! described in `docs/bindings.md`:
+//! - [`TakeupEngine::view_model`] → [`ViewModel`]: the screens and states of `shared-ui-spec/`,
+//!   rendered by both apps, and the user's actions (`UiAction`);
 //! - [`start_engine`] → [`TakeupEngine`] (pairing, account / project selection, identity, status,
 //!   network input, the upload queue, the background-work hook);
 //! - foreign traits the apps implement: [`SecretStore`], [`StatusListener`], [`PairingListener`],
@@ -22,6 +24,7 @@ mod error;
 mod logging;
 mod runtime;
 mod types;
+mod view;
 
 pub use engine::{
     PairingListener, SecretStore, StatusListener, Subscription, TakeupEngine, UploadListener,
@@ -30,6 +33,7 @@ pub use engine::{
 pub use error::{ErrorAction, SecretStoreError, TakeupError, error_action};
 pub use logging::init_logging;
 pub use types::*;
+pub use view::{ViewListener, ViewModel};
 
 /// The version of the Takeup engine library (the crate version, semver).
 #[uniffi::export]

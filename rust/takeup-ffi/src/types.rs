@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
 use takeup_core as tc;
+/// Engine enums exposed as they are (UniFFI remote types, no copies).
+pub use takeup_core::{AssetKind, ConnectionType, Health, QueueMode};
 
 fn time(t: DateTime<Utc>) -> SystemTime {
     SystemTime::from(t)
@@ -322,8 +324,8 @@ impl From<tc::ConnectionState> for ConnectionState {
     }
 }
 
-/// How the device reaches the network (reported by the app).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+/// How the device reaches the network (reported by the app). The engine's own type, exposed as is.
+#[uniffi::remote(Enum)]
 pub enum ConnectionType {
     Wifi,
     Cellular,
@@ -331,30 +333,8 @@ pub enum ConnectionType {
     Unknown,
 }
 
-impl From<ConnectionType> for tc::ConnectionType {
-    fn from(t: ConnectionType) -> Self {
-        match t {
-            ConnectionType::Wifi => Self::Wifi,
-            ConnectionType::Cellular => Self::Cellular,
-            ConnectionType::Ethernet => Self::Ethernet,
-            ConnectionType::Unknown => Self::Unknown,
-        }
-    }
-}
-
-impl From<tc::ConnectionType> for ConnectionType {
-    fn from(t: tc::ConnectionType) -> Self {
-        match t {
-            tc::ConnectionType::Wifi => Self::Wifi,
-            tc::ConnectionType::Cellular => Self::Cellular,
-            tc::ConnectionType::Ethernet => Self::Ethernet,
-            tc::ConnectionType::Unknown => Self::Unknown,
-        }
-    }
-}
-
-/// Link quality derived from recent requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+/// Link quality derived from recent requests (the engine's type).
+#[uniffi::remote(Enum)]
 pub enum Health {
     Unknown,
     Good,
@@ -379,13 +359,8 @@ impl From<tc::NetworkStatus> for NetworkStatus {
     fn from(n: tc::NetworkStatus) -> Self {
         Self {
             online: n.online,
-            connection_type: n.connection_type.into(),
-            health: match n.health {
-                tc::Health::Unknown => Health::Unknown,
-                tc::Health::Good => Health::Good,
-                tc::Health::Fair => Health::Fair,
-                tc::Health::Poor => Health::Poor,
-            },
+            connection_type: n.connection_type,
+            health: n.health,
             throughput_bps: n.throughput_bps,
             latency: n.latency,
             last_success_at: n.last_success_at.map(time),
@@ -411,35 +386,13 @@ impl From<tc::EngineStatus> for EngineStatus {
 
 // ---- upload queue ------------------------------------------------------------------------------
 
-/// What a file is (guessed from the file when not given).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+/// What a file is (guessed from the file when not given); the engine's type.
+#[uniffi::remote(Enum)]
 pub enum AssetKind {
     Proxy,
     Hero,
     Audio,
     Other,
-}
-
-impl From<AssetKind> for tc::AssetKind {
-    fn from(k: AssetKind) -> Self {
-        match k {
-            AssetKind::Proxy => Self::Proxy,
-            AssetKind::Hero => Self::Hero,
-            AssetKind::Audio => Self::Audio,
-            AssetKind::Other => Self::Other,
-        }
-    }
-}
-
-impl From<tc::AssetKind> for AssetKind {
-    fn from(k: tc::AssetKind) -> Self {
-        match k {
-            tc::AssetKind::Proxy => Self::Proxy,
-            tc::AssetKind::Hero => Self::Hero,
-            tc::AssetKind::Audio => Self::Audio,
-            tc::AssetKind::Other => Self::Other,
-        }
-    }
 }
 
 /// Where a file stands in the queue.
@@ -473,28 +426,11 @@ impl From<tc::AssetState> for AssetState {
 }
 
 /// Auto: new files are queued. Manual: they wait for [`select`](crate::TakeupEngine::select).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+/// The engine's type.
+#[uniffi::remote(Enum)]
 pub enum QueueMode {
     Auto,
     Manual,
-}
-
-impl From<QueueMode> for tc::QueueMode {
-    fn from(m: QueueMode) -> Self {
-        match m {
-            QueueMode::Auto => Self::Auto,
-            QueueMode::Manual => Self::Manual,
-        }
-    }
-}
-
-impl From<tc::QueueMode> for QueueMode {
-    fn from(m: tc::QueueMode) -> Self {
-        match m {
-            tc::QueueMode::Auto => Self::Auto,
-            tc::QueueMode::Manual => Self::Manual,
-        }
-    }
 }
 
 /// Why the queue is not uploading.
@@ -540,7 +476,7 @@ pub struct EnqueueOptions {
 impl From<EnqueueOptions> for tc::EnqueueOptions {
     fn from(o: EnqueueOptions) -> Self {
         Self {
-            kind: o.kind.map(Into::into),
+            kind: o.kind,
             top: o.top,
             growing: o.growing,
             name: o.name,
@@ -601,7 +537,7 @@ impl From<tc::FileEntry> for FileEntry {
             id: f.id,
             name: f.name,
             path: f.path,
-            kind: f.kind.into(),
+            kind: f.kind,
             state: f.state.into(),
             size: f.size,
             uploaded_bytes: f.uploaded_bytes,
@@ -674,7 +610,7 @@ fn entries(v: Vec<tc::FileEntry>) -> Vec<FileEntry> {
 impl From<tc::QueueStatus> for QueueStatus {
     fn from(s: tc::QueueStatus) -> Self {
         Self {
-            mode: s.mode.into(),
+            mode: s.mode,
             hold: s.hold.map(Into::into),
             totals: s.totals.into(),
             rate_bps: s.rate_bps,

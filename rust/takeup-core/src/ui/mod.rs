@@ -1,0 +1,552 @@
+//! The view model both apps render: [`ViewModel`] turns the engine's status, identity and queue
+//! into one [`AppView`] (the screens and states listed in `shared-ui-spec/spec.json`) and runs the
+//! user's [`UiAction`]s (pairing, account and project pickers, queue controls). The apps stay thin:
+//! they draw the current view, send actions, and open URLs.
+//!
+//! Async work (network calls) runs on the engine's tokio runtime; a step's answer only lands if the
+//! user has not moved on meanwhile (each step has a generation number).
+
+pub mod format;
+pub mod view;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::connection::ConnectionState;
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::identity::AccountList;
+use crate::queue::QueueMode;
+pub use view::{
+    AccountItem, ActionKind, AppView, ConnectionView, FileRow, Flow, HoldReason, NetworkView,
+    Notice, ProjectItem, QueueBanner, QueueSection, QueueView, RowState, SectionKind, UiAction,
+    UserView, ViewInputs, build,
+};
+
+/// What `retry` repeats.
+#[derive(Clone, Debug)]
+enum RetryTarget {
+    Pair,
+    LoadAccounts,
+    LoadProjects(AccountItem),
+    Connect(ProjectItem),
+}
+
+#[derive(Default)]
+struct VmState {
+    flow: Flow,
+    generation: u64,
+    retry: Option<RetryTarget>,
+    accounts: Option<Vec<AccountItem>>,
+    selection: BTreeSet<i64>,
+    alert: Option<String>,
+    pairing: Option<CancellationToken>,
+}
+
+struct Shared {
+    engine: Arc<Engine>,
+    state: Mutex<VmState>,
+    changed: Notify,
+    tx: watch::Sender<AppView>,
+    runtime: tokio::runtime::Handle,
+    stop: CancellationToken,
+}
+
+/// The view model. Dropping it stops its background task (the engine keeps running).
+pub struct ViewModel {
+    shared: Arc<Shared>,
+}
+
+impl Drop for ViewModel {
+    fn drop(&mut self) {
+        self.shared.stop.cancel();
+        if let Some(p) = self.shared.lock().pairing.take() {
+            p.cancel();
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn kind(c: &ConnectionState) -> u8 {
+    match c {
+        ConnectionState::NotAuthorized => 0,
+        ConnectionState::Pairing(_) => 1,
+        ConnectionState::NotConnected { .. } => 2,
+        ConnectionState::Connected { .. } => 3,
+    }
+}
+
+impl ViewModel {
+    /// Start the view model for `engine` on the current tokio runtime.
+    pub fn new(engine: Arc<Engine>) -> Self {
+        let runtime = tokio::runtime::Handle::current();
+        let initial = Self::compute(&engine, &VmState::default());
+        let shared = Arc::new(Shared {
+            engine,
+            state: Mutex::new(VmState::default()),
+            changed: Notify::new(),
+            tx: watch::channel(initial).0,
+            runtime,
+            stop: CancellationToken::new(),
+        });
+        shared.runtime.spawn(Shared::run(shared.clone()));
+        Self { shared }
+    }
+
+    /// The view now.
+    pub fn current(&self) -> AppView {
+        self.shared.rebuild();
+        self.shared.tx.borrow().clone()
+    }
+
+    /// Every new view (the receiver starts at the current one).
+    pub fn watch(&self) -> watch::Receiver<AppView> {
+        self.shared.tx.subscribe()
+    }
+
+    /// Run a user action. Returns at once; the outcome shows in the next views (a failed step as
+    /// [`ConnectionView::Failed`], a failed queue command as the view's `alert`).
+    pub fn dispatch(&self, action: UiAction) {
+        tracing::debug!(?action, "ui action");
+        self.shared.clone().dispatch(action);
+        self.shared.changed.notify_one();
+    }
+
+    fn compute(engine: &Engine, st: &VmState) -> AppView {
+        let status = engine.status();
+        let identity = engine.identity();
+        let queue = engine.queue().status();
+        let removed = engine.authorization_lost().borrow().is_some();
+        build(&ViewInputs {
+            status: &status,
+            identity: identity.as_ref(),
+            queue: &queue,
+            flow: &st.flow,
+            removed,
+            selection: &st.selection,
+            alert: st.alert.as_deref(),
+            now_ms: now_ms(),
+        })
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, VmState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn rebuild(&self) {
+        let view = {
+            let st = self.lock();
+            ViewModel::compute(&self.engine, &st)
+        };
+        self.tx.send_if_modified(|v| {
+            if *v == view {
+                false
+            } else {
+                *v = view;
+                true
+            }
+        });
+    }
+
+    /// Follow the engine and the queue; rebuild on every change (and every second while a
+    /// pairing code counts down).
+    async fn run(me: Arc<Self>) {
+        let mut status = me.engine.watch_status();
+        let mut queue = me.engine.queue().watch();
+        let mut lost = me.engine.authorization_lost();
+        let mut last_kind: Option<u8> = None;
+        let mut skipped = queue.borrow().totals.skipped;
+        loop {
+            let connection = status.borrow_and_update().connection.clone();
+            let k = kind(&connection);
+            if last_kind != Some(k) {
+                me.on_connection_change(&connection, last_kind);
+                last_kind = Some(k);
+            }
+            // A file refused because the device is paused: re-read the device status so the
+            // paused notice shows without waiting for the next identity refresh.
+            let now_skipped = queue.borrow_and_update().totals.skipped;
+            if now_skipped > skipped && k == 3 {
+                let engine = me.engine.clone();
+                me.runtime.spawn(async move {
+                    if let Err(e) = engine.refresh_identity().await {
+                        tracing::debug!(error = %e, "identity after a skipped file");
+                    }
+                });
+            }
+            skipped = now_skipped;
+            me.rebuild();
+            let counting = matches!(
+                me.tx.borrow().connection,
+                ConnectionView::ShowingCode { .. }
+            );
+            tokio::select! {
+                _ = me.stop.cancelled() => return,
+                r = status.changed() => if r.is_err() { return },
+                r = queue.changed() => if r.is_err() { return },
+                r = lost.changed() => if r.is_err() { return },
+                _ = me.changed.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)), if counting => {}
+            }
+        }
+    }
+
+    fn on_connection_change(self: &Arc<Self>, c: &ConnectionState, before: Option<u8>) {
+        match c {
+            ConnectionState::NotAuthorized => {
+                let mut st = self.lock();
+                if !matches!(st.flow, Flow::Failed { .. }) {
+                    st.flow = Flow::Idle;
+                    st.generation += 1;
+                }
+                st.accounts = None;
+            }
+            ConnectionState::Pairing(_) => {}
+            // Paired without a project (just paired, disconnected, or the project went away):
+            // open the account picker once.
+            ConnectionState::NotConnected { .. } => {
+                if before != Some(2) && matches!(self.lock().flow, Flow::Idle) {
+                    self.clone().load_accounts();
+                }
+            }
+            ConnectionState::Connected { .. } => {}
+        }
+    }
+
+    /// Move to a new flow step; returns its generation.
+    fn set_flow(&self, flow: Flow) -> u64 {
+        let mut st = self.lock();
+        st.flow = flow;
+        st.generation += 1;
+        st.generation
+    }
+
+    /// Apply the answer of step `generation`, unless the user has moved on.
+    fn land(&self, generation: u64, flow: Flow, retry: Option<RetryTarget>) {
+        {
+            let mut st = self.lock();
+            if st.generation != generation {
+                return;
+            }
+            st.flow = flow;
+            if retry.is_some() {
+                st.retry = retry;
+            }
+        }
+        self.changed.notify_one();
+    }
+
+    fn fail(&self, generation: u64, e: Error, retry: RetryTarget) {
+        // Lost authorization shows as the not-authorized state itself.
+        let flow = if matches!(e, Error::NotAuthorized) {
+            Flow::Idle
+        } else {
+            Flow::Failed {
+                message: e.to_string(),
+            }
+        };
+        self.land(generation, flow, Some(retry));
+    }
+
+    fn alert(&self, message: String) {
+        self.lock().alert = Some(message);
+        self.changed.notify_one();
+    }
+
+    fn spawn_command<F>(self: Arc<Self>, what: &'static str, fut: F)
+    where
+        F: std::future::Future<Output = Result<(), String>> + Send + 'static,
+    {
+        let rt = self.runtime.clone();
+        rt.spawn(async move {
+            if let Err(e) = fut.await {
+                tracing::info!(error = %e, "{what} failed");
+                self.alert(format!("Could not {what}: {e}"));
+            }
+            self.changed.notify_one();
+        });
+    }
+
+    fn load_accounts(self: Arc<Self>) {
+        let generation = self.set_flow(Flow::LoadingAccounts);
+        let rt = self.runtime.clone();
+        rt.spawn(async move {
+            match self.engine.list_accounts().await {
+                Ok(AccountList::Accounts(a)) => {
+                    let items: Vec<AccountItem> = a
+                        .into_iter()
+                        .map(|a| AccountItem {
+                            id: a.id,
+                            name: a.display_name,
+                        })
+                        .collect();
+                    self.lock().accounts = Some(items.clone());
+                    self.land(generation, Flow::Accounts(items), None);
+                }
+                Ok(AccountList::NoC2cAccounts { help_url }) => {
+                    self.land(generation, Flow::NoC2c { help_url }, None)
+                }
+                Err(e) => self.fail(generation, e, RetryTarget::LoadAccounts),
+            }
+        });
+    }
+
+    fn load_projects(self: Arc<Self>, account: AccountItem) {
+        let generation = self.set_flow(Flow::LoadingProjects {
+            account: account.clone(),
+        });
+        let rt = self.runtime.clone();
+        rt.spawn(async move {
+            match self.engine.list_projects(&account.id, None).await {
+                Ok(p) => {
+                    let all = p
+                        .into_iter()
+                        .map(|p| ProjectItem {
+                            id: p.id,
+                            name: p.name,
+                        })
+                        .collect();
+                    self.land(
+                        generation,
+                        Flow::Projects {
+                            account,
+                            all,
+                            query: String::new(),
+                        },
+                        None,
+                    );
+                }
+                Err(e) => self.fail(generation, e, RetryTarget::LoadProjects(account)),
+            }
+        });
+    }
+
+    fn connect(self: Arc<Self>, project: ProjectItem) {
+        let generation = self.set_flow(Flow::Connecting {
+            project_name: project.name.clone(),
+        });
+        let rt = self.runtime.clone();
+        rt.spawn(async move {
+            match self.engine.connect(&project.id).await {
+                Ok(_) => self.land(generation, Flow::Idle, None),
+                Err(e) => self.fail(generation, e, RetryTarget::Connect(project)),
+            }
+        });
+    }
+
+    fn pair(self: Arc<Self>) {
+        if matches!(self.engine.status().connection, ConnectionState::Pairing(_)) {
+            return;
+        }
+        let token = CancellationToken::new();
+        let generation = {
+            let mut st = self.lock();
+            if let Some(old) = st.pairing.replace(token.clone()) {
+                old.cancel();
+            }
+            st.flow = Flow::Idle;
+            st.generation += 1;
+            st.generation
+        };
+        let rt = self.runtime.clone();
+        rt.spawn(async move {
+            let r = self.engine.pair(token).await;
+            self.lock().pairing = None;
+            match r {
+                // The connection state moves on by itself (the account picker opens).
+                Ok(_) => {}
+                Err(Error::Cancelled) => {}
+                Err(e) => self.fail(generation, e, RetryTarget::Pair),
+            }
+            self.changed.notify_one();
+        });
+    }
+
+    fn retry(self: Arc<Self>) {
+        let target = self.lock().retry.clone();
+        match target {
+            Some(RetryTarget::Pair) => self.pair(),
+            Some(RetryTarget::LoadAccounts) | None => self.load_accounts(),
+            Some(RetryTarget::LoadProjects(a)) => self.load_projects(a),
+            Some(RetryTarget::Connect(p)) => self.connect(p),
+        }
+    }
+
+    fn dispatch(self: Arc<Self>, action: UiAction) {
+        let engine = self.engine.clone();
+        match action {
+            UiAction::Pair => self.pair(),
+            UiAction::CancelPairing => {
+                if let Some(t) = self.lock().pairing.take() {
+                    t.cancel();
+                }
+            }
+            UiAction::ReloadAccounts | UiAction::ChangeProject => self.load_accounts(),
+            UiAction::ChooseAccount { account_id } => {
+                let account = self
+                    .lock()
+                    .accounts
+                    .as_ref()
+                    .and_then(|a| a.iter().find(|a| a.id == account_id).cloned());
+                match account {
+                    Some(a) => self.load_projects(a),
+                    None => self.alert("That account is no longer listed.".into()),
+                }
+            }
+            UiAction::BackToAccounts => {
+                let cached = self.lock().accounts.clone();
+                match cached {
+                    Some(a) => {
+                        self.set_flow(Flow::Accounts(a));
+                    }
+                    None => self.load_accounts(),
+                }
+            }
+            UiAction::SearchProjects { query } => {
+                if let Flow::Projects { query: q, .. } = &mut self.lock().flow {
+                    *q = query;
+                }
+            }
+            UiAction::ChooseProject { project_id } => {
+                let project = match &self.lock().flow {
+                    Flow::Projects { all, .. } => all.iter().find(|p| p.id == project_id).cloned(),
+                    _ => None,
+                };
+                match project {
+                    Some(p) => self.connect(p),
+                    None => self.alert("That project is no longer listed.".into()),
+                }
+            }
+            UiAction::CancelChange => {
+                if matches!(
+                    self.engine.status().connection,
+                    ConnectionState::Connected { .. }
+                ) {
+                    self.set_flow(Flow::Idle);
+                }
+            }
+            UiAction::Disconnect => self.spawn_command("disconnect", async move {
+                engine
+                    .disconnect()
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }),
+            UiAction::SignOut => {
+                {
+                    let mut st = self.lock();
+                    st.flow = Flow::Idle;
+                    st.generation += 1;
+                    st.selection.clear();
+                }
+                self.spawn_command("sign out", async move {
+                    engine.sign_out().await.map(drop).map_err(|e| e.to_string())
+                })
+            }
+            UiAction::Refresh => self.spawn_command("refresh", async move {
+                match engine.refresh_identity().await {
+                    Ok(_) | Err(Error::NotAuthorized) => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }),
+            UiAction::Retry => self.retry(),
+            UiAction::DismissError => {
+                let mut st = self.lock();
+                st.alert = None;
+                if matches!(st.flow, Flow::Failed { .. }) {
+                    st.flow = Flow::Idle;
+                    st.generation += 1;
+                }
+            }
+            UiAction::SetMode { mode } => {
+                self.spawn_command("change the upload mode", async move {
+                    engine
+                        .queue()
+                        .set_mode(mode)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            }
+            UiAction::Pause => engine.queue().pause(),
+            UiAction::Resume => engine.queue().resume(),
+            UiAction::CancelAll => self.spawn_command("cancel the uploads", async move {
+                engine
+                    .queue()
+                    .cancel_all()
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }),
+            UiAction::UploadSelected => {
+                let held: BTreeSet<i64> =
+                    engine.queue().status().held.iter().map(|f| f.id).collect();
+                let ids: Vec<i64> = {
+                    let mut st = self.lock();
+                    let ids = st.selection.intersection(&held).copied().collect();
+                    st.selection.clear();
+                    ids
+                };
+                if !ids.is_empty() {
+                    self.spawn_command("queue the selected files", async move {
+                        engine
+                            .queue()
+                            .select(ids)
+                            .await
+                            .map(drop)
+                            .map_err(|e| e.to_string())
+                    })
+                }
+            }
+            UiAction::SelectAll => {
+                let held = engine.queue().status().held;
+                self.lock().selection.extend(held.iter().map(|f| f.id));
+            }
+            UiAction::ClearSelection => self.lock().selection.clear(),
+            UiAction::ToggleSelect { id } => {
+                let mut st = self.lock();
+                if !st.selection.remove(&id) {
+                    st.selection.insert(id);
+                }
+            }
+            UiAction::MoveToTop { id } => {
+                self.spawn_command("move the file to the top", async move {
+                    engine
+                        .queue()
+                        .move_to_top(id)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            }
+            UiAction::CancelFile { id } => self.spawn_command("cancel the file", async move {
+                engine
+                    .queue()
+                    .cancel(id)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }),
+            UiAction::RetryFile { id } => self.spawn_command("retry the file", async move {
+                engine.queue().retry(id).await.map_err(|e| e.to_string())
+            }),
+        }
+    }
+}
+
+impl QueueMode {
+    /// The other mode (what the auto/manual toggle switches to).
+    pub fn toggled(self) -> Self {
+        match self {
+            QueueMode::Auto => QueueMode::Manual,
+            QueueMode::Manual => QueueMode::Auto,
+        }
+    }
+}

@@ -1,0 +1,821 @@
+//! The view: what both apps render, as plain data. `build` is a pure function of the engine's
+//! status, the identity, the queue snapshot and the view model's own flow state, so every state
+//! can be produced (and checked against `shared-ui-spec/spec.json`) without a server.
+//!
+//! Enums serialize with a `state` tag in snake_case: these names are the spec's state ids.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::format;
+use crate::connection::{ConnectionState, ConnectionType, EngineStatus, Health};
+use crate::identity::{Identity, UserInfo};
+use crate::queue::{AssetKind, AssetState, FileEntry, Hold, QueueMode, QueueStatus};
+
+/// Everything on screen.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AppView {
+    /// The connection manager.
+    pub connection: ConnectionView,
+    /// What the connection manager offers now.
+    pub connection_actions: Vec<ActionKind>,
+    /// The network badge.
+    pub network: NetworkView,
+    /// The upload queue screen.
+    pub queue: QueueView,
+    /// Banners shown above everything (device paused...).
+    pub notices: Vec<Notice>,
+    /// A one-off problem with the last action (a toast/snackbar), until dismissed.
+    pub alert: Option<String>,
+}
+
+/// The signed-in user as shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UserView {
+    pub name: String,
+    pub email: String,
+    /// Profile image, when Frame.io has one.
+    pub avatar_url: Option<String>,
+    /// Placeholder text for the avatar.
+    pub initials: String,
+}
+
+impl From<&UserInfo> for UserView {
+    fn from(u: &UserInfo) -> Self {
+        Self {
+            name: u.name.clone(),
+            email: u.email.clone(),
+            avatar_url: u.image_url.clone(),
+            initials: format::initials(&u.name, &u.email),
+        }
+    }
+}
+
+/// An account in the picker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountItem {
+    pub id: String,
+    pub name: String,
+}
+
+/// A project in the picker or the connected card.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProjectItem {
+    pub id: String,
+    pub name: String,
+}
+
+/// The connection manager's state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnectionView {
+    /// Not paired: a call to action to connect. `message` says why when the device was removed.
+    NotAuthorized {
+        message: Option<String>,
+    },
+    /// Asking Frame.io for a code.
+    RequestingCode,
+    /// Show the QR code (`qr_content`), the tappable link, the user code and the countdown.
+    ShowingCode {
+        user_code: String,
+        verification_uri: Option<String>,
+        verification_uri_complete: Option<String>,
+        /// What the QR code encodes (the complete URI, else the plain one).
+        qr_content: String,
+        /// When the code expires, Unix ms (the UI counts down from it; a new code follows).
+        expires_at_ms: i64,
+        /// Seconds left when this view was built.
+        expires_in_secs: u64,
+        device_name: Option<String>,
+        /// 1 for the first code, +1 per replacement after an expiry.
+        attempt: u32,
+    },
+    /// The user approved; finishing.
+    Authorizing,
+    /// Paired, no project, no picker open.
+    NotConnected {
+        user: UserView,
+    },
+    LoadingAccounts {
+        user: UserView,
+    },
+    ChoosingAccount {
+        user: UserView,
+        accounts: Vec<AccountItem>,
+    },
+    /// No account with Camera to Cloud: explain and link to Frame.io's help.
+    NoC2cAccounts {
+        user: UserView,
+        help_url: String,
+    },
+    LoadingProjects {
+        user: UserView,
+        account: AccountItem,
+    },
+    ChoosingProject {
+        user: UserView,
+        account: AccountItem,
+        query: String,
+        /// The projects matching `query`.
+        projects: Vec<ProjectItem>,
+        /// How many projects the account has in all.
+        total: u64,
+    },
+    Connecting {
+        user: UserView,
+        project_name: String,
+    },
+    Connected {
+        user: UserView,
+        project: ProjectItem,
+        device_name: String,
+    },
+    /// A step failed: the message, and `retry` / `dismiss_error` in the actions.
+    Failed {
+        user: Option<UserView>,
+        message: String,
+    },
+}
+
+/// The network badge.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum NetworkView {
+    Offline {
+        connection_type: ConnectionType,
+        label: String,
+    },
+    Online {
+        connection_type: ConnectionType,
+        health: Health,
+        /// E.g. `Wi-Fi · good · 48 Mbit/s · 35 ms`.
+        label: String,
+        throughput_bps: Option<f64>,
+        latency_ms: Option<u64>,
+    },
+}
+
+/// Why nothing uploads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldReason {
+    PausedByUser,
+    Offline,
+    NotAuthorized,
+    NotConnected,
+}
+
+impl From<Hold> for HoldReason {
+    fn from(h: Hold) -> Self {
+        match h {
+            Hold::PausedByUser => Self::PausedByUser,
+            Hold::Offline => Self::Offline,
+            Hold::NotAuthorized => Self::NotAuthorized,
+            Hold::NotConnected => Self::NotConnected,
+        }
+    }
+}
+
+/// The queue's headline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum QueueBanner {
+    /// Nothing was ever added (or everything was cleared).
+    Empty,
+    Uploading {
+        files_remaining: u64,
+        bytes_remaining: u64,
+        /// Aggregate rate, e.g. `48 Mbit/s`.
+        rate: String,
+    },
+    /// Files wait: `reason` and a sentence for the user.
+    Waiting {
+        reason: HoldReason,
+        message: String,
+        files_remaining: u64,
+    },
+    /// Manual mode: files wait for the user's selection.
+    AwaitingSelection { count: u64 },
+    /// Nothing left to do.
+    AllDone { completed: u64, failed: u64 },
+}
+
+/// Where a file stands, as shown on its row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowState {
+    AwaitingSelection,
+    Queued,
+    WaitingToRetry,
+    Uploading,
+    /// Still being recorded: uploaded as it grows.
+    Recording,
+    Completed,
+    Failed,
+    /// Recorded while the device was paused: never uploaded.
+    Skipped,
+    Cancelled,
+}
+
+/// One file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FileRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: AssetKind,
+    pub state: RowState,
+    /// The second line: sizes, progress, rate, reason.
+    pub detail: String,
+    /// 0..=1 while uploading a file of known size.
+    pub progress: Option<f64>,
+    pub size: Option<u64>,
+    pub uploaded_bytes: u64,
+    /// Why it failed or was skipped (also the last error while waiting to retry).
+    pub reason: Option<String>,
+    /// Part of the multi-selection.
+    pub selected: bool,
+    pub actions: Vec<ActionKind>,
+}
+
+/// A group of rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SectionKind {
+    Uploading,
+    Queued,
+    AwaitingSelection,
+    Failed,
+    Completed,
+    Cancelled,
+}
+
+/// A titled list of rows (only non-empty sections are listed, in display order).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QueueSection {
+    pub kind: SectionKind,
+    /// E.g. `Uploading (2)`.
+    pub title: String,
+    pub rows: Vec<FileRow>,
+}
+
+/// The upload queue screen.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QueueView {
+    pub mode: QueueMode,
+    pub paused_by_user: bool,
+    pub banner: QueueBanner,
+    /// E.g. `3 files · 1.20 GB remaining`.
+    pub summary: String,
+    pub files_remaining: u64,
+    pub bytes_remaining: u64,
+    /// The file uploading first (current progress), if any.
+    pub current: Option<FileRow>,
+    pub sections: Vec<QueueSection>,
+    pub selected_ids: Vec<i64>,
+    pub actions: Vec<ActionKind>,
+}
+
+/// A banner above everything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Notice {
+    /// The device is paused in Frame.io: what is recorded now will not upload.
+    DevicePaused { message: String },
+}
+
+/// The actions a view offers (the app shows a control for each). `open_verification_link` and
+/// `open_help` are handled by the app (open a URL); the others are dispatched as `UiAction`s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Pair,
+    CancelPairing,
+    OpenVerificationLink,
+    ReloadAccounts,
+    ChooseAccount,
+    OpenHelp,
+    BackToAccounts,
+    SearchProjects,
+    ChooseProject,
+    CancelChange,
+    Disconnect,
+    ChangeProject,
+    SignOut,
+    Refresh,
+    Retry,
+    DismissError,
+    SetAuto,
+    SetManual,
+    Pause,
+    Resume,
+    CancelAll,
+    UploadSelected,
+    SelectAll,
+    ClearSelection,
+    ToggleSelect,
+    MoveToTop,
+    CancelFile,
+    RetryFile,
+}
+
+/// What the user did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum UiAction {
+    Pair,
+    CancelPairing,
+    ReloadAccounts,
+    ChooseAccount {
+        account_id: String,
+    },
+    BackToAccounts,
+    SearchProjects {
+        query: String,
+    },
+    ChooseProject {
+        project_id: String,
+    },
+    /// Close the pickers opened by `change_project` and go back to the connected card.
+    CancelChange,
+    Disconnect,
+    ChangeProject,
+    SignOut,
+    /// Re-read who and where (user, project name by id, device status).
+    Refresh,
+    /// Repeat the step that failed.
+    Retry,
+    /// Close the failure or the alert.
+    DismissError,
+    SetMode {
+        mode: QueueMode,
+    },
+    Pause,
+    Resume,
+    CancelAll,
+    /// Manual mode: queue the selected files.
+    UploadSelected,
+    SelectAll,
+    ClearSelection,
+    ToggleSelect {
+        id: i64,
+    },
+    MoveToTop {
+        id: i64,
+    },
+    CancelFile {
+        id: i64,
+    },
+    RetryFile {
+        id: i64,
+    },
+}
+
+/// The view model's own state: which step of the connection flow is open.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Flow {
+    /// Nothing open: the view follows the engine's connection state.
+    #[default]
+    Idle,
+    LoadingAccounts,
+    Accounts(Vec<AccountItem>),
+    NoC2c {
+        help_url: String,
+    },
+    LoadingProjects {
+        account: AccountItem,
+    },
+    Projects {
+        account: AccountItem,
+        all: Vec<ProjectItem>,
+        query: String,
+    },
+    Connecting {
+        project_name: String,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+/// The inputs of one view.
+pub struct ViewInputs<'a> {
+    pub status: &'a EngineStatus,
+    pub identity: Option<&'a Identity>,
+    pub queue: &'a QueueStatus,
+    pub flow: &'a Flow,
+    /// Why the last loss of authorization happened, for the not-authorized message.
+    pub removed: bool,
+    pub selection: &'a BTreeSet<i64>,
+    pub alert: Option<&'a str>,
+    pub now_ms: i64,
+}
+
+/// Build the view.
+pub fn build(i: &ViewInputs<'_>) -> AppView {
+    let (connection, connection_actions) = connection(i);
+    AppView {
+        connection,
+        connection_actions,
+        network: network(i.status),
+        queue: queue(i.queue, i.selection),
+        notices: notices(i),
+        alert: i.alert.map(str::to_string),
+    }
+}
+
+/// Projects whose name contains the query (case-insensitive), in the server's order.
+pub fn filter_projects(all: &[ProjectItem], query: &str) -> Vec<ProjectItem> {
+    let q = query.trim().to_lowercase();
+    all.iter()
+        .filter(|p| q.is_empty() || p.name.to_lowercase().contains(&q))
+        .cloned()
+        .collect()
+}
+
+fn connection(i: &ViewInputs<'_>) -> (ConnectionView, Vec<ActionKind>) {
+    use ActionKind as A;
+    use ConnectionView as V;
+    let user = match &i.status.connection {
+        ConnectionState::NotConnected { user } | ConnectionState::Connected { user, .. } => {
+            Some(UserView::from(user))
+        }
+        _ => None,
+    };
+    if let ConnectionState::Pairing(p) = &i.status.connection {
+        use crate::auth::pairing::PairingPhase as P;
+        return match (p.phase, &p.code) {
+            (P::Authorizing, _) => (V::Authorizing, vec![A::CancelPairing]),
+            (P::WaitingForUser, Some(c)) => {
+                let expires_at_ms = c.expires_at.timestamp_millis();
+                let qr = c
+                    .verification_uri_complete
+                    .clone()
+                    .or_else(|| c.verification_uri.clone())
+                    .unwrap_or_default();
+                let mut actions = vec![A::CancelPairing];
+                if !qr.is_empty() {
+                    actions.insert(0, A::OpenVerificationLink);
+                }
+                (
+                    V::ShowingCode {
+                        user_code: c.user_code.clone(),
+                        verification_uri: c.verification_uri.clone(),
+                        verification_uri_complete: c.verification_uri_complete.clone(),
+                        qr_content: qr,
+                        expires_at_ms,
+                        expires_in_secs: ((expires_at_ms - i.now_ms).max(0) / 1000) as u64,
+                        device_name: c.device_name.clone(),
+                        attempt: p.attempt,
+                    },
+                    actions,
+                )
+            }
+            _ => (V::RequestingCode, vec![A::CancelPairing]),
+        };
+    }
+    if let Flow::Failed { message } = i.flow {
+        return (
+            V::Failed {
+                user,
+                message: message.clone(),
+            },
+            vec![A::Retry, A::DismissError],
+        );
+    }
+    let Some(user) = user else {
+        let message = i
+            .removed
+            .then(|| "This device was removed from Frame.io or its sign-in expired. Connect it again to keep uploading; nothing in the queue was lost.".to_string());
+        return (V::NotAuthorized { message }, vec![A::Pair]);
+    };
+    let connected = matches!(i.status.connection, ConnectionState::Connected { .. });
+    // While connected, the pickers are a "change project" flow that can be closed.
+    let close = if connected {
+        Some(A::CancelChange)
+    } else {
+        None
+    };
+    let with_close = |mut v: Vec<ActionKind>| {
+        v.extend(close);
+        v.push(A::SignOut);
+        v
+    };
+    match i.flow {
+        Flow::LoadingAccounts => (V::LoadingAccounts { user }, with_close(vec![])),
+        Flow::Accounts(accounts) => (
+            V::ChoosingAccount {
+                user,
+                accounts: accounts.clone(),
+            },
+            with_close(vec![A::ChooseAccount, A::ReloadAccounts]),
+        ),
+        Flow::NoC2c { help_url } => (
+            V::NoC2cAccounts {
+                user,
+                help_url: help_url.clone(),
+            },
+            with_close(vec![A::OpenHelp, A::ReloadAccounts]),
+        ),
+        Flow::LoadingProjects { account } => (
+            V::LoadingProjects {
+                user,
+                account: account.clone(),
+            },
+            with_close(vec![A::BackToAccounts]),
+        ),
+        Flow::Projects {
+            account,
+            all,
+            query,
+        } => (
+            V::ChoosingProject {
+                user,
+                account: account.clone(),
+                query: query.clone(),
+                projects: filter_projects(all, query),
+                total: all.len() as u64,
+            },
+            with_close(vec![A::SearchProjects, A::ChooseProject, A::BackToAccounts]),
+        ),
+        Flow::Connecting { project_name } => (
+            V::Connecting {
+                user,
+                project_name: project_name.clone(),
+            },
+            vec![],
+        ),
+        Flow::Idle | Flow::Failed { .. } => match &i.status.connection {
+            ConnectionState::Connected { project, .. } => (
+                V::Connected {
+                    user,
+                    project: ProjectItem {
+                        id: project.id.clone(),
+                        name: project.name.clone(),
+                    },
+                    device_name: i
+                        .identity
+                        .map(|d| d.device.name.clone())
+                        .unwrap_or_default(),
+                },
+                vec![A::ChangeProject, A::Disconnect, A::Refresh, A::SignOut],
+            ),
+            _ => (
+                V::NotConnected { user },
+                vec![A::ReloadAccounts, A::Refresh, A::SignOut],
+            ),
+        },
+    }
+}
+
+fn type_label(t: ConnectionType) -> &'static str {
+    match t {
+        ConnectionType::Wifi => "Wi-Fi",
+        ConnectionType::Cellular => "Cellular",
+        ConnectionType::Ethernet => "Ethernet",
+        ConnectionType::Unknown => "Network",
+    }
+}
+
+fn network(s: &EngineStatus) -> NetworkView {
+    let n = &s.network;
+    if !n.online {
+        return NetworkView::Offline {
+            connection_type: n.connection_type,
+            label: "Offline: uploads resume when the network is back".into(),
+        };
+    }
+    let health = match n.health {
+        Health::Unknown => "checking",
+        Health::Good => "good",
+        Health::Fair => "fair",
+        Health::Poor => "poor",
+    };
+    let mut label = format!("{} · {health}", type_label(n.connection_type));
+    if let Some(t) = n.throughput_bps.filter(|t| *t > 0.0) {
+        label.push_str(&format!(" · {}", format::bits_per_second(t)));
+    }
+    let latency_ms = n.latency.map(|l| l.as_millis() as u64);
+    if let Some(l) = latency_ms {
+        label.push_str(&format!(" · {l} ms"));
+    }
+    NetworkView::Online {
+        connection_type: n.connection_type,
+        health: n.health,
+        label,
+        throughput_bps: n.throughput_bps,
+        latency_ms,
+    }
+}
+
+fn row(f: &FileEntry, selection: &BTreeSet<i64>) -> FileRow {
+    use ActionKind as A;
+    let size_text = |done: u64| match f.size {
+        Some(s) => format!("{} of {}", format::bytes(done), format::bytes(s)),
+        None => format!("{} sent", format::bytes(done)),
+    };
+    let (state, detail, actions) = match f.state {
+        AssetState::Held => (
+            RowState::AwaitingSelection,
+            f.size.map(format::bytes).unwrap_or_default(),
+            vec![A::ToggleSelect, A::CancelFile],
+        ),
+        AssetState::Queued if f.retry_at_ms.is_some() => (
+            RowState::WaitingToRetry,
+            format!(
+                "Will retry (attempt {}){}",
+                f.attempts + 1,
+                f.reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            ),
+            vec![A::MoveToTop, A::CancelFile],
+        ),
+        AssetState::Queued => (
+            RowState::Queued,
+            if f.uploaded_bytes > 0 {
+                format!("Resumes at {}", size_text(f.uploaded_bytes))
+            } else {
+                f.size.map(format::bytes).unwrap_or_default()
+            },
+            vec![A::MoveToTop, A::CancelFile],
+        ),
+        AssetState::Active if f.size.is_none() => (
+            RowState::Recording,
+            format!(
+                "Recording · {} · {}",
+                size_text(f.sent_bytes),
+                format::byte_rate(f.rate_bps)
+            ),
+            vec![A::CancelFile],
+        ),
+        AssetState::Active => (
+            RowState::Uploading,
+            format!(
+                "{} · {}",
+                size_text(f.sent_bytes),
+                format::byte_rate(f.rate_bps)
+            ),
+            vec![A::CancelFile],
+        ),
+        AssetState::Done => (
+            RowState::Completed,
+            format!("Uploaded · {}", format::bytes(f.size.unwrap_or(0))),
+            vec![],
+        ),
+        AssetState::Failed => (
+            RowState::Failed,
+            format!("Failed: {}", f.reason.as_deref().unwrap_or("unknown error")),
+            vec![A::RetryFile],
+        ),
+        AssetState::Skipped => (
+            RowState::Skipped,
+            format!(
+                "Not uploaded: {}",
+                f.reason
+                    .as_deref()
+                    .unwrap_or("recorded while the device was paused")
+            ),
+            vec![],
+        ),
+        AssetState::Cancelled => (RowState::Cancelled, "Cancelled".into(), vec![A::RetryFile]),
+    };
+    let progress = match (f.state, f.size) {
+        (AssetState::Active | AssetState::Queued, Some(s)) if s > 0 => {
+            Some((f.sent_bytes.max(f.uploaded_bytes) as f64 / s as f64).clamp(0.0, 1.0))
+        }
+        (AssetState::Active, Some(_)) => Some(0.0),
+        _ => None,
+    };
+    FileRow {
+        id: f.id,
+        name: f.name.clone(),
+        kind: f.kind,
+        state,
+        detail,
+        progress,
+        size: f.size,
+        uploaded_bytes: f.uploaded_bytes,
+        reason: f.reason.clone(),
+        selected: selection.contains(&f.id),
+        actions,
+    }
+}
+
+fn hold_message(h: HoldReason) -> &'static str {
+    match h {
+        HoldReason::PausedByUser => "Uploads are paused. Resume to continue.",
+        HoldReason::Offline => "Offline: uploads resume when the network is back.",
+        HoldReason::NotAuthorized => "Connect this device to Frame.io to upload.",
+        HoldReason::NotConnected => "Choose a project to upload to.",
+    }
+}
+
+fn queue(q: &QueueStatus, selection: &BTreeSet<i64>) -> QueueView {
+    use ActionKind as A;
+    let t = &q.totals;
+    let rows = |v: &[FileEntry]| v.iter().map(|f| row(f, selection)).collect::<Vec<_>>();
+    let mut sections = Vec::new();
+    let mut add = |kind: SectionKind, label: &str, v: &[FileEntry]| {
+        if !v.is_empty() {
+            sections.push(QueueSection {
+                kind,
+                title: format!("{label} ({})", v.len()),
+                rows: rows(v),
+            });
+        }
+    };
+    add(SectionKind::Uploading, "Uploading", &q.uploading);
+    add(SectionKind::Queued, "Queued", &q.queued);
+    add(
+        SectionKind::AwaitingSelection,
+        "Waiting for selection",
+        &q.held,
+    );
+    add(SectionKind::Failed, "Failed", &q.failed);
+    add(SectionKind::Completed, "Completed", &q.completed);
+    add(SectionKind::Cancelled, "Cancelled", &q.cancelled);
+
+    let pending = !q.uploading.is_empty() || !q.queued.is_empty();
+    let banner = match q.hold.clone().map(HoldReason::from) {
+        Some(reason) if pending => QueueBanner::Waiting {
+            reason,
+            message: hold_message(reason).into(),
+            files_remaining: t.files_remaining,
+        },
+        _ if pending => QueueBanner::Uploading {
+            files_remaining: t.files_remaining,
+            bytes_remaining: t.bytes_remaining,
+            rate: format::byte_rate(q.rate_bps),
+        },
+        _ if !q.held.is_empty() => QueueBanner::AwaitingSelection {
+            count: q.held.len() as u64,
+        },
+        _ if q.completed.is_empty() && q.failed.is_empty() && q.cancelled.is_empty() => {
+            QueueBanner::Empty
+        }
+        _ => QueueBanner::AllDone {
+            completed: t.done,
+            failed: t.failed + t.skipped,
+        },
+    };
+    let summary = if t.files_remaining == 0 {
+        "Nothing left to upload".to_string()
+    } else {
+        format!(
+            "{} · {} remaining",
+            format::files(t.files_remaining),
+            format::bytes(t.bytes_remaining)
+        )
+    };
+    // The selection only holds files that can still be selected.
+    let selected_ids: Vec<i64> = q
+        .held
+        .iter()
+        .map(|f| f.id)
+        .filter(|id| selection.contains(id))
+        .collect();
+    let paused_by_user = q.hold == Some(Hold::PausedByUser);
+    let mut actions = vec![match q.mode {
+        QueueMode::Auto => A::SetManual,
+        QueueMode::Manual => A::SetAuto,
+    }];
+    actions.push(if paused_by_user { A::Resume } else { A::Pause });
+    if pending || !q.held.is_empty() {
+        actions.push(A::CancelAll);
+    }
+    if !q.held.is_empty() {
+        actions.push(A::SelectAll);
+    }
+    if !selected_ids.is_empty() {
+        actions.push(A::UploadSelected);
+        actions.push(A::ClearSelection);
+    }
+    QueueView {
+        mode: q.mode,
+        paused_by_user,
+        banner,
+        summary,
+        files_remaining: t.files_remaining,
+        bytes_remaining: t.bytes_remaining,
+        current: q.uploading.first().map(|f| row(f, selection)),
+        sections,
+        selected_ids,
+        actions,
+    }
+}
+
+fn notices(i: &ViewInputs<'_>) -> Vec<Notice> {
+    let mut v = Vec::new();
+    let connected = matches!(i.status.connection, ConnectionState::Connected { .. });
+    if connected
+        && i.identity
+            .is_some_and(|id| id.device.status.eq_ignore_ascii_case("paused"))
+    {
+        v.push(Notice::DevicePaused {
+            message: "This device is paused in Frame.io: media recorded now will not upload. Resume it in Frame.io to upload again.".into(),
+        });
+    }
+    v
+}

@@ -33,6 +33,9 @@ pub struct EngineConfig {
     pub background_refresh: bool,
     /// Stop pairing after this many codes expired without approval.
     pub max_pairing_codes: u32,
+    /// Hold the device socket open while connected (§5.2: shows the device online, receives
+    /// pause/resume at once). REST heartbeats run either way.
+    pub device_socket: bool,
     /// The upload queue's tuning (concurrency, retries, part size, allowed upload hosts).
     pub queue: crate::queue::QueueConfig,
 }
@@ -57,6 +60,7 @@ impl EngineConfig {
             heartbeat_interval: Some(Duration::from_secs(120)),
             background_refresh: true,
             max_pairing_codes: 10,
+            device_socket: true,
             queue: crate::queue::QueueConfig::default(),
         }
     }
@@ -76,6 +80,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("heartbeat_interval", &self.heartbeat_interval)
             .field("background_refresh", &self.background_refresh)
             .field("max_pairing_codes", &self.max_pairing_codes)
+            .field("device_socket", &self.device_socket)
             .field("queue", &self.queue)
             .finish()
     }

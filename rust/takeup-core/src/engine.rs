@@ -42,6 +42,9 @@ struct Inner {
     client: AuthorizedClient,
     hub: Arc<StatusHub>,
     identity: Mutex<Option<Identity>>,
+    /// Bumped whenever the identity changes (fetched, pushed by the socket, cleared).
+    identity_rev: watch::Sender<u64>,
+    socket_client: reqwest::Client,
     pairing: tokio::sync::Mutex<()>,
     shutdown: CancellationToken,
     queue: UploadQueue,
@@ -108,6 +111,7 @@ impl Engine {
         let tokens = Arc::new(TokenManager::new(auth.clone(), store, key)?);
         let client = AuthorizedClient::new(http, tokens.clone());
         let cached: Option<Identity> = state_dir.read(IDENTITY_FILE)?;
+        let socket_client = crate::socket::client(&config)?;
         let queue = UploadQueue::start(
             &state_dir.path().join(JOURNAL_FILE),
             client.clone(),
@@ -124,6 +128,8 @@ impl Engine {
             client,
             hub,
             identity: Mutex::new(None),
+            identity_rev: watch::channel(0).0,
+            socket_client,
             pairing: tokio::sync::Mutex::new(()),
             shutdown: CancellationToken::new(),
             queue,
@@ -190,6 +196,12 @@ impl Engine {
     /// again. The view model words the not-authorized state from it.
     pub fn authorization_lost(&self) -> watch::Receiver<Option<crate::tokens::LostReason>> {
         self.inner.tokens.lost()
+    }
+
+    /// Ticks whenever the cached identity changes (re-read, device paused/resumed by the socket,
+    /// cleared); read it with [`identity`](Self::identity).
+    pub fn watch_identity(&self) -> watch::Receiver<u64> {
+        self.inner.identity_rev.subscribe()
     }
 
     /// The cached identity (available offline).
@@ -361,8 +373,13 @@ impl Inner {
         r
     }
 
+    fn set_identity(&self, id: Option<Identity>) {
+        *self.lock_identity() = id;
+        self.identity_rev.send_modify(|r| *r += 1);
+    }
+
     fn mark_unauthorized(&self) {
-        *self.lock_identity() = None;
+        self.set_identity(None);
         if let Err(e) = self.state_dir.remove(IDENTITY_FILE) {
             tracing::warn!(error = %e, "could not delete the cached identity");
         }
@@ -383,7 +400,7 @@ impl Inner {
         if let Err(e) = self.state_dir.write(IDENTITY_FILE, &id) {
             tracing::warn!(error = %e, "could not cache the identity");
         }
-        *self.lock_identity() = Some(id.clone());
+        self.set_identity(Some(id.clone()));
         if self.tokens.has_tokens() {
             self.hub.set_connection(state_for(Some(&id)));
         }
@@ -396,6 +413,9 @@ impl Inner {
         }
         tokio::spawn(Self::identity_loop(me.clone()));
         tokio::spawn(Self::lost_loop(me.clone()));
+        if me.config.device_socket {
+            tokio::spawn(Self::socket_loop(me.clone()));
+        }
         if let Some(every) = me.config.heartbeat_interval {
             tokio::spawn(Self::heartbeat_loop(me.clone(), every));
         }
@@ -464,6 +484,128 @@ impl Inner {
                     }
                 }
             }
+        }
+    }
+
+    /// A status pushed by the socket: update the cached identity (and its file).
+    fn set_device_status(&self, status: &str) {
+        let updated = {
+            let mut id = self.lock_identity();
+            match id.as_mut() {
+                Some(i) if i.device.status != status => {
+                    i.device.status = status.to_string();
+                    Some(i.clone())
+                }
+                _ => None,
+            }
+        };
+        if let Some(id) = updated {
+            tracing::info!(status, "device status pushed by Frame.io");
+            if let Err(e) = self.state_dir.write(IDENTITY_FILE, &id) {
+                tracing::warn!(error = %e, "could not cache the identity");
+            }
+            self.identity_rev.send_modify(|r| *r += 1);
+        }
+    }
+
+    /// Hold the device socket open while paired and connected to a project (§5.2): re-open it
+    /// with the new token after each refresh, back off on failures (1 s doubling to 60 s), and on
+    /// a "forgotten" close re-read the identity so a lost authorization shows at once.
+    async fn socket_loop(me: Arc<Self>) {
+        let mut generation = me.tokens.generation();
+        let mut identity = me.identity_rev.subscribe();
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            generation.borrow_and_update();
+            identity.borrow_and_update();
+            let target = match (me.tokens.current(), me.lock_identity().clone()) {
+                (Some(pair), Some(id)) if id.project.is_some() => {
+                    Some((pair.access_token().to_string(), id.device.id))
+                }
+                _ => None,
+            };
+            let Some((token, device_id)) = target else {
+                // Not paired or no project: wait for that to change.
+                tokio::select! {
+                    _ = me.shutdown.cancelled() => return,
+                    r = generation.changed() => if r.is_err() { return },
+                    r = identity.changed() => if r.is_err() { return },
+                }
+                continue;
+            };
+            let base = me.client.http().base().clone();
+            let opened = tokio::select! {
+                _ = me.shutdown.cancelled() => return,
+                r = crate::socket::open(&me.socket_client, &base, &token, me.config.request_timeout) => r,
+            };
+            let started = std::time::Instant::now();
+            let ended = match opened {
+                Ok(mut socket) => {
+                    tracing::debug!("device socket open");
+                    // Stop when the token rotates or the device leaves its project.
+                    let mut gen2 = me.tokens.generation();
+                    let mut id2 = me.identity_rev.subscribe();
+                    gen2.borrow_and_update();
+                    id2.borrow_and_update();
+                    let me2 = me.clone();
+                    let stop = async move {
+                        loop {
+                            tokio::select! {
+                                _ = me2.shutdown.cancelled() => return,
+                                _ = gen2.changed() => return,
+                                r = id2.changed() => {
+                                    if r.is_err() { return }
+                                    let still = me2.lock_identity().as_ref().is_some_and(|i| i.project.is_some());
+                                    if !still { return }
+                                }
+                            }
+                        }
+                    };
+                    let ended = crate::socket::session(
+                        &mut socket,
+                        &device_id,
+                        stop,
+                        || tracing::debug!("device socket joined"),
+                        |s| me.set_device_status(s),
+                    )
+                    .await;
+                    tracing::debug!(?ended, "device socket ended");
+                    Some(ended)
+                }
+                Err(Error::NotAuthorized) => {
+                    // The token was refused: confirm through the API (a 401 there refreshes or
+                    // marks the device removed), then try again with whatever token holds.
+                    let _ = me.fetch_identity().await;
+                    None
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "device socket failed to open");
+                    None
+                }
+            };
+            if me.shutdown.is_cancelled() {
+                return;
+            }
+            match ended {
+                Some(crate::socket::Ended::Stopped) => {
+                    backoff = Duration::from_secs(1);
+                    continue;
+                }
+                Some(crate::socket::Ended::Closed(Some(crate::socket::CLOSE_FORGOTTEN))) => {
+                    let _ = me.fetch_identity().await;
+                }
+                _ => {}
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                backoff = Duration::from_secs(1);
+            }
+            let jitter = Duration::from_millis(rand::random::<u64>() % 500);
+            tokio::select! {
+                _ = me.shutdown.cancelled() => return,
+                _ = generation.changed() => {}
+                _ = tokio::time::sleep(backoff + jitter) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(60));
         }
     }
 

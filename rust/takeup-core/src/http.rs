@@ -93,32 +93,37 @@ impl std::fmt::Debug for HttpClient {
     }
 }
 
+/// The engine's HTTPS client settings: HTTPS only, never follow redirects (the bearer token must
+/// not travel to another host, and the C2C API does not redirect), `x-client-version` on every
+/// call, the connect timeout, and the platform roots plus the configured extra root.
+pub(crate) fn client_builder(config: &EngineConfig) -> Result<reqwest::ClientBuilder> {
+    install_crypto_provider();
+    let mut headers = HeaderMap::new();
+    let version = HeaderValue::from_str(&config.client_version)
+        .map_err(|_| Error::InvalidConfig("client version is not a valid header".into()))?;
+    headers.insert("x-client-version", version);
+    let mut builder = reqwest::Client::builder()
+        .https_only(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .connect_timeout(config.connect_timeout)
+        .user_agent(concat!("takeup/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = &config.extra_root_ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+            .map_err(|_| Error::InvalidConfig("the extra root CA is not valid PEM".into()))?;
+        if certs.is_empty() {
+            return Err(Error::InvalidConfig(
+                "the extra root CA PEM holds no certificate".into(),
+            ));
+        }
+        builder = builder.tls_certs_merge(certs);
+    }
+    Ok(builder)
+}
+
 impl HttpClient {
     pub(crate) fn new(config: &EngineConfig, base: url::Url, hub: Arc<StatusHub>) -> Result<Self> {
-        install_crypto_provider();
-        let mut headers = HeaderMap::new();
-        let version = HeaderValue::from_str(&config.client_version)
-            .map_err(|_| Error::InvalidConfig("client version is not a valid header".into()))?;
-        headers.insert("x-client-version", version);
-        let mut builder = reqwest::Client::builder()
-            .https_only(true)
-            // Never follow a redirect: the bearer token must not travel to another host, and the
-            // C2C API does not redirect.
-            .redirect(reqwest::redirect::Policy::none())
-            .default_headers(headers)
-            .connect_timeout(config.connect_timeout)
-            .read_timeout(config.read_timeout)
-            .user_agent(concat!("takeup/", env!("CARGO_PKG_VERSION")));
-        if let Some(pem) = &config.extra_root_ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-                .map_err(|_| Error::InvalidConfig("the extra root CA is not valid PEM".into()))?;
-            if certs.is_empty() {
-                return Err(Error::InvalidConfig(
-                    "the extra root CA PEM holds no certificate".into(),
-                ));
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
+        let builder = client_builder(config)?.read_timeout(config.read_timeout);
         let client = builder
             .build()
             .map_err(|e| Error::InvalidConfig(format!("cannot build the HTTP client: {e}")))?;
@@ -128,6 +133,11 @@ impl HttpClient {
             request_timeout: config.request_timeout,
             hub,
         })
+    }
+
+    /// The API base URL.
+    pub fn base(&self) -> &url::Url {
+        &self.base
     }
 
     /// The absolute URL of an API path such as `/v2/me`.

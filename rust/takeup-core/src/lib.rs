@@ -22,6 +22,7 @@ pub mod http;
 pub mod identity;
 pub mod queue;
 pub mod secrets;
+pub mod socket;
 pub mod statedir;
 pub mod tokens;
 pub mod ui;

@@ -163,6 +163,7 @@ impl Shared {
         let mut status = me.engine.watch_status();
         let mut queue = me.engine.queue().watch();
         let mut lost = me.engine.authorization_lost();
+        let mut identity = me.engine.watch_identity();
         let mut last_kind: Option<u8> = None;
         let mut skipped = queue.borrow().totals.skipped;
         loop {
@@ -194,6 +195,7 @@ impl Shared {
                 r = status.changed() => if r.is_err() { return },
                 r = queue.changed() => if r.is_err() { return },
                 r = lost.changed() => if r.is_err() { return },
+                r = identity.changed() => if r.is_err() { return },
                 _ = me.changed.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)), if counting => {}
             }

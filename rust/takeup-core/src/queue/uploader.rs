@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::json;
 use sha2::Digest;
 use tokio::sync::{Notify, watch};
@@ -219,27 +219,9 @@ impl std::fmt::Debug for UploadQueue {
 /// Build the client for part PUTs: the engine's TLS trust and version header, HTTPS only, but no
 /// overall read timeout (a large part on a slow link takes long); stalls are detected per part.
 pub fn s3_client(config: &EngineConfig) -> crate::error::Result<reqwest::Client> {
-    crate::http::install_crypto_provider();
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        "x-client-version",
-        HeaderValue::from_str(&config.client_version)
-            .map_err(|_| Error::InvalidConfig("client version is not a valid header".into()))?,
-    );
-    let mut builder = reqwest::Client::builder()
-        .https_only(true)
-        .default_headers(headers)
-        .connect_timeout(config.connect_timeout)
+    crate::http::client_builder(config)?
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(60))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("takeup/", env!("CARGO_PKG_VERSION")));
-    if let Some(pem) = &config.extra_root_ca_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-            .map_err(|_| Error::InvalidConfig("the extra root CA is not valid PEM".into()))?;
-        builder = builder.tls_certs_merge(certs);
-    }
-    builder
         .build()
         .map_err(|e| Error::InvalidConfig(format!("cannot build the upload client: {e}")))
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use takeup_core as tc;
 
 use super::*;
+use crate::view::{ActionKind, AppView, ConnectionView, QueueBanner, UiAction};
 
 #[derive(Default)]
 struct MapStore(Mutex<HashMap<String, String>>);
@@ -180,4 +181,64 @@ fn engine_starts_and_reports_status_through_subscriptions() {
     );
     let r = rt.block_on(engine.run_background_work(1));
     assert_eq!((r.uploaded, r.remaining, r.more_work), (0, 0, false));
+}
+
+#[test]
+fn view_model_is_one_per_engine_and_delivers_views() {
+    struct Rec(Mutex<Vec<AppView>>);
+    impl ViewListener for Arc<Rec> {
+        fn on_view(&self, view: AppView) {
+            self.0.lock().unwrap().push(view);
+        }
+    }
+    let rt = runtime::runtime();
+    let store: Arc<dyn SecretStore> = Arc::new(MapStore::default());
+    let engine = rt
+        .block_on(start_engine(config("https://127.0.0.1:1"), store))
+        .unwrap();
+    let vm = engine.view_model();
+    assert!(Arc::ptr_eq(&vm, &engine.view_model()), "one view model");
+    let v = vm.current();
+    assert_eq!(
+        v.connection,
+        ConnectionView::NotAuthorized { message: None }
+    );
+    assert_eq!(v.connection_actions, vec![ActionKind::Pair]);
+    assert_eq!(v.queue.banner, QueueBanner::Empty);
+
+    let rec = Arc::new(Rec(Mutex::new(vec![])));
+    let sub = vm.subscribe(Box::new(rec.clone()));
+    let wait = |what: &str, pred: &dyn Fn(&AppView) -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !rec.0.lock().unwrap().iter().any(pred) {
+            assert!(std::time::Instant::now() < deadline, "{what} not seen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait("the first view", &|_| true);
+    // Queue controls work without a server: pause shows in the next view.
+    vm.dispatch(UiAction::Pause);
+    wait("paused", &|v| {
+        v.queue.paused_by_user && v.queue.actions.contains(&ActionKind::Resume)
+    });
+    // Pairing against an unreachable server fails as a step with Retry / Close.
+    vm.dispatch(UiAction::Pair);
+    wait("the pairing failure", &|v| {
+        matches!(v.connection, ConnectionView::Failed { .. })
+            && v.connection_actions == vec![ActionKind::Retry, ActionKind::DismissError]
+    });
+    vm.dispatch(UiAction::DismissError);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let last = rec.0.lock().unwrap().last().map(|v| v.connection.clone());
+        if matches!(last, Some(ConnectionView::NotAuthorized { .. })) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not back to not authorized: {last:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    sub.cancel();
 }

@@ -205,8 +205,10 @@ impl Shared {
     fn on_connection_change(self: &Arc<Self>, c: &ConnectionState, before: Option<u8>) {
         match c {
             ConnectionState::NotAuthorized => {
+                // Close the pickers (a step still running is dropped); keep a failure on screen
+                // and leave an idle flow alone, so a pairing that just failed still lands.
                 let mut st = self.lock();
-                if !matches!(st.flow, Flow::Failed { .. }) {
+                if !matches!(st.flow, Flow::Failed { .. } | Flow::Idle) {
                     st.flow = Flow::Idle;
                     st.generation += 1;
                 }

@@ -8,8 +8,11 @@
 #                                 the C module TakeupFFI)
 #   $OUT/Sources/Takeup/Takeup.swift   the Swift bindings (`import Takeup` in the app)
 # Add both to the Xcode project or wrap them in a Swift package (binaryTarget + target).
+# With --kit, also installs them into the Swift package ios/TakeupKit (what ios/TakeupApp uses):
+#   ios/TakeupKit/Frameworks/TakeupFFI.xcframework   (named after its binary target, as SwiftPM wants)
+#   ios/TakeupKit/Sources/Takeup/Takeup.swift
 #
-# Usage: scripts/build-ios.sh [--debug] [OUT]    (default OUT: target/ios; release build)
+# Usage: scripts/build-ios.sh [--debug] [--kit] [OUT]    (default OUT: target/ios; release build)
 # Needs: macOS, Xcode (xcodebuild, lipo, xcrun), rustup.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,7 +21,15 @@ die() { printf 'build-ios: %s\n' "$*" >&2; exit 1; }
 log() { printf 'build-ios: %s\n' "$*" >&2; }
 
 profile=release
-if [ "${1:-}" = --debug ]; then profile=debug; shift; fi
+kit=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --debug) profile=debug; shift ;;
+    --kit) kit=1; shift ;;
+    -*) die "unknown option $1 (--debug, --kit)" ;;
+    *) break ;;
+  esac
+done
 out="${1:-target/ios}"
 
 [ "$(uname -s)" = Darwin ] || die "this script needs macOS with Xcode (this is $(uname -s))"
@@ -62,3 +73,12 @@ xcodebuild -create-xcframework \
   -output "$out/Takeup.xcframework" >&2
 rm -rf "$out/sim" "$out/headers"
 log "done: $out/Takeup.xcframework and $out/Sources/Takeup/Takeup.swift"
+
+if [ "$kit" = 1 ]; then
+  kit_dir=ios/TakeupKit
+  rm -rf "$kit_dir/Frameworks/TakeupFFI.xcframework"
+  mkdir -p "$kit_dir/Frameworks" "$kit_dir/Sources/Takeup"
+  cp -R "$out/Takeup.xcframework" "$kit_dir/Frameworks/TakeupFFI.xcframework"
+  cp "$out/Sources/Takeup/Takeup.swift" "$kit_dir/Sources/Takeup/Takeup.swift"
+  log "installed into $kit_dir: Frameworks/TakeupFFI.xcframework, Sources/Takeup/Takeup.swift"
+fi

@@ -9,7 +9,17 @@
 # non-zero on any failure; the XCTest output ("Executed N tests, with M failures ...") is what CI
 # reads.
 #
+# The same package also builds ios/TakeupKit's portable sources (staged as the target TakeupKit;
+# the Apple-only files are behind `#if canImport(...)` and compile to nothing here) and runs their
+# XCTests (ios/TakeupKit/Tests/TakeupKitTests, staged as Tests/TakeupKitTests), with
+# shared-ui-spec/spec.json copied to /takeup/ui-spec/spec.json (TAKEUP_UI_SPEC) for the test that
+# checks the Swift presentation covers every state and action of the spec, and the app's
+# Info.plist (TAKEUP_APP_INFO_PLIST) for the background-task and configuration keys. The SwiftUI
+# app (ios/TakeupApp) and TakeupKit's Apple-only files cannot be type-checked without Apple's SDKs:
+# they are only syntax-checked here (`swiftc -parse`).
+#
 # Usage: scripts/test-swift.sh      (from any cwd; as root: chroot and mount)
+#        TAKEUP_SWIFT_TEST_FILTER=TakeupKitTests scripts/test-swift.sh   (`swift test --filter`)
 # Needs: the Rust toolchain, root, apt and a Debian mirror for the first run (setup-swift.sh builds
 #        a Debian trixie chroot with swiftlang in $TAKEUP_SWIFT_ROOT, default
 #        /var/cache/takeup-swift-chroot, ~3 GB).
@@ -53,6 +63,14 @@ staged=(Package.swift)
 while IFS= read -r -d '' f; do staged+=("${f#tests/swift/}"); done \
   < <(find tests/swift/Sources tests/swift/Tests -type f ! -name '.*' -print0)
 for f in "${staged[@]}"; do put "tests/swift/$f" "$pkg/$f"; done
+# ios/TakeupKit: its own sources and tests (not the generated Sources/Takeup, staged below).
+for d in Sources/TakeupKit Tests/TakeupKitTests; do
+  while IFS= read -r -d '' f; do
+    rel="$d/${f#"ios/TakeupKit/$d/"}"
+    put "$f" "$pkg/$rel"
+    staged+=("$rel")
+  done < <(find "ios/TakeupKit/$d" -type f -name '*.swift' -print0)
+done
 put "$TAKEUP_BINDINGS_DIR/swift/Takeup.swift" "$pkg/Sources/Takeup/Takeup.swift"
 put "$TAKEUP_BINDINGS_DIR/swift/TakeupFFI.h" "$pkg/Sources/TakeupFFI/TakeupFFI.h"
 staged+=(Sources/Takeup/Takeup.swift Sources/TakeupFFI/TakeupFFI.h)
@@ -61,6 +79,21 @@ while IFS= read -r -d '' f; do
   printf '%s\n' "${staged[@]}" | grep -qxF "$rel" || { log "removing stale $rel"; rm -f "$f"; }
 done < <(find "$pkg/Sources" "$pkg/Tests" -type f -print0)
 put "$TAKEUP_FFI_LIB_DIR/libtakeup_ffi.so" "$work/lib/libtakeup_ffi.so"
+# The shared UI spec and the app's Info.plist, outside the package (read at run time).
+rm -rf "$work/ui-spec"
+if [ -f shared-ui-spec/spec.json ]; then
+  mkdir -p "$work/ui-spec"
+  cp shared-ui-spec/spec.json "$work/ui-spec/spec.json"
+fi
+put ios/TakeupApp/Support/Info.plist "$work/app/Info.plist"
+# Every iOS Swift file, for the syntax check (the app and the Apple-only glue do not build here).
+rm -rf "$work/app/parse"
+mkdir -p "$work/app/parse"
+find ios -name '*.swift' ! -path '*/.build/*' ! -path 'ios/TakeupKit/Sources/Takeup/*' -print0 \
+  | while IFS= read -r -d '' f; do
+      dest="$work/app/parse/${f//\//__}"
+      cp "$f" "$dest"
+    done
 
 # The crate version the library must report (cargo pkgid ends in `#VERSION` or `#NAME@VERSION`).
 pkgid="$(cargo pkgid -p takeup-ffi)"
@@ -90,12 +123,23 @@ if ! mountpoint -q "$R/proc"; then
   mounted_proc=1
 fi
 
-log "swift test in $R:/takeup/swift-tests"
+log "syntax check of ios/**/*.swift (swiftc -parse)"
+# shellcheck disable=SC2016 # expanded by the inner shell
+chroot "$R" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin \
+  /bin/bash -c 'cd /takeup/app/parse && status=0
+    for f in *.swift; do swiftc -parse "$f" || { echo "syntax error: ${f//__//}" >&2; status=1; }; done
+    exit $status'
+
+log "swift test in $R:/takeup/swift-tests${TAKEUP_SWIFT_TEST_FILTER:+ (filter: $TAKEUP_SWIFT_TEST_FILTER)}"
+# shellcheck disable=SC2016 # the inner shell expands TAKEUP_SWIFT_TEST_FILTER (passed by env)
 chroot "$R" /usr/bin/env -i \
   HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin \
   LD_LIBRARY_PATH=/takeup/lib TAKEUP_EXPECTED_VERSION="$version" \
   TAKEUP_TEST_API_BASE="$TAKEUP_TEST_API_BASE" TAKEUP_TEST_CA_PEM_FILE=/takeup/emu/ca.pem \
   TAKEUP_TEST_CLIENT_SECRET="$TAKEUP_TEST_CLIENT_SECRET" TAKEUP_TEST_UPLOAD_HOST="$TAKEUP_TEST_UPLOAD_HOST" \
-  TAKEUP_TEST_EMULATOR_DUMP=/takeup/emu \
-  /bin/bash -c 'cd /takeup/swift-tests && exec swift test -Xlinker -L/takeup/lib'
+  TAKEUP_TEST_EMULATOR_DUMP=/takeup/emu TAKEUP_UI_SPEC=/takeup/ui-spec/spec.json \
+  TAKEUP_APP_INFO_PLIST=/takeup/app/Info.plist \
+  TAKEUP_SWIFT_TEST_FILTER="${TAKEUP_SWIFT_TEST_FILTER:-}" \
+  /bin/bash -c 'cd /takeup/swift-tests && exec swift test -Xlinker -L/takeup/lib \
+    ${TAKEUP_SWIFT_TEST_FILTER:+--filter "$TAKEUP_SWIFT_TEST_FILTER"}'
 # (Not exec'd: the EXIT trap stops the emulator and unmounts /proc.)

@@ -3,6 +3,9 @@
 // libtakeup_ffi. scripts/test-swift.sh stages it with the generated files (see README.md):
 //   Sources/TakeupFFI/TakeupFFI.h   C declarations of the FFI (generated)
 //   Sources/Takeup/Takeup.swift     the Swift bindings (generated)
+// and with ios/TakeupKit's own sources and tests (its Apple-only files compile to nothing here):
+//   Sources/TakeupKit/              ios/TakeupKit/Sources/TakeupKit
+//   Tests/TakeupKitTests/           ios/TakeupKit/Tests/TakeupKitTests
 import PackageDescription
 
 let package = Package(
@@ -12,6 +15,9 @@ let package = Package(
         .systemLibrary(name: "TakeupFFI", path: "Sources/TakeupFFI"),
         // The generated Swift bindings, as the apps will import them: `import Takeup`.
         .target(name: "Takeup", dependencies: ["TakeupFFI"], path: "Sources/Takeup"),
+        // The iOS package's portable part (formatting, presentation, policies, engine holder).
+        .target(name: "TakeupKit", dependencies: ["Takeup"], path: "Sources/TakeupKit"),
         .testTarget(name: "TakeupTests", dependencies: ["Takeup"], path: "Tests/TakeupTests"),
+        .testTarget(name: "TakeupKitTests", dependencies: ["TakeupKit"], path: "Tests/TakeupKitTests"),
     ]
 )

@@ -1,0 +1,160 @@
+// The app's state: the engine (through EngineHolder), its view model and the last AppView, plus the
+// platform glue (network monitor, background uploads). Main actor only.
+import Foundation
+import SwiftUI
+import Takeup
+import TakeupKit
+
+@MainActor
+final class AppModel: ObservableObject {
+    enum Phase: Equatable {
+        case starting
+        case running
+        /// The engine could not start (configuration, storage): the message and whether a retry
+        /// may help.
+        case failed(String, retryable: Bool)
+    }
+
+    @Published private(set) var phase: Phase = .starting
+    /// The view model's latest view (nil until the engine runs).
+    @Published private(set) var view: AppView?
+    /// A problem of the app's own (importing files), shown like the view model's `alert`.
+    @Published var localAlert: String?
+
+    let holder: EngineHolder?
+    private(set) var background: BackgroundUploads?
+    private var engine: TakeupEngine?
+    private var viewModel: ViewModel?
+    private var subscription: Subscription?
+    private var monitor: NetworkMonitor?
+
+    init() {
+        do {
+            var settings = try EngineSettings(infoDictionary: Bundle.main.infoDictionary ?? [:])
+            // A test server's CA (the emulator's ca.pem), if a build bundles one: for testing
+            // against `takeup emulator` only, never in a release build.
+            if let url = Bundle.main.url(forResource: "TestRootCA", withExtension: "pem"),
+               let pem = try? String(contentsOf: url, encoding: .utf8) {
+                settings.extraRootCaPem = pem
+            }
+            holder = EngineHolder(settings: settings, secretStore: KeychainSecretStore())
+        } catch {
+            holder = nil
+            phase = .failed("This build is not configured: \(error)", retryable: false)
+        }
+        background = holder.map { _ in
+            BackgroundUploads { [weak self] in
+                guard let self else { throw CancellationError() }
+                return try await self.ensureEngine()
+            }
+        }
+    }
+
+    /// The engine, started if needed, with the network monitor running. Used by the UI and by a
+    /// background task that launched the process.
+    func ensureEngine() async throws -> TakeupEngine {
+        if let engine { return engine }
+        guard let holder else { throw CancellationError() }
+        let engine = try await holder.engine()
+        if self.engine == nil {
+            self.engine = engine
+            let monitor = NetworkMonitor(engine: engine)
+            monitor.start()
+            self.monitor = monitor
+        }
+        return engine
+    }
+
+    /// Starts the engine and follows its view model (idempotent).
+    func start() async {
+        guard subscription == nil, holder != nil else { return }
+        phase = .starting
+        do {
+            let engine = try await ensureEngine()
+            guard subscription == nil else { return }
+            let vm = engine.viewModel()
+            viewModel = vm
+            view = vm.current()
+            // Deliveries come on engine threads: hop to the main queue, in order.
+            subscription = vm.subscribe(listener: ViewListenerBlock { [weak self] view in
+                DispatchQueue.main.async {
+                    MainActor.assumeIsolated { self?.view = view }
+                }
+            })
+            phase = .running
+        } catch let error as TakeupError {
+            phase = .failed(error.message, retryable: error.isRetryable)
+        } catch {
+            phase = .failed(String(describing: error), retryable: true)
+        }
+    }
+
+    func retryStart() {
+        Task { await start() }
+    }
+
+    // MARK: actions
+
+    func dispatch(_ action: UiAction) {
+        viewModel?.dispatch(action: action)
+    }
+
+    /// Runs an action the view offers: dispatch it, or open its URL (the app's own actions).
+    func perform(_ kind: ActionKind, target: ActionTarget = .none, openURL: OpenURLAction) {
+        switch Presentation.command(kind, target: target, connection: view?.connection) {
+        case .dispatch(let action): dispatch(action)
+        case .open(let url): openURL(url)
+        case .unavailable: break
+        }
+    }
+
+    // MARK: lifecycle
+
+    func scenePhaseChanged(_ phase: ScenePhase) {
+        guard let engine else { return }
+        switch phase {
+        case .background: background?.appDidEnterBackground(engine: engine)
+        case .active: background?.appDidBecomeActive(engine: engine)
+        case .inactive: break
+        @unknown default: break
+        }
+    }
+
+    // MARK: files
+
+    /// Where imported media is kept: Documents/Media, visible in the Files app
+    /// (UIFileSharingEnabled + LSSupportsOpeningDocumentsInPlace), so what was shot stays
+    /// reachable by the user whatever happens to the upload.
+    static var mediaDirectory: URL {
+        let docs = FileManager.default.urls(for: .documentDirectory, in: .userDomainMask)[0]
+        return docs.appendingPathComponent("Media", isDirectory: true)
+    }
+
+    /// Copies picked files into the media folder and queues them (auto mode uploads them; manual
+    /// mode holds them for selection).
+    func importFiles(_ urls: [URL]) async {
+        guard let engine else { return }
+        var failures: [String] = []
+        for url in urls {
+            let scoped = url.startAccessingSecurityScopedResource()
+            defer { if scoped { url.stopAccessingSecurityScopedResource() } }
+            do {
+                let dir = Self.mediaDirectory
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                var dest = dir.appendingPathComponent(url.lastPathComponent)
+                if FileManager.default.fileExists(atPath: dest.path) {
+                    let stem = dest.deletingPathExtension().lastPathComponent
+                    dest = dir.appendingPathComponent("\(stem)-\(UUID().uuidString.prefix(8))")
+                        .appendingPathExtension(url.pathExtension)
+                }
+                try FileManager.default.copyItem(at: url, to: dest)
+                _ = try await engine.enqueue(path: dest.path, options: EnqueueOptions())
+            } catch let error as TakeupError {
+                failures.append("\(url.lastPathComponent): \(error.message)")
+            } catch {
+                failures.append("\(url.lastPathComponent): \(error.localizedDescription)")
+            }
+        }
+        if !failures.isEmpty { localAlert = failures.joined(separator: "\n") }
+    }
+}

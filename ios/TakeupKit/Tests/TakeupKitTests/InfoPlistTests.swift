@@ -1,0 +1,50 @@
+// The app's Info.plist (ios/TakeupApp/Support/Info.plist) agrees with TakeupKit: the background
+// mode and task identifier BGTaskScheduler needs, and the keys EngineSettings reads.
+import Foundation
+import XCTest
+
+@testable import TakeupKit
+
+final class InfoPlistTests: XCTestCase {
+    private func loadInfoPlist(file: StaticString = #filePath) throws -> [String: Any] {
+        var candidates: [URL] = []
+        if let env = ProcessInfo.processInfo.environment["TAKEUP_APP_INFO_PLIST"], !env.isEmpty {
+            candidates.append(URL(fileURLWithPath: env))
+        }
+        candidates.append(
+            URL(fileURLWithPath: "\(file)").deletingLastPathComponent()
+                .appendingPathComponent("../../../TakeupApp/Support/Info.plist").standardizedFileURL)
+        let url = try XCTUnwrap(candidates.first { FileManager.default.fileExists(atPath: $0.path) },
+                                "the app's Info.plist: tried \(candidates.map(\.path))")
+        let plist = try PropertyListSerialization.propertyList(from: Data(contentsOf: url), format: nil)
+        return try XCTUnwrap(plist as? [String: Any])
+    }
+
+    func testBackgroundProcessingIsDeclared() throws {
+        let info = try loadInfoPlist()
+        XCTAssertEqual(info["UIBackgroundModes"] as? [String], ["processing"])
+        XCTAssertEqual(info["BGTaskSchedulerPermittedIdentifiers"] as? [String],
+                       [BackgroundPolicy.processingTaskIdentifier])
+        XCTAssertEqual(info["UIFileSharingEnabled"] as? Bool, true)
+        XCTAssertEqual(info["LSSupportsOpeningDocumentsInPlace"] as? Bool, true)
+    }
+
+    func testEngineSettingsComeFromTheBuildSettings() throws {
+        var info = try loadInfoPlist()
+        XCTAssertEqual(info["TakeupClientSecret"] as? String, "$(TAKEUP_CLIENT_SECRET)")
+        XCTAssertEqual(info["TakeupAPIBase"] as? String, "$(TAKEUP_API_BASE)")
+        XCTAssertEqual(info["TakeupUploadHosts"] as? String, "$(TAKEUP_UPLOAD_HOSTS)")
+        // As Xcode substitutes them with Config/Takeup.xcconfig and no Secrets.xcconfig: the
+        // secret is empty, and the app reports that it is not configured.
+        info["TakeupClientSecret"] = ""
+        info["TakeupAPIBase"] = "https://api.frame.io"
+        info["TakeupUploadHosts"] = ""
+        info["CFBundleShortVersionString"] = "0.1.0"
+        XCTAssertThrowsError(try EngineSettings(infoDictionary: info))
+        info["TakeupClientSecret"] = "s"
+        let settings = try EngineSettings(infoDictionary: info)
+        XCTAssertEqual(settings.apiBase, "https://api.frame.io")
+        XCTAssertEqual(settings.clientVersion, "0.1.0")
+        XCTAssertEqual(settings.uploadHosts, [])
+    }
+}

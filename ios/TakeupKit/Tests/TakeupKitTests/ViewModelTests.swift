@@ -1,0 +1,194 @@
+// The engine's view model over the real FFI, presented by TakeupKit: a fresh engine, then (with the
+// emulator of scripts/test-swift.sh, whose approver confirms pairing codes) pairing, the project
+// pickers and sign-out driven only by `dispatch`, as the SwiftUI app does.
+import Foundation
+import Takeup
+import XCTest
+
+@testable import TakeupKit
+
+final class ViewRecorder: ViewListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var views: [AppView] = []
+    func onView(view: AppView) {
+        lock.lock()
+        views.append(view)
+        lock.unlock()
+    }
+    var all: [AppView] {
+        lock.lock()
+        defer { lock.unlock() }
+        return views
+    }
+    var last: AppView? { all.last }
+    /// The connection state ids seen, without repeats in a row.
+    var connectionStates: [String] {
+        var out: [String] = []
+        for v in all {
+            let id = Presentation.connection(v.connection).stateId
+            if out.last != id { out.append(id) }
+        }
+        return out
+    }
+}
+
+private func env(_ name: String) -> String? {
+    ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+}
+
+final class ViewModelTests: XCTestCase {
+    private func tempDir() throws -> URL {
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent("takeupkit-vm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        return u
+    }
+
+    /// Wait until the latest view satisfies `condition`.
+    private func waitForView(_ what: String, in rec: ViewRecorder, seconds: Double = 30,
+                             _ condition: (AppView) -> Bool) async throws -> AppView {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            if let v = rec.last, condition(v) { return v }
+            if Date() > deadline {
+                XCTFail("timed out waiting for \(what); states seen: \(rec.connectionStates)")
+                throw CancellationError()
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+    }
+
+    private func state(_ v: AppView) -> String { Presentation.connection(v.connection).stateId }
+
+    func testAFreshEngineShowsTheCallToActionAndAnEmptyQueue() async throws {
+        guard let ca = env("TAKEUP_TEST_CA_PEM_FILE") else {
+            throw XCTSkip("TAKEUP_TEST_CA_PEM_FILE is not set: run scripts/test-swift.sh")
+        }
+        let holder = EngineHolder(
+            settings: EngineSettings(apiBase: "https://127.0.0.1:9", clientSecret: "x", clientVersion: "1.0.0",
+                                     extraRootCaPem: try String(contentsOfFile: ca, encoding: .utf8)),
+            secretStore: MemoryStore(), stateDirectory: try tempDir())
+        let engine = try await holder.engine()
+        let vm = engine.viewModel()
+        let view = vm.current()
+        XCTAssertEqual(state(view), "not_authorized")
+        XCTAssertEqual(view.connectionActions, [.pair])
+        XCTAssertEqual(Presentation.command(.pair), .dispatch(.pair))
+        XCTAssertEqual(Presentation.banner(view.queue.banner).stateId, "empty")
+        XCTAssertTrue(view.queue.sections.isEmpty)
+        XCTAssertNil(view.alert)
+
+        let rec = ViewRecorder()
+        let sub = vm.subscribe(listener: rec)
+        _ = try await waitForView("the first view", in: rec, seconds: 5) { _ in true }
+        // Offline, reported as the app's NetworkMonitor would.
+        NetworkReporter(sink: engine).update(PathSnapshot(satisfied: false, interfaces: []))
+        let offline = try await waitForView("offline", in: rec, seconds: 5) {
+            Presentation.network($0.network).stateId == "offline"
+        }
+        XCTAssertFalse(Presentation.network(offline.network).isOnline)
+        sub.cancel()
+        await holder.shutdown()
+    }
+
+    func testPairChooseAProjectAndSignOutThroughTheViewModel() async throws {
+        guard let api = env("TAKEUP_TEST_API_BASE"), let ca = env("TAKEUP_TEST_CA_PEM_FILE"),
+              let secret = env("TAKEUP_TEST_CLIENT_SECRET"), let host = env("TAKEUP_TEST_UPLOAD_HOST")
+        else { throw XCTSkip("the emulator is not running: run scripts/test-swift.sh") }
+        let store = MemoryStore()
+        let holder = EngineHolder(
+            settings: EngineSettings(apiBase: api, clientSecret: secret, clientVersion: "1.2.3",
+                                     uploadHosts: [host], extraRootCaPem: try String(contentsOfFile: ca, encoding: .utf8)),
+            secretStore: store, stateDirectory: try tempDir())
+        let engine = try await holder.engine()
+        let vm = engine.viewModel()
+        let rec = ViewRecorder()
+        let sub = vm.subscribe(listener: rec)
+        defer { sub.cancel() }
+        _ = try await waitForView("not_authorized", in: rec) { self.state($0) == "not_authorized" }
+
+        // Pair: the code is shown (QR content, link, countdown), then the script's approver
+        // confirms it and the engine signs in.
+        guard case .dispatch(let pair) = Presentation.command(.pair) else { return XCTFail("pair") }
+        vm.dispatch(action: pair)
+        let showing = try await waitForView("showing_code", in: rec) { self.state($0) == "showing_code" }
+        guard case .showingCode(let code, _, _, let qr, let expiresAtMs, _, _, let attempt) = showing.connection else {
+            return XCTFail("showing_code")
+        }
+        XCTAssertFalse(qr.isEmpty)
+        XCTAssertEqual(attempt, 1)
+        XCTAssertTrue(showing.connectionActions.contains(.cancelPairing))
+        guard case .open(let link) = Presentation.command(.openVerificationLink, connection: showing.connection) else {
+            return XCTFail("the verification link")
+        }
+        XCTAssertTrue(link.absoluteString.contains(code), "\(link)")
+        XCTAssertTrue(Presentation.codeCountdown(expiresAtMs: expiresAtMs, now: Date()).hasPrefix("Code expires in "))
+
+        // Signed in: connected to the device's project, or the pickers when there is none.
+        var view = try await waitForView("signed in", in: rec, seconds: 40) {
+            ["connected", "not_connected", "choosing_account", "no_c2c_accounts", "failed"].contains(self.state($0))
+        }
+        if state(view) == "not_connected" {
+            vm.dispatch(action: .reloadAccounts)
+            view = try await waitForView("accounts", in: rec) { ["choosing_account", "failed"].contains(self.state($0)) }
+        }
+        if case .choosingAccount(_, let accounts) = view.connection, let first = accounts.first {
+            guard case .dispatch(let choose) = Presentation.command(.chooseAccount, target: .account(first.id)) else {
+                return XCTFail("choose account")
+            }
+            vm.dispatch(action: choose)
+            view = try await waitForView("projects", in: rec) { ["choosing_project", "failed"].contains(self.state($0)) }
+        }
+        if state(view) == "choosing_project" {
+            vm.dispatch(action: .searchProjects(query: "testb"))
+            view = try await waitForView("search results", in: rec) {
+                if case .choosingProject(_, _, "testb", let projects, _) = $0.connection { return !projects.isEmpty }
+                return false
+            }
+            guard case .choosingProject(_, _, _, let projects, _) = view.connection,
+                  let testbed = projects.first(where: { $0.name == "Testbed" })
+            else { return XCTFail("Testbed in \(view.connection)") }
+            vm.dispatch(action: .chooseProject(projectId: testbed.id))
+            view = try await waitForView("connected", in: rec) { ["connected", "failed"].contains(self.state($0)) }
+        }
+        guard case .connected(let user, let project, _) = view.connection else {
+            return XCTFail("expected connected, got \(view.connection); states: \(rec.connectionStates)")
+        }
+        XCTAssertEqual(user.name, "Dana Reyes")
+        XCTAssertFalse(user.email.isEmpty)
+        XCTAssertEqual(project.name, "Testbed")
+        let connected = Presentation.connection(view.connection)
+        XCTAssertEqual(connected.title, "Testbed")
+        XCTAssertEqual(connected.tone, .positive)
+        let buttons = Presentation.buttonActions(view.connectionActions).map(Presentation.actionId)
+        for id in ["change_project", "disconnect", "sign_out"] {
+            XCTAssertTrue(buttons.contains(id), "connected offers \(id): \(buttons)")
+        }
+        XCTAssertTrue(store.get(anyKeyWithPrefix: "c2c-tokens."), "tokens in the app's store")
+        XCTAssertTrue(rec.connectionStates.starts(with: ["not_authorized", "requesting_code", "showing_code"])
+                      || rec.connectionStates.starts(with: ["not_authorized", "showing_code"]),
+                      "\(rec.connectionStates)")
+
+        // Change project opens the pickers with a way back; cancel_change returns to connected.
+        vm.dispatch(action: .changeProject)
+        view = try await waitForView("the pickers", in: rec) {
+            ["choosing_account", "choosing_project", "no_c2c_accounts"].contains(self.state($0))
+        }
+        XCTAssertTrue(view.connectionActions.contains(.cancelChange), "\(view.connectionActions)")
+        vm.dispatch(action: .cancelChange)
+        _ = try await waitForView("connected again", in: rec) { self.state($0) == "connected" }
+
+        // Sign out: back to the call to action, tokens gone.
+        guard case .dispatch(let signOut) = Presentation.command(.signOut) else { return XCTFail("sign out") }
+        vm.dispatch(action: signOut)
+        _ = try await waitForView("signed out", in: rec) { self.state($0) == "not_authorized" }
+        XCTAssertFalse(store.get(anyKeyWithPrefix: "c2c-tokens."))
+        await holder.shutdown()
+    }
+}
+
+extension MemoryStore {
+    func get(anyKeyWithPrefix prefix: String) -> Bool {
+        // The engine stores one entry per client id; its key starts with `prefix`.
+        keys.contains { $0.hasPrefix(prefix) }
+    }
+}

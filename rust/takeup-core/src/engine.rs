@@ -45,6 +45,8 @@ struct Inner {
     /// Bumped whenever the identity changes (fetched, pushed by the socket, cleared).
     identity_rev: watch::Sender<u64>,
     socket_client: reqwest::Client,
+    /// Whether the device socket is joined (pushes arrive).
+    socket_live: watch::Sender<bool>,
     pairing: tokio::sync::Mutex<()>,
     shutdown: CancellationToken,
     queue: UploadQueue,
@@ -130,6 +132,7 @@ impl Engine {
             identity: Mutex::new(None),
             identity_rev: watch::channel(0).0,
             socket_client,
+            socket_live: watch::channel(false).0,
             pairing: tokio::sync::Mutex::new(()),
             shutdown: CancellationToken::new(),
             queue,
@@ -202,6 +205,12 @@ impl Engine {
     /// cleared); read it with [`identity`](Self::identity).
     pub fn watch_identity(&self) -> watch::Receiver<u64> {
         self.inner.identity_rev.subscribe()
+    }
+
+    /// Whether the device socket is open and joined, so Frame.io's pushes (pause, resume) arrive
+    /// at once.
+    pub fn watch_device_socket(&self) -> watch::Receiver<bool> {
+        self.inner.socket_live.subscribe()
     }
 
     /// The cached identity (available offline).
@@ -510,11 +519,14 @@ impl Inner {
 
     /// Hold the device socket open while paired and connected to a project (§5.2): re-open it
     /// with the new token after each refresh, back off on failures (1 s doubling to 60 s), and on
-    /// a "forgotten" close re-read the identity so a lost authorization shows at once.
+    /// a "forgotten" close (or a refused token, at most every 30 s) re-read the identity so a lost
+    /// authorization shows at once. Otherwise the socket causes one API call per join (re-reading
+    /// the device).
     async fn socket_loop(me: Arc<Self>) {
         let mut generation = me.tokens.generation();
         let mut identity = me.identity_rev.subscribe();
         let mut backoff = Duration::from_secs(1);
+        let mut last_check: Option<std::time::Instant> = None;
         loop {
             generation.borrow_and_update();
             identity.borrow_and_update();
@@ -561,21 +573,41 @@ impl Inner {
                             }
                         }
                     };
+                    // Once joined, re-read the device once: a pause made while the socket was
+                    // down would otherwise only show at the next identity refresh.
+                    let me3 = me.clone();
                     let ended = crate::socket::session(
                         &mut socket,
                         &device_id,
                         stop,
-                        || tracing::debug!("device socket joined"),
+                        || {
+                            tracing::debug!("device socket joined");
+                            me3.socket_live.send_replace(true);
+                            let me4 = me3.clone();
+                            tokio::spawn(async move {
+                                if let Err(e) = me4.fetch_identity().await {
+                                    tracing::debug!(error = %e, "identity after the socket joined");
+                                }
+                            });
+                        },
                         |s| me.set_device_status(s),
                     )
                     .await;
+                    me.socket_live.send_replace(false);
                     tracing::debug!(?ended, "device socket ended");
                     Some(ended)
                 }
                 Err(Error::NotAuthorized) => {
-                    // The token was refused: confirm through the API (a 401 there refreshes or
-                    // marks the device removed), then try again with whatever token holds.
-                    let _ = me.fetch_identity().await;
+                    // The token was refused: expired (the refresh loop renews it), or the device
+                    // was removed while the socket was down. Ask the API, at most every 30 s, so
+                    // a removal shows without hammering anything.
+                    tracing::debug!("device socket refused the token");
+                    if last_check
+                        .is_none_or(|t: std::time::Instant| t.elapsed() > Duration::from_secs(30))
+                    {
+                        last_check = Some(std::time::Instant::now());
+                        let _ = me.fetch_identity().await;
+                    }
                     None
                 }
                 Err(e) => {

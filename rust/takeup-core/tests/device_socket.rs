@@ -29,20 +29,12 @@ async fn wait_device_status(engine: &takeup_core::Engine, want: &str) {
     );
 }
 
-/// Wait until the emulator has seen a socket heartbeat or join from the device.
-async fn wait_socket_seen(env: &common::Env, since: &str) {
-    for _ in 0..100 {
-        let devices = env.get("/_emulator/devices").await;
-        let seen = devices[0]["last_seen_at"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if seen.as_str() > since {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the device socket never joined");
+async fn wait_socket_live(engine: &takeup_core::Engine) {
+    let mut rx = engine.watch_device_socket();
+    tokio::time::timeout(Duration::from_secs(10), rx.wait_for(|live| *live))
+        .await
+        .expect("the device socket joins")
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,8 +49,17 @@ async fn pushes_reach_the_engine_and_survive_a_refresh() {
     );
     env.pair(&engine, true).await.unwrap();
     let vm = ViewModel::new(engine.clone());
-    let calls = env.last_seq().await;
-    wait_socket_seen(&env, "").await;
+    wait_socket_live(&engine).await;
+    // Let the identity re-read that follows the join finish: wait for a quiet request log.
+    let mut calls = env.last_seq().await;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = env.last_seq().await;
+        if now == calls {
+            break;
+        }
+        calls = now;
+    }
 
     env.post("/_emulator/device/pause", json!({})).await;
     wait_device_status(&engine, "paused").await;
@@ -89,9 +90,10 @@ async fn pushes_reach_the_engine_and_survive_a_refresh() {
     assert!(api.is_empty(), "the status was polled: {api:?}");
 
     // A refresh rotates the token; the emulator closes the old socket (4003) and the engine
-    // re-opens with the new one: the next push still arrives.
+    // re-opens with the new one.
     engine.refresh_tokens().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Whether the resume arrives as a push on the new socket or through the re-read that follows
+    // its join, it can only arrive if the socket was re-opened with the new token.
     env.post("/_emulator/device/resume", json!({})).await;
     wait_device_status(&engine, "online").await;
 

@@ -62,6 +62,9 @@ impl Env {
         c.read_timeout = Duration::from_secs(10);
         c.request_timeout = Duration::from_secs(15);
         c.heartbeat_interval = None;
+        // Off by default here: tests that count API or token calls must not see the socket's
+        // re-reads. tests/device_socket.rs and the CLI suites run with it on.
+        c.device_socket = false;
         c
     }
 

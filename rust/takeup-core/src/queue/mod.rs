@@ -2,6 +2,7 @@
 //! ([`uploader`]), failure classification ([`classify`]), file inspection and part streams
 //! ([`file`]) and the status UIs show ([`status`]).
 
+pub mod adapt;
 pub mod classify;
 pub mod file;
 pub mod journal;

@@ -56,8 +56,14 @@ pub(crate) const MAX_PARTS: u64 = 10_000;
 pub struct QueueConfig {
     /// Files uploaded at once.
     pub max_files: usize,
-    /// Parts of one file in flight at once.
+    /// Parts of one file in flight at once; with `adaptive`, where the tuning starts (times
+    /// `max_files`).
     pub max_parts_per_file: usize,
+    /// Tune the number of parts in flight (over all files) from measured throughput, between
+    /// `max_files` and `max_parallel_parts` (see `queue::adapt`).
+    pub adaptive: bool,
+    /// The most part PUTs in flight at once over all files when `adaptive`.
+    pub max_parallel_parts: usize,
     /// Failed attempts in a row (without progress) before a file is parked as failed.
     pub max_attempts: u32,
     pub backoff_base: Duration,
@@ -85,6 +91,8 @@ impl Default for QueueConfig {
         Self {
             max_files: 2,
             max_parts_per_file: 4,
+            adaptive: true,
+            max_parallel_parts: 32,
             max_attempts: 10,
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
@@ -164,6 +172,10 @@ struct Running {
 }
 
 struct Shared {
+    /// How many parts may be in flight over all files (tuned when `config.adaptive`).
+    adapt: Mutex<super::adapt::Adaptive>,
+    /// Told when the adaptive limit rises, so running files start more parts.
+    adapt_raised: tokio::sync::Notify,
     journal: Arc<Mutex<Journal>>,
     api: AuthorizedClient,
     s3: reqwest::Client,
@@ -286,6 +298,21 @@ pub fn part_size_for(config_part: u64, total: Option<u64>) -> u64 {
     }
 }
 
+/// The part size for a closed file's plan: with `adaptive`, small enough that the file has parts
+/// for every connection the tuning may open (`max_parallel_parts`), never under 5 MiB nor over
+/// the configured size. Smaller parts also mean less to re-send after a cut on a slow link.
+pub fn spread_part_size(config: &QueueConfig, size: u64) -> u64 {
+    let full = part_size_for(config.part_size, Some(size));
+    if !config.adaptive {
+        return full;
+    }
+    let spread = size
+        .div_ceil(config.max_parallel_parts.max(1) as u64)
+        .max(MIN_PART)
+        .max(size.div_ceil(MAX_PARTS));
+    spread.min(full)
+}
+
 /// Plan the parts of a closed file of `size` bytes for the real-time API.
 fn plan_closed(size: u64, part: u64, first_number: u32, from: u64) -> Vec<PlannedPart> {
     let mut out = Vec::new();
@@ -331,7 +358,14 @@ impl UploadQueue {
             _ => config.mode,
         };
         let run = config.run;
+        let adapt = super::adapt::Adaptive::new(
+            config.max_parts_per_file * config.max_files.max(1),
+            config.max_files.max(1),
+            config.max_parallel_parts,
+        );
         let shared = Arc::new(Shared {
+            adapt: Mutex::new(adapt),
+            adapt_raised: tokio::sync::Notify::new(),
             journal: Arc::new(Mutex::new(journal)),
             api,
             s3,
@@ -593,6 +627,34 @@ impl Shared {
             self.wake.notify_one();
         } else {
             self.publish();
+        }
+    }
+
+    /// How many parts one running file may have in flight, given that it could use `wanted`.
+    fn part_share(&self, wanted: usize) -> usize {
+        if !self.config.adaptive {
+            return self.config.max_parts_per_file;
+        }
+        let running = lock(&self.running).len().max(1);
+        let mut a = lock(&self.adapt);
+        let now = Instant::now();
+        let before = a.limit();
+        a.tick(now);
+        let share = a.limit().div_ceil(running);
+        // Saturated: this file could use more parts than its share of the limit.
+        a.on_demand(if wanted > share { usize::MAX } else { 0 }, now);
+        if a.limit() > before {
+            tracing::debug!(parts = a.limit(), "more parts in flight");
+            self.adapt_raised.notify_waiters();
+        } else if a.limit() < before {
+            tracing::debug!(parts = a.limit(), "fewer parts in flight");
+        }
+        share
+    }
+
+    fn adapt_bytes(&self, n: u64) {
+        if self.config.adaptive {
+            lock(&self.adapt).on_bytes(n, Instant::now());
         }
     }
 
@@ -929,7 +991,7 @@ async fn ensure_created(sh: &Arc<Shared>, row: &AssetRow) -> Result<String, Disp
     if standard {
         parts = wire::standard_plan(&answer, row.size.unwrap_or(0), &sh.config.upload_hosts)?;
     } else if let Some(size) = row.size.filter(|_| row.closed) {
-        parts = plan_closed(size, part, 1, 0);
+        parts = plan_closed(size, spread_part_size(&sh.config, size), 1, 0);
     }
     let id = row.id;
     let sid = server_id.clone();
@@ -1131,7 +1193,13 @@ async fn upload_asset_inner(
         let parts = sh.db(move |j| j.parts(id)).await.map_err(journal_retry)?;
         if failure.is_none() {
             let soon = now_ms() + 10 * 60 * 1000;
-            let capacity = sh.config.max_parts_per_file.saturating_sub(inflight.len());
+            let waiting = parts
+                .iter()
+                .filter(|p| p.state != PartState::Acked && !sending.contains(&p.number))
+                .count();
+            let capacity = sh
+                .part_share(inflight.len() + waiting)
+                .saturating_sub(inflight.len());
             let candidates: Vec<&PartRow> = parts
                 .iter()
                 .filter(|p| p.state != PartState::Acked && !sending.contains(&p.number))
@@ -1204,7 +1272,10 @@ async fn upload_asset_inner(
             }
         }
         let growing = !row.closed && failure.is_none();
+        let adaptive = sh.config.adaptive && failure.is_none() && !inflight.is_empty();
         tokio::select! {
+            _ = sh.adapt_raised.notified(), if adaptive => continue,
+            _ = tokio::time::sleep(super::adapt::WINDOW / 2), if adaptive => continue,
             joined = inflight.join_next(), if !inflight.is_empty() => {
                 let Some(joined) = joined else { continue };
                 let (number, _size, result) = match joined {
@@ -1354,6 +1425,7 @@ async fn put_part_inner(
             _ = tick.tick() => {
                 let now_bytes = counter.load(Ordering::Relaxed);
                 if now_bytes != last_bytes {
+                    sh.adapt_bytes(now_bytes - last_bytes);
                     progress.in_flight.fetch_add(now_bytes - last_bytes, Ordering::Relaxed);
                     sent.store(now_bytes, Ordering::Relaxed);
                     last_bytes = now_bytes;
@@ -1389,6 +1461,10 @@ async fn put_part_inner(
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
+            if status == 503 || status == 429 {
+                // The storage asks to slow down: fewer parts at once.
+                lock(&sh.adapt).on_throttled(Instant::now());
+            }
             let body = read_limited(resp, 64 * 1024).await;
             Err(classify::s3_status(status, &body, retry_after))
         }
@@ -1482,5 +1558,26 @@ mod tests {
             }
         }
         assert_eq!(part_size_for(1, None), MIN_PART);
+        let c = QueueConfig::default();
+        assert_eq!(
+            spread_part_size(&c, 256 << 20),
+            8 << 20,
+            "32 parts for 32 connections"
+        );
+        assert_eq!(
+            spread_part_size(&c, 2 << 30),
+            16 << 20,
+            "never over the configured size"
+        );
+        assert_eq!(
+            spread_part_size(&c, 20 << 20),
+            MIN_PART,
+            "never under 5 MiB"
+        );
+        let fixed = QueueConfig {
+            adaptive: false,
+            ..QueueConfig::default()
+        };
+        assert_eq!(spread_part_size(&fixed, 256 << 20), 16 << 20);
     }
 }

@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# Kotlin binding tests on the JVM: generates the Kotlin bindings (scripts/bindings.sh), compiles them
-# with the JUnit 4 tests in tests/kotlin/ (kotlinc 2.4.20), starts the C2C emulator in the
-# background (scripts/test-emulator.sh: `takeup emulator --json`, killed on exit) and runs the tests
-# against the host-built libtakeup_ffi.so through JNA: a real pairing (the test approves the code
-# through the emulator's control API) and real uploads. The last line printed is
+# Kotlin tests on the JVM: generates the Kotlin bindings (scripts/bindings.sh), compiles them
+# (kotlinc 2.4.20) with
+#   - the JUnit 4 binding tests in tests/kotlin/,
+#   - the Android modules' plain-Kotlin sources (android/*/src/portable/kotlin: formatting, secret
+#     envelope, network mapping, worker policy, the UI mapper) and their JVM unit tests
+#     (android/*/src/test/kotlin, classes named like their files, `*Test.kt`),
+#   - the runner android/jvm-test-runner/RunTests.kt,
+#   - type-check only: the Android-only glue (android/takeup/src/main/kotlin, the app's
+#     AppViewModel.kt and TakeupApplication.kt) against small stand-ins of the Android/AndroidX
+#     APIs it calls (android/jvm-test-runner/android-stubs), so binding changes that break it fail
+#     here (the Compose UI and MainActivity need the Android SDK: not compiled here),
+# starts the C2C emulator in the background (scripts/test-emulator.sh: `takeup emulator --json`,
+# killed on exit) and runs every test class against the host-built libtakeup_ffi.so through JNA:
+# a real pairing (the test approves the code through the emulator's control API) and real uploads.
+# android/README.md says what is and is not verified. The last line printed is
 # `N passed, M failed`; exits non-zero on any failure.
 #
 # Usage: scripts/test-kotlin.sh      (from any cwd)
@@ -24,9 +34,23 @@ eval "$bindings_env"
 
 build="$(dirname "$TAKEUP_FFI_LIB_DIR")/kotlin-tests"
 jar="$build/takeup-kotlin-tests.jar"
-sources=("$TAKEUP_BINDINGS_DIR"/kotlin/io/takeup/core/*.kt tests/kotlin/*.kt)
+mapfile -t android_sources < <( (find android/*/src/portable/kotlin android/*/src/test/kotlin \
+  android/jvm-test-runner android/takeup/src/main/kotlin -name '*.kt' 2>/dev/null
+  ls android/app/src/main/kotlin/io/takeup/app/{AppViewModel,TakeupApplication}.kt 2>/dev/null) \
+  | LC_ALL=C sort)
+sources=("$TAKEUP_BINDINGS_DIR"/kotlin/io/takeup/core/*.kt tests/kotlin/*.kt "${android_sources[@]}")
+# Test classes: the binding suite, then each android/*/src/test/kotlin/**/XTest.kt as PACKAGE.XTest.
+test_classes=(io.takeup.core.test.TakeupBindingsTest)
+for f in "${android_sources[@]}"; do
+  case "$f" in
+    android/*/src/test/kotlin/*Test.kt)
+      pkg="$(sed -n 's/^package[[:space:]]\{1,\}\([A-Za-z0-9_.]*\).*/\1/p' "$f" | head -n1)"
+      test_classes+=("${pkg:+$pkg.}$(basename "$f" .kt)")
+      ;;
+  esac
+done
 
-stamp="$( (echo "$KOTLINC"; cat "${sources[@]}") | sha256sum | cut -d' ' -f1)"
+stamp="$( (echo "$KOTLINC"; printf '%s\n' "${sources[@]}"; cat "${sources[@]}") | sha256sum | cut -d' ' -f1)"
 if [ -f "$jar" ] && [ "$(cat "$build/stamp" 2>/dev/null || true)" = "$stamp" ]; then
   log "reusing $jar (sources unchanged)"
 else
@@ -51,5 +75,7 @@ trap 'emulator_stop; rm -rf "$emu_dir"' EXIT
 emulator_start "$emu_dir"
 
 log "running on $(java -version 2>&1 | head -n1), library from $TAKEUP_FFI_LIB_DIR"
+log "${#test_classes[@]} test classes"
 java -Djna.library.path="$TAKEUP_FFI_LIB_DIR" -Dtakeup.expectedVersion="$version" \
-  -cp "$jar:$TAKEUP_KOTLIN_CLASSPATH" io.takeup.core.test.MainKt
+  -Dtakeup.specFile="$PWD/shared-ui-spec/spec.json" \
+  -cp "$jar:$TAKEUP_KOTLIN_CLASSPATH" io.takeup.android.jvmtest.RunTestsKt "${test_classes[@]}"

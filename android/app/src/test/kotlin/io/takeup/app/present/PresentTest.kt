@@ -1,0 +1,167 @@
+package io.takeup.app.present
+
+import io.takeup.core.ActionKind
+import io.takeup.core.ConnectionView
+import io.takeup.core.QueueMode
+import io.takeup.core.RowState
+import io.takeup.core.UiAction
+import java.time.Instant
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
+import org.junit.Test
+
+class PresentTest {
+    private fun dispatched(b: Button) = (b.intent as Intent.Dispatch).action
+
+    @Test
+    fun everyConnectionStateHasATitleAndItsButtons() {
+        for ((view, actions) in Samples.connections) {
+            val s = Present.connection(view, actions)
+            assertTrue(s.stateId, s.title.isNotBlank())
+            // Item / text-field actions are not plain buttons; every other offered action is one.
+            val expected = actions.filter { it !in setOf(ActionKind.CHOOSE_ACCOUNT, ActionKind.CHOOSE_PROJECT, ActionKind.SEARCH_PROJECTS) }
+            assertEquals(s.stateId, expected, s.buttons.map { it.kind })
+        }
+    }
+
+    @Test
+    fun cancellingIsOfferedAtEveryPairingStep() {
+        for ((view, actions) in Samples.connections.filter { it.first is ConnectionView.RequestingCode || it.first is ConnectionView.ShowingCode || it.first is ConnectionView.Authorizing }) {
+            val s = Present.connection(view, actions)
+            assertTrue(s.stateId, s.buttons.any { it.kind == ActionKind.CANCEL_PAIRING && dispatched(it) == UiAction.CancelPairing })
+        }
+    }
+
+    @Test
+    fun showingCodeHasQrLinkCodeAndCountdown() {
+        val s = Present.connection(Samples.showingCode, listOf(ActionKind.OPEN_VERIFICATION_LINK, ActionKind.CANCEL_PAIRING))
+        val code = requireNotNull(s.code)
+        assertEquals("ABCD-1234", code.userCode)
+        assertEquals("https://frame.io/device?code=ABCD-1234", code.qrContent)
+        assertEquals("https://frame.io/device?code=ABCD-1234", code.linkUrl)
+        assertEquals("frame.io/device", code.linkText)
+        assertEquals(Intent.OpenUrl("https://frame.io/device?code=ABCD-1234"), s.buttons.first().intent)
+        assertEquals("Expires in 5:00", Present.countdown(code, Instant.ofEpochMilli(1_700_000_000_000)))
+        assertEquals("Code expired: getting a new one…", Present.countdown(code, Instant.ofEpochMilli(1_700_000_300_000)))
+        assertNull(code.attemptNote)
+        val second = Present.connection(Samples.showingCode.copy(attempt = 2u), emptyList())
+        assertNotNull(second.code!!.attemptNote)
+    }
+
+    @Test
+    fun connectedCardShowsUserProjectAndManagement() {
+        val (view, actions) = Samples.connections.first { it.first is ConnectionView.Connected }
+        val s = Present.connection(view, actions)
+        assertEquals("connected", s.stateId)
+        assertEquals("Feature Film", s.projectName)
+        assertEquals("Pixel 9", s.deviceName)
+        assertEquals(UserCard("Dana Reyes", "dana@example.com", "https://img.example/dana.png", "DR"), s.user)
+        assertEquals(listOf(UiAction.ChangeProject, UiAction.Disconnect, UiAction.Refresh, UiAction.SignOut), s.buttons.map(::dispatched))
+    }
+
+    @Test
+    fun pickersBuildChooseAndSearchActions() {
+        val accounts = Present.connection(ConnectionView.ChoosingAccount(Samples.user, listOf(Samples.account)), emptyList())
+        val a = accounts.picker as Picker.Accounts
+        assertEquals(Intent.Dispatch(UiAction.ChooseAccount("acc-1")), a.items.single().intent)
+
+        val projects = Present.connection(ConnectionView.ChoosingProject(Samples.user, Samples.account, "feat", Samples.projects.take(1), 2uL), emptyList())
+        val p = projects.picker as Picker.Projects
+        assertEquals("Testbed", p.accountName)
+        assertEquals("1 of 2 projects", p.countText)
+        assertEquals(Intent.Dispatch(UiAction.ChooseProject("p-1")), p.items.single().intent)
+        assertEquals(Intent.Dispatch(UiAction.SearchProjects("com")), p.search("com"))
+        assertNull(p.emptyText)
+
+        val none = Present.connection(ConnectionView.ChoosingProject(Samples.user, Samples.account, "zzz", emptyList(), 2uL), emptyList())
+        assertEquals("No project matches “zzz”.", (none.picker as Picker.Projects).emptyText)
+        assertEquals("1 project", Present.projectCount(1uL, 1uL, ""))
+    }
+
+    @Test
+    fun noC2cLinksToHelp() {
+        val (view, actions) = Samples.connections.first { it.first is ConnectionView.NoC2cAccounts }
+        val s = Present.connection(view, actions)
+        assertTrue(s.isError)
+        assertEquals(Intent.OpenUrl("https://help.frame.io/c2c"), s.buttons.first { it.kind == ActionKind.OPEN_HELP }.intent)
+    }
+
+    @Test
+    fun notAuthorizedExplainsARemovedDevice() {
+        val plain = Present.connection(ConnectionView.NotAuthorized(null), listOf(ActionKind.PAIR))
+        assertEquals(UiAction.Pair, dispatched(plain.buttons.single()))
+        val removed = Present.connection(ConnectionView.NotAuthorized("This device was removed."), listOf(ActionKind.PAIR))
+        assertEquals("This device was removed.", removed.message)
+    }
+
+    @Test
+    fun rowsCarryTheirIdsIntoActions() {
+        val byState = Samples.rows.associateBy({ it.state }, { Present.row(it) })
+        val held = byState.getValue(RowState.AWAITING_SELECTION)
+        assertTrue(held.selectable)
+        assertTrue(held.selected)
+        assertEquals(Intent.Dispatch(UiAction.ToggleSelect(1)), held.toggle)
+        assertEquals(listOf(UiAction.CancelFile(1)), held.buttons.map(::dispatched))
+        assertEquals(listOf(UiAction.MoveToTop(2), UiAction.CancelFile(2)), byState.getValue(RowState.QUEUED).buttons.map(::dispatched))
+        assertEquals(listOf(UiAction.RetryFile(7)), byState.getValue(RowState.FAILED).buttons.map(::dispatched))
+        val up = byState.getValue(RowState.UPLOADING)
+        assertFalse(up.selectable)
+        assertEquals(0.42f, up.progress!!, 1e-6f)
+        assertEquals("Proxy", up.kindText)
+        for (r in byState.values) assertTrue(r.stateText.isNotBlank())
+    }
+
+    @Test
+    fun queueScreen() {
+        val manual = Present.queue(Samples.queue(QueueMode.MANUAL))
+        assertFalse(manual.auto)
+        assertEquals(Intent.Dispatch(UiAction.SetMode(QueueMode.AUTO)), manual.modeToggle)
+        assertEquals("3 files", manual.filesRemainingText)
+        assertEquals("1.20 GB", manual.bytesRemainingText)
+        assertEquals("1 file selected", manual.selectionText)
+        assertEquals("uploading", manual.banner.stateId)
+        assertEquals(4L, manual.current!!.id)
+        assertEquals(6, manual.sections.size)
+        // The mode switch is not a button; the other queue commands are.
+        assertEquals(
+            listOf(UiAction.Pause, UiAction.Resume, UiAction.CancelAll, UiAction.UploadSelected, UiAction.SelectAll, UiAction.ClearSelection),
+            manual.buttons.map(::dispatched),
+        )
+        val auto = Present.queue(Samples.queue(QueueMode.AUTO))
+        assertEquals(Intent.Dispatch(UiAction.SetMode(QueueMode.MANUAL)), auto.modeToggle)
+    }
+
+    @Test
+    fun bannersNetworkAndNotices() {
+        for (b in Samples.banners) assertTrue(Present.banner(b).title.isNotBlank())
+        assertEquals("Uploading 3 files", Present.banner(Samples.banners[1]).title)
+        assertEquals("1.20 GB remaining · 48 Mbit/s", Present.banner(Samples.banners[1]).detail)
+        assertEquals("Offline · 2 files waiting", Present.banner(Samples.banners[2]).title)
+        assertEquals(Tone.BAD, Present.network(Samples.networks[0]).tone)
+        assertEquals("Wi-Fi", Present.network(Samples.networks[1]).typeText)
+        assertEquals(Tone.GOOD, Present.network(Samples.networks[1]).tone)
+        assertEquals("device_paused", Present.notice(Samples.notices[0]).stateId)
+    }
+
+    @Test
+    fun wholeScreenAndAlert() {
+        val s = Present.screen(Samples.app())
+        assertEquals("not_authorized", s.connection.stateId)
+        assertEquals("Could not cancel the file: not found", s.alert)
+        assertEquals(Intent.Dispatch(UiAction.DismissError), s.dismissAlert)
+        assertEquals(1, s.notices.size)
+    }
+
+    @Test
+    fun everyActionKindHasALabelAndIdsAreSnakeCase() {
+        for (k in ActionKind.entries) {
+            assertTrue(k.name, Present.label(k).isNotBlank())
+            assertTrue(Present.actionId(k).matches(Regex("[a-z0-9_]+")))
+        }
+        assertEquals("open_verification_link", Present.actionId(ActionKind.OPEN_VERIFICATION_LINK))
+        assertEquals(Samples.uiActions.size, Samples.uiActions.map(Present::actionId).toSet().size)
+    }
+}

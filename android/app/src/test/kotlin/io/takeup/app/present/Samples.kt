@@ -1,0 +1,140 @@
+package io.takeup.app.present
+
+import io.takeup.core.AccountItem
+import io.takeup.core.ActionKind
+import io.takeup.core.AppView
+import io.takeup.core.AssetKind
+import io.takeup.core.ConnectionType
+import io.takeup.core.ConnectionView
+import io.takeup.core.FileRow
+import io.takeup.core.Health
+import io.takeup.core.HoldReason
+import io.takeup.core.NetworkView
+import io.takeup.core.Notice
+import io.takeup.core.ProjectItem
+import io.takeup.core.QueueBanner
+import io.takeup.core.QueueMode
+import io.takeup.core.QueueSection
+import io.takeup.core.QueueView
+import io.takeup.core.RowState
+import io.takeup.core.SectionKind
+import io.takeup.core.UiAction
+import io.takeup.core.UserView
+
+/** One value of every variant of the view model's types, as the engine would send them. */
+object Samples {
+    val user = UserView(name = "Dana Reyes", email = "dana@example.com", avatarUrl = "https://img.example/dana.png", initials = "DR")
+    val account = AccountItem(id = "acc-1", name = "Testbed")
+    val projects = listOf(ProjectItem(id = "p-1", name = "Feature Film"), ProjectItem(id = "p-2", name = "Commercial"))
+
+    val showingCode = ConnectionView.ShowingCode(
+        userCode = "ABCD-1234",
+        verificationUri = "https://frame.io/device",
+        verificationUriComplete = "https://frame.io/device?code=ABCD-1234",
+        qrContent = "https://frame.io/device?code=ABCD-1234",
+        expiresAtMs = 1_700_000_300_000,
+        expiresInSecs = 300uL,
+        deviceName = "Pixel 9",
+        attempt = 1u,
+    )
+
+    /** Every connection state, with the actions the engine offers in it. */
+    val connections: List<Pair<ConnectionView, List<ActionKind>>> = listOf(
+        ConnectionView.NotAuthorized(message = null) to listOf(ActionKind.PAIR),
+        ConnectionView.RequestingCode to listOf(ActionKind.CANCEL_PAIRING),
+        showingCode to listOf(ActionKind.OPEN_VERIFICATION_LINK, ActionKind.CANCEL_PAIRING),
+        ConnectionView.Authorizing to listOf(ActionKind.CANCEL_PAIRING),
+        ConnectionView.NotConnected(user) to listOf(ActionKind.RELOAD_ACCOUNTS, ActionKind.REFRESH, ActionKind.SIGN_OUT),
+        ConnectionView.LoadingAccounts(user) to listOf(ActionKind.SIGN_OUT),
+        ConnectionView.ChoosingAccount(user, listOf(account)) to
+            listOf(ActionKind.CHOOSE_ACCOUNT, ActionKind.RELOAD_ACCOUNTS, ActionKind.SIGN_OUT),
+        ConnectionView.NoC2cAccounts(user, "https://help.frame.io/c2c") to
+            listOf(ActionKind.OPEN_HELP, ActionKind.RELOAD_ACCOUNTS, ActionKind.SIGN_OUT),
+        ConnectionView.LoadingProjects(user, account) to listOf(ActionKind.BACK_TO_ACCOUNTS, ActionKind.SIGN_OUT),
+        ConnectionView.ChoosingProject(user, account, "", projects, 2uL) to
+            listOf(ActionKind.SEARCH_PROJECTS, ActionKind.CHOOSE_PROJECT, ActionKind.BACK_TO_ACCOUNTS, ActionKind.CANCEL_CHANGE, ActionKind.SIGN_OUT),
+        ConnectionView.Connecting(user, "Feature Film") to emptyList(),
+        ConnectionView.Connected(user, projects[0], "Pixel 9") to
+            listOf(ActionKind.CHANGE_PROJECT, ActionKind.DISCONNECT, ActionKind.REFRESH, ActionKind.SIGN_OUT),
+        ConnectionView.Failed(user = null, message = "Network error: timed out") to listOf(ActionKind.RETRY, ActionKind.DISMISS_ERROR),
+    )
+
+    val networks: List<NetworkView> = listOf(
+        NetworkView.Offline(ConnectionType.UNKNOWN, "Offline: uploads resume when the network is back"),
+        NetworkView.Online(ConnectionType.WIFI, Health.GOOD, "Wi-Fi · good · 48 Mbit/s · 35 ms", 48e6, 35uL),
+    )
+
+    val banners: List<QueueBanner> = listOf(
+        QueueBanner.Empty,
+        QueueBanner.Uploading(filesRemaining = 3uL, bytesRemaining = 1_200_000_000uL, rate = "48 Mbit/s"),
+        QueueBanner.Waiting(reason = HoldReason.OFFLINE, message = "Offline: uploads resume when the network is back.", filesRemaining = 2uL),
+        QueueBanner.AwaitingSelection(count = 4uL),
+        QueueBanner.AllDone(completed = 5uL, failed = 1uL),
+    )
+
+    val notices: List<Notice> = listOf(Notice.DevicePaused("This device is paused in Frame.io."))
+
+    fun row(id: Long, state: RowState, actions: List<ActionKind>, progress: Double? = null, selected: Boolean = false) = FileRow(
+        id = id,
+        name = "A001_C00$id.mov",
+        kind = AssetKind.PROXY,
+        state = state,
+        detail = "detail $id",
+        progress = progress,
+        size = 10_000_000uL,
+        uploadedBytes = 0uL,
+        reason = if (state == RowState.FAILED) "server refused" else null,
+        selected = selected,
+        actions = actions,
+    )
+
+    /** A row in every state, with the actions the engine offers for it. */
+    val rows: List<FileRow> = listOf(
+        row(1, RowState.AWAITING_SELECTION, listOf(ActionKind.TOGGLE_SELECT, ActionKind.CANCEL_FILE), selected = true),
+        row(2, RowState.QUEUED, listOf(ActionKind.MOVE_TO_TOP, ActionKind.CANCEL_FILE)),
+        row(3, RowState.WAITING_TO_RETRY, listOf(ActionKind.MOVE_TO_TOP, ActionKind.CANCEL_FILE)),
+        row(4, RowState.UPLOADING, listOf(ActionKind.CANCEL_FILE), progress = 0.42),
+        row(5, RowState.RECORDING, listOf(ActionKind.CANCEL_FILE), progress = 0.0),
+        row(6, RowState.COMPLETED, emptyList()),
+        row(7, RowState.FAILED, listOf(ActionKind.RETRY_FILE)),
+        row(8, RowState.SKIPPED, emptyList()),
+        row(9, RowState.CANCELLED, listOf(ActionKind.RETRY_FILE)),
+    )
+
+    fun queue(mode: QueueMode = QueueMode.MANUAL, actions: List<ActionKind> = ActionKind.entries.filter { it in queueActions }) = QueueView(
+        mode = mode,
+        pausedByUser = false,
+        banner = banners[1],
+        summary = "3 files · 1.20 GB remaining",
+        filesRemaining = 3uL,
+        bytesRemaining = 1_200_000_000uL,
+        current = rows[3],
+        sections = SectionKind.entries.map { k -> QueueSection(k, "${Present.sectionTitleFallback(k)} (1)", listOf(rows[k.ordinal])) },
+        selectedIds = listOf(1L),
+        actions = actions,
+    )
+
+    val queueActions = setOf(
+        ActionKind.SET_AUTO, ActionKind.SET_MANUAL, ActionKind.PAUSE, ActionKind.RESUME, ActionKind.CANCEL_ALL,
+        ActionKind.SELECT_ALL, ActionKind.UPLOAD_SELECTED, ActionKind.CLEAR_SELECTION,
+    )
+
+    fun app(connection: ConnectionView = ConnectionView.NotAuthorized(null), actions: List<ActionKind> = listOf(ActionKind.PAIR)) = AppView(
+        connection = connection,
+        connectionActions = actions,
+        network = networks[1],
+        queue = queue(),
+        notices = notices,
+        alert = "Could not cancel the file: not found",
+    )
+
+    /** One of each UiAction, as the app sends them. */
+    val uiActions: List<UiAction> = listOf(
+        UiAction.Pair, UiAction.CancelPairing, UiAction.ReloadAccounts, UiAction.ChooseAccount("acc-1"),
+        UiAction.BackToAccounts, UiAction.SearchProjects("feat"), UiAction.ChooseProject("p-1"), UiAction.CancelChange,
+        UiAction.Disconnect, UiAction.ChangeProject, UiAction.SignOut, UiAction.Refresh, UiAction.Retry,
+        UiAction.DismissError, UiAction.SetMode(QueueMode.AUTO), UiAction.Pause, UiAction.Resume, UiAction.CancelAll,
+        UiAction.UploadSelected, UiAction.SelectAll, UiAction.ClearSelection, UiAction.ToggleSelect(1),
+        UiAction.MoveToTop(2), UiAction.CancelFile(3), UiAction.RetryFile(7),
+    )
+}

@@ -1,0 +1,7 @@
+// Type-check stand-ins for the Android/AndroidX API surface the glue code uses (only the members it
+// calls, same names and types as the SDK). Compiled by scripts/test-kotlin.sh so the Android-only
+// glue (android/takeup/src/main/kotlin, the app's AppViewModel and TakeupApplication) is checked
+// against the generated bindings on every run. Never run; not a model of Android behaviour.
+@file:Suppress("unused", "UNUSED_PARAMETER")
+package android.provider
+object OpenableColumns { const val DISPLAY_NAME = "_display_name" }

@@ -1,0 +1,8 @@
+// Type-check stand-ins for the Android/AndroidX API surface the glue code uses (only the members it
+// calls, same names and types as the SDK). Compiled by scripts/test-kotlin.sh so the Android-only
+// glue (android/takeup/src/main/kotlin, the app's AppViewModel and TakeupApplication) is checked
+// against the generated bindings on every run. Never run; not a model of Android behaviour.
+@file:Suppress("unused", "UNUSED_PARAMETER")
+package androidx.lifecycle
+open class AndroidViewModel(private val app: android.app.Application) { fun <T : android.app.Application> getApplication(): T = TODO(); protected open fun onCleared() {} }
+val AndroidViewModel.viewModelScope: kotlinx.coroutines.CoroutineScope get() = TODO()

@@ -1,0 +1,116 @@
+package io.takeup.android.work
+
+import android.content.Context
+import android.content.pm.ServiceInfo
+import android.os.Build
+import android.util.Log
+import androidx.work.CoroutineWorker
+import androidx.work.ForegroundInfo
+import androidx.work.WorkInfo
+import androidx.work.WorkerParameters
+import io.takeup.android.engine.EngineHolder
+import java.time.Instant
+import kotlin.coroutines.cancellation.CancellationException
+
+/**
+ * Background uploads: runs `engine.runBackgroundWork(maxSeconds)` until the queue is done, held
+ * for a reason only the user can change, or the system stops the worker. Decisions are in
+ * [UploadWorkPolicy] (JVM-tested).
+ *
+ * - Enqueued by [UploadScheduler] as expedited work with a CONNECTED constraint.
+ * - Promotes itself to a `dataSync` foreground service ([setForeground], notification with the
+ *   files remaining) unless Android 15's 6 h / 24 h dataSync budget ran out recently
+ *   ([UploadWorkPolicy.mayPromote]); while foreground it loops over 10-minute engine runs, else it
+ *   does one 9-minute run (WorkManager's 10-minute limit) and chains the next request.
+ * - [getForegroundInfo] serves expedited work on Android < 12 (WorkManager runs it as a
+ *   foreground service) with the same type and notification.
+ * - Stopped by the system (Android 15 foreground-service timeout → WorkManager 2.10 stops the
+ *   worker with STOP_REASON_FOREGROUND_SERVICE_TIMEOUT): the coroutine is cancelled, the timeout is
+ *   recorded so later runs stay plain, and WorkManager re-enqueues the work itself. The engine
+ *   keeps every acknowledged part, so nothing is lost; uploads are NOT paused (pausing is the
+ *   user's decision).
+ */
+class UploadWorker(context: Context, params: WorkerParameters) : CoroutineWorker(context, params) {
+
+    override suspend fun doWork(): Result {
+        val engine = try {
+            EngineHolder.get(applicationContext)
+        } catch (e: CancellationException) {
+            throw e
+        } catch (e: Exception) {
+            // Keystore or state dir not usable right now: try again later.
+            Log.w(TAG, "upload worker: engine did not start: ${e.javaClass.simpleName}")
+            return Result.retry()
+        }
+        val state = UploadScheduler.state(applicationContext)
+        var foreground = false
+        if (UploadWorkPolicy.mayPromote(Instant.now(), state.lastForegroundTimeout(), state.lastAppForeground())) {
+            foreground = promote(engine.queueStatus().totals.filesRemaining)
+        }
+        try {
+            while (true) {
+                val result = engine.runBackgroundWork(UploadWorkPolicy.runSeconds(foreground))
+                when (UploadWorkPolicy.afterRun(result, foreground)) {
+                    WorkStep.SUCCESS -> return Result.success()
+                    WorkStep.RETRY -> return Result.retry()
+                    WorkStep.CONTINUE -> {
+                        UploadScheduler.enqueueContinuation(applicationContext)
+                        return Result.success()
+                    }
+                    WorkStep.RUN_AGAIN -> {
+                        // Refresh the notification's count; keep going if that fails.
+                        foreground = promote(result.remaining) || foreground
+                    }
+                }
+            }
+        } catch (e: CancellationException) {
+            val cause = stopCause()
+            if (cause == StopCause.FOREGROUND_SERVICE_TIMEOUT) state.recordForegroundTimeout(Instant.now())
+            Log.i(TAG, "upload worker stopped: $cause (${UploadWorkPolicy.afterStop(cause)})")
+            throw e
+        }
+    }
+
+    override suspend fun getForegroundInfo(): ForegroundInfo {
+        val remaining = EngineHolder.peek()?.queueStatus()?.totals?.filesRemaining ?: 0uL
+        return foregroundInfo(remaining)
+    }
+
+    private fun foregroundInfo(remaining: ULong): ForegroundInfo {
+        val notification = UploadNotifications.progress(applicationContext, UploadWorkPolicy.notificationText(remaining))
+        return if (Build.VERSION.SDK_INT >= 29) {
+            ForegroundInfo(UploadNotifications.PROGRESS_ID, notification, ServiceInfo.FOREGROUND_SERVICE_TYPE_DATA_SYNC)
+        } else {
+            ForegroundInfo(UploadNotifications.PROGRESS_ID, notification)
+        }
+    }
+
+    /** Become (or update) the foreground service; false when the system refuses. */
+    private suspend fun promote(remaining: ULong): Boolean = try {
+        setForeground(foregroundInfo(remaining))
+        true
+    } catch (e: CancellationException) {
+        throw e
+    } catch (e: IllegalStateException) {
+        // ForegroundServiceStartNotAllowedException (Android 12+: started from the background,
+        // or the dataSync budget is spent) is an IllegalStateException.
+        Log.i(TAG, "upload worker: runs without a foreground service (${e.javaClass.simpleName})")
+        false
+    } catch (e: SecurityException) {
+        Log.w(TAG, "upload worker: foreground service not permitted")
+        false
+    }
+
+    private fun stopCause(): StopCause {
+        if (Build.VERSION.SDK_INT < 31) return StopCause.OTHER
+        return when (stopReason) {
+            WorkInfo.STOP_REASON_FOREGROUND_SERVICE_TIMEOUT -> StopCause.FOREGROUND_SERVICE_TIMEOUT
+            WorkInfo.STOP_REASON_CANCELLED_BY_APP -> StopCause.CANCELLED_BY_APP
+            else -> StopCause.OTHER
+        }
+    }
+
+    private companion object {
+        const val TAG = "takeup"
+    }
+}

@@ -62,9 +62,15 @@ pub struct RunTuning {
     /// Files uploaded at once.
     #[arg(long)]
     max_files: Option<usize>,
-    /// Parts of one file in flight at once.
+    /// Parts of one file in flight at once (where the adaptive tuning starts).
     #[arg(long)]
     max_parts: Option<usize>,
+    /// Most part uploads in flight over all files (the adaptive tuning's ceiling).
+    #[arg(long)]
+    max_parallel_parts: Option<usize>,
+    /// Keep the parts in flight fixed at --max-parts per file (no adaptive tuning).
+    #[arg(long)]
+    fixed_parts: bool,
     /// Part size in MiB for real-time uploads (at least 5).
     #[arg(long)]
     part_size_mib: Option<u64>,
@@ -84,6 +90,12 @@ impl RunTuning {
         }
         if let Some(n) = self.max_parts {
             c.queue.max_parts_per_file = n.max(1);
+        }
+        if let Some(n) = self.max_parallel_parts {
+            c.queue.max_parallel_parts = n.max(1);
+        }
+        if self.fixed_parts {
+            c.queue.adaptive = false;
         }
         if let Some(m) = self.part_size_mib {
             c.queue.part_size = m.max(5) * 1024 * 1024;

@@ -46,6 +46,12 @@ pub struct QueueTuning {
     /// Longest wait between retries of a failing file (default 60 s).
     #[uniffi(default = None)]
     pub backoff_max: Option<Duration>,
+    /// Tune the parts in flight from measured throughput (default true).
+    #[uniffi(default = None)]
+    pub adaptive: Option<bool>,
+    /// The most part uploads in flight over all files when adaptive (default 32).
+    #[uniffi(default = None)]
+    pub max_parallel_parts: Option<u32>,
 }
 
 /// How to start the engine.
@@ -105,6 +111,12 @@ impl EngineConfig {
             }
             if let Some(v) = t.backoff_max {
                 q.backoff_max = v;
+            }
+            if let Some(v) = t.adaptive {
+                q.adaptive = v;
+            }
+            if let Some(v) = t.max_parallel_parts {
+                q.max_parallel_parts = (v as usize).max(1);
             }
         }
         c

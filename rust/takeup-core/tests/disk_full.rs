@@ -1,18 +1,69 @@
 //! A full disk while the journal writes: a clear error, nothing reset, work resumes once space is
-//! back. Uses a 2 MiB tmpfs (needs root to mount; elsewhere the test says it was skipped).
+//! back. At the journal level, during a migration, and for a whole engine run (uploads running,
+//! files being enqueued). Uses small tmpfs mounts (needs root to mount; elsewhere each test says
+//! it was skipped).
 
 #![cfg(target_os = "linux")]
 
-use std::path::PathBuf;
+mod common;
 
-use takeup_core::queue::journal::{AssetKind, AssetState, Journal, JournalError, NewAsset};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+use takeup_core::queue::journal::{
+    AssetKind, AssetState, Journal, JournalError, NewAsset, PartState, SCHEMA_VERSION,
+};
+use takeup_core::queue::uploader::MIN_PART;
+use takeup_core::{EnqueueOptions, Enqueued, QueueError};
 
 struct Tmpfs(PathBuf);
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
+        // Lazy: a file the runtime still holds open must not leave the mount behind.
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
     }
+}
+
+/// Mount a tmpfs of `size` (e.g. "2m") on `dir`; `None` (after printing SKIPPED) where that is
+/// refused.
+fn tmpfs(dir: &Path, size: &str) -> Option<Tmpfs> {
+    std::fs::create_dir_all(dir).unwrap();
+    let ok = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        println!("SKIPPED: cannot mount a small tmpfs here (not root?)");
+        return None;
+    }
+    Some(Tmpfs(dir.to_path_buf()))
+}
+
+/// Fill the file system of `dir` with `dir/filler` until a write fails; then give back `keep`
+/// bytes.
+fn fill(dir: &Path, keep: u64) -> PathBuf {
+    let filler = dir.join("filler");
+    let mut f = std::fs::File::create(&filler).unwrap();
+    let block = vec![0u8; 16 * 1024];
+    while f.write_all(&block).is_ok() {}
+    let mut small = vec![0u8; 512];
+    while f.write_all(&small).is_ok() {}
+    small.truncate(1);
+    while f.write_all(&small).is_ok() {}
+    let _ = f.flush();
+    let len = f.metadata().unwrap().len();
+    f.set_len(len.saturating_sub(keep)).unwrap();
+    filler
 }
 
 fn asset(i: usize) -> NewAsset {
@@ -35,18 +86,9 @@ fn asset(i: usize) -> NewAsset {
 fn a_full_disk_is_a_clear_error_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("state");
-    std::fs::create_dir(&mnt).unwrap();
-    let ok = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
-        .arg(&mnt)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        println!("SKIPPED: cannot mount a small tmpfs here (not root?)");
+    let Some(_guard) = tmpfs(&mnt, "2m") else {
         return;
-    }
-    let _guard = Tmpfs(mnt.clone());
+    };
     let path = mnt.join("journal.sqlite");
     let mut j = Journal::open(&path).unwrap();
     for i in 0..20 {
@@ -55,7 +97,6 @@ fn a_full_disk_is_a_clear_error_and_loses_nothing() {
     // Fill the rest of the disk.
     let filler = mnt.join("filler");
     {
-        use std::io::Write;
         let mut f = std::fs::File::create(&filler).unwrap();
         let block = vec![0u8; 64 * 1024];
         while f.write_all(&block).is_ok() {}
@@ -86,4 +127,251 @@ fn a_full_disk_is_a_clear_error_and_loses_nothing() {
         queued_before
     );
     j.enqueue(&asset(9999)).unwrap();
+}
+
+/// Every v1 fact of a journal file (assets, parts, settings), as text.
+fn v1_facts(path: &Path) -> Vec<String> {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT id, path, state, server_id, attempts, last_error, priority, seq, size FROM assets ORDER BY id",
+        "SELECT asset_id, number, offset, size, state, sha256 FROM parts ORDER BY asset_id, number",
+        "SELECT key, value FROM settings ORDER BY key",
+    ] {
+        let mut stmt = c.prepare(sql).unwrap();
+        let n = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                (0..n)
+                    .map(|i| {
+                        r.get::<_, rusqlite::types::Value>(i)
+                            .map(|v| format!("{v:?}"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap();
+        out.extend(rows.map(|r| r.unwrap().join("|")));
+    }
+    out
+}
+
+fn user_version(path: &Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_migration_on_a_full_disk_leaves_v1_and_finishes_once_space_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("state");
+    let Some(_guard) = tmpfs(&mnt, "1m") else {
+        return;
+    };
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v1.sqlite");
+    let path = mnt.join("journal.sqlite");
+    let facts = v1_facts(&fixture);
+    // Leave less and less room, so the migration runs out of space at different points of its
+    // transaction, until it has enough to finish.
+    let mut failed = Vec::new();
+    let mut migrated = false;
+    for keep_kib in (0..=512).step_by(4) {
+        std::fs::copy(&fixture, &path).unwrap();
+        let filler = fill(&mnt, keep_kib * 1024);
+        let result = Journal::open(&path).map(drop);
+        std::fs::remove_file(&filler).unwrap();
+        match result {
+            Err(e) => {
+                assert!(
+                    matches!(e, JournalError::DiskFull),
+                    "with {keep_kib} KiB free: {e:?}"
+                );
+                failed.push(keep_kib);
+                // Rolled back: still v1, every row as it was, and it migrates now.
+                assert_eq!(user_version(&path), 1, "with {keep_kib} KiB free");
+                assert_eq!(v1_facts(&path), facts, "with {keep_kib} KiB free");
+                let j = Journal::open(&path).unwrap();
+                j.check_invariants().unwrap();
+                drop(j);
+                assert_eq!(user_version(&path), SCHEMA_VERSION);
+                assert_eq!(v1_facts(&path), facts);
+            }
+            Ok(()) => {
+                assert_eq!(user_version(&path), SCHEMA_VERSION);
+                assert_eq!(v1_facts(&path), facts);
+                migrated = true;
+                println!("out of space with {failed:?} KiB free; migrated with {keep_kib} KiB");
+                break;
+            }
+        }
+        for f in ["journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm"] {
+            let _ = std::fs::remove_file(mnt.join(f));
+        }
+    }
+    assert!(
+        !failed.is_empty(),
+        "the disk never ran out during a migration"
+    );
+    assert!(migrated, "the migration never had room enough");
+}
+
+/// The files enqueued in the engine test: name → (path, sha256).
+type Media = BTreeMap<String, (PathBuf, String)>;
+
+/// One complete asset per file on the emulator, with the file's bytes.
+async fn assert_each_arrived_once(env: &Env, media: &Media) {
+    let assets = env.get("/_emulator/assets").await;
+    let assets = assets.as_array().unwrap();
+    for (name, (_, sha)) in media {
+        let complete: Vec<&serde_json::Value> = assets
+            .iter()
+            .filter(|a| a["name"] == name.as_str() && a["complete"] == true)
+            .collect();
+        assert_eq!(complete.len(), 1, "{name}: {assets:#?}");
+        let a = env
+            .get(&format!(
+                "/_emulator/assets/{}",
+                complete[0]["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(a["sha256"], sha.as_str(), "{name}: bytes differ");
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_during_a_run_is_a_clear_error_and_the_queue_continues() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("takeup_core=warn")
+        .with_test_writer()
+        .try_init();
+    let env = env().await;
+    let state = env.dir.path().join("state");
+    let Some(_guard) = tmpfs(&state, "16m") else {
+        return;
+    };
+    let media_dir = tempfile::tempdir().unwrap();
+    let mut media = Media::new();
+    let mut add = |name: &str, len: usize, seed: u8| {
+        let (p, sha) = media_file(media_dir.path(), name, len, seed);
+        media.insert(name.to_string(), (p.clone(), sha));
+        p
+    };
+    let big = MIN_PART as usize;
+    let first = [
+        add("A001_C001.mov", 4 * big + 1000, 1),
+        add("A001_C002.mov", 3 * big + 7, 2),
+        add("A001_C003_proxy.mov", 100_000, 3),
+    ];
+    let mut q = queue_config(&env);
+    q.max_parts_per_file = 1;
+    let e = paired_with_queue(&env, q).await;
+    // A slow link: every part takes a moment, so the disk fills while parts are in flight.
+    env.fault(json!({"target": "s3", "probability": 1.0, "action": {"kind": "stall", "ms": 250}}))
+        .await;
+    let mut ids = Vec::new();
+    for p in &first {
+        ids.push(
+            e.queue()
+                .enqueue(p, EnqueueOptions::default())
+                .await
+                .unwrap()
+                .id(),
+        );
+    }
+    wait_queue(&e, 30, "a part acknowledged", |s| {
+        s.uploading.iter().any(|f| f.uploaded_bytes > 0)
+    })
+    .await;
+
+    // The disk fills up.
+    let filler = fill(&state, 0);
+    let acked_before = acked_parts(&e, &ids).await;
+    // Enqueueing: a clear, typed error once the journal cannot grow (a few enqueues may still
+    // fit in pages SQLite already has).
+    let mut full = None;
+    for i in 0..200u32 {
+        let p = add(&format!("B{i:03}.wav"), 2000 + i as usize, 9);
+        match e.queue().enqueue(&p, EnqueueOptions::default()).await {
+            Ok(Enqueued::Added(id)) => ids.push(id),
+            Ok(other) => panic!("{other:?}"),
+            Err(err) => {
+                media.remove(&format!("B{i:03}.wav"));
+                full = Some(err);
+                break;
+            }
+        }
+    }
+    let err = full.expect("enqueue fails on a full disk");
+    assert!(
+        matches!(err, QueueError::Journal(JournalError::DiskFull)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("out of storage space"), "{err}");
+    // Uploads keep meeting the full disk for a while: nothing acknowledged is lost, nothing is
+    // reset, and the engine keeps answering.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let during = acked_parts(&e, &ids).await;
+    for (part, sha) in &acked_before {
+        assert_eq!(
+            during.get(part),
+            Some(sha),
+            "acknowledged part {part:?} lost"
+        );
+    }
+    let s = e.queue().status();
+    assert_eq!(
+        s.totals.done + s.totals.files_remaining,
+        ids.len() as u64,
+        "every file still known: {s:#?}"
+    );
+    assert_eq!(s.totals.failed, 0, "a full disk parks nothing: {s:#?}");
+
+    // Space is back: the queue continues by itself and every file arrives once.
+    std::fs::remove_file(&filler).unwrap();
+    let n = ids.len() as u64;
+    wait_queue(&e, 90, "every file uploaded", |s| {
+        s.totals.done == n && s.totals.files_remaining == 0
+    })
+    .await;
+    let after = acked_parts(&e, &ids).await;
+    for (part, sha) in &during {
+        assert_eq!(
+            after.get(part),
+            Some(sha),
+            "acknowledged part {part:?} lost"
+        );
+    }
+    assert_each_arrived_once(&env, &media).await;
+
+    // The journal on disk agrees, and holds every file under its first id.
+    e.shutdown();
+    drop(e);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let j = Journal::open(&state.join("journal.sqlite")).unwrap();
+    j.check_invariants().unwrap();
+    let done: Vec<i64> = j
+        .assets_in(&[AssetState::Done])
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    let mut expected = ids.clone();
+    expected.sort();
+    let mut done_sorted = done;
+    done_sorted.sort();
+    assert_eq!(done_sorted, expected);
+}
+
+/// Every acknowledged (asset, part) of these assets.
+async fn acked_parts(e: &takeup_core::Engine, ids: &[i64]) -> BTreeMap<(i64, u32), Option<String>> {
+    let mut out = BTreeMap::new();
+    for id in ids {
+        for p in e.queue().parts(*id).await.unwrap() {
+            if p.state == PartState::Acked {
+                out.insert((*id, p.number), p.sha256);
+            }
+        }
+    }
+    out
 }

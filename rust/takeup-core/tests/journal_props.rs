@@ -1,6 +1,7 @@
 //! Property test: any sequence of queue operations and crashes keeps the journal's invariants:
 //! one open asset per file, no part acknowledged twice, no byte range lost or doubled, and an
-//! acknowledged part or a server asset id is never forgotten.
+//! acknowledged part or a server asset id is never forgotten. `check_invariants` also recomputes
+//! the aggregates schema v2 maintains (acknowledged bytes per asset, totals per state).
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -12,26 +13,66 @@ use takeup_core::queue::journal::{
 
 #[derive(Clone, Debug)]
 enum Op {
-    Enqueue { file: u8, size: u16, held: bool },
-    Start { pick: u8 },
-    Create { pick: u8, parts: u8 },
-    Send { pick: u8, part: u8 },
-    Ack { pick: u8, part: u8 },
-    PartFailed { pick: u8, part: u8 },
-    AttemptFailed { pick: u8, counts: bool },
-    Park { pick: u8, skipped: bool },
-    Cancel { pick: u8 },
+    Enqueue {
+        file: u8,
+        size: u16,
+        held: bool,
+        growing: bool,
+    },
+    Start {
+        pick: u8,
+    },
+    Create {
+        pick: u8,
+        parts: u8,
+    },
+    Send {
+        pick: u8,
+        part: u8,
+    },
+    Ack {
+        pick: u8,
+        part: u8,
+    },
+    PartFailed {
+        pick: u8,
+        part: u8,
+    },
+    AttemptFailed {
+        pick: u8,
+        counts: bool,
+    },
+    Park {
+        pick: u8,
+        skipped: bool,
+    },
+    Cancel {
+        pick: u8,
+    },
     CancelAll,
-    Retry { pick: u8 },
-    Select { pick: u8 },
-    Top { pick: u8 },
-    Complete { pick: u8 },
+    Retry {
+        pick: u8,
+    },
+    Select {
+        pick: u8,
+    },
+    Top {
+        pick: u8,
+    },
+    Complete {
+        pick: u8,
+    },
+    /// The writer of a growing file finishes: a final part of `extra` bytes, then the true size.
+    Close {
+        pick: u8,
+        extra: u16,
+    },
     Crash,
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (0u8..6, 0u16..500, any::<bool>()).prop_map(|(file, size, held)| Op::Enqueue { file, size, held }),
+        3 => (0u8..6, 0u16..500, any::<bool>(), prop::bool::weighted(0.2)).prop_map(|(file, size, held, growing)| Op::Enqueue { file, size, held, growing }),
         3 => any::<u8>().prop_map(|pick| Op::Start { pick }),
         3 => (any::<u8>(), 1u8..5).prop_map(|(pick, parts)| Op::Create { pick, parts }),
         4 => (any::<u8>(), 1u8..6).prop_map(|(pick, part)| Op::Send { pick, part }),
@@ -45,6 +86,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<u8>().prop_map(|pick| Op::Select { pick }),
         1 => any::<u8>().prop_map(|pick| Op::Top { pick }),
         2 => any::<u8>().prop_map(|pick| Op::Complete { pick }),
+        1 => (any::<u8>(), 1u16..300).prop_map(|(pick, extra)| Op::Close { pick, extra }),
         2 => Just(Op::Crash),
     ]
 }
@@ -84,18 +126,18 @@ proptest! {
         let mut server_ids: HashMap<i64, String> = HashMap::new();
         for op in ops {
             match op {
-                Op::Enqueue { file, size, held } => {
+                Op::Enqueue { file, size, held, growing } => {
                     let _ = j.enqueue(&NewAsset {
                         path: PathBuf::from(format!("/media/f{file}.mov")),
                         name: format!("f{file}.mov"),
                         kind: AssetKind::Hero,
                         filetype: "video/quicktime".into(),
                         channel: 0,
-                        size: Some(size as u64),
+                        size: (!growing).then_some(size as u64),
                         mtime_ns: 1,
                         media_created_ms: 1,
-                        fingerprint: Some(format!("{file}-{size}")),
-                        realtime: false,
+                        fingerprint: (!growing).then(|| format!("{file}-{size}")),
+                        realtime: growing,
                         held,
                     });
                 }
@@ -103,14 +145,16 @@ proptest! {
                 Op::Create { pick: p, parts } => {
                     if let Some(id) = pick(&j, p) {
                         let a = j.asset(id).unwrap();
-                        let size = a.size.unwrap();
+                        // A growing file: parts of 10 bytes as it is written, none final yet.
+                        let open_ended = a.size.is_none();
+                        let size = a.size.unwrap_or(10 * parts as u64);
                         let n = (parts as u64).min(size.max(1));
                         let chunk = size.div_ceil(n);
                         let plan: Vec<PlannedPart> = (0..n).map(|i| PlannedPart {
                             number: i as u32 + 1,
                             offset: i * chunk,
                             size: chunk.min(size.saturating_sub(i * chunk)),
-                            is_final: i + 1 == n,
+                            is_final: !open_ended && i + 1 == n,
                             url: Some(format!("https://s3.example/{id}/{i}")),
                             url_expires_ms: None,
                         }).collect();
@@ -147,9 +191,30 @@ proptest! {
                 Op::Complete { pick: p } => {
                     if let Some(id) = pick(&j, p) {
                         let parts = j.parts(id).unwrap();
+                        let closed = j.asset(id).unwrap().closed;
                         let all_acked = !parts.is_empty() && parts.iter().all(|x| x.state == PartState::Acked);
                         let r = j.complete(id);
-                        prop_assert_eq!(r.is_ok(), all_acked, "complete {} with parts {:?}", id, parts);
+                        prop_assert_eq!(r.is_ok(), all_acked && closed, "complete {} with parts {:?}", id, parts);
+                    }
+                }
+                Op::Close { pick: p, extra } => {
+                    if let Some(id) = pick(&j, p) {
+                        let a = j.asset(id).unwrap();
+                        if a.realtime && !a.closed && a.server_id.is_some() {
+                            let parts = j.parts(id).unwrap();
+                            let end: u64 = parts.iter().map(|x| x.size).sum();
+                            let last = PlannedPart {
+                                number: parts.len() as u32 + 1,
+                                offset: end,
+                                size: extra as u64,
+                                is_final: true,
+                                url: None,
+                                url_expires_ms: None,
+                            };
+                            if j.add_parts(id, &[last]).is_ok() {
+                                j.close_file(id, end + extra as u64, 2, "fp").unwrap();
+                            }
+                        }
                     }
                 }
                 Op::Crash => {

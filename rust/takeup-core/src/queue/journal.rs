@@ -13,16 +13,30 @@
 //! only allow writing one part of one asset and expire).
 //!
 //! Schema versions are tracked with `PRAGMA user_version`; the file is tagged with an
-//! `application_id` so a foreign SQLite file is refused instead of being "migrated".
+//! `application_id` so a foreign SQLite file is refused instead of being "migrated". Older schemas
+//! are migrated in one transaction (a crash or a full disk mid-way leaves the old schema, migrated
+//! on the next open); a newer schema is refused ([`JournalError::TooNew`]) and left as it is.
+//!
+//! Schema v2 keeps what the status screen reads on every change cheap on a long queue: each
+//! asset's acknowledged bytes (`assets.acked_bytes`) and the per-state counts and bytes remaining
+//! (`state_totals`) are maintained by triggers in the same statement as the change they follow,
+//! and the lookups of `enqueue` and of the status lists are served by indexes.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params,
+};
 use serde::{Deserialize, Serialize};
 
 /// `PRAGMA application_id` of a Takeup journal ("TKUP").
 pub const APPLICATION_ID: i32 = 0x544b_5550;
+
+/// The schema this code writes (`PRAGMA user_version`): 1 is the first schema, 2 adds the
+/// maintained aggregates and indexes (see the module documentation).
+pub const SCHEMA_VERSION: i64 = 2;
+const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
 
 /// Errors of the journal. None of them loses data: the database is never reset silently.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +66,11 @@ impl From<rusqlite::Error> for JournalError {
         use rusqlite::ErrorCode::*;
         if let rusqlite::Error::SqliteFailure(f, msg) = &e {
             let detail = msg.clone().unwrap_or_else(|| f.to_string());
+            // SQLITE_IOERR_SHMSIZE: the WAL index (`-shm`) could not be extended, which on a full
+            // disk is the first thing opening the journal does.
+            if f.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE {
+                return JournalError::DiskFull;
+            }
             return match f.code {
                 DiskFull => JournalError::DiskFull,
                 DatabaseCorrupt | NotADatabase => JournalError::Corrupt(detail),
@@ -348,6 +367,63 @@ const MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
     ) WITHOUT ROWID;",
+    // v2: maintained aggregates (status totals without a scan) and indexes for enqueue and the
+    // status lists. Triggers keep the aggregates in the same statement as every change, so they
+    // cannot drift from the rows whatever code path writes them; `check_invariants` recomputes
+    // them. The remaining bytes of one asset: size minus acknowledged bytes, never negative; 0
+    // while a growing file's size is unknown.
+    "ALTER TABLE assets ADD COLUMN acked_bytes INTEGER NOT NULL DEFAULT 0 CHECK (acked_bytes >= 0);
+    UPDATE assets SET acked_bytes = (SELECT coalesce(sum(p.size), 0) FROM parts p
+        WHERE p.asset_id = assets.id AND p.state = 'acked');
+    CREATE TABLE state_totals (
+        state TEXT PRIMARY KEY,
+        files INTEGER NOT NULL,
+        bytes_remaining INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO state_totals (state, files, bytes_remaining)
+        SELECT s.column1, count(a.id), coalesce(sum(CASE WHEN a.size IS NULL THEN 0
+                ELSE max(a.size - a.acked_bytes, 0) END), 0)
+        FROM (VALUES ('held'),('queued'),('active'),('done'),('failed'),('skipped'),('cancelled')) s
+        LEFT JOIN assets a ON a.state = s.column1
+        GROUP BY s.column1;
+    CREATE TRIGGER parts_acked_insert AFTER INSERT ON parts WHEN new.state = 'acked' BEGIN
+        UPDATE assets SET acked_bytes = acked_bytes + new.size WHERE id = new.asset_id;
+    END;
+    CREATE TRIGGER parts_acked_delete AFTER DELETE ON parts WHEN old.state = 'acked' BEGIN
+        UPDATE assets SET acked_bytes = acked_bytes - old.size WHERE id = old.asset_id;
+    END;
+    CREATE TRIGGER parts_acked_update AFTER UPDATE OF state, size, asset_id ON parts
+        WHEN old.state = 'acked' OR new.state = 'acked' BEGIN
+        UPDATE assets SET acked_bytes = acked_bytes - old.size
+            WHERE id = old.asset_id AND old.state = 'acked';
+        UPDATE assets SET acked_bytes = acked_bytes + new.size
+            WHERE id = new.asset_id AND new.state = 'acked';
+    END;
+    CREATE TRIGGER assets_totals_insert AFTER INSERT ON assets BEGIN
+        UPDATE state_totals SET files = files + 1, bytes_remaining = bytes_remaining +
+            (CASE WHEN new.size IS NULL THEN 0 ELSE max(new.size - new.acked_bytes, 0) END)
+            WHERE state = new.state;
+    END;
+    CREATE TRIGGER assets_totals_delete AFTER DELETE ON assets BEGIN
+        UPDATE state_totals SET files = files - 1, bytes_remaining = bytes_remaining -
+            (CASE WHEN old.size IS NULL THEN 0 ELSE max(old.size - old.acked_bytes, 0) END)
+            WHERE state = old.state;
+    END;
+    CREATE TRIGGER assets_totals_update AFTER UPDATE OF state, size, acked_bytes ON assets
+        WHEN old.state IS NOT new.state OR old.size IS NOT new.size
+            OR old.acked_bytes IS NOT new.acked_bytes BEGIN
+        UPDATE state_totals SET files = files - 1, bytes_remaining = bytes_remaining -
+            (CASE WHEN old.size IS NULL THEN 0 ELSE max(old.size - old.acked_bytes, 0) END)
+            WHERE state = old.state;
+        UPDATE state_totals SET files = files + 1, bytes_remaining = bytes_remaining +
+            (CASE WHEN new.size IS NULL THEN 0 ELSE max(new.size - new.acked_bytes, 0) END)
+            WHERE state = new.state;
+    END;
+    CREATE INDEX assets_seq ON assets(seq);
+    CREATE INDEX assets_done_by_path ON assets(path, fingerprint) WHERE state = 'done';
+    CREATE INDEX assets_recent ON assets(state, coalesce(finished_ms, enqueued_ms), id);
+    CREATE INDEX assets_retry ON assets(retry_at_ms)
+        WHERE state = 'queued' AND retry_at_ms IS NOT NULL;",
 ];
 
 /// The journal. Not `Sync`: the engine keeps it behind a mutex and calls it off the async threads.
@@ -388,7 +464,7 @@ impl Journal {
                 path: path.to_path_buf(),
             });
         }
-        let known = MIGRATIONS.len() as i64;
+        let known = SCHEMA_VERSION;
         if version > known {
             return Err(JournalError::TooNew {
                 found: version,
@@ -429,16 +505,40 @@ impl Journal {
         &self.path
     }
 
+    /// Bring the schema from `from` to [`SCHEMA_VERSION`]: every step and the new version in one
+    /// transaction, so a crash or a full disk mid-way leaves the old schema (migrated next time).
+    /// Nothing is written when the schema is current.
     fn migrate(&mut self, from: i64) -> JResult<()> {
-        let tx = self.conn.transaction()?;
+        if from == SCHEMA_VERSION {
+            return Ok(());
+        }
+        // IMMEDIATE, and the version read again inside: two processes opening the same old
+        // journal migrate it once.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let from: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if from > SCHEMA_VERSION {
+            return Err(JournalError::TooNew {
+                found: from,
+                known: SCHEMA_VERSION,
+            });
+        }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
             tx.execute_batch(sql)?;
             tracing::info!(version = i + 1, "upload journal migrated");
         }
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The schema version of the open journal (`PRAGMA user_version`).
+    pub fn schema_version(&self) -> JResult<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     /// Repair what a crash left: in-flight parts back to pending, active assets back to queued.
@@ -468,29 +568,19 @@ impl Journal {
         let path = path_str(&a.path)?;
         let tx = self.conn.transaction()?;
         if let Some(id) = tx
-            .query_row(
-                "SELECT id FROM assets WHERE path = ?1 AND state IN ('held','queued','active')",
-                [path],
-                |r| r.get::<_, i64>(0),
-            )
+            .query_row(OPEN_BY_PATH, [path], |r| r.get::<_, i64>(0))
             .optional()?
         {
             return Ok(Enqueued::AlreadyQueued(id));
         }
         if let Some(fp) = &a.fingerprint
             && let Some(id) = tx
-                .query_row(
-                    "SELECT id FROM assets WHERE path = ?1 AND fingerprint = ?2 AND state = 'done'",
-                    params![path, fp],
-                    |r| r.get::<_, i64>(0),
-                )
+                .query_row(DONE_BY_PATH, params![path, fp], |r| r.get::<_, i64>(0))
                 .optional()?
         {
             return Ok(Enqueued::AlreadyUploaded(id));
         }
-        let seq: i64 = tx.query_row("SELECT coalesce(max(seq), 0) + 1 FROM assets", [], |r| {
-            r.get(0)
-        })?;
+        let seq: i64 = tx.query_row(NEXT_SEQ, [], |r| r.get(0))?;
         tx.execute(
             "INSERT INTO assets (path, name, kind, filetype, channel, size, mtime_ns,
                 media_created_ms, fingerprint, realtime, closed, state, priority, seq, enqueued_ms)
@@ -542,11 +632,7 @@ impl Journal {
 
     /// Every asset, newest first, at most `limit`.
     pub fn recent(&self, states: &[AssetState], limit: u32) -> JResult<Vec<AssetRow>> {
-        self.select_in(
-            states,
-            "coalesce(a.finished_ms, a.enqueued_ms) DESC, a.id DESC",
-            Some(limit),
-        )
+        self.select_in(states, RECENT_ORDER, Some(limit))
     }
 
     /// Assets in `states`, ordered by `order`, at most `limit` of them.
@@ -556,14 +642,9 @@ impl Journal {
         order: &str,
         limit: Option<u32>,
     ) -> JResult<Vec<AssetRow>> {
-        let list = states
-            .iter()
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect::<Vec<_>>()
-            .join(",");
-        let limit = limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
-        let sql = format!("{ASSET_SELECT} WHERE a.state IN ({list}) ORDER BY {order}{limit}");
-        let mut stmt = self.conn.prepare(&sql)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&select_sql(states, order, limit))?;
         let rows = stmt.query_map([], asset_from_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
@@ -576,10 +657,7 @@ impl Journal {
         limit: usize,
         running: &[i64],
     ) -> JResult<Vec<AssetRow>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "{ASSET_SELECT} WHERE a.state = 'queued' AND (a.retry_at_ms IS NULL OR a.retry_at_ms <= ?1)
-             ORDER BY a.priority, a.seq, a.id"
-        ))?;
+        let mut stmt = self.conn.prepare_cached(&runnable_sql())?;
         let rows = stmt.query_map([now_ms], asset_from_row)?;
         let mut out = Vec::new();
         for r in rows {
@@ -596,11 +674,7 @@ impl Journal {
 
     /// The earliest retry time among queued assets that are waiting for one.
     pub fn next_retry_at(&self) -> JResult<Option<i64>> {
-        Ok(self.conn.query_row(
-            "SELECT min(retry_at_ms) FROM assets WHERE state = 'queued' AND retry_at_ms IS NOT NULL",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(self.conn.query_row(NEXT_RETRY, [], |r| r.get(0))?)
     }
 
     pub fn parts(&self, asset_id: i64) -> JResult<Vec<PartRow>> {
@@ -983,15 +1057,12 @@ impl Journal {
         Ok(())
     }
 
-    /// Totals for the status screen, in one query.
+    /// Totals for the status screen: seven maintained rows, however long the queue.
     pub fn totals(&self) -> JResult<Totals> {
         let mut t = Totals::default();
-        let mut stmt = self.conn.prepare(
-            "SELECT a.state, count(*),
-                    coalesce(sum(coalesce(a.size, 0) - coalesce(
-                        (SELECT sum(p.size) FROM parts p WHERE p.asset_id = a.id AND p.state = 'acked'), 0)), 0)
-             FROM assets a GROUP BY a.state",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT state, files, bytes_remaining FROM state_totals")?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -1001,8 +1072,9 @@ impl Journal {
         })?;
         for row in rows {
             let (state, count, remaining) = row?;
-            let count = count as u64;
-            match AssetState::parse(&state) {
+            let count = count.max(0) as u64;
+            let state = AssetState::parse(&state);
+            match state {
                 Some(AssetState::Queued) => t.queued = count,
                 Some(AssetState::Active) => t.active = count,
                 Some(AssetState::Held) => t.held = count,
@@ -1012,15 +1084,26 @@ impl Journal {
                 Some(AssetState::Cancelled) => t.cancelled = count,
                 None => {}
             }
-            if matches!(
-                AssetState::parse(&state),
-                Some(AssetState::Queued | AssetState::Active)
-            ) {
+            if matches!(state, Some(AssetState::Queued | AssetState::Active)) {
                 t.files_remaining += count;
                 t.bytes_remaining += remaining.max(0) as u64;
             }
         }
         Ok(t)
+    }
+
+    /// The totals computed from every row (what `totals` maintains; `check_invariants` compares).
+    fn totals_recomputed(&self) -> JResult<Vec<(String, i64, i64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.column1, count(a.id), coalesce(sum(CASE WHEN a.size IS NULL THEN 0
+                    ELSE max(a.size - (SELECT coalesce(sum(p.size), 0) FROM parts p
+                        WHERE p.asset_id = a.id AND p.state = 'acked'), 0) END), 0)
+             FROM (VALUES ('held'),('queued'),('active'),('done'),('failed'),('skipped'),('cancelled')) s
+             LEFT JOIN assets a ON a.state = s.column1
+             GROUP BY s.column1 ORDER BY s.column1",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// A persisted queue setting (e.g. auto/manual mode).
@@ -1044,6 +1127,35 @@ impl Journal {
 
     /// Check the journal's invariants (tests and the property test call this after every step).
     pub fn check_invariants(&self) -> JResult<()> {
+        // The maintained aggregates equal what the rows say.
+        let drifted: Option<(i64, i64, i64)> = self
+            .conn
+            .query_row(
+                "SELECT a.id, a.acked_bytes, (SELECT coalesce(sum(p.size), 0) FROM parts p
+                    WHERE p.asset_id = a.id AND p.state = 'acked') AS real
+                 FROM assets a WHERE a.acked_bytes != real LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        if let Some((id, kept, real)) = drifted {
+            return Err(JournalError::Invalid(format!(
+                "asset {id}: {kept} acknowledged bytes recorded, {real} in its parts"
+            )));
+        }
+        let kept: Vec<(String, i64, i64)> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT state, files, bytes_remaining FROM state_totals ORDER BY state")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        let real = self.totals_recomputed()?;
+        if kept != real {
+            return Err(JournalError::Invalid(format!(
+                "the maintained totals {kept:?} differ from the rows {real:?}"
+            )));
+        }
         let dup: i64 = self.conn.query_row(
             "SELECT count(*) FROM (SELECT path FROM assets WHERE state IN ('held','queued','active')
              GROUP BY path HAVING count(*) > 1)",
@@ -1091,13 +1203,45 @@ impl Journal {
 
 /// Upload order: priority, then queue order.
 const UPLOAD_ORDER: &str = "a.priority, a.seq, a.id";
+/// Most recent first (the completed, failed and cancelled lists).
+const RECENT_ORDER: &str = "coalesce(a.finished_ms, a.enqueued_ms) DESC, a.id DESC";
+
+// The lookups every enqueue and every scheduler turn make. Without statistics SQLite may pick
+// another index on `state` (and scan every done or queued row), so the two that need a partial
+// index name it: SQLite refuses the query rather than scan if the index is ever missing. The
+// `hot_queries_use_their_indexes` test checks every plan.
+const OPEN_BY_PATH: &str =
+    "SELECT id FROM assets WHERE path = ?1 AND state IN ('held','queued','active')";
+const DONE_BY_PATH: &str = "SELECT id FROM assets INDEXED BY assets_done_by_path
+    WHERE path = ?1 AND fingerprint = ?2 AND state = 'done'";
+const NEXT_SEQ: &str = "SELECT coalesce(max(seq), 0) + 1 FROM assets";
+const NEXT_RETRY: &str = "SELECT min(retry_at_ms) FROM assets INDEXED BY assets_retry
+    WHERE state = 'queued' AND retry_at_ms IS NOT NULL";
+
+/// Queued assets due at `?1`, in upload order.
+fn runnable_sql() -> String {
+    format!(
+        "{ASSET_SELECT} WHERE a.state = 'queued' AND (a.retry_at_ms IS NULL OR a.retry_at_ms <= ?1)
+         ORDER BY {UPLOAD_ORDER}"
+    )
+}
+
+/// The rows of assets in `states`, ordered by `order`, at most `limit`.
+fn select_sql(states: &[AssetState], order: &str, limit: Option<u32>) -> String {
+    let list = states
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(",");
+    let limit = limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
+    format!("{ASSET_SELECT} WHERE a.state IN ({list}) ORDER BY {order}{limit}")
+}
 
 const ASSET_SELECT: &str =
     "SELECT a.id, a.path, a.name, a.kind, a.filetype, a.channel, a.size, a.mtime_ns,
     a.media_created_ms, a.fingerprint, a.realtime, a.state, a.priority, a.seq, a.server_id,
     a.attempts, a.last_error, a.retry_at_ms, a.enqueued_ms, a.finished_ms,
-    (SELECT coalesce(sum(p.size), 0) FROM parts p WHERE p.asset_id = a.id AND p.state = 'acked'),
-    a.closed, a.standard
+    a.acked_bytes, a.closed, a.standard
     FROM assets a";
 
 fn bad_value(col: usize, what: &str) -> rusqlite::Error {
@@ -1494,6 +1638,19 @@ mod tests {
             (t.files_remaining, t.bytes_remaining, t.active, t.queued),
             (2, 90, 1, 1)
         );
+        // A growing file's size is not known yet: it adds no bytes (and takes none away).
+        let mut rt = new("/m/live.mp4", AssetKind::Proxy, 0);
+        (rt.size, rt.fingerprint, rt.realtime) = (None, None, true);
+        let live = j.enqueue(&rt).unwrap().id();
+        j.start(live).unwrap();
+        j.record_created(live, "srv-live", false, &[]).unwrap();
+        let mut first = plan(&[30]);
+        first[0].is_final = false;
+        j.add_parts(live, &first).unwrap();
+        j.ack_part(live, 1, "h").unwrap();
+        let t = j.totals().unwrap();
+        assert_eq!((t.files_remaining, t.bytes_remaining), (3, 90));
+        j.check_invariants().unwrap();
     }
 
     #[test]
@@ -1552,6 +1709,75 @@ mod tests {
         j.check_invariants().unwrap();
         j.complete(id).unwrap();
         assert_eq!(j.asset(id).unwrap().state, AssetState::Done);
+    }
+
+    #[test]
+    fn hot_queries_use_their_indexes() {
+        let mut j = Journal::open_in_memory().unwrap();
+        for i in 0..50 {
+            j.enqueue(&new(&format!("/m/{i}.mov"), AssetKind::Hero, 1))
+                .unwrap();
+        }
+        let plan = |sql: &str| -> String {
+            let mut stmt = j
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap();
+            let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
+            rows.join("; ")
+        };
+        let lists = [
+            (
+                select_sql(&[AssetState::Queued], UPLOAD_ORDER, Some(500)),
+                "assets_runnable",
+            ),
+            (
+                select_sql(&[AssetState::Active], UPLOAD_ORDER, None),
+                "assets_runnable",
+            ),
+            (
+                select_sql(&[AssetState::Done], RECENT_ORDER, Some(100)),
+                "assets_recent",
+            ),
+            (
+                select_sql(&[AssetState::Cancelled], RECENT_ORDER, Some(50)),
+                "assets_recent",
+            ),
+            (runnable_sql(), "assets_runnable"),
+        ];
+        for (sql, index) in lists {
+            let p = plan(&sql);
+            assert!(p.contains(index), "{sql}: {p}");
+            assert!(!p.contains("TEMP B-TREE"), "sorted by its index: {p}");
+        }
+        for (sql, index) in [
+            (OPEN_BY_PATH, "assets_one_open_per_path (path=?)"),
+            (
+                DONE_BY_PATH,
+                "assets_done_by_path (path=? AND fingerprint=?)",
+            ),
+            (NEXT_SEQ, "assets_seq"),
+            (NEXT_RETRY, "assets_retry"),
+            (
+                "SELECT state, files, bytes_remaining FROM state_totals",
+                "state_totals",
+            ),
+        ] {
+            let p = plan(sql);
+            assert!(p.contains(index), "{sql}: {p}");
+        }
+        // Two states cannot be merged from one index walk, but only their rows are read.
+        let p = plan(&select_sql(
+            &[AssetState::Failed, AssetState::Skipped],
+            RECENT_ORDER,
+            Some(200),
+        ));
+        assert!(p.contains("assets_recent (state=?)"), "{p}");
     }
 
     #[test]

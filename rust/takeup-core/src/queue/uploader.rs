@@ -604,6 +604,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+#[derive(Clone)]
 enum Outcome {
     Done,
     Failed(Disposition),
@@ -868,9 +869,42 @@ async fn start_worker(sh: &Arc<Shared>, row: AssetRow) {
     });
 }
 
+/// Record how an attempt ended. Until the journal has it the asset stays `active` there, which
+/// nothing but a restart would pick up again: a write the journal refuses for now (full disk,
+/// I/O) is tried again, the slot kept, until it succeeds or the queue shuts down.
 async fn finish(sh: &Arc<Shared>, id: i64, attempts: u32, outcome: Outcome, cancelled: bool) {
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let e = match record_outcome(sh, id, attempts, outcome.clone(), cancelled).await {
+            Ok(()) => return,
+            Err(e) => e,
+        };
+        let transient = matches!(
+            e,
+            QueueError::Journal(JournalError::DiskFull | JournalError::Sqlite(_))
+        );
+        if !transient || sh.shutdown.is_cancelled() {
+            tracing::error!(id, error = %e, "cannot record the upload outcome");
+            return;
+        }
+        tracing::warn!(id, error = %e, "cannot record the upload outcome yet; trying again");
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = sh.shutdown.cancelled() => {}
+        }
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+async fn record_outcome(
+    sh: &Arc<Shared>,
+    id: i64,
+    attempts: u32,
+    outcome: Outcome,
+    cancelled: bool,
+) -> Result<(), QueueError> {
     let max = sh.config.max_attempts;
-    let result = match outcome {
+    match outcome {
         Outcome::Done => {
             tracing::info!(id, "upload complete");
             sh.db(move |j| j.complete(id)).await.map(|_| ())
@@ -952,9 +986,6 @@ async fn finish(sh: &Arc<Shared>, id: i64, attempts: u32, outcome: Outcome, canc
                 Disposition::Cancelled => Ok(()),
             }
         }
-    };
-    if let Err(e) = result {
-        tracing::error!(id, error = %e, "cannot record the upload outcome");
     }
 }
 

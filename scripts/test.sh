@@ -26,6 +26,9 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 
+# Kill soak, CI size: 10 SIGKILLs of `takeup run` under random emulator faults (~20 s; scripts/soak).
+step "kill soak: scripts/soak --kills 10" && scripts/soak --kills 10
+
 step "mobile targets: clippy for aarch64-linux-android and aarch64-apple-ios"
 scripts/check-mobile-targets.sh
 

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Body;
@@ -23,6 +24,9 @@ pub struct AppState {
     pub s3_base: Arc<String>,
     /// Pushes to connected device sockets (pause/resume, forget).
     pub events: tokio::sync::broadcast::Sender<crate::socket::DeviceEvent>,
+    /// Request body bytes read by the S3 listener, whatever became of the request (stored,
+    /// refused, faulted or cut): what clients actually sent, re-sends included.
+    pub s3_body_bytes: Arc<AtomicU64>,
 }
 
 impl AppState {

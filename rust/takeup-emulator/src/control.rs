@@ -428,3 +428,13 @@ pub async fn requests(State(st): State<AppState>, Query(q): Query<SinceQuery>) -
     let list: Vec<_> = w.log.iter().filter(|e| e.seq > q.since).cloned().collect();
     Json(list).into_response()
 }
+
+/// `GET /_emulator/stats`: read-only traffic counters. `s3_body_bytes` counts every request body
+/// byte the S3 listener read, whether the part was stored, refused, faulted or cut mid-body (a
+/// soak run's re-sent bytes are this minus the files' sizes).
+pub async fn stats(State(st): State<AppState>) -> Response {
+    Json(json!({
+        "s3_body_bytes": st.s3_body_bytes.load(std::sync::atomic::Ordering::Relaxed),
+    }))
+    .into_response()
+}

@@ -145,6 +145,7 @@ impl Emulator {
             api_base: Arc::new(base_url.clone()),
             s3_base: Arc::new(s3_base_url.clone()),
             events: tokio::sync::broadcast::channel(64).0,
+            s3_body_bytes: Arc::default(),
         };
         let (shutdown, rx) = watch::channel(false);
         let api_tls = pki.server_config(&[b"h2", b"http/1.1"])?;
@@ -248,7 +249,8 @@ fn api_router(state: AppState) -> Router {
         .route("/_emulator/seed", post(control::seed))
         .route("/_emulator/assets", get(control::assets))
         .route("/_emulator/assets/{id}", get(control::asset))
-        .route("/_emulator/requests", get(control::requests));
+        .route("/_emulator/requests", get(control::requests))
+        .route("/_emulator/stats", get(control::stats));
     v2.merge(control)
         .fallback(|| async { respond::not_found("No such endpoint") })
         .layer(axum::middleware::from_fn_with_state(

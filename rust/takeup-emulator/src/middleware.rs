@@ -40,6 +40,11 @@ pub async fn s3_layer(State(st): State<AppState>, req: Request, next: Next) -> R
 }
 
 async fn layer(st: AppState, listener: Listener, req: Request, next: Next) -> Response {
+    let req = if listener == Listener::S3 {
+        count_body(&st, req)
+    } else {
+        req
+    };
     let path = req.uri().path().to_string();
     let method = req.method().as_str().to_string();
     if listener == Listener::Api && !path.starts_with("/v2/") {
@@ -115,6 +120,18 @@ async fn layer(st: AppState, listener: Listener, req: Request, next: Next) -> Re
         fault: fault_label,
     });
     response
+}
+
+/// Count the body bytes of an S3 request as they are read (by the handler or by a fault).
+fn count_body(st: &AppState, req: Request) -> Request {
+    let counter = st.s3_body_bytes.clone();
+    req.map(|body| {
+        axum::body::Body::from_stream(body.into_data_stream().inspect(move |chunk| {
+            if let Ok(bytes) = chunk {
+                counter.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+        }))
+    })
 }
 
 fn generic(listener: Listener, status: StatusCode, s3_code: &str, title: &str) -> Response {

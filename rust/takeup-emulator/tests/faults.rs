@@ -56,6 +56,43 @@ async fn drop_after_bytes_cuts_the_connection_mid_body() {
 }
 
 #[tokio::test]
+async fn stats_count_every_s3_body_byte_received() {
+    let env = start().await;
+    let t = env.pair("f-stats").await;
+    let s3_bytes = |v: Value| v["s3_body_bytes"].as_u64().unwrap();
+    assert_eq!(s3_bytes(env.control_get("/_emulator/stats").await), 0);
+    let size = 1024 * 1024;
+    let data = bytes(size, 9);
+    let (id, url) = one_part_asset(&env, &t.access, "stats.mov", size).await;
+    // A refused PUT (its body is read before the answer) counts, as what the client sent.
+    env.fault(json!({"target": "s3", "action": {"kind": "internal_error"}}))
+        .await;
+    let r = env.put_part(&url, "video/mp4", data.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        s3_bytes(env.control_get("/_emulator/stats").await),
+        size as u64
+    );
+    // A PUT cut after 64 KiB counts what was read before the cut, not the whole part.
+    env.fault(json!({"target": "s3", "action": {"kind": "drop_after_bytes", "bytes": 65536}}))
+        .await;
+    assert!(env.put_part(&url, "video/mp4", data.clone()).await.is_err());
+    let after_cut = s3_bytes(env.control_get("/_emulator/stats").await);
+    assert!(
+        (size as u64 + 65536..2 * size as u64).contains(&after_cut),
+        "{after_cut}"
+    );
+    // A stored PUT counts its body; API calls count nothing.
+    let r = env.put_part(&url, "video/mp4", data.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(env.asset(&id).await["stored_puts"], 1);
+    assert_eq!(
+        s3_bytes(env.control_get("/_emulator/stats").await),
+        after_cut + size as u64
+    );
+}
+
+#[tokio::test]
 async fn stalls_hold_requests() {
     let env = start().await;
     let t = env.pair("f-2").await;

@@ -641,24 +641,21 @@ fn row(f: &FileEntry, selection: &BTreeSet<i64>) -> FileRow {
             },
             vec![A::MoveToTop, A::CancelFile],
         ),
-        AssetState::Active if f.size.is_none() => (
-            RowState::Recording,
-            format!(
-                "Recording · {} · {}",
-                size_text(f.sent_bytes),
-                format::byte_rate(f.rate_bps)
-            ),
-            vec![A::CancelFile],
-        ),
-        AssetState::Active => (
-            RowState::Uploading,
-            format!(
+        AssetState::Active => {
+            let sending = format!(
                 "{} · {}",
                 size_text(f.sent_bytes),
                 format::byte_rate(f.rate_bps)
-            ),
-            vec![A::CancelFile],
-        ),
+            );
+            match f.size {
+                None => (
+                    RowState::Recording,
+                    format!("Recording · {sending}"),
+                    vec![A::CancelFile],
+                ),
+                Some(_) => (RowState::Uploading, sending, vec![A::CancelFile]),
+            }
+        }
         AssetState::Done => (
             RowState::Completed,
             format!("Uploaded · {}", format::bytes(f.size.unwrap_or(0))),

@@ -9,7 +9,7 @@ use takeup_core as tc;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{SecretStoreError, TakeupError};
-use crate::runtime::{on_runtime, runtime};
+use crate::runtime::{forward_watch, on_runtime, runtime};
 use crate::types::*;
 
 type Result<T, E = TakeupError> = std::result::Result<T, E>;
@@ -415,31 +415,20 @@ impl TakeupEngine {
     pub fn subscribe_uploads(&self, listener: Box<dyn UploadListener>) -> Arc<Subscription> {
         let token = CancellationToken::new();
         let stop = token.clone();
-        let mut rx = self.engine.queue().watch();
-        runtime().spawn(async move {
-            let mut failed: HashSet<i64> = rx.borrow().failed.iter().map(|f| f.id).collect();
-            loop {
-                let status = rx.borrow_and_update().clone();
-                if stop.is_cancelled() {
-                    break;
-                }
-                let new_failures: Vec<tc::FileEntry> = status
-                    .failed
-                    .iter()
-                    .filter(|f| f.state == tc::AssetState::Failed && failed.insert(f.id))
-                    .cloned()
-                    .collect();
-                listener.on_queue_status(status.into());
-                for f in new_failures {
-                    listener.on_upload_failed(f.into());
-                }
-                // Retried files may fail again later.
-                tokio::select! {
-                    _ = stop.cancelled() => break,
-                    r = rx.changed() => if r.is_err() { break },
-                }
-                let still: HashSet<i64> = rx.borrow().failed.iter().map(|f| f.id).collect();
-                failed.retain(|id| still.contains(id));
+        let rx = self.engine.queue().watch();
+        let mut failed: HashSet<i64> = rx.borrow().failed.iter().map(|f| f.id).collect();
+        forward_watch(rx, stop, move |status: tc::QueueStatus| {
+            // Retried files may fail again later.
+            failed.retain(|id| status.failed.iter().any(|f| f.id == *id));
+            let new_failures: Vec<tc::FileEntry> = status
+                .failed
+                .iter()
+                .filter(|f| f.state == tc::AssetState::Failed && failed.insert(f.id))
+                .cloned()
+                .collect();
+            listener.on_queue_status(status.into());
+            for f in new_failures {
+                listener.on_upload_failed(f.into());
             }
         });
         Subscription::new(token, None)

@@ -36,3 +36,25 @@ where
         }),
     }
 }
+
+/// Deliver the current value of `rx`, then every change, to `deliver` on the engine runtime,
+/// until `stop` is cancelled or the sender goes away (the listener subscriptions).
+pub(crate) fn forward_watch<T: Clone + Send + Sync + 'static>(
+    mut rx: tokio::sync::watch::Receiver<T>,
+    stop: tokio_util::sync::CancellationToken,
+    mut deliver: impl FnMut(T) + Send + 'static,
+) {
+    RUNTIME.spawn(async move {
+        loop {
+            let value = rx.borrow_and_update().clone();
+            if stop.is_cancelled() {
+                break;
+            }
+            deliver(value);
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                r = rx.changed() => if r.is_err() { break },
+            }
+        }
+    });
+}

@@ -13,7 +13,7 @@ pub use takeup_core::ui::{
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Subscription;
-use crate::runtime::runtime;
+use crate::runtime::{forward_watch, runtime};
 use crate::types::{AssetKind, ConnectionType, Health, QueueMode};
 
 #[uniffi::remote(Record)]
@@ -315,20 +315,8 @@ impl ViewModel {
     /// cancelled or released.
     pub fn subscribe(&self, listener: Box<dyn ViewListener>) -> Arc<Subscription> {
         let token = CancellationToken::new();
-        let stop = token.clone();
-        let mut rx = self.inner.watch();
-        runtime().spawn(async move {
-            loop {
-                let view = rx.borrow_and_update().clone();
-                if stop.is_cancelled() {
-                    break;
-                }
-                listener.on_view(view);
-                tokio::select! {
-                    _ = stop.cancelled() => break,
-                    r = rx.changed() => if r.is_err() { break },
-                }
-            }
+        forward_watch(self.inner.watch(), token.clone(), move |view| {
+            listener.on_view(view)
         });
         Subscription::new(token, None)
     }

@@ -37,6 +37,10 @@ fn hold_text(h: &Hold) -> &'static str {
         Hold::Offline => "waiting for the network",
         Hold::NotAuthorized => "not paired: run `takeup pair`",
         Hold::NotConnected => "not connected to a project: run `takeup connect`",
+        Hold::Suspended => "suspended by the system",
+        Hold::Insecure => {
+            "cannot reach Frame.io securely (a network sign-in page, or a wrong clock?)"
+        }
     }
 }
 

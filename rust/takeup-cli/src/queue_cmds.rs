@@ -194,7 +194,10 @@ pub async fn follow(
                     }
                 );
             }
-            (None | Some(Hold::Offline | Hold::PausedByUser), _) => held_since = None,
+            (
+                None | Some(Hold::Offline | Hold::PausedByUser | Hold::Suspended | Hold::Insecure),
+                _,
+            ) => held_since = None,
             _ => {}
         }
         tokio::select! {

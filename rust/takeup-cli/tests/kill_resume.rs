@@ -173,13 +173,39 @@ async fn sigkilled_uploads_resume_without_duplicates() {
         "--part-size-mib",
         "5",
     ];
-    for delay_ms in [350u64, 900, 600, 1300, 450] {
+    // Each run is killed a moment after it stored more bytes (whatever the machine's speed, the
+    // kills land mid-upload, at different points of it).
+    let received = |v: &Value| -> u64 {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["received_bytes"].as_u64().unwrap_or(0))
+            .sum()
+    };
+    let all_complete = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["complete"] == true)
+            .count()
+            == files.len()
+    };
+    for delay_ms in [0u64, 500, 200, 900, 100] {
+        let now = ctx.get("/_emulator/assets").await;
+        if all_complete(&now) {
+            break;
+        }
+        let before = received(&now);
         let child = ctx
             .takeup(&run_args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while received(&ctx.get("/_emulator/assets").await) == before && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
         kill(child);
     }

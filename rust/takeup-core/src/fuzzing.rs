@@ -53,9 +53,10 @@ pub fn api_response(data: &[u8]) {
 pub fn journal_ops(data: &[u8]) {
     let mut j = Journal::open_in_memory().expect("in-memory journal");
     let mut acked = std::collections::HashSet::new();
+    let mut leases: Vec<String> = Vec::new();
     for chunk in data.chunks(3) {
         let (op, a, b) = (
-            chunk[0] % 14,
+            chunk[0] % 20,
             *chunk.get(1).unwrap_or(&0),
             *chunk.get(2).unwrap_or(&0),
         );
@@ -86,6 +87,8 @@ pub fn journal_ops(data: &[u8]) {
                     fingerprint: Some(format!("{a}{b}")),
                     realtime: false,
                     held: b % 5 == 0,
+                    // Sometimes the same file under another path, sometimes a new one.
+                    file_id: (b % 3 != 0).then(|| (1, u64::from(a % 6))),
                 });
             }
             (1, Some(id)) => {
@@ -102,7 +105,7 @@ pub fn journal_ops(data: &[u8]) {
                             offset: i * chunk,
                             size: chunk.min(size.saturating_sub(i * chunk)),
                             is_final: i + 1 == n,
-                            url: None,
+                            url: (b % 2 == 0).then(|| format!("https://s3.example/{id}/{i}")),
                             url_expires_ms: None,
                         })
                         .collect();
@@ -148,6 +151,72 @@ pub fn journal_ops(data: &[u8]) {
             }
             (13, _) => {
                 let _ = j.reconcile();
+            }
+            (14, _) => {
+                let grant = crate::queue::journal::LeaseGrant {
+                    executor: if b % 2 == 0 {
+                        crate::queue::journal::Executor::Engine
+                    } else {
+                        crate::queue::journal::Executor::Platform
+                    },
+                    limit: usize::from(b % 4 + 1),
+                    now_ms: 0,
+                    min_url_life_ms: 0,
+                    ttl_ms: i64::from(b % 3) - 1,
+                    session: "s",
+                    exclude: &[],
+                };
+                if let Ok(got) = j.lease_parts(&grant) {
+                    for l in got {
+                        let _ = j.set_lease_md5(&l.id, "m");
+                        leases.push(l.id);
+                    }
+                }
+            }
+            (15, _) if !leases.is_empty() => {
+                let id = leases[a as usize % leases.len()].clone();
+                if let Ok(crate::queue::journal::LeaseReport::Acked { asset_id, number }) =
+                    j.lease_succeeded(&id, if b % 2 == 0 { "s" } else { "t" })
+                {
+                    assert!(
+                        acked.insert((asset_id, number as u8)),
+                        "a part acknowledged twice"
+                    );
+                }
+            }
+            (16, _) if !leases.is_empty() => {
+                let id = leases[a as usize % leases.len()].clone();
+                let _ = j.lease_failed(&id, "e", 0, b % 2 == 0, 3);
+            }
+            (17, pick) => {
+                use crate::queue::journal::{Executor, Reclaim};
+                let id = leases.get(a as usize % leases.len().max(1)).cloned();
+                let _ = match (b % 5, pick, id) {
+                    (0, _, _) => j.reclaim_leases(Reclaim::Executor(Executor::Engine)),
+                    (1, _, _) => j.reclaim_leases(Reclaim::Expired(1)),
+                    (2, _, _) => {
+                        j.reclaim_leases(Reclaim::PlatformExcept(&leases[..leases.len() / 2]))
+                    }
+                    (3, Some(asset), _) => j.reclaim_leases(Reclaim::Asset(asset)),
+                    (_, _, Some(id)) => j.reclaim_leases(Reclaim::Lease(&id)),
+                    _ => Ok(Vec::new()),
+                };
+            }
+            (18, Some(id)) => {
+                let r = crate::queue::journal::Restart {
+                    reason: "r".into(),
+                    size: Some(u64::from(b)),
+                    mtime_ns: 1,
+                    fingerprint: Some("f".into()),
+                    growing: b % 4 == 0,
+                    version_of: None,
+                };
+                if j.restart(id, &r).is_ok() {
+                    acked.retain(|(asset, _)| *asset != id);
+                }
+            }
+            (19, Some(id)) => {
+                let _ = j.set_final_cleared(id, Some("s"));
             }
             _ => {}
         }

@@ -193,7 +193,13 @@ async fn a_file_truncated_mid_upload_is_parked_and_never_sends_a_short_part() {
         .await
         .unwrap()
         .id();
-    wait(&e, "uploading", |s| s.uploading.iter().any(|f| f.id == id)).await;
+    // Mid-upload: a part is acknowledged, others are still to go.
+    wait(&e, "a part acknowledged", |s| {
+        s.uploading
+            .iter()
+            .any(|f| f.id == id && f.uploaded_bytes > 0)
+    })
+    .await;
     std::fs::OpenOptions::new()
         .write(true)
         .open(&path)

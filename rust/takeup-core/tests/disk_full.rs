@@ -79,6 +79,7 @@ fn asset(i: usize) -> NewAsset {
         fingerprint: Some(format!("{i:064}")),
         realtime: false,
         held: false,
+        file_id: None,
     }
 }
 

@@ -37,6 +37,7 @@ fn asset(path: &str, kind: AssetKind, size: Option<u64>, held: bool) -> NewAsset
         fingerprint: size.map(|s| format!("{:064x}", s * 7919)),
         realtime: size.is_none(),
         held,
+        file_id: None,
     }
 }
 

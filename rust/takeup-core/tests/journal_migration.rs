@@ -34,6 +34,7 @@ fn v1_copy(dir: &Path) -> PathBuf {
 const V1_ASSET_COLUMNS: &str = "id, path, name, kind, filetype, channel, size, mtime_ns,
     media_created_ms, fingerprint, realtime, closed, state, priority, seq, server_id, standard,
     attempts, last_error, retry_at_ms, enqueued_ms, finished_ms";
+const V1_PART_COLUMNS: &str = "asset_id, number, offset, size, is_final, url, url_expires_ms, state, sha256, attempts, acked_ms";
 
 type Rows = Vec<Vec<Value>>;
 
@@ -46,7 +47,7 @@ fn rows(c: &Connection, sql: &str) -> Rows {
         .unwrap()
 }
 
-/// Every v1 fact of a journal file: assets (v1 columns), parts and settings.
+/// Every v1 fact of a journal file: assets and parts (their v1 columns), and settings.
 fn v1_facts(path: &Path) -> (Rows, Rows, Rows) {
     let c = Connection::open(path).unwrap();
     (
@@ -54,7 +55,10 @@ fn v1_facts(path: &Path) -> (Rows, Rows, Rows) {
             &c,
             &format!("SELECT {V1_ASSET_COLUMNS} FROM assets ORDER BY id"),
         ),
-        rows(&c, "SELECT * FROM parts ORDER BY asset_id, number"),
+        rows(
+            &c,
+            &format!("SELECT {V1_PART_COLUMNS} FROM parts ORDER BY asset_id, number"),
+        ),
         rows(&c, "SELECT * FROM settings ORDER BY key"),
     )
 }
@@ -252,6 +256,7 @@ fn uploads_continue_on_a_migrated_journal() {
         fingerprint: Some(fingerprint),
         realtime: false,
         held: false,
+        file_id: None,
     };
     let added = j.enqueue(&new("/m/new.mov", 1, "fp-new".into())).unwrap();
     assert_eq!(added, Enqueued::Added(13));

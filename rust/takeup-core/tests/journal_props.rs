@@ -139,6 +139,7 @@ proptest! {
                         fingerprint: (!growing).then(|| format!("{file}-{size}")),
                         realtime: growing,
                         held,
+                        file_id: None,
                     });
                 }
                 Op::Start { pick: p } => { if let Some(id) = pick(&j, p) { let _ = j.start(id); } }

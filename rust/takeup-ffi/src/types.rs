@@ -452,6 +452,10 @@ pub enum Hold {
     Offline,
     NotAuthorized,
     NotConnected,
+    /// The OS suspended the app's work (not the user's pause).
+    Suspended,
+    /// Frame.io cannot be reached securely (TLS failed).
+    Insecure,
 }
 
 impl From<tc::Hold> for Hold {
@@ -461,6 +465,8 @@ impl From<tc::Hold> for Hold {
             tc::Hold::Offline => Self::Offline,
             tc::Hold::NotAuthorized => Self::NotAuthorized,
             tc::Hold::NotConnected => Self::NotConnected,
+            tc::Hold::Suspended => Self::Suspended,
+            tc::Hold::Insecure => Self::Insecure,
         }
     }
 }

@@ -124,6 +124,8 @@ pub enum HoldReason {
     Offline,
     NotAuthorized,
     NotConnected,
+    Suspended,
+    Insecure,
 }
 
 #[uniffi::remote(Enum)]

@@ -166,33 +166,131 @@ pub fn upload_name(path: &Path) -> String {
         .unwrap_or_else(|| "untitled".to_string())
 }
 
-/// What a part stream reports when done.
-#[derive(Default)]
-pub struct PartDigest {
-    pub hasher: Option<Sha256>,
-    pub bytes: u64,
+/// Whether the file can be opened and read (its first byte, when it has one).
+pub async fn readable(path: &Path) -> Result<(), FileError> {
+    let mut f = tokio::fs::File::open(path).await?;
+    let mut one = [0u8; 1];
+    let _bytes = f.read(&mut one).await?;
+    Ok(())
 }
 
-/// A stream of exactly `size` bytes of `path` from `offset`, read in bounded chunks, hashed on the
-/// way (into `digest`) and counted into `progress`. A file shorter than expected ends the stream
-/// with an `UnexpectedEof` error, so a truncated file never sends a short part.
+/// The file's identity on its filesystem (device, inode): one file under several paths (a
+/// symlink, `dir/../x`, a hard link) is one file; a new file under an old name is another.
+pub fn file_id(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// The digest a part's bytes are known by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DigestKind {
+    /// Base64 MD5 (what `Content-MD5` carries): every part sent since schema v3.
+    Md5,
+    /// Hex SHA-256: parts acknowledged by older versions.
+    Sha256,
+}
+
+/// Read size of range hashing and slice copies.
+const HASH_CHUNK: usize = 1024 * 1024;
+
+/// Hash `size` bytes of `path` from `offset` (blocking: call it off the async threads). A file
+/// shorter than that is [`FileError::Changed`].
+pub fn hash_range(
+    path: &Path,
+    offset: u64,
+    size: u64,
+    kind: DigestKind,
+) -> Result<String, FileError> {
+    hash_and_copy(path, offset, size, kind, None)
+}
+
+/// Copy `size` bytes of `path` from `offset` into a new file `dest` (a platform executor's part
+/// slice), hashing them on the way; the copy is kept only when its MD5 is `expect_md5` (the
+/// lease's), so a slice never holds other bytes than the lease promised. Blocking.
+pub fn write_slice(
+    path: &Path,
+    offset: u64,
+    size: u64,
+    expect_md5: &str,
+    dest: &Path,
+) -> Result<(), FileError> {
+    let tmp = dest.with_extension("partial");
+    let result = (|| {
+        let mut out = std::fs::File::create(&tmp)?;
+        let md5 = hash_and_copy(path, offset, size, DigestKind::Md5, Some(&mut out))?;
+        if md5 != expect_md5 {
+            return Err(FileError::Changed);
+        }
+        out.sync_all()?;
+        std::fs::rename(&tmp, dest)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn hash_and_copy(
+    path: &Path,
+    offset: u64,
+    size: u64,
+    kind: DigestKind,
+    mut copy: Option<&mut std::fs::File>,
+) -> Result<String, FileError> {
+    use std::io::{Read, Seek, Write};
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(offset))?;
+    let mut md5 = md5::Md5::new();
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; HASH_CHUNK.min(size.max(1) as usize)];
+    let mut left = size;
+    while left > 0 {
+        let want = left.min(buf.len() as u64) as usize;
+        let n = f.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(FileError::Changed);
+        }
+        match kind {
+            DigestKind::Md5 => md5.update(&buf[..n]),
+            DigestKind::Sha256 => sha.update(&buf[..n]),
+        }
+        if let Some(out) = copy.as_deref_mut() {
+            out.write_all(&buf[..n])?;
+        }
+        left -= n as u64;
+    }
+    Ok(match kind {
+        DigestKind::Md5 => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(md5.finalize())
+        }
+        DigestKind::Sha256 => hex::encode(sha.finalize()),
+    })
+}
+
+/// A stream of exactly `size` bytes of `path` from `offset`, read in bounded chunks and counted
+/// into `progress`. A file shorter than expected ends the stream with an `UnexpectedEof` error,
+/// so a truncated file never sends a short part.
 pub async fn part_stream(
     path: &Path,
     offset: u64,
     size: u64,
-    digest: Arc<std::sync::Mutex<PartDigest>>,
     progress: Arc<AtomicU64>,
 ) -> Result<impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static, FileError> {
     let mut file = tokio::fs::File::open(path).await?;
     file.seek(SeekFrom::Start(offset)).await?;
-    {
-        let mut d = digest.lock().unwrap_or_else(|p| p.into_inner());
-        d.hasher = Some(Sha256::new());
-        d.bytes = 0;
-    }
     Ok(futures_util::stream::unfold(
-        (file, size, digest, progress),
-        |(mut file, remaining, digest, progress)| async move {
+        (file, size, progress),
+        |(mut file, remaining, progress)| async move {
             if remaining == 0 {
                 return None;
             }
@@ -206,22 +304,15 @@ pub async fn part_stream(
                             std::io::ErrorKind::UnexpectedEof,
                             "the file is shorter than when it was planned",
                         );
-                        return Some((Err(err), (file, 0, digest, progress)));
+                        return Some((Err(err), (file, 0, progress)));
                     }
                     Ok(n) => filled += n,
-                    Err(e) => return Some((Err(e), (file, 0, digest, progress))),
+                    Err(e) => return Some((Err(e), (file, 0, progress))),
                 }
             }
             let bytes = buf.freeze();
-            {
-                let mut d = digest.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some(h) = d.hasher.as_mut() {
-                    h.update(&bytes);
-                }
-                d.bytes += bytes.len() as u64;
-            }
             progress.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-            Some((Ok(bytes), (file, remaining - want as u64, digest, progress)))
+            Some((Ok(bytes), (file, remaining - want as u64, progress)))
         },
     ))
 }
@@ -249,17 +340,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn part_streams_are_exact_and_hashed() {
+    async fn part_streams_are_exact_and_bounded() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.bin");
         let data: Vec<u8> = (0..(CHUNK * 3 + 17) as u32)
             .map(|i| (i % 253) as u8)
             .collect();
         std::fs::write(&p, &data).unwrap();
-        let digest = Arc::new(std::sync::Mutex::new(PartDigest::default()));
         let progress = Arc::new(AtomicU64::new(0));
         let (offset, size) = (100u64, CHUNK as u64 * 2 + 5);
-        let s = part_stream(&p, offset, size, digest.clone(), progress.clone())
+        let s = part_stream(&p, offset, size, progress.clone())
             .await
             .unwrap();
         let chunks: Vec<Bytes> = s.map(|c| c.unwrap()).collect().await;
@@ -267,20 +357,71 @@ mod tests {
         assert_eq!(got, data[offset as usize..(offset + size) as usize]);
         assert!(chunks.iter().all(|c| c.len() <= CHUNK));
         assert_eq!(progress.load(Ordering::Relaxed), size);
-        {
-            let d = digest.lock().unwrap();
-            assert_eq!(d.bytes, size);
-            assert_eq!(
-                hex::encode(d.hasher.clone().unwrap().finalize()),
-                hex::encode(Sha256::digest(&got))
-            );
-        }
         // Past the end: an error, never a short part.
-        let s = part_stream(&p, data.len() as u64 - 10, 20, digest, progress)
+        let s = part_stream(&p, data.len() as u64 - 10, 20, progress)
             .await
             .unwrap();
         let results: Vec<_> = s.collect().await;
         assert!(results.last().unwrap().is_err());
+    }
+
+    #[test]
+    fn ranges_hash_like_the_whole_and_slices_keep_only_promised_bytes() {
+        use base64::Engine as _;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.bin");
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&p, &data).unwrap();
+        let want = base64::engine::general_purpose::STANDARD
+            .encode(md5::Md5::digest(&data[1000..2_500_000]));
+        assert_eq!(
+            hash_range(&p, 1000, 2_499_000, DigestKind::Md5).unwrap(),
+            want
+        );
+        assert_eq!(
+            hash_range(&p, 0, 10, DigestKind::Sha256).unwrap(),
+            hex::encode(Sha256::digest(&data[..10]))
+        );
+        assert_eq!(
+            hash_range(&p, 2_999_990, 20, DigestKind::Md5),
+            Err(FileError::Changed)
+        );
+        let dest = dir.path().join("slice");
+        write_slice(&p, 1000, 2_499_000, &want, &dest).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), &data[1000..2_500_000]);
+        let other = dir.path().join("other");
+        assert_eq!(
+            write_slice(&p, 1001, 2_499_000, &want, &other),
+            Err(FileError::Changed)
+        );
+        assert!(!other.exists() && !other.with_extension("partial").exists());
+        assert_eq!(
+            hash_range(&p, 5, 0, DigestKind::Md5).unwrap(),
+            "1B2M2Y8AsgTpgAmY7PhCfg=="
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn aliases_share_an_identity_and_a_new_file_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.mov");
+        std::fs::write(&p, b"one").unwrap();
+        let link = dir.path().join("link.mov");
+        std::os::unix::fs::symlink(&p, &link).unwrap();
+        let id = file_id(&p).unwrap();
+        assert_eq!(file_id(&link), Some(id));
+        assert_eq!(
+            file_id(&dir.path().join("sub/../x.mov")),
+            None,
+            "no such dir"
+        );
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        assert_eq!(file_id(&dir.path().join("sub/../x.mov")), Some(id));
+        // The old file moved away (its inode still in use), a new one under its name.
+        std::fs::rename(&p, dir.path().join("x.old")).unwrap();
+        std::fs::write(&p, b"two").unwrap();
+        assert_ne!(file_id(&p), Some(id), "a new file under the old name");
     }
 
     #[test]

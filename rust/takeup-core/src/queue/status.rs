@@ -26,6 +26,11 @@ pub enum Hold {
     NotAuthorized,
     /// Paired but not connected to a project.
     NotConnected,
+    /// The OS suspended the app's work (background time ran out); not the user's pause. The
+    /// platform's background transfers go on.
+    Suspended,
+    /// Frame.io cannot be reached securely (TLS failed: a captive portal, or a clock far off).
+    Insecure,
 }
 
 /// One file in a list.

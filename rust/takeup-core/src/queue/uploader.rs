@@ -1,17 +1,22 @@
-//! The scheduler and the per-asset workers.
+//! The upload queue: the scheduler, the status, and the host's and executors' entry points.
 //!
 //! ```text
-//!             enqueue / select / retry / move-to-top          host: online/offline, file closed
-//!                          │                                              │
-//!                          ▼                                              ▼
-//!   journal (SQLite) ◀── scheduler ── picks by priority, up to `max_files` at once, when no hold
-//!        ▲                  │          (user pause, offline, not authorized, not connected)
-//!        │                  ▼
-//!        │            asset worker ── creates the asset once (id committed before any byte)
-//!        │                  │          plans parts (grows with a file being written)
-//!        │                  │          registers parts for URLs (real-time API), in batches
-//!        │                  ▼
-//!        └───── ack ── part PUTs, up to `max_parts_per_file` at once, streamed from disk
+//!  enqueue / select / retry / move-to-top        host: online, writer closed, app state
+//!                 │                                          │
+//!                 ▼                                          ▼
+//!  journal (SQLite) ◀── scheduler ── starts a driver per asset, up to `max_files`, when not held
+//!        ▲                                │
+//!        │                                ▼
+//!        │             driver ── planner (no I/O) ── create · register · verify · check · complete
+//!        │                                │           (the steps that need the API or the file)
+//!        │                                ▼
+//!        │              part leases (journal rows: part, URL, MD5, expiry)
+//!        │                   │                                  │
+//!        │                   ▼                                  ▼
+//!        │        engine executor (reqwest,            platform executor (iOS background
+//!        │        adaptive parts in flight)            URLSession, Android worker, tests)
+//!        │                   │                                  │
+//!        └──── report(lease, outcome): one function, one transaction ┘
 //! ```
 //!
 //! Closed files smaller than one part use the standard asset API (one call, one URL). Everything
@@ -20,16 +25,12 @@
 //! ours to tune, and growing files take the same path.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use serde_json::json;
-use sha2::Digest;
 use tokio::sync::{Notify, watch};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::AuthorizedClient;
@@ -37,19 +38,18 @@ use crate::config::EngineConfig;
 use crate::connection::{ConnectionState, EngineStatus};
 use crate::error::Error;
 
-use super::classify::{self, Disposition};
-use super::file::{self, FileError, PartDigest};
+use super::driver;
+use super::executor::{self, InFlight};
+use super::file::{self, FileError};
 use super::journal::{
-    AssetKind, AssetRow, AssetState, Enqueued, Journal, JournalError, NewAsset, PartRow, PartState,
-    PlannedPart,
+    AssetKind, AssetRow, AssetState, Enqueued, Executor, Journal, JournalError, LeaseReport,
+    LeaseRow, NewAsset, PartRow, Reclaim,
 };
+use super::lease::{self, Effect, PartTransfer, TransferAck, TransferError, Verdict};
+use super::planner::PlanConfig;
 use super::status::{FileEntry, Hold, QueueMode, QueueStatus};
-use super::wire;
 
-/// S3's smallest non-final part.
-pub const MIN_PART: u64 = 5 * 1024 * 1024;
-/// S3's part count limit.
-pub(crate) const MAX_PARTS: u64 = 10_000;
+pub use super::plan::{MAX_PARTS, MIN_PART, check_upload_url, part_size_for, url_expiry_ms};
 
 /// Tuning of the queue.
 #[derive(Clone, Debug)]
@@ -160,44 +160,62 @@ pub struct EnqueueOptions {
     pub channel: u32,
 }
 
-#[derive(Default)]
-struct AssetProgress {
-    /// Bytes read into part bodies that are not acknowledged yet.
-    in_flight: AtomicU64,
-}
-
+/// One running driver.
 struct Running {
     cancel: CancellationToken,
-    progress: Arc<AssetProgress>,
+    wake: Arc<Notify>,
 }
 
-struct Shared {
-    /// How many parts may be in flight over all files (tuned when `config.adaptive`).
+/// The queue's shared state: the journal, the holds, the drivers and the executors' bookkeeping.
+pub(super) struct Shared {
+    /// The runtime the queue started on (its blocking journal writes run there, also when a
+    /// host calls from a thread of its own).
+    rt: tokio::runtime::Handle,
+    /// This engine session: parts hashed and final parts cleared in it are trusted in it only.
+    pub session: String,
+    /// How many parts the engine's executor keeps in flight (tuned when `config.adaptive`).
     adapt: Mutex<super::adapt::Adaptive>,
-    /// Told when the adaptive limit rises, so running files start more parts.
-    adapt_raised: tokio::sync::Notify,
+    /// Told when the adaptive limit rises, so the executor leases more.
+    pub adapt_raised: Notify,
     journal: Arc<Mutex<Journal>>,
-    api: AuthorizedClient,
-    s3: reqwest::Client,
-    config: QueueConfig,
+    pub api: AuthorizedClient,
+    pub s3: reqwest::Client,
+    pub config: QueueConfig,
     mode: Mutex<QueueMode>,
     paused_by_user: AtomicBool,
+    /// The OS suspended background work (not the user's pause).
+    suspended: AtomicBool,
+    /// The engine's own executor may take leases.
+    engine_transfers: AtomicBool,
     /// The host reported the network down (authoritative until it reports it back).
     host_offline: AtomicBool,
     /// Requests failed as if offline: hold, and probe until a request succeeds.
     inferred_offline: AtomicBool,
-    /// When a probe last found the API reachable after an inferred outage.
-    last_probe_ok: Mutex<Option<Instant>>,
+    /// TLS failed (a captive portal, a clock far off): hold and probe the same way.
+    inferred_insecure: AtomicBool,
     /// Authorization was lost during an upload; cleared when the engine is connected again.
     auth_lost: AtomicBool,
-    engine_status: watch::Receiver<EngineStatus>,
+    pub engine_status: watch::Receiver<EngineStatus>,
     running: Mutex<HashMap<i64, Running>>,
     /// Growing files whose writer the host said has finished.
     closed_files: Mutex<HashSet<i64>>,
+    /// The scheduler.
     wake: Notify,
-    shutdown: CancellationToken,
+    /// The engine's executor: parts became leasable.
+    pub exec_wake: Notify,
+    /// Platform executors waiting in `next_transfers`.
+    lease_ready: Notify,
+    /// Drivers waiting out a hold.
+    pub hold_changed: Notify,
+    pub shutdown: CancellationToken,
     status_tx: watch::Sender<QueueStatus>,
     rates: Mutex<RateTracker>,
+    /// The engine executor's transfers in flight, by lease.
+    pub in_flight: Mutex<HashMap<String, InFlight>>,
+    /// Bytes sent of every lease in flight (both executors): lease → (asset, bytes).
+    progress: Mutex<HashMap<String, (i64, u64)>>,
+    /// API steps that failed on the network in a row, per asset (their backoff).
+    net_failures: Mutex<HashMap<i64, u32>>,
 }
 
 #[derive(Default)]
@@ -238,104 +256,19 @@ pub fn s3_client(config: &EngineConfig) -> crate::error::Result<reqwest::Client>
         .map_err(|e| Error::InvalidConfig(format!("cannot build the upload client: {e}")))
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// Whether a part URL may be used: HTTPS and an allowed host.
-pub fn check_upload_url(raw: &str, allowed: &[String]) -> Result<url::Url, String> {
-    let url =
-        url::Url::parse(raw).map_err(|_| "the server gave a malformed upload URL".to_string())?;
-    if url.scheme() != "https" {
-        return Err(format!(
-            "the server gave a non-HTTPS upload URL ({}://...); refusing to send media over it",
-            url.scheme()
-        ));
-    }
-    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-    let with_port = match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.clone(),
-    };
-    if allowed.is_empty()
-        || allowed.iter().any(|pat| {
-            let pat = pat.to_ascii_lowercase();
-            match pat.strip_prefix("*.") {
-                Some(suffix) => host.ends_with(&format!(".{suffix}")),
-                None => pat == with_port || pat == host,
-            }
-        })
-    {
-        Ok(url)
-    } else {
-        Err(format!(
-            "the server gave an upload URL for an unexpected host ({host})"
-        ))
-    }
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// When a presigned URL stops working (from `X-Amz-Date` + `X-Amz-Expires`), Unix ms.
-pub fn url_expiry_ms(url: &url::Url) -> Option<i64> {
-    let mut date = None;
-    let mut expires = None;
-    for (k, v) in url.query_pairs() {
-        match k.as_ref() {
-            "X-Amz-Date" => date = Some(v.into_owned()),
-            "X-Amz-Expires" => expires = v.parse::<i64>().ok(),
-            _ => {}
-        }
-    }
-    let signed = chrono::NaiveDateTime::parse_from_str(&date?, "%Y%m%dT%H%M%SZ").ok()?;
-    Some(signed.and_utc().timestamp_millis() + expires? * 1000)
-}
-
-/// The part size for a file: the configured size, grown so the file fits in 10,000 parts.
-pub fn part_size_for(config_part: u64, total: Option<u64>) -> u64 {
-    let base = config_part.max(MIN_PART);
-    match total {
-        Some(t) => base.max(t.div_ceil(MAX_PARTS)),
-        None => base,
-    }
-}
-
-/// The part size for a closed file's plan: with `adaptive`, small enough that the file has parts
-/// for every connection the tuning may open (`max_parallel_parts`), never under 5 MiB nor over
-/// the configured size. Smaller parts also mean less to re-send after a cut on a slow link.
-pub fn spread_part_size(config: &QueueConfig, size: u64) -> u64 {
-    let full = part_size_for(config.part_size, Some(size));
-    if !config.adaptive {
-        return full;
-    }
-    let spread = size
-        .div_ceil(config.max_parallel_parts.max(1) as u64)
-        .max(MIN_PART)
-        .max(size.div_ceil(MAX_PARTS));
-    spread.min(full)
-}
-
-/// Plan the parts of a closed file of `size` bytes for the real-time API.
-fn plan_closed(size: u64, part: u64, first_number: u32, from: u64) -> Vec<PlannedPart> {
-    let mut out = Vec::new();
-    let mut offset = from;
-    let mut number = first_number;
-    while offset < size {
-        let len = part.min(size - offset);
-        out.push(PlannedPart {
-            number,
-            offset,
-            size: len,
-            is_final: offset + len == size,
-            url: None,
-            url_expires_ms: None,
-        });
-        offset += len;
-        number += 1;
-    }
-    out
-}
+const PAUSED_SETTING: &str = "paused_by_user";
 
 impl UploadQueue {
-    /// Open the journal, repair what a crash left, and start the scheduler.
+    /// Open the journal, repair what a crash left, and start the scheduler and the engine's
+    /// executor.
     pub fn start(
         journal_path: &Path,
         api: AuthorizedClient,
@@ -357,6 +290,7 @@ impl UploadQueue {
             Some("auto") => QueueMode::Auto,
             _ => config.mode,
         };
+        let paused = journal.setting(PAUSED_SETTING)?.as_deref() == Some("1");
         let run = config.run;
         let adapt = super::adapt::Adaptive::new(
             config.max_parts_per_file * config.max_files.max(1),
@@ -364,42 +298,55 @@ impl UploadQueue {
             config.max_parallel_parts,
         );
         let shared = Arc::new(Shared {
+            rt: tokio::runtime::Handle::current(),
+            session: uuid::Uuid::new_v4().to_string(),
             adapt: Mutex::new(adapt),
-            adapt_raised: tokio::sync::Notify::new(),
+            adapt_raised: Notify::new(),
             journal: Arc::new(Mutex::new(journal)),
             api,
             s3,
             config,
             mode: Mutex::new(mode),
-            paused_by_user: AtomicBool::new(false),
+            paused_by_user: AtomicBool::new(paused),
+            suspended: AtomicBool::new(false),
+            engine_transfers: AtomicBool::new(true),
             host_offline: AtomicBool::new(false),
             inferred_offline: AtomicBool::new(false),
-            last_probe_ok: Mutex::new(None),
+            inferred_insecure: AtomicBool::new(false),
             auth_lost: AtomicBool::new(false),
             engine_status,
             running: Mutex::new(HashMap::new()),
             closed_files: Mutex::new(HashSet::new()),
             wake: Notify::new(),
+            exec_wake: Notify::new(),
+            lease_ready: Notify::new(),
+            hold_changed: Notify::new(),
             shutdown: CancellationToken::new(),
             status_tx: watch::channel(QueueStatus::default()).0,
             rates: Mutex::new(RateTracker::default()),
+            in_flight: Mutex::new(HashMap::new()),
+            progress: Mutex::new(HashMap::new()),
+            net_failures: Mutex::new(HashMap::new()),
         });
         let queue = Self { shared };
         queue.shared.publish();
         if run {
             tokio::spawn(scheduler(queue.shared.clone()));
+            tokio::spawn(executor::run(queue.shared.clone()));
         }
         Ok(queue)
     }
 
-    /// Add a file (or report that it is queued or uploaded already).
+    /// Add a file (or report that it is queued or uploaded already). The file is known by its
+    /// canonical path and its identity on disk: a symlink or `dir/../x` is the same file.
     pub async fn enqueue(&self, path: &Path, opts: EnqueueOptions) -> Result<Enqueued, QueueError> {
-        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let given = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let file_err = |error| QueueError::File {
-            path: path.display().to_string(),
+            path: given.display().to_string(),
             error,
         };
-        let facts = file::facts(&path).map_err(file_err)?;
+        let facts = file::facts(&given).map_err(file_err)?;
+        let path = std::fs::canonicalize(&given).unwrap_or_else(|_| given.clone());
         let fingerprint = if opts.growing {
             None
         } else {
@@ -415,9 +362,9 @@ impl UploadQueue {
                 .name
                 .clone()
                 .filter(|n| !n.trim().is_empty())
-                .unwrap_or_else(|| file::upload_name(&path)),
-            kind: opts.kind.unwrap_or_else(|| file::kind_for(&path)),
-            filetype: file::mime_for(&path).to_string(),
+                .unwrap_or_else(|| file::upload_name(&given)),
+            kind: opts.kind.unwrap_or_else(|| file::kind_for(&given)),
+            filetype: file::mime_for(&given).to_string(),
             channel: opts.channel,
             size: (!opts.growing).then_some(facts.size),
             mtime_ns: facts.mtime_ns,
@@ -425,6 +372,7 @@ impl UploadQueue {
             fingerprint,
             realtime: opts.growing,
             held,
+            file_id: file::file_id(&path),
             path,
         };
         let top = opts.top;
@@ -445,6 +393,7 @@ impl UploadQueue {
     /// The writer of a growing file finished: finalise it with its true size.
     pub fn file_closed(&self, id: i64) {
         lock(&self.shared.closed_files).insert(id);
+        self.shared.wake_asset(id);
         self.shared.kick();
     }
 
@@ -461,6 +410,7 @@ impl UploadQueue {
         if let Some(r) = lock(&self.shared.running).get(&id) {
             r.cancel.cancel();
         }
+        self.shared.drop_transfers(id).await;
         self.shared.kick();
         Ok(cancelled)
     }
@@ -471,6 +421,9 @@ impl UploadQueue {
         for r in lock(&self.shared.running).values() {
             r.cancel.cancel();
         }
+        for id in &ids {
+            self.shared.drop_transfers(*id).await;
+        }
         self.shared.kick();
         Ok(ids.len())
     }
@@ -478,6 +431,7 @@ impl UploadQueue {
     /// Retry a failed, skipped or cancelled file.
     pub async fn retry(&self, id: i64) -> Result<(), QueueError> {
         self.shared.db(move |j| j.retry(id)).await?;
+        lock(&self.shared.net_failures).remove(&id);
         self.shared.kick();
         Ok(())
     }
@@ -503,28 +457,54 @@ impl UploadQueue {
         Ok(())
     }
 
-    /// The user pauses the queue: running files stop (their acknowledged parts are kept).
+    /// The user pauses the queue: running files stop (their acknowledged parts are kept). The
+    /// pause is kept across restarts until the user resumes.
     pub fn pause(&self) {
-        self.shared.paused_by_user.store(true, Ordering::SeqCst);
-        for r in lock(&self.shared.running).values() {
-            r.cancel.cancel();
-        }
-        self.shared.kick();
+        self.shared.set_paused(true);
     }
 
+    /// The user resumes the queue.
     pub fn resume(&self) {
-        self.shared.paused_by_user.store(false, Ordering::SeqCst);
-        self.shared.kick();
+        self.shared.set_paused(false);
+    }
+
+    /// Whether the user paused the queue (persisted).
+    pub fn is_paused(&self) -> bool {
+        self.shared.paused_by_user.load(Ordering::SeqCst)
+    }
+
+    /// The OS suspends (or allows again) the app's work: running files stop as for a pause, but
+    /// this is not the user's pause and is not kept across restarts. Transfers the platform's
+    /// executor took over go on in the OS.
+    pub fn set_suspended(&self, suspended: bool) {
+        let sh = &self.shared;
+        if sh.suspended.swap(suspended, Ordering::SeqCst) == suspended {
+            return;
+        }
+        if suspended {
+            sh.interrupt_all();
+        }
+        sh.holds_changed();
+    }
+
+    /// Whether the engine's own executor moves part bytes (on by default). A host that hands the
+    /// transfers to the platform (an iOS app going to the background) turns it off; transfers in
+    /// flight finish.
+    pub fn set_engine_transfers(&self, on: bool) {
+        self.shared.engine_transfers.store(on, Ordering::SeqCst);
+        self.shared.exec_wake.notify_one();
     }
 
     /// The host reports network reachability. "Back online" also ends an inferred outage, so
     /// the queue tries at once.
     pub fn set_online(&self, online: bool) {
-        self.shared.host_offline.store(!online, Ordering::SeqCst);
+        let sh = &self.shared;
+        sh.host_offline.store(!online, Ordering::SeqCst);
         if online {
-            self.shared.inferred_offline.store(false, Ordering::SeqCst);
+            sh.inferred_offline.store(false, Ordering::SeqCst);
+            sh.inferred_insecure.store(false, Ordering::SeqCst);
         }
-        self.shared.kick();
+        sh.holds_changed();
     }
 
     /// The current status.
@@ -544,6 +524,144 @@ impl UploadQueue {
 
     pub async fn parts(&self, id: i64) -> Result<Vec<PartRow>, QueueError> {
         self.shared.db(move |j| j.parts(id)).await
+    }
+
+    /// Leases that are out (tests, diagnostics).
+    pub async fn leases_out(&self) -> Result<Vec<LeaseRow>, QueueError> {
+        self.shared.db(|j| j.leases_out(None)).await
+    }
+
+    // --- The platform executor's entry points ---
+
+    /// Lease up to `limit` parts to the platform's executor. When none is ready yet but files
+    /// are being uploaded (their assets being created, URLs registered), waits up to `wait` for
+    /// some. Returns nothing while the queue is held (paused, offline, not authorized).
+    pub async fn next_transfers(
+        &self,
+        limit: usize,
+        wait: Duration,
+    ) -> Result<Vec<PartTransfer>, QueueError> {
+        let sh = &self.shared;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let ready = sh.lease_ready.notified();
+            tokio::pin!(ready);
+            ready.as_mut().enable();
+            sh.reclaim_expired().await;
+            if sh.hold().is_none() {
+                let rows = lease::reserve(sh, Executor::Platform, limit).await?;
+                if !rows.is_empty() {
+                    let sealed = futures_util::future::join_all(
+                        rows.into_iter().map(|r| lease::seal(sh, r)),
+                    )
+                    .await;
+                    let out: Vec<PartTransfer> = sealed.into_iter().flatten().collect();
+                    if !out.is_empty() {
+                        sh.publish();
+                        return Ok(out);
+                    }
+                    continue;
+                }
+            }
+            let t = sh.status_tx.borrow().totals;
+            if t.queued + t.active == 0 || tokio::time::Instant::now() >= deadline {
+                return Ok(Vec::new());
+            }
+            sh.kick();
+            tokio::select! {
+                _ = &mut ready => {}
+                _ = tokio::time::sleep_until(deadline) => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = sh.shutdown.cancelled() => return Err(QueueError::Stopped),
+            }
+        }
+    }
+
+    /// The platform's executor stored a part (HTTP 2xx). Idempotent.
+    pub async fn transfer_succeeded(
+        &self,
+        lease_id: &str,
+        etag: Option<String>,
+    ) -> Result<TransferAck, QueueError> {
+        lease::report(&self.shared, lease_id, Ok(etag)).await
+    }
+
+    /// The platform's executor could not store a part. Idempotent.
+    pub async fn transfer_failed(
+        &self,
+        lease_id: &str,
+        error: TransferError,
+    ) -> Result<TransferAck, QueueError> {
+        lease::report(&self.shared, lease_id, Err(error)).await
+    }
+
+    /// Bytes of a platform transfer sent so far (progress while the app watches).
+    pub fn transfer_progress(&self, lease_id: &str, sent_bytes: u64) {
+        let sh = &self.shared;
+        let asset = lock(&sh.progress).get(lease_id).map(|(a, _)| *a);
+        let asset = match asset {
+            Some(a) => Some(a),
+            None => lock(&sh.journal)
+                .lease(lease_id)
+                .ok()
+                .flatten()
+                .filter(|l| l.state == super::journal::LeaseState::Out)
+                .map(|l| l.asset_id),
+        };
+        if let Some(asset) = asset {
+            lock(&sh.progress).insert(lease_id.to_string(), (asset, sent_bytes));
+        }
+    }
+
+    /// At relaunch: the transfers the platform still runs (by lease id). Every other lease the
+    /// platform held is taken back (the OS dropped it, or it finished while the app was gone and
+    /// its report was lost: its part is sent again). Returns how many were taken back.
+    pub async fn pending_transfers(&self, still_running: Vec<String>) -> Result<u64, QueueError> {
+        let back = self
+            .shared
+            .db(move |j| j.reclaim_leases(Reclaim::PlatformExcept(&still_running)))
+            .await?;
+        for l in &back {
+            self.shared.wake_asset(l.asset_id);
+        }
+        self.shared.parts_ready();
+        Ok(back.len() as u64)
+    }
+
+    /// Copy a leased part's bytes into `dest` (the slice file a background upload task sends),
+    /// checking them against the lease's MD5: a file that changed since the lease fails here
+    /// (report it with [`TransferError::File`]) rather than sending other bytes.
+    pub async fn write_transfer_slice(
+        &self,
+        lease_id: &str,
+        dest: PathBuf,
+    ) -> Result<(), QueueError> {
+        let id = lease_id.to_string();
+        let lease = self
+            .shared
+            .db(move |j| j.lease(&id))
+            .await?
+            .filter(|l| l.state == super::journal::LeaseState::Out)
+            .ok_or_else(|| {
+                QueueError::Journal(JournalError::Invalid(format!(
+                    "lease {lease_id} is not out"
+                )))
+            })?;
+        let md5 = lease.md5.clone().ok_or_else(|| {
+            QueueError::Journal(JournalError::Invalid(format!(
+                "lease {lease_id} is not sealed"
+            )))
+        })?;
+        let path = lease.path.clone();
+        tokio::task::spawn_blocking(move || {
+            file::write_slice(&path, lease.offset, lease.size, &md5, &dest)
+        })
+        .await
+        .map_err(|_| QueueError::Stopped)?
+        .map_err(|error| QueueError::File {
+            path: lease.path.display().to_string(),
+            error,
+        })
     }
 
     /// Let the queue upload for at most `max` and report: for a host's background-work slot
@@ -591,28 +709,17 @@ impl UploadQueue {
         }
     }
 
-    /// Stop the scheduler and every upload (acknowledged parts are kept for the next start).
+    /// Stop the scheduler, the drivers and the engine's transfers (acknowledged parts are kept
+    /// for the next start).
     pub fn shutdown(&self) {
         self.shared.shutdown.cancel();
-        for r in lock(&self.shared.running).values() {
-            r.cancel.cancel();
-        }
+        self.shared.interrupt_all();
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-#[derive(Clone)]
-enum Outcome {
-    Done,
-    Failed(Disposition),
 }
 
 impl Shared {
     /// Run a journal operation off the async threads.
-    async fn db<T: Send + 'static>(
+    pub(super) async fn db<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Journal) -> Result<T, JournalError> + Send + 'static,
     ) -> Result<T, QueueError> {
@@ -631,37 +738,297 @@ impl Shared {
         }
     }
 
-    /// How many parts one running file may have in flight, given that it could use `wanted`.
-    fn part_share(&self, wanted: usize) -> usize {
-        if !self.config.adaptive {
-            return self.config.max_parts_per_file;
+    fn set_paused(self: &Arc<Self>, paused: bool) {
+        if self.paused_by_user.swap(paused, Ordering::SeqCst) != paused {
+            // Persist the latest value (a pause and a resume in quick succession both end with
+            // the flag as it is when they write).
+            let me = self.clone();
+            drop(self.rt.spawn_blocking(move || {
+                let value = if me.paused_by_user.load(Ordering::SeqCst) {
+                    "1"
+                } else {
+                    "0"
+                };
+                if let Err(e) = lock(&me.journal).set_setting(PAUSED_SETTING, value) {
+                    tracing::warn!(error = %e, "cannot persist the pause");
+                }
+            }));
         }
-        let running = lock(&self.running).len().max(1);
+        if paused {
+            self.interrupt_all();
+        }
+        self.holds_changed();
+    }
+
+    /// Stop every driver and the engine executor's transfers (a pause, a suspension, shutdown).
+    fn interrupt_all(&self) {
+        for r in lock(&self.running).values() {
+            r.cancel.cancel();
+        }
+        executor::abort(self, None);
+        let j = self.journal.clone();
+        drop(
+            self.rt.spawn_blocking(move || {
+                lock(&j).reclaim_leases(Reclaim::Executor(Executor::Engine))
+            }),
+        );
+    }
+
+    fn holds_changed(&self) {
+        self.hold_changed.notify_waiters();
+        self.exec_wake.notify_one();
+        self.lease_ready.notify_waiters();
+        self.kick();
+    }
+
+    /// Stop moving one asset's bytes (cancelled, parked, restarted): the engine executor's
+    /// transfers are aborted and every lease of it taken back (a platform transfer still running
+    /// reports late and changes nothing).
+    pub(super) async fn drop_transfers(&self, asset: i64) {
+        executor::abort(self, Some(asset));
+        let back = self
+            .db(move |j| j.reclaim_leases(Reclaim::Asset(asset)))
+            .await
+            .unwrap_or_default();
+        let mut p = lock(&self.progress);
+        for l in back {
+            p.remove(&l.id);
+        }
+        p.retain(|_, (a, _)| *a != asset);
+    }
+
+    pub(super) fn engine_transfers_on(&self) -> bool {
+        self.engine_transfers.load(Ordering::SeqCst)
+    }
+
+    /// How many parts the engine's executor keeps in flight.
+    pub(super) fn transfer_limit(&self) -> usize {
+        if !self.config.adaptive {
+            return self.config.max_parts_per_file * self.config.max_files.max(1);
+        }
         let mut a = lock(&self.adapt);
-        let now = Instant::now();
+        a.tick(Instant::now());
+        a.limit()
+    }
+
+    /// The executor could use `wanted` parts in flight.
+    pub(super) fn on_demand(&self, wanted: usize) {
+        let mut a = lock(&self.adapt);
         let before = a.limit();
+        let now = Instant::now();
         a.tick(now);
-        let share = a.limit().div_ceil(running);
-        // Saturated: this file could use more parts than its share of the limit.
-        a.on_demand(if wanted > share { usize::MAX } else { 0 }, now);
+        a.on_demand(wanted, now);
         if a.limit() > before {
             tracing::debug!(parts = a.limit(), "more parts in flight");
-            self.adapt_raised.notify_waiters();
+            self.adapt_raised.notify_one();
         } else if a.limit() < before {
             tracing::debug!(parts = a.limit(), "fewer parts in flight");
         }
-        share
     }
 
-    fn adapt_bytes(&self, n: u64) {
+    pub(super) fn on_throttled(&self) {
         if self.config.adaptive {
-            lock(&self.adapt).on_bytes(n, Instant::now());
+            lock(&self.adapt).on_throttled(Instant::now());
         }
     }
 
-    fn hold(&self) -> Option<Hold> {
+    /// Bytes of a lease went out (`total` so far, `delta` new).
+    pub(super) fn on_bytes_sent(&self, lease: &str, asset: i64, total: u64, delta: u64) {
+        if self.config.adaptive {
+            lock(&self.adapt).on_bytes(delta, Instant::now());
+        }
+        lock(&self.progress).insert(lease.to_string(), (asset, total));
+    }
+
+    pub(super) fn forget_progress(&self, lease: &str) {
+        lock(&self.progress).remove(lease);
+    }
+
+    /// Parts leasable right now (the executor's unmet demand).
+    pub(super) async fn leasable_now(&self) -> usize {
+        let (session, life) = (self.session.clone(), self.min_url_life_ms());
+        self.db(move |j| j.leasable_count(now_ms(), life, &session))
+            .await
+            .unwrap_or(0) as usize
+    }
+
+    /// Parts became leasable (registered, cleared, given back).
+    pub(super) fn parts_ready(&self) {
+        self.exec_wake.notify_one();
+        self.lease_ready.notify_waiters();
+    }
+
+    /// A URL must stay valid this long to be leased.
+    pub(super) fn min_url_life_ms(&self) -> i64 {
+        (self.config.response_timeout + self.config.stall_timeout).as_millis() as i64 * 2
+    }
+
+    pub(super) fn plan_config(&self) -> PlanConfig {
+        PlanConfig {
+            part_size: self.config.part_size,
+            register_ahead: (self.config.max_parallel_parts * 2).max(8),
+            register_batch: 32,
+            min_url_life_ms: 10 * 60 * 1000,
+            max_restarts: 3,
+        }
+    }
+
+    pub(super) fn writer_closed(&self, id: i64) -> bool {
+        lock(&self.closed_files).contains(&id)
+    }
+
+    pub(super) fn wake_asset(&self, id: i64) {
+        if let Some(r) = lock(&self.running).get(&id) {
+            r.wake.notify_one();
+        }
+    }
+
+    pub(super) fn auth_lost(&self) {
+        self.auth_lost.store(true, Ordering::SeqCst);
+        self.holds_changed();
+    }
+
+    /// Requests failed as if there were no network (or no trustworthy one): hold and probe.
+    pub(super) fn network_down(&self, insecure: bool) {
+        if insecure {
+            self.inferred_insecure.store(true, Ordering::SeqCst);
+        } else {
+            self.inferred_offline.store(true, Ordering::SeqCst);
+        }
+        self.holds_changed();
+    }
+
+    /// The backoff of an API step that failed on the network (per asset, in a row).
+    pub(super) fn network_backoff(&self, asset: i64) -> Duration {
+        let mut m = lock(&self.net_failures);
+        let n = m.entry(asset).or_default();
+        *n = n.saturating_add(1);
+        super::classify::backoff(*n, self.config.backoff_base, self.config.backoff_max, None)
+    }
+
+    pub(super) async fn part_failures(&self, asset: i64, number: u32) -> u32 {
+        self.db(move |j| {
+            Ok(j.parts(asset)?
+                .iter()
+                .find(|p| p.number == number)
+                .map(|p| p.failures)
+                .unwrap_or(0))
+        })
+        .await
+        .unwrap_or(0)
+    }
+
+    /// After a report: wake the asset's driver and the executors; the status changes.
+    pub(super) fn after_report(&self, r: LeaseReport) -> TransferAck {
+        match r {
+            LeaseReport::Acked { asset_id, .. } => {
+                lock(&self.net_failures).remove(&asset_id);
+                self.wake_asset(asset_id);
+                self.parts_ready();
+                TransferAck::Applied
+            }
+            LeaseReport::Failed { asset_id, .. } => {
+                self.wake_asset(asset_id);
+                self.parts_ready();
+                self.kick();
+                TransferAck::Applied
+            }
+            LeaseReport::Stale { asset_id, .. } => {
+                self.wake_asset(asset_id);
+                TransferAck::Stale
+            }
+            LeaseReport::Unknown => TransferAck::Unknown,
+        }
+    }
+
+    /// What a failed send means for the asset and the queue beyond the part's retry.
+    pub(super) async fn after_part_failure(
+        &self,
+        lease: &LeaseRow,
+        verdict: &Verdict,
+    ) -> Result<(), QueueError> {
+        let (asset, number) = (lease.asset_id, lease.number);
+        match verdict.effect {
+            Effect::Retry => {}
+            Effect::Offline => self.network_down(false),
+            Effect::Insecure => self.network_down(true),
+            Effect::Replan => {
+                let row = self.db(move |j| j.asset(asset)).await?;
+                if row.standard {
+                    // A standard asset's URLs cannot be re-issued: when nothing of it was
+                    // acknowledged, start over with a new asset (the API's only way).
+                    let reason = format!("{}; the upload links expired", verdict.reason);
+                    let reset = self
+                        .db(move |j| j.reset_unstarted_server_asset(asset))
+                        .await?;
+                    if !reset {
+                        self.db(move |j| j.park(asset, AssetState::Failed, &reason))
+                            .await?;
+                    }
+                    self.drop_transfers(asset).await;
+                } else {
+                    self.db(move |j| j.clear_part_url(asset, number)).await?;
+                }
+            }
+            Effect::FileChanged => {
+                // The file is not as it was hashed: whatever was sent is verified again before
+                // the final part (and the planner looks at the file anew).
+                self.db(move |j| j.clear_verified(asset)).await?;
+            }
+            Effect::Restart => {
+                // The driver starts the file on a new server asset at its next turn.
+                let reason = verdict.reason.clone();
+                let row = self.db(move |j| j.asset(asset)).await?;
+                if row.state.is_open() {
+                    let facts = file::facts(&row.path).ok();
+                    let growing = !row.closed;
+                    let r = super::journal::Restart {
+                        reason,
+                        size: if growing { None } else { row.size },
+                        mtime_ns: facts.map(|f| f.mtime_ns).unwrap_or(row.mtime_ns),
+                        fingerprint: row.fingerprint.clone(),
+                        growing,
+                        version_of: None,
+                    };
+                    self.db(move |j| j.restart(asset, &r)).await?;
+                    self.drop_transfers(asset).await;
+                }
+            }
+            Effect::Park => {
+                let reason = verdict.reason.clone();
+                let row = self.db(move |j| j.asset(asset)).await?;
+                if row.state.is_open() {
+                    self.db(move |j| j.park(asset, AssetState::Failed, &reason))
+                        .await?;
+                }
+                self.drop_transfers(asset).await;
+            }
+        }
+        self.wake_asset(asset);
+        Ok(())
+    }
+
+    /// Take back platform leases past their expiry (their parts go again).
+    async fn reclaim_expired(&self) {
+        if let Ok(back) = self
+            .db(|j| j.reclaim_leases(Reclaim::Expired(now_ms())))
+            .await
+            && !back.is_empty()
+        {
+            tracing::info!(leases = back.len(), "expired leases taken back");
+            for l in &back {
+                self.wake_asset(l.asset_id);
+            }
+            self.parts_ready();
+        }
+    }
+
+    pub(super) fn hold(&self) -> Option<Hold> {
         if self.paused_by_user.load(Ordering::SeqCst) {
             return Some(Hold::PausedByUser);
+        }
+        if self.suspended.load(Ordering::SeqCst) {
+            return Some(Hold::Suspended);
         }
         let status = self.engine_status.borrow().clone();
         match status.connection {
@@ -678,15 +1045,15 @@ impl Shared {
         {
             return Some(Hold::Offline);
         }
+        if self.inferred_insecure.load(Ordering::SeqCst) {
+            return Some(Hold::Insecure);
+        }
         None
     }
 
     /// Rebuild the status snapshot from the journal and the live progress, and publish it.
     fn publish(&self) {
-        let in_flight: HashMap<i64, u64> = lock(&self.running)
-            .iter()
-            .map(|(id, r)| (*id, r.progress.in_flight.load(Ordering::Relaxed)))
-            .collect();
+        let in_flight = executor::in_flight_by_asset(&lock(&self.progress));
         let snapshot = {
             let j = lock(&self.journal);
             (|| -> Result<_, JournalError> {
@@ -773,6 +1140,7 @@ async fn scheduler(sh: Arc<Shared>) {
     let mut engine_status = sh.engine_status.clone();
     let mut probe_delay = Duration::from_secs(1);
     let mut next_probe = Instant::now();
+    let mut next_reclaim = Instant::now();
     loop {
         if sh.shutdown.is_cancelled() {
             break;
@@ -784,6 +1152,11 @@ async fn scheduler(sh: Arc<Shared>) {
             && engine_status.has_changed().unwrap_or(false)
         {
             sh.auth_lost.store(false, Ordering::SeqCst);
+            sh.holds_changed();
+        }
+        if Instant::now() >= next_reclaim {
+            sh.reclaim_expired().await;
+            next_reclaim = Instant::now() + Duration::from_secs(30);
         }
         let hold = sh.hold();
         if hold.is_none() {
@@ -797,29 +1170,40 @@ async fn scheduler(sh: Arc<Shared>) {
                 match picked {
                     Ok(rows) => {
                         for row in rows {
-                            start_worker(&sh, row).await;
+                            start_driver(&sh, row).await;
                         }
                     }
                     Err(e) => tracing::error!(error = %e, "cannot read the upload queue"),
                 }
             }
-        } else if hold == Some(Hold::Offline)
-            && sh.inferred_offline.load(Ordering::SeqCst)
+        } else if matches!(hold, Some(Hold::Offline | Hold::Insecure))
+            && (sh.inferred_offline.load(Ordering::SeqCst)
+                || sh.inferred_insecure.load(Ordering::SeqCst))
             && !sh.host_offline.load(Ordering::SeqCst)
             && Instant::now() >= next_probe
         {
-            // Inferred offline: a cheap authorized call tells when the link is back.
-            if sh.api.post_empty("/v2/devices/heartbeat").await.is_ok() {
-                tracing::info!("network is back");
-                sh.inferred_offline.store(false, Ordering::SeqCst);
-                *lock(&sh.last_probe_ok) = Some(Instant::now());
-                continue;
+            // Inferred outage: a cheap authorized call tells when the link is back.
+            match sh.api.post_empty("/v2/devices/heartbeat").await {
+                Ok(_) => {
+                    tracing::info!("network is back");
+                    sh.inferred_offline.store(false, Ordering::SeqCst);
+                    sh.inferred_insecure.store(false, Ordering::SeqCst);
+                    sh.holds_changed();
+                    continue;
+                }
+                Err(Error::Network {
+                    kind: crate::error::NetworkErrorKind::Tls,
+                }) => {
+                    sh.inferred_offline.store(false, Ordering::SeqCst);
+                    sh.inferred_insecure.store(true, Ordering::SeqCst);
+                }
+                Err(_) => {}
             }
             probe_delay = (probe_delay * 2).min(Duration::from_secs(30));
             next_probe = Instant::now() + probe_delay;
         }
         sh.publish();
-        let active = !lock(&sh.running).is_empty();
+        let active = !lock(&sh.running).is_empty() || !lock(&sh.progress).is_empty();
         let next_retry = sh.db(|j| j.next_retry_at()).await.ok().flatten();
         let mut wait = if active {
             Duration::from_millis(250)
@@ -829,7 +1213,7 @@ async fn scheduler(sh: Arc<Shared>) {
         if let Some(at) = next_retry {
             wait = wait.min(Duration::from_millis((at - now_ms()).max(0) as u64));
         }
-        if hold == Some(Hold::Offline) {
+        if matches!(hold, Some(Hold::Offline | Hold::Insecure)) {
             wait = wait.min(next_probe.saturating_duration_since(Instant::now()));
         }
         tokio::select! {
@@ -842,773 +1226,36 @@ async fn scheduler(sh: Arc<Shared>) {
     sh.publish();
 }
 
-async fn start_worker(sh: &Arc<Shared>, row: AssetRow) {
+async fn start_driver(sh: &Arc<Shared>, row: AssetRow) {
     let id = row.id;
     if let Err(e) = sh.db(move |j| j.start(id)).await {
         tracing::debug!(id, error = %e, "not started");
         return;
     }
     let cancel = sh.shutdown.child_token();
-    let progress = Arc::new(AssetProgress::default());
+    let wake = Arc::new(Notify::new());
     lock(&sh.running).insert(
         id,
         Running {
             cancel: cancel.clone(),
-            progress: progress.clone(),
+            wake: wake.clone(),
         },
     );
     let sh = sh.clone();
     tokio::spawn(async move {
         tracing::info!(id, name = %row.name, "upload started");
-        let attempts = row.attempts;
-        let outcome = upload_asset(&sh, row, cancel.clone(), progress).await;
-        finish(&sh, id, attempts, outcome, cancel.is_cancelled()).await;
+        let end = driver::drive(sh.clone(), id, cancel, wake).await;
+        if end == driver::End::Interrupted {
+            // A pause, a suspension or the shutdown: back in the queue without a failure (the
+            // journal says cancelled when the user cancelled).
+            let _ = sh.db(move |j| j.end_attempt(id, None)).await;
+        }
+        if end == driver::End::Done {
+            lock(&sh.closed_files).remove(&id);
+            lock(&sh.net_failures).remove(&id);
+        }
         lock(&sh.running).remove(&id);
         sh.publish();
         sh.kick();
     });
-}
-
-/// Record how an attempt ended. Until the journal has it the asset stays `active` there, which
-/// nothing but a restart would pick up again: a write the journal refuses for now (full disk,
-/// I/O) is tried again, the slot kept, until it succeeds or the queue shuts down.
-async fn finish(sh: &Arc<Shared>, id: i64, attempts: u32, outcome: Outcome, cancelled: bool) {
-    let mut delay = Duration::from_millis(250);
-    loop {
-        let e = match record_outcome(sh, id, attempts, outcome.clone(), cancelled).await {
-            Ok(()) => return,
-            Err(e) => e,
-        };
-        let transient = matches!(
-            e,
-            QueueError::Journal(JournalError::DiskFull | JournalError::Sqlite(_))
-        );
-        if !transient || sh.shutdown.is_cancelled() {
-            tracing::error!(id, error = %e, "cannot record the upload outcome");
-            return;
-        }
-        tracing::warn!(id, error = %e, "cannot record the upload outcome yet; trying again");
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = sh.shutdown.cancelled() => {}
-        }
-        delay = (delay * 2).min(Duration::from_secs(5));
-    }
-}
-
-async fn record_outcome(
-    sh: &Arc<Shared>,
-    id: i64,
-    attempts: u32,
-    outcome: Outcome,
-    cancelled: bool,
-) -> Result<(), QueueError> {
-    let max = sh.config.max_attempts;
-    match outcome {
-        Outcome::Done => {
-            tracing::info!(id, "upload complete");
-            sh.db(move |j| j.complete(id)).await.map(|_| ())
-        }
-        Outcome::Failed(d) if cancelled || d == Disposition::Cancelled => {
-            // Cancelled by the user (the journal already says so) or stopped by a pause or a
-            // shutdown: back in the queue without burning an attempt.
-            sh.db(move |j| {
-                let state = j.asset(id)?.state;
-                if state == AssetState::Active {
-                    j.attempt_failed(id, "interrupted", now_ms(), u32::MAX, false)?;
-                }
-                Ok(())
-            })
-            .await
-        }
-        Outcome::Failed(d) => {
-            let reason = d.reason();
-            tracing::info!(id, %reason, "upload attempt failed");
-            match d {
-                Disposition::Skipped { reason } => {
-                    sh.db(move |j| j.park(id, AssetState::Skipped, &reason))
-                        .await
-                }
-                Disposition::Fatal { reason } => {
-                    sh.db(move |j| j.park(id, AssetState::Failed, &reason))
-                        .await
-                }
-                Disposition::WaitForNetwork { reason }
-                    if lock(&sh.last_probe_ok)
-                        .is_some_and(|t| t.elapsed() < Duration::from_secs(30)) =>
-                {
-                    // The API answers but this upload still cannot connect: not an outage, a
-                    // failure of this file; it counts.
-                    let delay = classify::backoff(
-                        attempts,
-                        sh.config.backoff_base,
-                        sh.config.backoff_max,
-                        None,
-                    );
-                    let at = now_ms() + delay.as_millis() as i64;
-                    sh.db(move |j| j.attempt_failed(id, &reason, at, max, true).map(|_| ()))
-                        .await
-                }
-                Disposition::WaitForNetwork { reason } => {
-                    sh.inferred_offline.store(true, Ordering::SeqCst);
-                    sh.db(move |j| {
-                        j.attempt_failed(id, &reason, now_ms(), max, false)
-                            .map(|_| ())
-                    })
-                    .await
-                }
-                Disposition::AuthLost => {
-                    sh.auth_lost.store(true, Ordering::SeqCst);
-                    sh.db(move |j| {
-                        j.attempt_failed(id, &reason, now_ms(), max, false)
-                            .map(|_| ())
-                    })
-                    .await
-                }
-                Disposition::RetryLater { after, reason } => {
-                    let delay = classify::backoff(
-                        attempts,
-                        sh.config.backoff_base,
-                        sh.config.backoff_max,
-                        after,
-                    );
-                    let at = now_ms() + delay.as_millis() as i64;
-                    sh.db(move |j| j.attempt_failed(id, &reason, at, max, true).map(|_| ()))
-                        .await
-                }
-                Disposition::RePlan { reason } => {
-                    sh.db(move |j| {
-                        j.attempt_failed(id, &reason, now_ms(), max, true)
-                            .map(|_| ())
-                    })
-                    .await
-                }
-                Disposition::Cancelled => Ok(()),
-            }
-        }
-    }
-}
-
-/// Create the asset on the server once, committing its id (and, for a standard asset, its part
-/// plan and URLs) before any byte is sent.
-async fn ensure_created(sh: &Arc<Shared>, row: &AssetRow) -> Result<String, Disposition> {
-    if let Some(id) = &row.server_id {
-        return Ok(id.clone());
-    }
-    let offset_secs = ((now_ms() - row.media_created_ms).max(0) / 1000) as u64;
-    let part = part_size_for(sh.config.part_size, row.size);
-    let standard = row.closed && row.size.is_some_and(|s| s < part);
-    let mut body = json!({
-        "name": row.name,
-        "filetype": row.filetype,
-        "offset": offset_secs,
-        "channel": row.channel,
-    });
-    if standard {
-        body["filesize"] = json!(row.size.unwrap_or(0));
-    } else {
-        body["is_realtime_upload"] = json!(true);
-        if !row.name.contains('.') {
-            body["extension"] = json!(".bin");
-        }
-    }
-    let resp = sh
-        .api
-        .post_json("/v2/devices/assets", &body)
-        .await
-        .map_err(|e| classify::api_error(&e))?;
-    let (server_id, answer) = wire::created_asset_id(&resp.body)?;
-    let mut parts = Vec::new();
-    if standard {
-        parts = wire::standard_plan(&answer, row.size.unwrap_or(0), &sh.config.upload_hosts)?;
-    } else if let Some(size) = row.size.filter(|_| row.closed) {
-        parts = plan_closed(size, spread_part_size(&sh.config, size), 1, 0);
-    }
-    let id = row.id;
-    let sid = server_id.clone();
-    sh.db(move |j| j.record_created(id, &sid, standard, &parts))
-        .await
-        .map_err(|e| Disposition::RetryLater {
-            reason: e.to_string(),
-            after: None,
-        })?;
-    Ok(server_id)
-}
-
-/// A growing file: plan the parts its new bytes allow, and the final part once it is finished.
-async fn grow(
-    sh: &Arc<Shared>,
-    row: &mut AssetRow,
-    last_growth: &mut (u64, Instant),
-) -> Result<(), Disposition> {
-    let facts = file::facts(&row.path).map_err(|e| classify::file_error(&e))?;
-    let id = row.id;
-    let parts = sh.db(move |j| j.parts(id)).await.map_err(journal_retry)?;
-    let planned_end: u64 = parts.iter().map(|p| p.size).sum();
-    if facts.size < planned_end {
-        return Err(classify::file_error(&FileError::Changed));
-    }
-    if facts.size != last_growth.0 {
-        *last_growth = (facts.size, Instant::now());
-    }
-    let part = part_size_for(sh.config.part_size, None);
-    let mut next_number = parts.last().map(|p| p.number + 1).unwrap_or(1);
-    let mut offset = planned_end;
-    let mut new = Vec::new();
-    // A non-final part only when more bytes follow it, so the final part is never empty.
-    while facts.size - offset > part && (next_number as u64) < MAX_PARTS {
-        new.push(PlannedPart {
-            number: next_number,
-            offset,
-            size: part,
-            is_final: false,
-            url: None,
-            url_expires_ms: None,
-        });
-        offset += part;
-        next_number += 1;
-    }
-    let closed =
-        lock(&sh.closed_files).contains(&id) || last_growth.1.elapsed() >= sh.config.growth_idle;
-    if closed {
-        if facts.size == 0 {
-            return Err(Disposition::Fatal {
-                reason: "the recording is empty".into(),
-            });
-        }
-        new.push(PlannedPart {
-            number: next_number,
-            offset,
-            size: facts.size - offset,
-            is_final: true,
-            url: None,
-            url_expires_ms: None,
-        });
-        let fp = file::fingerprint(&row.path, facts.size)
-            .await
-            .map_err(|e| classify::file_error(&e))?;
-        let (size, mtime) = (facts.size, facts.mtime_ns);
-        sh.db(move |j| {
-            j.add_parts(id, &new)?;
-            j.close_file(id, size, mtime, &fp)
-        })
-        .await
-        .map_err(journal_retry)?;
-        row.closed = true;
-        row.size = Some(facts.size);
-        tracing::info!(id, size = facts.size, "growing file finished");
-    } else if !new.is_empty() {
-        sh.db(move |j| j.add_parts(id, &new))
-            .await
-            .map_err(journal_retry)?;
-    }
-    Ok(())
-}
-
-fn journal_retry(e: QueueError) -> Disposition {
-    Disposition::RetryLater {
-        reason: e.to_string(),
-        after: None,
-    }
-}
-
-/// Get URLs for the next parts to send (real-time API), in one request.
-async fn register(
-    sh: &Arc<Shared>,
-    row: &AssetRow,
-    server_id: &str,
-    parts: &[PartRow],
-) -> Result<(), Disposition> {
-    let mut body_parts = Vec::new();
-    let mut has_final = false;
-    for p in parts {
-        has_final |= p.is_final;
-        body_parts.push(json!({ "number": p.number, "size": p.size, "is_final": p.is_final }));
-    }
-    let mut body = json!({ "parts": body_parts });
-    if has_final {
-        body["asset_filesize"] = json!(row.size.unwrap_or(0));
-        body["asset_name"] = json!(row.name);
-    }
-    let path = format!("/v2/devices/assets/{server_id}/realtime_upload/parts");
-    let resp = sh
-        .api
-        .post_json(&path, &body)
-        .await
-        .map_err(|e| classify::api_error(&e))?;
-    let urls = wire::part_urls(&resp.body, parts.len(), &sh.config.upload_hosts)?;
-    let updates: Vec<(u32, String, Option<i64>)> = parts
-        .iter()
-        .zip(urls)
-        .map(|(p, (url, exp))| (p.number, url, exp))
-        .collect();
-    let id = row.id;
-    sh.db(move |j| {
-        for (n, url, exp) in &updates {
-            j.set_part_url(id, *n, url, *exp)?;
-        }
-        Ok(())
-    })
-    .await
-    .map_err(journal_retry)
-}
-
-/// Upload one asset until it is done, fails, or is cancelled.
-async fn upload_asset(
-    sh: &Arc<Shared>,
-    mut row: AssetRow,
-    cancel: CancellationToken,
-    progress: Arc<AssetProgress>,
-) -> Outcome {
-    match upload_asset_inner(sh, &mut row, &cancel, &progress).await {
-        Ok(()) => Outcome::Done,
-        Err(d) => Outcome::Failed(d),
-    }
-}
-
-/// Check that a closed file is still the one that was queued.
-async fn check_unchanged(row: &AssetRow) -> Result<(), Disposition> {
-    let facts = file::facts(&row.path).map_err(|e| classify::file_error(&e))?;
-    if !row.closed {
-        return Ok(());
-    }
-    if Some(facts.size) != row.size {
-        return Err(classify::file_error(&FileError::Changed));
-    }
-    if facts.mtime_ns != row.mtime_ns {
-        let fp = file::fingerprint(&row.path, facts.size)
-            .await
-            .map_err(|e| classify::file_error(&e))?;
-        if Some(fp) != row.fingerprint {
-            return Err(classify::file_error(&FileError::Changed));
-        }
-    }
-    Ok(())
-}
-
-async fn upload_asset_inner(
-    sh: &Arc<Shared>,
-    row: &mut AssetRow,
-    cancel: &CancellationToken,
-    progress: &Arc<AssetProgress>,
-) -> Result<(), Disposition> {
-    check_unchanged(row).await?;
-    let server_id = tokio::select! {
-        r = ensure_created(sh, row) => r?,
-        _ = cancel.cancelled() => return Err(Disposition::Cancelled),
-    };
-    let standard = {
-        let id = row.id;
-        sh.db(move |j| j.asset(id))
-            .await
-            .map_err(journal_retry)?
-            .standard
-    };
-    let mut inflight: JoinSet<(u32, u64, Result<(), Disposition>)> = JoinSet::new();
-    let mut sending: HashSet<u32> = HashSet::new();
-    let mut failure: Option<Disposition> = None;
-    let mut replans: HashMap<u32, u32> = HashMap::new();
-    let mut last_growth = (0u64, Instant::now());
-    loop {
-        if cancel.is_cancelled() {
-            inflight.abort_all();
-            return Err(Disposition::Cancelled);
-        }
-        if failure.is_none()
-            && !row.closed
-            && let Err(d) = grow(sh, row, &mut last_growth).await
-        {
-            failure = Some(d);
-        }
-        let id = row.id;
-        let parts = sh.db(move |j| j.parts(id)).await.map_err(journal_retry)?;
-        if failure.is_none() {
-            let soon = now_ms() + 10 * 60 * 1000;
-            let waiting = parts
-                .iter()
-                .filter(|p| p.state != PartState::Acked && !sending.contains(&p.number))
-                .count();
-            let capacity = sh
-                .part_share(inflight.len() + waiting)
-                .saturating_sub(inflight.len());
-            let candidates: Vec<&PartRow> = parts
-                .iter()
-                .filter(|p| p.state != PartState::Acked && !sending.contains(&p.number))
-                .take(capacity)
-                .collect();
-            let needs_url: Vec<PartRow> = if standard {
-                Vec::new()
-            } else {
-                parts
-                    .iter()
-                    .filter(|p| p.state != PartState::Acked && !sending.contains(&p.number))
-                    .filter(|p| p.url.is_none() || p.url_expires_ms.is_some_and(|e| e < soon))
-                    .take(32)
-                    .cloned()
-                    .collect()
-            };
-            let mut ready = true;
-            if candidates
-                .iter()
-                .any(|c| needs_url.iter().any(|n| n.number == c.number))
-            {
-                let r = tokio::select! {
-                    r = register(sh, row, &server_id, &needs_url) => r,
-                    _ = cancel.cancelled() => Err(Disposition::Cancelled),
-                };
-                if let Err(d) = r {
-                    failure = Some(d);
-                }
-                ready = false; // re-read the parts with their URLs
-            }
-            if ready && failure.is_none() {
-                for p in candidates {
-                    let Some(url) = p.url.clone() else { continue };
-                    if check_upload_url(&url, &sh.config.upload_hosts).is_err() {
-                        failure = Some(Disposition::Fatal {
-                            reason: "a stored upload URL points at an unexpected host".into(),
-                        });
-                        break;
-                    }
-                    sending.insert(p.number);
-                    let (sh2, p2, prog) = (sh.clone(), p.clone(), progress.clone());
-                    let (path, filetype) = (row.path.clone(), row.filetype.clone());
-                    inflight.spawn(async move {
-                        let n = p2.number;
-                        let size = p2.size;
-                        (
-                            n,
-                            size,
-                            put_part(&sh2, &path, &filetype, p2, url, &prog).await,
-                        )
-                    });
-                }
-                if failure.is_none() && inflight.is_empty() {
-                    let all_acked = parts.iter().all(|p| p.state == PartState::Acked);
-                    if row.closed && all_acked {
-                        return Ok(());
-                    }
-                }
-                if !ready {
-                    continue;
-                }
-            }
-        }
-        if inflight.is_empty() {
-            if let Some(d) = failure {
-                return Err(d);
-            }
-            if row.closed && parts.iter().any(|p| p.state != PartState::Acked) {
-                continue;
-            }
-        }
-        let growing = !row.closed && failure.is_none();
-        let adaptive = sh.config.adaptive && failure.is_none() && !inflight.is_empty();
-        tokio::select! {
-            _ = sh.adapt_raised.notified(), if adaptive => continue,
-            _ = tokio::time::sleep(super::adapt::WINDOW / 2), if adaptive => continue,
-            joined = inflight.join_next(), if !inflight.is_empty() => {
-                let Some(joined) = joined else { continue };
-                let (number, _size, result) = match joined {
-                    Ok(r) => r,
-                    Err(e) if e.is_cancelled() => continue,
-                    Err(_) => {
-                        failure.get_or_insert(Disposition::RetryLater { reason: "an upload task failed".into(), after: None });
-                        continue;
-                    }
-                };
-                sending.remove(&number);
-                match result {
-                    Ok(()) => {}
-                    Err(Disposition::RePlan { reason }) if !standard => {
-                        let count = replans.entry(number).or_insert(0);
-                        *count += 1;
-                        if *count > 3 {
-                            failure.get_or_insert(Disposition::RetryLater { reason, after: None });
-                        } else {
-                            let id = row.id;
-                            let _ = sh.db(move |j| j.clear_part_url(id, number)).await;
-                        }
-                    }
-                    Err(Disposition::RePlan { reason }) if standard => {
-                        // A standard asset's URLs cannot be re-issued: when nothing of it was
-                        // acknowledged, start over with a new asset (the API's only way).
-                        let id = row.id;
-                        let reset = sh.db(move |j| j.reset_unstarted_server_asset(id)).await;
-                        failure = Some(match reset {
-                            Ok(true) => Disposition::RePlan { reason },
-                            _ => Disposition::Fatal { reason: format!("{reason}; the upload links expired") },
-                        });
-                    }
-                    Err(d) => {
-                        // Keep the most severe failure; let the other parts finish.
-                        let worse = matches!(
-                            (&failure, &d),
-                            (None, _)
-                                | (
-                                    Some(
-                                        Disposition::RetryLater { .. }
-                                            | Disposition::WaitForNetwork { .. }
-                                            | Disposition::RePlan { .. }
-                                    ),
-                                    Disposition::Fatal { .. }
-                                        | Disposition::Skipped { .. }
-                                        | Disposition::AuthLost
-                                )
-                        );
-                        if worse {
-                            failure = Some(d);
-                        }
-                    }
-                }
-            }
-            _ = tokio::time::sleep(Duration::from_millis(500)), if growing || inflight.is_empty() => {}
-            _ = cancel.cancelled() => {
-                inflight.abort_all();
-                return Err(Disposition::Cancelled);
-            }
-        }
-    }
-}
-
-/// PUT one part from disk; acknowledge it in the journal on 2xx.
-async fn put_part(
-    sh: &Arc<Shared>,
-    path: &Path,
-    filetype: &str,
-    part: PartRow,
-    url: String,
-    progress: &Arc<AssetProgress>,
-) -> Result<(), Disposition> {
-    let (id, number, size) = (part.asset_id, part.number, part.size);
-    sh.db(move |j| j.mark_sent(id, number))
-        .await
-        .map_err(journal_retry)?;
-    let digest = Arc::new(Mutex::new(PartDigest::default()));
-    let sent = Arc::new(AtomicU64::new(0));
-    let result = put_part_inner(
-        sh,
-        path,
-        filetype,
-        &part,
-        &url,
-        digest.clone(),
-        sent.clone(),
-        progress,
-    )
-    .await;
-    let sent_bytes = sent.load(Ordering::Relaxed);
-    progress.in_flight.fetch_sub(
-        sent_bytes.min(progress.in_flight.load(Ordering::Relaxed)),
-        Ordering::Relaxed,
-    );
-    match result {
-        Ok(()) => {
-            let d = std::mem::take(&mut *lock(&digest));
-            if d.bytes != size {
-                let _ = sh.db(move |j| j.part_failed(id, number)).await;
-                return Err(classify::file_error(&FileError::Changed));
-            }
-            let sha = hex::encode(d.hasher.map(|h| h.finalize()).unwrap_or_default());
-            sh.db(move |j| j.ack_part(id, number, &sha))
-                .await
-                .map_err(journal_retry)?;
-            Ok(())
-        }
-        Err(d) => {
-            let _ = sh.db(move |j| j.part_failed(id, number)).await;
-            Err(d)
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn put_part_inner(
-    sh: &Arc<Shared>,
-    path: &Path,
-    filetype: &str,
-    part: &PartRow,
-    url: &str,
-    digest: Arc<Mutex<PartDigest>>,
-    sent: Arc<AtomicU64>,
-    progress: &Arc<AssetProgress>,
-) -> Result<(), Disposition> {
-    let counter = Arc::new(AtomicU64::new(0));
-    let stream = file::part_stream(path, part.offset, part.size, digest, counter.clone())
-        .await
-        .map_err(|e| classify::file_error(&e))?;
-    let req = sh
-        .s3
-        .put(url)
-        .header(CONTENT_TYPE, filetype)
-        .header("x-amz-acl", "private")
-        .header(CONTENT_LENGTH, part.size)
-        .body(reqwest::Body::wrap_stream(stream));
-    let started = Instant::now();
-    let send = req.send();
-    tokio::pin!(send);
-    let mut last_bytes = 0u64;
-    let mut last_move = Instant::now();
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    let response = loop {
-        tokio::select! {
-            r = &mut send => break r,
-            _ = tick.tick() => {
-                let now_bytes = counter.load(Ordering::Relaxed);
-                if now_bytes != last_bytes {
-                    sh.adapt_bytes(now_bytes - last_bytes);
-                    progress.in_flight.fetch_add(now_bytes - last_bytes, Ordering::Relaxed);
-                    sent.store(now_bytes, Ordering::Relaxed);
-                    last_bytes = now_bytes;
-                    last_move = Instant::now();
-                }
-                let limit = if now_bytes >= part.size { sh.config.response_timeout } else { sh.config.stall_timeout };
-                if last_move.elapsed() >= limit {
-                    return Err(Disposition::RetryLater {
-                        reason: "the upload stalled".into(),
-                        after: None,
-                    });
-                }
-            }
-        }
-    };
-    let now_bytes = counter.load(Ordering::Relaxed);
-    if now_bytes > last_bytes {
-        progress
-            .in_flight
-            .fetch_add(now_bytes - last_bytes, Ordering::Relaxed);
-        sent.store(now_bytes, Ordering::Relaxed);
-    }
-    match response {
-        Ok(resp) => {
-            let status = resp.status().as_u16();
-            if (200..300).contains(&status) {
-                sh.api.http().record_transfer(part.size, started.elapsed());
-                return Ok(());
-            }
-            let retry_after = resp
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            if status == 503 || status == 429 {
-                // The storage asks to slow down: fewer parts at once.
-                lock(&sh.adapt).on_throttled(Instant::now());
-            }
-            let body = read_limited(resp, 64 * 1024).await;
-            Err(classify::s3_status(status, &body, retry_after))
-        }
-        Err(e) => {
-            // A body error from a file that shrank is the file's fault, not the network's.
-            if let Ok(f) = file::facts(path)
-                && f.size < part.offset + part.size
-            {
-                return Err(classify::file_error(&FileError::Changed));
-            }
-            Err(classify::transport(&Error::from_reqwest(&e)))
-        }
-    }
-}
-
-async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
-        out.extend_from_slice(&chunk[..chunk.len().min(limit - out.len())]);
-        if out.len() >= limit {
-            break;
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn upload_urls_must_be_https_on_allowed_hosts() {
-        let allowed = vec!["*.amazonaws.com".to_string(), "127.0.0.1:9000".to_string()];
-        assert!(
-            check_upload_url(
-                "https://frameio-uploads.s3-accelerate.amazonaws.com/parts/x",
-                &allowed
-            )
-            .is_ok()
-        );
-        assert!(check_upload_url("https://127.0.0.1:9000/parts/x", &allowed).is_ok());
-        assert!(
-            check_upload_url(
-                "http://frameio-uploads.s3-accelerate.amazonaws.com/parts/x",
-                &allowed
-            )
-            .is_err()
-        );
-        assert!(check_upload_url("https://evil.example/parts/x", &allowed).is_err());
-        assert!(check_upload_url("https://amazonaws.com.evil.example/x", &allowed).is_err());
-        assert!(check_upload_url("https://127.0.0.1:9001/parts/x", &allowed).is_err());
-        assert!(check_upload_url("not a url", &allowed).is_err());
-        assert!(check_upload_url("https://anything.example/x", &[]).is_ok());
-    }
-
-    #[test]
-    fn url_expiry_comes_from_the_signature_parameters() {
-        let u =
-            url::Url::parse("https://h/p?X-Amz-Date=20260101T000000Z&X-Amz-Expires=60").unwrap();
-        let base = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-            .and_utc()
-            .timestamp_millis();
-        assert_eq!(url_expiry_ms(&u), Some(base + 60_000));
-        assert_eq!(
-            url_expiry_ms(&url::Url::parse("https://h/p").unwrap()),
-            None
-        );
-    }
-
-    #[test]
-    fn part_plans_cover_the_file_and_respect_s3_limits() {
-        for size in [1u64, MIN_PART, 16 << 20, (16 << 20) + 1, 100 << 20, 5 << 40] {
-            let part = part_size_for(16 << 20, Some(size));
-            let plan = plan_closed(size, part, 1, 0);
-            assert!(plan.len() as u64 <= MAX_PARTS, "{size}");
-            assert_eq!(plan.iter().map(|p| p.size).sum::<u64>(), size);
-            assert!(plan.last().unwrap().is_final);
-            assert_eq!(plan.iter().filter(|p| p.is_final).count(), 1);
-            assert!(
-                plan.iter()
-                    .filter(|p| !p.is_final)
-                    .all(|p| p.size >= MIN_PART)
-            );
-            let mut offset = 0;
-            for (i, p) in plan.iter().enumerate() {
-                assert_eq!((p.number, p.offset), (i as u32 + 1, offset));
-                offset += p.size;
-            }
-        }
-        assert_eq!(part_size_for(1, None), MIN_PART);
-        let c = QueueConfig::default();
-        assert_eq!(
-            spread_part_size(&c, 256 << 20),
-            8 << 20,
-            "32 parts for 32 connections"
-        );
-        assert_eq!(
-            spread_part_size(&c, 2 << 30),
-            16 << 20,
-            "never over the configured size"
-        );
-        assert_eq!(
-            spread_part_size(&c, 20 << 20),
-            MIN_PART,
-            "never under 5 MiB"
-        );
-        let fixed = QueueConfig {
-            adaptive: false,
-            ..QueueConfig::default()
-        };
-        assert_eq!(spread_part_size(&fixed, 256 << 20), 16 << 20);
-    }
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::classify::Disposition;
 use super::journal::PlannedPart;
-use super::uploader::{MAX_PARTS, check_upload_url, url_expiry_ms};
+use super::plan::{MAX_PARTS, check_upload_url, url_expiry_ms};
 
 fn retry(reason: impl Into<String>) -> Disposition {
     Disposition::RetryLater {

@@ -164,6 +164,8 @@ pub enum HoldReason {
     Offline,
     NotAuthorized,
     NotConnected,
+    Suspended,
+    Insecure,
 }
 
 impl From<Hold> for HoldReason {
@@ -173,6 +175,8 @@ impl From<Hold> for HoldReason {
             Hold::Offline => Self::Offline,
             Hold::NotAuthorized => Self::NotAuthorized,
             Hold::NotConnected => Self::NotConnected,
+            Hold::Suspended => Self::Suspended,
+            Hold::Insecure => Self::Insecure,
         }
     }
 }
@@ -706,6 +710,10 @@ fn hold_message(h: HoldReason) -> &'static str {
         HoldReason::Offline => "Offline: uploads resume when the network is back.",
         HoldReason::NotAuthorized => "Connect this device to Frame.io to upload.",
         HoldReason::NotConnected => "Choose a project to upload to.",
+        HoldReason::Suspended => "Uploads continue in the background while the system allows.",
+        HoldReason::Insecure => {
+            "Cannot reach Frame.io securely. Check the network (a Wi-Fi sign-in page?) and the device's date and time."
+        }
     }
 }
 

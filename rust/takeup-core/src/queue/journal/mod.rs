@@ -30,12 +30,16 @@ use rusqlite::{
 };
 use serde::{Deserialize, Serialize};
 
+mod leases;
+pub use leases::{Executor, LeaseGrant, LeaseReport, LeaseRow, LeaseState, Reclaim, Restart};
+
 /// `PRAGMA application_id` of a Takeup journal ("TKUP").
 pub const APPLICATION_ID: i32 = 0x544b_5550;
 
 /// The schema this code writes (`PRAGMA user_version`): 1 is the first schema, 2 adds the
-/// maintained aggregates and indexes (see the module documentation).
-pub const SCHEMA_VERSION: i64 = 2;
+/// maintained aggregates and indexes, 3 the part leases, per-part digests and verification, part
+/// backoff and the file identity (see the module documentation).
+pub const SCHEMA_VERSION: i64 = 3;
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
 
 /// Errors of the journal. None of them loses data: the database is never reset silently.
@@ -218,6 +222,9 @@ pub struct NewAsset {
     pub realtime: bool,
     /// Manual mode: wait for the user's selection.
     pub held: bool,
+    /// The file's identity on its filesystem (device, inode), where the platform has one: two
+    /// paths of one file are one entry; a new file under an old name is a new one.
+    pub file_id: Option<(u64, u64)>,
 }
 
 /// One asset row.
@@ -250,6 +257,15 @@ pub struct AssetRow {
     pub acked_bytes: u64,
     /// The writer finished (real-time assets): `size` is final.
     pub closed: bool,
+    /// The file's (device, inode) when it was queued.
+    pub file_id: Option<(u64, u64)>,
+    /// The server asset this upload becomes the next version of (`auto_version_id`): an earlier
+    /// upload of this file completed with bytes the file no longer has.
+    pub version_of: Option<String>,
+    /// The session whose checks (file unchanged, earlier parts verified) cleared the final part.
+    pub final_cleared: Option<String>,
+    /// Server assets abandoned for this file (stale, changed bytes): bounds the restarts.
+    pub restarts: u32,
 }
 
 /// One part row.
@@ -263,12 +279,22 @@ pub struct PartRow {
     pub url: Option<String>,
     pub url_expires_ms: Option<i64>,
     pub state: PartState,
+    /// SHA-256 of the acknowledged bytes (journals before schema v3).
     pub sha256: Option<String>,
+    /// Sends started.
     pub attempts: u32,
+    /// Base64 MD5 of the bytes as sent (the `Content-MD5` S3 checked).
+    pub md5: Option<String>,
+    /// The session that last hashed this part's acknowledged bytes from the file.
+    pub verified: Option<String>,
+    /// Not to be sent again before this time (backoff after a failed send), Unix ms.
+    pub retry_at_ms: Option<i64>,
+    /// Failed sends in a row since the asset last made progress.
+    pub failures: u32,
 }
 
 /// A part as planned, with its upload URL if the server already gave one.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedPart {
     pub number: u32,
     pub offset: u64,
@@ -424,6 +450,42 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX assets_recent ON assets(state, coalesce(finished_ms, enqueued_ms), id);
     CREATE INDEX assets_retry ON assets(retry_at_ms)
         WHERE state = 'queued' AND retry_at_ms IS NOT NULL;",
+    // v3: part leases (the engine decides what to send, an executor, in process or the
+    // platform's, moves the bytes and reports), each part's MD5 as sent (Content-MD5) and the
+    // session that last hashed its bytes from the file (resume verification), per-part backoff,
+    // the file's identity (device, inode), the server asset a new upload versions, and the session
+    // whose checks cleared the final part.
+    "ALTER TABLE assets ADD COLUMN dev INTEGER;
+    ALTER TABLE assets ADD COLUMN ino INTEGER;
+    ALTER TABLE assets ADD COLUMN version_of TEXT;
+    ALTER TABLE assets ADD COLUMN final_cleared TEXT;
+    ALTER TABLE assets ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE assets ADD COLUMN verify_from_ms INTEGER;
+    ALTER TABLE parts ADD COLUMN md5 TEXT;
+    ALTER TABLE parts ADD COLUMN verified TEXT;
+    ALTER TABLE parts ADD COLUMN retry_at_ms INTEGER;
+    ALTER TABLE parts ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE leases (
+        id TEXT PRIMARY KEY,
+        asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        executor TEXT NOT NULL CHECK (executor IN ('engine','platform')),
+        server_id TEXT NOT NULL,
+        session TEXT NOT NULL,
+        url TEXT NOT NULL,
+        offset INTEGER NOT NULL CHECK (offset >= 0),
+        size INTEGER NOT NULL CHECK (size >= 0),
+        md5 TEXT,
+        issued_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('out','succeeded','failed','reclaimed')),
+        outcome TEXT,
+        reported_ms INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX leases_out ON leases(expires_ms) WHERE state = 'out';
+    CREATE INDEX leases_by_part ON leases(asset_id, number);
+    CREATE INDEX assets_by_file ON assets(dev, ino) WHERE dev IS NOT NULL;
+    CREATE INDEX parts_sendable ON parts(state, asset_id) WHERE state = 'pending';",
 ];
 
 /// The journal. Not `Sync`: the engine keeps it behind a mutex and calls it off the async threads.
@@ -541,12 +603,29 @@ impl Journal {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
-    /// Repair what a crash left: in-flight parts back to pending, active assets back to queued.
+    /// Repair what a crash left: the leases of the engine's own executor (it died with the
+    /// process) are reclaimed and their parts, like any part in flight without a lease, go back
+    /// to pending; active assets go back to queued. The platform's leases stay out: its transfers
+    /// may still be running in the OS, and it says which at relaunch
+    /// ([`Journal::reclaim_leases`] with [`Reclaim::PlatformExcept`]) or they expire. Leases
+    /// reported more than a week ago are forgotten.
     pub fn reconcile(&mut self) -> JResult<Reconciled> {
+        let now = now_ms();
         let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE leases SET state = 'reclaimed', outcome = 'the engine stopped', reported_ms = ?1
+             WHERE state = 'out' AND executor = 'engine'",
+            [now],
+        )?;
         let parts_reset = tx.execute(
-            "UPDATE parts SET state = 'pending' WHERE state = 'sent'",
+            "UPDATE parts SET state = 'pending' WHERE state = 'sent' AND NOT EXISTS (
+                SELECT 1 FROM leases l WHERE l.asset_id = parts.asset_id
+                    AND l.number = parts.number AND l.state = 'out')",
             [],
+        )?;
+        tx.execute(
+            "DELETE FROM leases WHERE state != 'out' AND coalesce(reported_ms, issued_ms) < ?1",
+            [now - 7 * 24 * 3600 * 1000],
         )?;
         let assets_requeued = tx.execute(
             "UPDATE assets SET state = 'queued' WHERE state = 'active'",
@@ -559,32 +638,73 @@ impl Journal {
         })
     }
 
-    /// Add a file. The same open file is never queued twice; a file already uploaded with the
-    /// same fingerprint is not uploaded again.
+    /// Add a file. One file is one entry, whatever path names it (the caller passes the canonical
+    /// path, and the file's device and inode catch the aliases a path cannot): an open entry for
+    /// it is reported, not doubled; a file already uploaded with the same fingerprint is not
+    /// uploaded again. A new file under the name of a queued one (a recording that reused a
+    /// deleted clip's name) replaces that entry, which can no longer be uploaded: it is parked
+    /// with the reason.
     pub fn enqueue(&mut self, a: &NewAsset) -> JResult<Enqueued> {
         if a.name.trim().is_empty() {
             return Err(JournalError::Invalid("the asset name is empty".into()));
         }
         let path = path_str(&a.path)?;
+        let (dev, ino) = match a.file_id {
+            Some((d, i)) => (Some(d as i64), Some(i as i64)),
+            None => (None, None),
+        };
         let tx = self.conn.transaction()?;
-        if let Some(id) = tx
-            .query_row(OPEN_BY_PATH, [path], |r| r.get::<_, i64>(0))
-            .optional()?
+        if let (Some(dev), Some(ino)) = (dev, ino)
+            && let Some(id) = tx
+                .query_row(OPEN_BY_FILE, params![dev, ino], |r| r.get::<_, i64>(0))
+                .optional()?
         {
             return Ok(Enqueued::AlreadyQueued(id));
         }
-        if let Some(fp) = &a.fingerprint
-            && let Some(id) = tx
-                .query_row(DONE_BY_PATH, params![path, fp], |r| r.get::<_, i64>(0))
-                .optional()?
+        if let Some((id, old_dev, old_ino)) = tx
+            .query_row(OPEN_BY_PATH, [path], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
+            })
+            .optional()?
         {
-            return Ok(Enqueued::AlreadyUploaded(id));
+            let replaced = dev.is_some() && old_dev.is_some() && (old_dev, old_ino) != (dev, ino);
+            if !replaced {
+                return Ok(Enqueued::AlreadyQueued(id));
+            }
+            tx.execute(
+                "UPDATE assets SET last_error = ?2, retry_at_ms = NULL WHERE id = ?1",
+                params![
+                    id,
+                    "a new file with the same name replaced this one before it was uploaded"
+                ],
+            )?;
+            Self::set_state_tx(&tx, id, AssetState::Failed)?;
+        }
+        if let Some(fp) = &a.fingerprint {
+            let mut done = tx
+                .query_row(DONE_BY_PATH, params![path, fp], |r| r.get::<_, i64>(0))
+                .optional()?;
+            if done.is_none()
+                && let (Some(dev), Some(ino)) = (dev, ino)
+            {
+                done = tx
+                    .query_row(DONE_BY_FILE, params![dev, ino, fp], |r| r.get::<_, i64>(0))
+                    .optional()?;
+            }
+            if let Some(id) = done {
+                return Ok(Enqueued::AlreadyUploaded(id));
+            }
         }
         let seq: i64 = tx.query_row(NEXT_SEQ, [], |r| r.get(0))?;
         tx.execute(
             "INSERT INTO assets (path, name, kind, filetype, channel, size, mtime_ns,
-                media_created_ms, fingerprint, realtime, closed, state, priority, seq, enqueued_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                media_created_ms, fingerprint, realtime, closed, state, priority, seq, enqueued_ms,
+                dev, ino)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 path,
                 a.name,
@@ -601,6 +721,8 @@ impl Journal {
                 a.kind.default_priority(),
                 seq,
                 now_ms(),
+                dev,
+                ino,
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -679,7 +801,8 @@ impl Journal {
 
     pub fn parts(&self, asset_id: i64) -> JResult<Vec<PartRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT asset_id, number, offset, size, is_final, url, url_expires_ms, state, sha256, attempts
+            "SELECT asset_id, number, offset, size, is_final, url, url_expires_ms, state, sha256,
+                attempts, md5, verified, retry_at_ms, failures
              FROM parts WHERE asset_id = ?1 ORDER BY number",
         )?;
         let rows = stmt.query_map([asset_id], part_from_row)?;
@@ -1165,6 +1288,26 @@ impl Journal {
         if dup > 0 {
             return Err(JournalError::Invalid("a file is queued twice".into()));
         }
+        // A lease that is out holds its part: sent, or acknowledged by a late report of an
+        // earlier lease of the same part. At most one lease of a part is out.
+        let loose: Option<(i64, u32)> = self
+            .conn
+            .query_row(
+                "SELECT l.asset_id, l.number FROM leases l LEFT JOIN parts p
+                    ON p.asset_id = l.asset_id AND p.number = l.number
+                 WHERE l.state = 'out' AND coalesce(p.state, '') NOT IN ('sent', 'acked')
+                 UNION ALL
+                 SELECT asset_id, number FROM leases WHERE state = 'out'
+                 GROUP BY asset_id, number HAVING count(*) > 1 LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((id, number)) = loose {
+            return Err(JournalError::Invalid(format!(
+                "asset {id}: part {number} has a lease out but is not being sent (or has two)"
+            )));
+        }
         let mut stmt = self
             .conn
             .prepare("SELECT id, size, closed FROM assets WHERE server_id IS NOT NULL")?;
@@ -1211,7 +1354,11 @@ const RECENT_ORDER: &str = "coalesce(a.finished_ms, a.enqueued_ms) DESC, a.id DE
 // index name it: SQLite refuses the query rather than scan if the index is ever missing. The
 // `hot_queries_use_their_indexes` test checks every plan.
 const OPEN_BY_PATH: &str =
-    "SELECT id FROM assets WHERE path = ?1 AND state IN ('held','queued','active')";
+    "SELECT id, dev, ino FROM assets WHERE path = ?1 AND state IN ('held','queued','active')";
+const OPEN_BY_FILE: &str = "SELECT id FROM assets INDEXED BY assets_by_file
+    WHERE dev = ?1 AND ino = ?2 AND state IN ('held','queued','active')";
+const DONE_BY_FILE: &str = "SELECT id FROM assets INDEXED BY assets_by_file
+    WHERE dev = ?1 AND ino = ?2 AND fingerprint = ?3 AND state = 'done'";
 const DONE_BY_PATH: &str = "SELECT id FROM assets INDEXED BY assets_done_by_path
     WHERE path = ?1 AND fingerprint = ?2 AND state = 'done'";
 const NEXT_SEQ: &str = "SELECT coalesce(max(seq), 0) + 1 FROM assets";
@@ -1241,7 +1388,7 @@ const ASSET_SELECT: &str =
     "SELECT a.id, a.path, a.name, a.kind, a.filetype, a.channel, a.size, a.mtime_ns,
     a.media_created_ms, a.fingerprint, a.realtime, a.state, a.priority, a.seq, a.server_id,
     a.attempts, a.last_error, a.retry_at_ms, a.enqueued_ms, a.finished_ms,
-    a.acked_bytes, a.closed, a.standard
+    a.acked_bytes, a.closed, a.standard, a.dev, a.ino, a.version_of, a.final_cleared, a.restarts
     FROM assets a";
 
 fn bad_value(col: usize, what: &str) -> rusqlite::Error {
@@ -1279,6 +1426,13 @@ fn asset_from_row(r: &Row) -> rusqlite::Result<AssetRow> {
         acked_bytes: r.get::<_, i64>(20)? as u64,
         closed: r.get(21)?,
         standard: r.get(22)?,
+        file_id: match (r.get::<_, Option<i64>>(23)?, r.get::<_, Option<i64>>(24)?) {
+            (Some(dev), Some(ino)) => Some((dev as u64, ino as u64)),
+            _ => None,
+        },
+        version_of: r.get(25)?,
+        final_cleared: r.get(26)?,
+        restarts: r.get(27)?,
     })
 }
 
@@ -1295,6 +1449,10 @@ fn part_from_row(r: &Row) -> rusqlite::Result<PartRow> {
         state: PartState::parse(&state).ok_or_else(|| bad_value(7, "part state"))?,
         sha256: r.get(8)?,
         attempts: r.get(9)?,
+        md5: r.get(10)?,
+        verified: r.get(11)?,
+        retry_at_ms: r.get(12)?,
+        failures: r.get(13)?,
     })
 }
 
@@ -1405,6 +1563,7 @@ mod tests {
             fingerprint: Some(format!("fp-{path}-{size}")),
             realtime: false,
             held: false,
+            file_id: None,
         }
     }
 
@@ -1763,6 +1922,10 @@ mod tests {
             ),
             (NEXT_SEQ, "assets_seq"),
             (NEXT_RETRY, "assets_retry"),
+            (OPEN_BY_FILE, "assets_by_file (dev=? AND ino=?)"),
+            (DONE_BY_FILE, "assets_by_file (dev=? AND ino=?)"),
+            (leases::LEASABLE, "parts_sendable"),
+            (leases::OUT_EXPIRED, "leases_out"),
             (
                 "SELECT state, files, bytes_remaining FROM state_totals",
                 "state_totals",

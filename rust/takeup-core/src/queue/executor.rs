@@ -1,0 +1,253 @@
+//! The engine's own executor: leases parts and PUTs them from this process with reqwest, as many
+//! at once as the adaptive limit allows ([`super::adapt`]), streaming each from disk in bounded
+//! chunks. It takes the same leases and reports through the same function as a platform's
+//! executor ([`super::lease`]); nothing here decides what a failure means.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderName, HeaderValue};
+use tokio::task::JoinSet;
+
+use crate::error::{Error, NetworkErrorKind};
+
+use super::file::{self, FileError};
+use super::journal::Executor;
+use super::lease::{self, PartTransfer, TransferError};
+use super::uploader::{Shared, lock};
+
+/// One transfer of this executor in flight.
+pub(super) struct InFlight {
+    pub asset_id: i64,
+    pub abort: tokio::task::AbortHandle,
+}
+
+/// Run until the queue shuts down: keep up to the limit of parts in flight while the queue is
+/// not held and in-process transfers are on.
+pub(super) async fn run(sh: Arc<Shared>) {
+    let mut tasks: JoinSet<(String, Result<Option<String>, TransferError>)> = JoinSet::new();
+    // Outcomes the journal could not take yet (a full disk, an I/O error): reports are
+    // idempotent, so they are tried again until they land; the part stays leased meanwhile.
+    let mut unrecorded: Vec<(String, Result<Option<String>, TransferError>)> = Vec::new();
+    let mut retry_delay = Duration::from_millis(250);
+    loop {
+        if sh.shutdown.is_cancelled() {
+            break;
+        }
+        if !unrecorded.is_empty() {
+            let mut still = Vec::new();
+            for (id, outcome) in unrecorded.drain(..) {
+                if lease::report(&sh, &id, outcome.clone()).await.is_err() {
+                    still.push((id, outcome));
+                }
+            }
+            unrecorded = still;
+            retry_delay = if unrecorded.is_empty() {
+                Duration::from_millis(250)
+            } else {
+                (retry_delay * 2).min(Duration::from_secs(5))
+            };
+        }
+        if sh.engine_transfers_on() && sh.hold().is_none() {
+            let limit = sh.transfer_limit();
+            let room = limit.saturating_sub(tasks.len());
+            match lease::reserve(&sh, Executor::Engine, room).await {
+                Ok(leases) => {
+                    let got = leases.len();
+                    for l in leases {
+                        let sh2 = sh.clone();
+                        let id = l.id.clone();
+                        let asset = l.asset_id;
+                        let handle = tasks.spawn(async move {
+                            let id = l.id.clone();
+                            match lease::seal(&sh2, l).await {
+                                Some(t) => (id, put(&sh2, &t).await),
+                                // Sealing failed: already reported.
+                                None => (id, Err(TransferError::Abandoned)),
+                            }
+                        });
+                        lock(&sh.in_flight).insert(
+                            id,
+                            InFlight {
+                                asset_id: asset,
+                                abort: handle,
+                            },
+                        );
+                    }
+                    if sh.config.adaptive {
+                        // Saturated: parts were waiting that the limit kept back.
+                        let waiting = if got == room && room > 0 {
+                            sh.leasable_now().await
+                        } else {
+                            0
+                        };
+                        sh.on_demand(tasks.len() + waiting);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot lease parts"),
+            }
+        }
+        let mut tick = if sh.config.adaptive {
+            super::adapt::WINDOW / 2
+        } else {
+            Duration::from_secs(1)
+        };
+        if !unrecorded.is_empty() {
+            tick = tick.min(retry_delay);
+        }
+        tokio::select! {
+            joined = tasks.join_next(), if !tasks.is_empty() => {
+                // An aborted transfer (cancel, pause, suspension) had its lease taken back.
+                if let Some(Ok((id, outcome))) = joined {
+                    lock(&sh.in_flight).remove(&id);
+                    if let Err(e) = lease::report(&sh, &id, outcome.clone()).await {
+                        tracing::warn!(error = %e, lease = %id, "cannot record a part's outcome yet; trying again");
+                        unrecorded.push((id, outcome));
+                    }
+                }
+            }
+            _ = sh.exec_wake.notified() => {}
+            _ = sh.adapt_raised.notified() => {}
+            _ = tokio::time::sleep(tick) => {}
+            _ = sh.shutdown.cancelled() => break,
+        }
+    }
+    tasks.abort_all();
+}
+
+/// Abort this executor's transfers of one asset (or all), returning how many.
+pub(super) fn abort(sh: &Shared, asset: Option<i64>) -> usize {
+    let mut map = lock(&sh.in_flight);
+    let ids: Vec<String> = map
+        .iter()
+        .filter(|(_, f)| asset.is_none_or(|a| f.asset_id == a))
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in &ids {
+        if let Some(f) = map.remove(id) {
+            f.abort.abort();
+        }
+    }
+    ids.len()
+}
+
+/// PUT one leased part from disk; `Ok(etag)` on 2xx.
+async fn put(sh: &Arc<Shared>, t: &PartTransfer) -> Result<Option<String>, TransferError> {
+    let counter = Arc::new(AtomicU64::new(0));
+    let stream = file::part_stream(&t.path, t.offset, t.length, counter.clone())
+        .await
+        .map_err(|e| TransferError::File {
+            detail: e.to_string(),
+        })?;
+    let mut req = sh.s3.put(&t.url).body(reqwest::Body::wrap_stream(stream));
+    for h in &t.headers {
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(h.name.as_bytes()),
+            HeaderValue::from_str(&h.value),
+        ) else {
+            continue;
+        };
+        req = req.header(name, value);
+    }
+    let started = Instant::now();
+    let send = req.send();
+    tokio::pin!(send);
+    let mut last_bytes = 0u64;
+    let mut last_move = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let response = loop {
+        tokio::select! {
+            r = &mut send => break r,
+            _ = tick.tick() => {
+                let now_bytes = counter.load(Ordering::Relaxed);
+                if now_bytes != last_bytes {
+                    sh.on_bytes_sent(&t.lease_id, t.asset_id, now_bytes, now_bytes - last_bytes);
+                    last_bytes = now_bytes;
+                    last_move = Instant::now();
+                }
+                let limit = if now_bytes >= t.length {
+                    sh.config.response_timeout
+                } else {
+                    sh.config.stall_timeout
+                };
+                if last_move.elapsed() >= limit {
+                    tracing::debug!(lease = %t.lease_id, "the part upload stalled");
+                    return Err(TransferError::Network { kind: NetworkErrorKind::Timeout });
+                }
+            }
+        }
+    };
+    let now_bytes = counter.load(Ordering::Relaxed);
+    if now_bytes > last_bytes {
+        sh.on_bytes_sent(&t.lease_id, t.asset_id, now_bytes, now_bytes - last_bytes);
+    }
+    match response {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            if (200..300).contains(&status) {
+                sh.api.http().record_transfer(t.length, started.elapsed());
+                let etag = resp
+                    .headers()
+                    .get(reqwest::header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                return Ok(etag);
+            }
+            let retry_after = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::http::parse_retry_after);
+            if status == 503 || status == 429 {
+                // The storage asks to slow down: fewer parts at once.
+                sh.on_throttled();
+            }
+            let body = read_limited(resp, 16 * 1024).await;
+            Err(TransferError::Http {
+                status,
+                body: String::from_utf8_lossy(&body).into_owned(),
+                retry_after,
+            })
+        }
+        Err(e) => {
+            // A body error from a file that shrank is the file's fault, not the network's.
+            if shorter_than(&t.path, t.offset + t.length) {
+                return Err(TransferError::File {
+                    detail: FileError::Changed.to_string(),
+                });
+            }
+            let kind = match Error::from_reqwest(&e) {
+                Error::Network { kind } => kind,
+                _ => NetworkErrorKind::Interrupted,
+            };
+            Err(TransferError::Network { kind })
+        }
+    }
+}
+
+fn shorter_than(path: &Path, end: u64) -> bool {
+    file::facts(path).is_ok_and(|f| f.size < end)
+}
+
+async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        out.extend_from_slice(&chunk[..chunk.len().min(limit - out.len())]);
+        if out.len() >= limit {
+            break;
+        }
+    }
+    out
+}
+
+/// Bytes of leases in flight (engine and platform), per asset, for the status.
+pub(super) fn in_flight_by_asset(progress: &HashMap<String, (i64, u64)>) -> HashMap<i64, u64> {
+    let mut out: HashMap<i64, u64> = HashMap::new();
+    for (asset, bytes) in progress.values() {
+        *out.entry(*asset).or_default() += bytes;
+    }
+    out
+}

@@ -1,0 +1,367 @@
+//! Part leases, the one path every executor takes: the engine hands out a part to send (URL,
+//! exact headers, file range, the MD5 S3 will check) and the executor reports how it went. The
+//! engine's own executor ([`super::executor`]) and a platform's (an iOS background `URLSession`,
+//! an Android worker, the binding tests' executors) lease and report through the same functions,
+//! so every rule (what is sent, what a failure means, what a late report may change) is here
+//! once. The journal applies each report in one transaction ([`super::journal`] `leases`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::NetworkErrorKind;
+
+use super::classify::{self, Disposition};
+use super::file::{self, DigestKind, FileError};
+use super::journal::{Executor, LeaseGrant, LeaseReport, LeaseRow, Reclaim};
+use super::uploader::{QueueError, Shared, now_ms};
+
+/// How long a platform executor's lease lasts unless its URL expires first: long enough for an
+/// OS that defers a background transfer, short enough that a dropped one is sent again the same
+/// day.
+pub const PLATFORM_LEASE_TTL: Duration = Duration::from_secs(6 * 3600);
+/// The engine's own executor reports within seconds or dies with the process.
+const ENGINE_LEASE_TTL: Duration = Duration::from_secs(3600);
+
+/// One header of a part request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferHeader {
+    pub name: String,
+    pub value: String,
+}
+
+/// A part to send, leased to one executor until it reports or [`PartTransfer::expires_at_ms`].
+/// Send exactly this: `method` to `url` with `headers` (and no others that S3 signs, no
+/// Authorization), the body being `length` bytes of the file at `path` from `offset`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartTransfer {
+    pub lease_id: String,
+    /// The queue entry (file) it belongs to.
+    pub asset_id: i64,
+    pub part_number: u32,
+    pub method: String,
+    pub url: String,
+    /// Content-Type (the asset's filetype, byte for byte), x-amz-acl, Content-Length and
+    /// Content-MD5.
+    pub headers: Vec<TransferHeader>,
+    pub path: PathBuf,
+    pub offset: u64,
+    pub length: u64,
+    /// Base64 MD5 of the bytes (S3 refuses other bytes with 400 BadDigest).
+    pub content_md5: String,
+    /// Report before this (Unix ms); afterwards the part may be leased again.
+    pub expires_at_ms: i64,
+}
+
+/// Why a transfer failed, as the executor saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransferError {
+    /// The upload server answered with a non-2xx status.
+    Http {
+        status: u16,
+        /// The start of the answer's body (S3's XML error), at most a few KiB.
+        body: String,
+        retry_after: Option<Duration>,
+    },
+    /// No answer: the connection failed, timed out or broke.
+    Network { kind: NetworkErrorKind },
+    /// The file could not be read as leased (gone, shorter, other bytes than the lease's MD5).
+    File { detail: String },
+    /// The executor gives the lease back unsent (its task was cancelled, it ran out of time):
+    /// not a failure of the part.
+    Abandoned,
+}
+
+/// What a report changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferAck {
+    /// Applied: the part is acknowledged, or back in line after the failure.
+    Applied,
+    /// A duplicate, or a lease that was taken back and handed out again: nothing changed.
+    Stale,
+    /// Never issued (or forgotten long ago).
+    Unknown,
+}
+
+impl PartTransfer {
+    pub(super) fn from_lease(l: &LeaseRow, filetype: &str) -> Option<Self> {
+        let md5 = l.md5.clone()?;
+        let headers = [
+            ("Content-Type", filetype.to_string()),
+            ("x-amz-acl", "private".to_string()),
+            ("Content-Length", l.size.to_string()),
+            ("Content-MD5", md5.clone()),
+        ]
+        .into_iter()
+        .map(|(name, value)| TransferHeader {
+            name: name.to_string(),
+            value,
+        })
+        .collect();
+        Some(Self {
+            lease_id: l.id.clone(),
+            asset_id: l.asset_id,
+            part_number: l.number,
+            method: "PUT".into(),
+            url: l.url.clone(),
+            headers,
+            path: l.path.clone(),
+            offset: l.offset,
+            length: l.size,
+            content_md5: md5,
+            expires_at_ms: l.expires_ms,
+        })
+    }
+}
+
+/// Lease up to `limit` parts to `executor` (journal only; the MD5s are computed by the caller
+/// with [`seal`]).
+pub(super) async fn reserve(
+    sh: &Arc<Shared>,
+    executor: Executor,
+    limit: usize,
+) -> Result<Vec<LeaseRow>, QueueError> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let ttl = match executor {
+        Executor::Engine => ENGINE_LEASE_TTL,
+        Executor::Platform => PLATFORM_LEASE_TTL,
+    };
+    let session = sh.session.clone();
+    let min_life = sh.min_url_life_ms();
+    sh.db(move |j| {
+        j.lease_parts(&LeaseGrant {
+            executor,
+            limit,
+            now_ms: now_ms(),
+            min_url_life_ms: min_life,
+            ttl_ms: ttl.as_millis() as i64,
+            session: &session,
+            exclude: &[],
+        })
+    })
+    .await
+}
+
+/// Hash a reserved lease's bytes from the file and record the MD5: the lease may go out. A file
+/// that cannot be read as planned fails the lease (the planner then sees why).
+pub(super) async fn seal(sh: &Arc<Shared>, lease: LeaseRow) -> Option<PartTransfer> {
+    let (path, offset, size) = (lease.path.clone(), lease.offset, lease.size);
+    let hashed =
+        tokio::task::spawn_blocking(move || file::hash_range(&path, offset, size, DigestKind::Md5))
+            .await
+            .unwrap_or_else(|e| Err(FileError::Io(e.to_string())));
+    match hashed {
+        Ok(md5) => {
+            let id = lease.id.clone();
+            let m = md5.clone();
+            if sh.db(move |j| j.set_lease_md5(&id, &m)).await.is_err() {
+                let _ = report(sh, &lease.id, Err(TransferError::Abandoned)).await;
+                return None;
+            }
+            let sealed = LeaseRow {
+                md5: Some(md5),
+                ..lease
+            };
+            PartTransfer::from_lease(&sealed, &sealed.filetype)
+        }
+        Err(e) => {
+            let _ = report(
+                sh,
+                &lease.id,
+                Err(TransferError::File {
+                    detail: e.to_string(),
+                }),
+            )
+            .await;
+            None
+        }
+    }
+}
+
+/// Apply an executor's report: `Ok(etag)` for a 2xx, or the failure. Idempotent: a duplicate or
+/// late report changes nothing it should not (see the journal's lease rules).
+pub(super) async fn report(
+    sh: &Arc<Shared>,
+    lease_id: &str,
+    outcome: Result<Option<String>, TransferError>,
+) -> Result<TransferAck, QueueError> {
+    sh.forget_progress(lease_id);
+    let id = lease_id.to_string();
+    let failure = match outcome {
+        Ok(_etag) => {
+            let session = sh.session.clone();
+            let r = sh.db(move |j| j.lease_succeeded(&id, &session)).await?;
+            return Ok(sh.after_report(r));
+        }
+        Err(e) => e,
+    };
+    if failure == TransferError::Abandoned {
+        let back = sh
+            .db(move |j| j.reclaim_leases(Reclaim::Lease(&id)))
+            .await?;
+        if let Some(l) = back.first() {
+            sh.wake_asset(l.asset_id);
+        }
+        return Ok(if back.is_empty() {
+            TransferAck::Stale
+        } else {
+            TransferAck::Applied
+        });
+    }
+    let Some(lease) = sh.db(move |j| j.lease(&id)).await? else {
+        return Ok(TransferAck::Unknown);
+    };
+    // 404 NoSuchUpload: the multipart upload is gone. When every other part is acknowledged and
+    // every earlier send of this part carried these same bytes, an earlier send completed the
+    // upload and only its answer was lost (S3 then forgets the upload): that is completion.
+    if let TransferError::Http {
+        status: 404, body, ..
+    } = &failure
+        && classify::s3_code(body.as_bytes()).as_deref() == Some("NoSuchUpload")
+        && confirms_completion(sh, &lease).await?
+    {
+        tracing::info!(
+            asset = lease.asset_id,
+            part = lease.number,
+            "the last part's earlier send completed the upload (its answer was lost)"
+        );
+        let id = lease.id.clone();
+        let session = sh.session.clone();
+        let r = sh.db(move |j| j.lease_succeeded(&id, &session)).await?;
+        return Ok(sh.after_report(r));
+    }
+    let verdict = judge(&failure);
+    let failures = sh.part_failures(lease.asset_id, lease.number).await + u32::from(verdict.counts);
+    let delay = classify::backoff(
+        failures.max(1),
+        sh.config.backoff_base,
+        sh.config.backoff_max,
+        verdict.after,
+    );
+    let retry_at = now_ms() + delay.as_millis() as i64;
+    let max = sh.config.max_attempts;
+    let id = lease.id.clone();
+    let (why, counts) = (verdict.reason.clone(), verdict.counts);
+    let r = sh
+        .db(move |j| j.lease_failed(&id, &why, retry_at, counts, max))
+        .await?;
+    if matches!(r, LeaseReport::Failed { .. }) {
+        tracing::info!(asset = lease.asset_id, part = lease.number, reason = %verdict.reason, "part send failed");
+        sh.after_part_failure(&lease, &verdict).await?;
+    }
+    Ok(sh.after_report(r))
+}
+
+/// What a failed send means beyond the part going back in line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Effect {
+    /// Nothing more: the part is sent again after its backoff.
+    Retry,
+    /// No route to the servers: hold the queue and probe until the link is back.
+    Offline,
+    /// TLS failed (a captive portal, a clock far off): hold the queue the same way.
+    Insecure,
+    /// The part's URL expired: get a new one (real-time) or a new asset (standard).
+    Replan,
+    /// The file is not as the lease hashed it: check it and verify what was sent.
+    FileChanged,
+    /// The server asset cannot be completed any more: start the file again on a new one.
+    Restart,
+    /// Will never work: park the file as failed.
+    Park,
+}
+
+/// A failed send, judged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Verdict {
+    pub reason: String,
+    /// Spends one of the attempts that decide poisoned media (never for the network's faults).
+    pub counts: bool,
+    /// The server's `Retry-After`.
+    pub after: Option<Duration>,
+    pub effect: Effect,
+}
+
+/// Judge a failed send: the network's faults never count against the file; the file's and the
+/// server's refusals do.
+pub(super) fn judge(f: &TransferError) -> Verdict {
+    let verdict = |reason: String, counts, after, effect| Verdict {
+        reason,
+        counts,
+        after,
+        effect,
+    };
+    match f {
+        TransferError::Network { kind } => {
+            let effect = match kind {
+                NetworkErrorKind::Connect => Effect::Offline,
+                NetworkErrorKind::Tls => Effect::Insecure,
+                NetworkErrorKind::Timeout | NetworkErrorKind::Interrupted => Effect::Retry,
+            };
+            verdict(kind.to_string(), false, None, effect)
+        }
+        TransferError::File { detail } => verdict(detail.clone(), true, None, Effect::FileChanged),
+        TransferError::Abandoned => verdict("given back unsent".into(), false, None, Effect::Retry),
+        TransferError::Http {
+            status,
+            body,
+            retry_after,
+        } => {
+            let code = classify::s3_code(body.as_bytes()).unwrap_or_default();
+            if *status == 400 && (code == "BadDigest" || code == "InvalidDigest") {
+                // The bytes sent were not the bytes the lease hashed: the file changed.
+                return verdict(
+                    format!(
+                        "{} (upload server answered HTTP 400 {code})",
+                        FileError::Changed
+                    ),
+                    true,
+                    None,
+                    Effect::FileChanged,
+                );
+            }
+            if *status == 404 && code == "NoSuchUpload" {
+                // The multipart upload is gone (expired or aborted) and did not complete with
+                // these bytes: only a new server asset can take the file.
+                return verdict(
+                    "the upload server no longer has this upload (404 NoSuchUpload)".into(),
+                    true,
+                    None,
+                    Effect::Restart,
+                );
+            }
+            match classify::s3_status(*status, body.as_bytes(), *retry_after) {
+                Disposition::RetryLater { reason, after } => {
+                    verdict(reason, true, after, Effect::Retry)
+                }
+                Disposition::RePlan { reason } => verdict(reason, true, None, Effect::Replan),
+                other => verdict(other.reason(), true, None, Effect::Park),
+            }
+        }
+    }
+}
+
+/// Whether a 404 NoSuchUpload for `lease` means an earlier send completed the upload.
+async fn confirms_completion(sh: &Arc<Shared>, lease: &LeaseRow) -> Result<bool, QueueError> {
+    let (asset, number, server) = (lease.asset_id, lease.number, lease.server_id.clone());
+    let Some(md5) = lease.md5.clone() else {
+        return Ok(false);
+    };
+    sh.db(move |j| {
+        let row = j.asset(asset)?;
+        if row.server_id.as_deref() != Some(server.as_str()) || !row.closed {
+            return Ok(false);
+        }
+        let parts = j.parts(asset)?;
+        let others_acked = parts
+            .iter()
+            .filter(|p| p.number != number)
+            .all(|p| p.state == super::journal::PartState::Acked);
+        let sent_before = j.lease_md5s(asset, number, &server)?;
+        // This lease plus at least one earlier send, every one with the same bytes.
+        Ok(others_acked && sent_before.len() >= 2 && sent_before.iter().all(|m| *m == md5))
+    })
+    .await
+}

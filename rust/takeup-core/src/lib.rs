@@ -38,8 +38,9 @@ pub use engine::{Engine, SignOutOutcome};
 pub use error::{Error, NetworkErrorKind, Result};
 pub use identity::{Account, AccountList, DeviceInfo, Identity, Project, ProjectRef, UserInfo};
 pub use queue::{
-    AssetKind, AssetState, BackgroundRun, EnqueueOptions, Enqueued, FileEntry, Hold, QueueConfig,
-    QueueError, QueueMode, QueueStatus, UploadQueue,
+    AssetKind, AssetState, BackgroundRun, EnqueueOptions, Enqueued, FileEntry, Hold, PartTransfer,
+    QueueConfig, QueueError, QueueMode, QueueStatus, TransferAck, TransferError, TransferHeader,
+    UploadQueue,
 };
 pub use secrets::{KeyringSecretStore, MemorySecretStore, SecretStore, SecretStoreError};
 pub use tokio_util::sync::CancellationToken;

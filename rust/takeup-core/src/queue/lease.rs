@@ -126,7 +126,7 @@ pub(super) async fn reserve(
     }
     let ttl = match executor {
         Executor::Engine => ENGINE_LEASE_TTL,
-        Executor::Platform => PLATFORM_LEASE_TTL,
+        Executor::Platform => sh.config.platform_lease_ttl,
     };
     let session = sh.session.clone();
     let min_life = sh.min_url_life_ms();

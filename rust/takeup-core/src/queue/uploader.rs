@@ -84,6 +84,9 @@ pub struct QueueConfig {
     /// Run the scheduler (upload). Off for hosts that only read or edit the queue, such as a
     /// status command.
     pub run: bool,
+    /// How long a platform executor's lease lasts unless its URL expires first; an unreported
+    /// part is leased again afterwards.
+    pub platform_lease_ttl: Duration,
 }
 
 impl Default for QueueConfig {
@@ -103,6 +106,7 @@ impl Default for QueueConfig {
             upload_hosts: vec!["*.amazonaws.com".into()],
             mode: QueueMode::Auto,
             run: true,
+            platform_lease_ttl: super::lease::PLATFORM_LEASE_TTL,
         }
     }
 }
@@ -563,7 +567,7 @@ impl UploadQueue {
                     continue;
                 }
             }
-            let t = sh.status_tx.borrow().totals;
+            let t = sh.db(|j| j.totals()).await?;
             if t.queued + t.active == 0 || tokio::time::Instant::now() >= deadline {
                 return Ok(Vec::new());
             }
@@ -868,7 +872,9 @@ impl Shared {
             part_size: self.config.part_size,
             register_ahead: (self.config.max_parallel_parts * 2).max(8),
             register_batch: 32,
-            min_url_life_ms: 10 * 60 * 1000,
+            // The same margin the leases use: a URL is registered again exactly when it is too
+            // close to its expiry to be leased (never in a loop when the server's URLs are short).
+            min_url_life_ms: self.min_url_life_ms(),
             max_restarts: 3,
         }
     }

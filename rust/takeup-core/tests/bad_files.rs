@@ -330,5 +330,26 @@ fn an_unreadable_file_is_refused_with_a_reason() {
                 .unwrap()
                 .contains("permission denied")
         );
+        // The same for a file still being written. Neither left an (empty) asset behind: the
+        // file is read before anything is created on the server.
+        let live = dir.path().join("live.mov");
+        write(dir.path(), "live.mov", 1000, 2);
+        e.queue().pause();
+        e.queue()
+            .enqueue(
+                &live,
+                EnqueueOptions {
+                    growing: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        std::fs::set_permissions(&live, std::os::unix::fs::PermissionsExt::from_mode(0o000))
+            .unwrap();
+        e.queue().resume();
+        wait(&e, "both parked", |s| s.totals.failed == 2).await;
+        let assets = env.get("/_emulator/assets").await;
+        assert_eq!(assets.as_array().unwrap().len(), 0, "{assets:#}");
     });
 }

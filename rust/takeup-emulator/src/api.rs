@@ -638,9 +638,18 @@ pub async fn create_asset(State(st): State<AppState>, req: Request) -> Response 
         };
         let channel = field_u64(&body, "channel")?.unwrap_or(0);
         let parts = field_u64(&body, "parts")?;
-        Ok((filetype, name, extension, filesize, offset, channel, parts))
+        let version_of = match field_str(&body, "auto_version_id")? {
+            None => None,
+            Some(v) => Some(
+                Uuid::parse_str(v)
+                    .map_err(|_| bad_request("auto_version_id must be an asset id (UUID)"))?,
+            ),
+        };
+        Ok((
+            filetype, name, extension, filesize, offset, channel, parts, version_of,
+        ))
     })();
-    let (filetype, name, extension, filesize, offset, channel, parts) = match parsed {
+    let (filetype, name, extension, filesize, offset, channel, parts, version_of) = match parsed {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -700,6 +709,15 @@ pub async fn create_asset(State(st): State<AppState>, req: Request) -> Response 
             "The channel you're uploading from is currently paused.",
         );
     }
+    if let Some(v) = version_of
+        && w.assets.get(&v).is_none_or(|a| a.project_id != project_id)
+    {
+        return detailed(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "The asset to version (auto_version_id) does not exist in this project",
+        );
+    }
     let poison = w.poisoned.get(&name).copied();
     if poison == Some(PoisonMode::RejectCreate) {
         return bad_request("This media cannot be processed (poisoned by the emulator)");
@@ -720,6 +738,7 @@ pub async fn create_asset(State(st): State<AppState>, req: Request) -> Response 
         asset_filesize: None,
         poison,
         completed_at: None,
+        version_of,
     };
     if realtime {
         let body = json!({ "id": asset.id, "name": asset.name });

@@ -274,6 +274,8 @@ pub struct Asset {
     pub asset_filesize: Option<u64>,
     pub poison: Option<PoisonMode>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// `auto_version_id`: the asset this one is the next version of.
+    pub version_of: Option<Uuid>,
 }
 
 impl Asset {

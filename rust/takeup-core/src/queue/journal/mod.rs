@@ -1130,7 +1130,8 @@ impl Journal {
             )));
         }
         let r = tx.execute(
-            "UPDATE assets SET state = 'queued', attempts = 0, retry_at_ms = NULL, finished_ms = NULL WHERE id = ?1",
+            "UPDATE assets SET state = 'queued', attempts = 0, restarts = 0, retry_at_ms = NULL,
+                finished_ms = NULL WHERE id = ?1",
             [id],
         );
         match r {

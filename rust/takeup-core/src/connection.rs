@@ -212,7 +212,7 @@ impl StatusHub {
     }
 
     /// A request finished (`ok` = got any HTTP answer).
-    pub(crate) fn record_request(&self, ok: bool, latency: Duration) {
+    fn record_request(&self, ok: bool, latency: Duration) {
         self.update_network(|n, s| {
             push(&mut s.outcomes, (ok, latency));
             if ok {
@@ -225,7 +225,7 @@ impl StatusHub {
     }
 
     /// Bytes sent in `elapsed` (the uploader reports its transfers here).
-    pub(crate) fn record_transfer(&self, bytes: u64, elapsed: Duration) {
+    fn record_transfer(&self, bytes: u64, elapsed: Duration) {
         if elapsed.is_zero() || bytes < 64 * 1024 {
             return;
         }
@@ -295,6 +295,16 @@ pub(crate) fn state_name(s: &ConnectionState) -> &'static str {
         ConnectionState::Pairing(_) => "pairing",
         ConnectionState::NotConnected { .. } => "not_connected",
         ConnectionState::Connected { .. } => "connected",
+    }
+}
+
+impl crate::http::NetworkObserver for StatusHub {
+    fn request(&self, answered: bool, latency: Duration) {
+        self.record_request(answered, latency);
+    }
+
+    fn transfer(&self, bytes: u64, elapsed: Duration) {
+        self.record_transfer(bytes, elapsed);
     }
 }
 

@@ -117,7 +117,7 @@ impl Engine {
         let queue = UploadQueue::start(
             &state_dir.path().join(JOURNAL_FILE),
             client.clone(),
-            crate::queue::uploader::s3_client(&config)?,
+            crate::http::upload_client(&config)?,
             config.queue.clone(),
             hub.receiver(),
         )?;

@@ -10,7 +10,6 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 
 use crate::config::EngineConfig;
-use crate::connection::StatusHub;
 use crate::error::{Error, Result, error_for_status};
 
 /// The largest API answer body read (bigger ones are refused as unexpected).
@@ -75,13 +74,23 @@ pub fn install_crypto_provider() {
     });
 }
 
+/// What the client saw of the network: every request's outcome and every measured transfer. The
+/// engine's status hub listens (link health, throughput); observations flow up through this
+/// trait so the client depends on nothing above it.
+pub trait NetworkObserver: Send + Sync {
+    /// A request finished (`answered` = any HTTP answer came back) after `latency`.
+    fn request(&self, answered: bool, latency: Duration);
+    /// `bytes` were sent in `elapsed` (part uploads).
+    fn transfer(&self, bytes: u64, elapsed: Duration);
+}
+
 /// The engine's HTTP client; cheap to clone.
 #[derive(Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
     base: url::Url,
     request_timeout: Duration,
-    hub: Arc<StatusHub>,
+    observer: Arc<dyn NetworkObserver>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -121,7 +130,11 @@ pub(crate) fn client_builder(config: &EngineConfig) -> Result<reqwest::ClientBui
 }
 
 impl HttpClient {
-    pub(crate) fn new(config: &EngineConfig, base: url::Url, hub: Arc<StatusHub>) -> Result<Self> {
+    pub(crate) fn new(
+        config: &EngineConfig,
+        base: url::Url,
+        observer: Arc<dyn NetworkObserver>,
+    ) -> Result<Self> {
         let builder = client_builder(config)?.read_timeout(config.read_timeout);
         let client = builder
             .build()
@@ -130,7 +143,7 @@ impl HttpClient {
             client,
             base,
             request_timeout: config.request_timeout,
-            hub,
+            observer,
         })
     }
 
@@ -161,7 +174,7 @@ impl HttpClient {
 
     /// Report bytes sent to the network status (throughput).
     pub fn record_transfer(&self, bytes: u64, elapsed: Duration) {
-        self.hub.record_transfer(bytes, elapsed);
+        self.observer.transfer(bytes, elapsed);
     }
 
     /// Send and read the whole body. Network failures become [`Error::Network`]; every outcome
@@ -193,7 +206,7 @@ impl HttpClient {
         .await;
         let result = match result {
             Ok(Err(e)) => {
-                self.hub.record_request(true, started.elapsed());
+                self.observer.request(true, started.elapsed());
                 return Err(e);
             }
             Ok(Ok(r)) => Ok(r),
@@ -201,7 +214,7 @@ impl HttpClient {
         };
         match result {
             Ok(r) => {
-                self.hub.record_request(r.status < 500, started.elapsed());
+                self.observer.request(r.status < 500, started.elapsed());
                 tracing::trace!(
                     status = r.status,
                     elapsed_ms = started.elapsed().as_millis() as u64,
@@ -210,13 +223,23 @@ impl HttpClient {
                 Ok(r)
             }
             Err(e) => {
-                self.hub.record_request(false, started.elapsed());
+                self.observer.request(false, started.elapsed());
                 let err = Error::from_reqwest(&e);
                 tracing::debug!(error = %err, "HTTP request failed");
                 Err(err)
             }
         }
     }
+}
+
+/// Build the client for part PUTs: the engine's TLS trust and version header, HTTPS only, but no
+/// overall read timeout (a large part on a slow link takes long); stalls are detected per part.
+pub fn upload_client(config: &EngineConfig) -> Result<reqwest::Client> {
+    client_builder(config)?
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| Error::InvalidConfig(format!("cannot build the upload client: {e}")))
 }
 
 /// A `Retry-After` value: delay seconds, or an HTTP date (RFC 9110: IMF-fixdate; a date in the

@@ -14,11 +14,12 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{Error, NetworkErrorKind};
 
 use super::classify::{self, Disposition};
+use super::config::QueueError;
 use super::file::{self, DigestKind, FileError};
 use super::journal::{AssetRow, AssetState, PartRow, PlannedPart, Restart};
 use super::plan::{part_size_for, plan_closed, plan_growth, spread_part_size};
 use super::planner::{self, PlanInput, Step};
-use super::uploader::{Shared, now_ms};
+use super::shared::{Shared, now_ms};
 use super::wire;
 
 /// How a driver run ended (the journal already says what it means for the asset).
@@ -106,7 +107,7 @@ impl Driver {
         }
     }
 
-    async fn turn(&mut self) -> Result<Flow, super::uploader::QueueError> {
+    async fn turn(&mut self) -> Result<Flow, QueueError> {
         let sh = self.sh.clone();
         let id = self.id;
         let (row, parts) = sh.db(move |j| Ok((j.asset(id)?, j.parts(id)?))).await?;
@@ -218,11 +219,7 @@ impl Driver {
         Flow::Continue
     }
 
-    async fn park(
-        &self,
-        state: AssetState,
-        reason: String,
-    ) -> Result<Flow, super::uploader::QueueError> {
+    async fn park(&self, state: AssetState, reason: String) -> Result<Flow, QueueError> {
         let id = self.id;
         tracing::info!(id, %reason, state = state.as_str(), "upload parked");
         let r = reason.clone();
@@ -237,7 +234,7 @@ impl Driver {
         reason: String,
         growing: bool,
         version_of: Option<String>,
-    ) -> Result<Flow, super::uploader::QueueError> {
+    ) -> Result<Flow, QueueError> {
         let id = self.id;
         tracing::info!(id, %reason, "starting the upload again on a new server asset");
         let facts = match file::facts(&row.path) {
@@ -271,7 +268,7 @@ impl Driver {
 
     /// The file could not be read for a check: shorter than a moment ago (the planner looks
     /// again), or unreadable (parked with the reason).
-    async fn unreadable(&self, e: FileError) -> Result<Flow, super::uploader::QueueError> {
+    async fn unreadable(&self, e: FileError) -> Result<Flow, QueueError> {
         if e == FileError::Changed {
             return Ok(Flow::Continue);
         }
@@ -279,7 +276,7 @@ impl Driver {
     }
 
     /// The mtime moved at the same size: the same bytes (a touch, a copy with times) or others.
-    async fn check_content(&self, row: &AssetRow) -> Result<Flow, super::uploader::QueueError> {
+    async fn check_content(&self, row: &AssetRow) -> Result<Flow, QueueError> {
         let id = self.id;
         let facts = match file::facts(&row.path) {
             Ok(f) => f,
@@ -314,11 +311,7 @@ impl Driver {
     }
 
     /// An API step failed: what the queue does with the asset.
-    async fn api_failed(
-        &self,
-        row: &AssetRow,
-        e: &Error,
-    ) -> Result<Flow, super::uploader::QueueError> {
+    async fn api_failed(&self, row: &AssetRow, e: &Error) -> Result<Flow, QueueError> {
         if let Error::Network { kind } = e {
             // The network's fault: hold or back off, never spend the file's attempts.
             match kind {
@@ -339,11 +332,7 @@ impl Driver {
     }
 
     /// Act on a failure's disposition.
-    async fn disposed(
-        &self,
-        row: &AssetRow,
-        d: Disposition,
-    ) -> Result<Flow, super::uploader::QueueError> {
+    async fn disposed(&self, row: &AssetRow, d: Disposition) -> Result<Flow, QueueError> {
         let (id, max) = (self.id, self.sh.config.max_attempts);
         let reason = d.reason();
         tracing::info!(id, %reason, "upload step failed");
@@ -393,11 +382,7 @@ impl Driver {
 
     /// Create the server asset: only once the file reads as queued (an unreadable file must not
     /// leave an empty asset behind). Its id is committed with the part plan at once.
-    async fn create(
-        &self,
-        row: &AssetRow,
-        standard: bool,
-    ) -> Result<Flow, super::uploader::QueueError> {
+    async fn create(&self, row: &AssetRow, standard: bool) -> Result<Flow, QueueError> {
         let id = self.id;
         let sh = &self.sh;
         let facts = match file::facts(&row.path) {
@@ -483,11 +468,7 @@ impl Driver {
     }
 
     /// The writer finished: plan the rest of the file and its final part.
-    async fn close(
-        &self,
-        row: &AssetRow,
-        parts: &[PartRow],
-    ) -> Result<Flow, super::uploader::QueueError> {
+    async fn close(&self, row: &AssetRow, parts: &[PartRow]) -> Result<Flow, QueueError> {
         let id = self.id;
         let facts = match file::facts(&row.path) {
             Ok(f) => f,
@@ -542,7 +523,7 @@ impl Driver {
         row: &AssetRow,
         parts: &[PartRow],
         numbers: &[u32],
-    ) -> Result<Flow, super::uploader::QueueError> {
+    ) -> Result<Flow, QueueError> {
         let id = self.id;
         let sh = self.sh.clone();
         let Some(server_id) = row.server_id.clone() else {
@@ -663,7 +644,7 @@ impl Driver {
 
     /// Check the file once more before its final part goes: unchanged, the final part is
     /// cleared for this session.
-    async fn clear_final(&self, row: &AssetRow) -> Result<Flow, super::uploader::QueueError> {
+    async fn clear_final(&self, row: &AssetRow) -> Result<Flow, QueueError> {
         let id = self.id;
         let facts = match file::facts(&row.path) {
             Ok(f) => f,
@@ -698,7 +679,7 @@ impl Driver {
     }
 
     /// Every part is acknowledged: the file must still be what was sent.
-    async fn complete(&mut self, row: &AssetRow) -> Result<Flow, super::uploader::QueueError> {
+    async fn complete(&mut self, row: &AssetRow) -> Result<Flow, QueueError> {
         let id = self.id;
         let facts = match file::facts(&row.path) {
             Ok(f) => f,

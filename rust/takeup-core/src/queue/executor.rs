@@ -3,7 +3,6 @@
 //! chunks. It takes the same leases and reports through the same function as a platform's
 //! executor ([`super::lease`]); nothing here decides what a failure means.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,13 +16,7 @@ use crate::error::{Error, NetworkErrorKind};
 use super::file::{self, FileError};
 use super::journal::Executor;
 use super::lease::{self, PartTransfer, TransferError};
-use super::uploader::{Shared, lock};
-
-/// One transfer of this executor in flight.
-pub(super) struct InFlight {
-    pub asset_id: i64,
-    pub abort: tokio::task::AbortHandle,
-}
+use super::shared::{InFlight, Shared, lock};
 
 /// Run until the queue shuts down: keep up to the limit of parts in flight while the queue is
 /// not held and in-process transfers are on.
@@ -116,22 +109,6 @@ pub(super) async fn run(sh: Arc<Shared>) {
         }
     }
     tasks.abort_all();
-}
-
-/// Abort this executor's transfers of one asset (or all), returning how many.
-pub(super) fn abort(sh: &Shared, asset: Option<i64>) -> usize {
-    let mut map = lock(&sh.in_flight);
-    let ids: Vec<String> = map
-        .iter()
-        .filter(|(_, f)| asset.is_none_or(|a| f.asset_id == a))
-        .map(|(id, _)| id.clone())
-        .collect();
-    for id in &ids {
-        if let Some(f) = map.remove(id) {
-            f.abort.abort();
-        }
-    }
-    ids.len()
 }
 
 /// PUT one leased part from disk; `Ok(etag)` on 2xx.
@@ -239,15 +216,6 @@ async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Vec<u8> {
         if out.len() >= limit {
             break;
         }
-    }
-    out
-}
-
-/// Bytes of leases in flight (engine and platform), per asset, for the status.
-pub(super) fn in_flight_by_asset(progress: &HashMap<String, (i64, u64)>) -> HashMap<i64, u64> {
-    let mut out: HashMap<i64, u64> = HashMap::new();
-    for (asset, bytes) in progress.values() {
-        *out.entry(*asset).or_default() += bytes;
     }
     out
 }

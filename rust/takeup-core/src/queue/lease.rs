@@ -12,14 +12,11 @@ use std::time::Duration;
 use crate::error::NetworkErrorKind;
 
 use super::classify::{self, Disposition};
+use super::config::QueueError;
 use super::file::{self, DigestKind, FileError};
-use super::journal::{Executor, LeaseGrant, LeaseReport, LeaseRow, Reclaim};
-use super::uploader::{QueueError, Shared, now_ms};
+use super::journal::{AssetState, Executor, LeaseGrant, LeaseReport, LeaseRow, Reclaim};
+use super::shared::{Shared, lock, now_ms};
 
-/// How long a platform executor's lease lasts unless its URL expires first: long enough for an
-/// OS that defers a background transfer, short enough that a dropped one is sent again the same
-/// day.
-pub const PLATFORM_LEASE_TTL: Duration = Duration::from_secs(6 * 3600);
 /// The engine's own executor reports within seconds or dies with the process.
 const ENGINE_LEASE_TTL: Duration = Duration::from_secs(3600);
 
@@ -193,7 +190,7 @@ pub(super) async fn report(
         Ok(_etag) => {
             let session = sh.session.clone();
             let r = sh.db(move |j| j.lease_succeeded(&id, &session)).await?;
-            return Ok(sh.after_report(r));
+            return Ok(after_report(sh, r));
         }
         Err(e) => e,
     };
@@ -230,7 +227,7 @@ pub(super) async fn report(
         let id = lease.id.clone();
         let session = sh.session.clone();
         let r = sh.db(move |j| j.lease_succeeded(&id, &session)).await?;
-        return Ok(sh.after_report(r));
+        return Ok(after_report(sh, r));
     }
     let verdict = judge(&failure);
     let failures = sh.part_failures(lease.asset_id, lease.number).await + u32::from(verdict.counts);
@@ -249,9 +246,9 @@ pub(super) async fn report(
         .await?;
     if matches!(r, LeaseReport::Failed { .. }) {
         tracing::info!(asset = lease.asset_id, part = lease.number, reason = %verdict.reason, "part send failed");
-        sh.after_part_failure(&lease, &verdict).await?;
+        after_part_failure(sh, &lease, &verdict).await?;
     }
-    Ok(sh.after_report(r))
+    Ok(after_report(sh, r))
 }
 
 /// What a failed send means beyond the part going back in line.
@@ -364,4 +361,94 @@ async fn confirms_completion(sh: &Arc<Shared>, lease: &LeaseRow) -> Result<bool,
         Ok(others_acked && sent_before.len() >= 2 && sent_before.iter().all(|m| *m == md5))
     })
     .await
+}
+
+/// What a failed send means for the asset and the queue beyond the part's retry.
+pub(super) async fn after_part_failure(
+    sh: &Shared,
+    lease: &LeaseRow,
+    verdict: &Verdict,
+) -> Result<(), QueueError> {
+    let (asset, number) = (lease.asset_id, lease.number);
+    match verdict.effect {
+        Effect::Retry => {}
+        Effect::Offline => sh.network_down(false),
+        Effect::Insecure => sh.network_down(true),
+        Effect::Replan => {
+            let row = sh.db(move |j| j.asset(asset)).await?;
+            if row.standard {
+                // A standard asset's URLs cannot be re-issued: when nothing of it was
+                // acknowledged, start over with a new asset (the API's only way).
+                let reason = format!("{}; the upload links expired", verdict.reason);
+                let reset = sh
+                    .db(move |j| j.reset_unstarted_server_asset(asset))
+                    .await?;
+                if !reset {
+                    sh.db(move |j| j.park(asset, AssetState::Failed, &reason))
+                        .await?;
+                }
+                sh.drop_transfers(asset).await;
+            } else {
+                sh.db(move |j| j.clear_part_url(asset, number)).await?;
+            }
+        }
+        Effect::FileChanged => {
+            // The file is not as it was hashed: whatever was sent is verified again before
+            // the final part (and the planner looks at the file anew).
+            sh.db(move |j| j.clear_verified(asset)).await?;
+        }
+        Effect::Restart => {
+            // The driver starts the file on a new server asset at its next turn.
+            let reason = verdict.reason.clone();
+            let row = sh.db(move |j| j.asset(asset)).await?;
+            if row.state.is_open() {
+                let facts = file::facts(&row.path).ok();
+                let growing = !row.closed;
+                let r = super::journal::Restart {
+                    reason,
+                    size: if growing { None } else { row.size },
+                    mtime_ns: facts.map(|f| f.mtime_ns).unwrap_or(row.mtime_ns),
+                    fingerprint: row.fingerprint.clone(),
+                    growing,
+                    version_of: None,
+                };
+                sh.db(move |j| j.restart(asset, &r)).await?;
+                sh.drop_transfers(asset).await;
+            }
+        }
+        Effect::Park => {
+            let reason = verdict.reason.clone();
+            let row = sh.db(move |j| j.asset(asset)).await?;
+            if row.state.is_open() {
+                sh.db(move |j| j.park(asset, AssetState::Failed, &reason))
+                    .await?;
+            }
+            sh.drop_transfers(asset).await;
+        }
+    }
+    sh.wake_asset(asset);
+    Ok(())
+}
+
+/// After a report: wake the asset's driver and the executors; the status changes.
+pub(super) fn after_report(sh: &Shared, r: LeaseReport) -> TransferAck {
+    match r {
+        LeaseReport::Acked { asset_id, .. } => {
+            lock(&sh.net_failures).remove(&asset_id);
+            sh.wake_asset(asset_id);
+            sh.parts_ready();
+            TransferAck::Applied
+        }
+        LeaseReport::Failed { asset_id, .. } => {
+            sh.wake_asset(asset_id);
+            sh.parts_ready();
+            sh.kick();
+            TransferAck::Applied
+        }
+        LeaseReport::Stale { asset_id, .. } => {
+            sh.wake_asset(asset_id);
+            TransferAck::Stale
+        }
+        LeaseReport::Unknown => TransferAck::Unknown,
+    }
 }

@@ -7,6 +7,7 @@
 
 pub mod adapt;
 pub mod classify;
+pub mod config;
 mod driver;
 mod executor;
 pub mod file;
@@ -14,6 +15,7 @@ pub mod journal;
 pub mod lease;
 pub mod plan;
 pub mod planner;
+mod shared;
 pub mod status;
 pub mod uploader;
 pub mod wire;

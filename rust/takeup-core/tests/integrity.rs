@@ -463,3 +463,38 @@ async fn a_tls_failure_holds_the_queue_and_parks_nothing() {
     let row = &e.queue().assets(vec![AssetState::Done]).await.unwrap()[0];
     assert_eq!(row.attempts, 0);
 }
+
+#[tokio::test]
+async fn a_card_dump_is_queued_in_one_call_each_file_with_its_outcome() {
+    let env = env().await;
+    let e = paired_with_queue(&env, queue_config(&env)).await;
+    e.queue().pause();
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for i in 0..40 {
+        paths.push(media_file(dir.path(), &format!("C{i:03}.mov"), 1000 + i, i as u8).0);
+    }
+    paths.insert(3, dir.path().join("missing.mov"));
+    paths.push(paths[0].clone());
+    let mut rx = e.queue().watch();
+    rx.borrow_and_update();
+    let r = e
+        .queue()
+        .enqueue_many(&paths, EnqueueOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(r.len(), 42);
+    assert!(r[3].as_ref().unwrap_err().to_string().contains("gone"));
+    let first = r[0].as_ref().unwrap().id();
+    assert_eq!(r[41].as_ref().unwrap(), &Enqueued::AlreadyQueued(first));
+    assert_eq!(
+        r.iter()
+            .filter(|x| matches!(x, Ok(Enqueued::Added(_))))
+            .count(),
+        40
+    );
+    let s = wait_queue(&e, 10, "40 queued", |s| s.totals.queued == 40).await;
+    assert_eq!(s.queued.len(), 40);
+    e.queue().resume();
+    wait_queue(&e, 60, "all done", |s| s.totals.done == 40).await;
+}

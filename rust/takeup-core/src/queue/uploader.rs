@@ -147,54 +147,51 @@ impl UploadQueue {
     /// Add a file (or report that it is queued or uploaded already). The file is known by its
     /// canonical path and its identity on disk: a symlink or `dir/../x` is the same file.
     pub async fn enqueue(&self, path: &Path, opts: EnqueueOptions) -> Result<Enqueued, QueueError> {
-        let given = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        let file_err = |error| QueueError::File {
-            path: given.display().to_string(),
-            error,
-        };
-        let facts = file::facts(&given).map_err(file_err)?;
-        let path = std::fs::canonicalize(&given).unwrap_or_else(|_| given.clone());
-        let fingerprint = if opts.growing {
-            None
-        } else {
-            Some(
-                file::fingerprint(&path, facts.size)
-                    .await
-                    .map_err(file_err)?,
-            )
-        };
+        let mut r = self.enqueue_many(&[path.to_path_buf()], opts).await?;
+        r.pop().unwrap_or(Err(QueueError::Stopped))
+    }
+
+    /// Add many files at once (a card dump): each is inspected as [`UploadQueue::enqueue`] does
+    /// (in parallel), then all are recorded in one transaction and the status changes once.
+    /// Each file has its own outcome, in order; the outer error is the journal's (a full disk).
+    /// `opts.name` applies only when one file is given.
+    pub async fn enqueue_many(
+        &self,
+        paths: &[PathBuf],
+        opts: EnqueueOptions,
+    ) -> Result<Vec<Result<Enqueued, QueueError>>, QueueError> {
+        use futures_util::StreamExt;
         let held = *lock(&self.shared.mode) == QueueMode::Manual;
-        let new = NewAsset {
-            name: opts
-                .name
-                .clone()
-                .filter(|n| !n.trim().is_empty())
-                .unwrap_or_else(|| file::upload_name(&given)),
-            kind: opts.kind.unwrap_or_else(|| file::kind_for(&given)),
-            filetype: file::mime_for(&given).to_string(),
-            channel: opts.channel,
-            size: (!opts.growing).then_some(facts.size),
-            mtime_ns: facts.mtime_ns,
-            media_created_ms: facts.created_ms,
-            fingerprint,
-            realtime: opts.growing,
-            held,
-            file_id: file::file_id(&path),
-            path,
-        };
+        let name = opts.name.clone().filter(|_| paths.len() == 1);
+        let prepared: Vec<Result<NewAsset, QueueError>> =
+            futures_util::stream::iter(paths.iter().cloned())
+                .map(|p| inspect(p, opts.clone(), name.clone(), held))
+                .buffered(16)
+                .collect()
+                .await;
+        let assets: Vec<NewAsset> = prepared
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .cloned()
+            .collect();
         let top = opts.top;
-        let result = self
+        let recorded = self
             .shared
-            .db(move |j| {
-                let r = j.enqueue(&new)?;
-                if top && let Enqueued::Added(id) = r {
-                    j.move_to_top(id)?;
-                }
-                Ok(r)
-            })
+            .db(move |j| j.enqueue_many(&assets, top))
             .await?;
+        let mut recorded = recorded.into_iter();
+        let out = prepared
+            .into_iter()
+            .map(|p| match p {
+                Ok(_) => recorded
+                    .next()
+                    .unwrap_or(Err(JournalError::Invalid("not recorded".into())))
+                    .map_err(QueueError::from),
+                Err(e) => Err(e),
+            })
+            .collect();
         self.shared.kick();
-        Ok(result)
+        Ok(out)
     }
 
     /// The writer of a growing file finished: finalise it with its true size.
@@ -646,4 +643,46 @@ async fn start_driver(sh: &Arc<Shared>, row: AssetRow) {
         sh.publish();
         sh.kick();
     });
+}
+
+/// What the journal needs to know of a file being queued: its facts, canonical path, identity
+/// and (closed files) fingerprint.
+async fn inspect(
+    path: PathBuf,
+    opts: EnqueueOptions,
+    name: Option<String>,
+    held: bool,
+) -> Result<NewAsset, QueueError> {
+    let given = std::path::absolute(&path).unwrap_or(path);
+    let file_err = |error| QueueError::File {
+        path: given.display().to_string(),
+        error,
+    };
+    let facts = file::facts(&given).map_err(file_err)?;
+    let path = std::fs::canonicalize(&given).unwrap_or_else(|_| given.clone());
+    let fingerprint = if opts.growing {
+        None
+    } else {
+        Some(
+            file::fingerprint(&path, facts.size)
+                .await
+                .map_err(file_err)?,
+        )
+    };
+    Ok(NewAsset {
+        name: name
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| file::upload_name(&given)),
+        kind: opts.kind.unwrap_or_else(|| file::kind_for(&given)),
+        filetype: file::mime_for(&given).to_string(),
+        channel: opts.channel,
+        size: (!opts.growing).then_some(facts.size),
+        mtime_ns: facts.mtime_ns,
+        media_created_ms: facts.created_ms,
+        fingerprint,
+        realtime: opts.growing,
+        held,
+        file_id: file::file_id(&path),
+        path,
+    })
 }

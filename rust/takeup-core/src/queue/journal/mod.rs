@@ -645,6 +645,47 @@ impl Journal {
     /// deleted clip's name) replaces that entry, which can no longer be uploaded: it is parked
     /// with the reason.
     pub fn enqueue(&mut self, a: &NewAsset) -> JResult<Enqueued> {
+        let tx = self.conn.transaction()?;
+        let r = Self::enqueue_tx(&tx, a, false)?;
+        tx.commit()?;
+        Ok(r)
+    }
+
+    /// Add many files in one transaction (a card dump: thousands at once), each as
+    /// [`Journal::enqueue`] would, with its own outcome: one refused file does not refuse the
+    /// others. `top` puts the added ones at the top of the queue, in the given order.
+    pub fn enqueue_many(
+        &mut self,
+        assets: &[NewAsset],
+        top: bool,
+    ) -> JResult<Vec<JResult<Enqueued>>> {
+        let mut tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(assets.len());
+        // At the top in the given order: each one goes before the ones added before it, so add
+        // them last to first.
+        let order: Vec<usize> = if top {
+            (0..assets.len()).rev().collect()
+        } else {
+            (0..assets.len()).collect()
+        };
+        let mut results: Vec<Option<JResult<Enqueued>>> = (0..assets.len()).map(|_| None).collect();
+        for i in order {
+            let sp = tx.savepoint()?;
+            let r = Self::enqueue_tx(&sp, &assets[i], top);
+            match r {
+                Ok(_) => sp.commit()?,
+                Err(_) => drop(sp),
+            }
+            results[i] = Some(r);
+        }
+        for r in results {
+            out.push(r.expect("every file has an outcome"));
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn enqueue_tx(tx: &Connection, a: &NewAsset, top: bool) -> JResult<Enqueued> {
         if a.name.trim().is_empty() {
             return Err(JournalError::Invalid("the asset name is empty".into()));
         }
@@ -653,7 +694,6 @@ impl Journal {
             Some((d, i)) => (Some(d as i64), Some(i as i64)),
             None => (None, None),
         };
-        let tx = self.conn.transaction()?;
         if let (Some(dev), Some(ino)) = (dev, ino)
             && let Some(id) = tx
                 .query_row(OPEN_BY_FILE, params![dev, ino], |r| r.get::<_, i64>(0))
@@ -682,7 +722,7 @@ impl Journal {
                     "a new file with the same name replaced this one before it was uploaded"
                 ],
             )?;
-            Self::set_state_tx(&tx, id, AssetState::Failed)?;
+            Self::set_state_tx(tx, id, AssetState::Failed)?;
         }
         if let Some(fp) = &a.fingerprint {
             let mut done = tx
@@ -726,7 +766,9 @@ impl Journal {
             ],
         )?;
         let id = tx.last_insert_rowid();
-        tx.commit()?;
+        if top {
+            Self::move_to_top_tx(tx, id)?;
+        }
         Ok(Enqueued::Added(id))
     }
 
@@ -809,7 +851,7 @@ impl Journal {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    fn set_state_tx(tx: &Transaction, id: i64, state: AssetState) -> JResult<()> {
+    fn set_state_tx(tx: &Connection, id: i64, state: AssetState) -> JResult<()> {
         let finished = matches!(
             state,
             AssetState::Done | AssetState::Failed | AssetState::Skipped | AssetState::Cancelled
@@ -1167,7 +1209,13 @@ impl Journal {
     /// Move an asset to the top: it goes before everything else (whatever its kind).
     pub fn move_to_top(&mut self, id: i64) -> JResult<()> {
         let tx = self.conn.transaction()?;
-        state_of(&tx, id)?;
+        Self::move_to_top_tx(&tx, id)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn move_to_top_tx(tx: &Connection, id: i64) -> JResult<()> {
+        state_of(tx, id)?;
         let (min_prio, min_seq): (i64, i64) = tx.query_row(
             "SELECT coalesce(min(priority), 0), coalesce(min(seq), 0) FROM assets",
             [],
@@ -1177,7 +1225,6 @@ impl Journal {
             "UPDATE assets SET priority = ?2, seq = ?3, retry_at_ms = NULL WHERE id = ?1",
             params![id, min_prio.min(0) - 1, min_seq - 1],
         )?;
-        tx.commit()?;
         Ok(())
     }
 
@@ -1457,7 +1504,7 @@ fn part_from_row(r: &Row) -> rusqlite::Result<PartRow> {
     })
 }
 
-fn state_of(tx: &Transaction, id: i64) -> JResult<AssetState> {
+fn state_of(tx: &Connection, id: i64) -> JResult<AssetState> {
     let s: String = tx
         .query_row("SELECT state FROM assets WHERE id = ?1", [id], |r| r.get(0))
         .optional()?
@@ -1869,6 +1916,37 @@ mod tests {
         j.check_invariants().unwrap();
         j.complete(id).unwrap();
         assert_eq!(j.asset(id).unwrap().state, AssetState::Done);
+    }
+
+    #[test]
+    fn many_files_are_added_in_one_transaction_each_with_its_outcome() {
+        let mut j = Journal::open_in_memory().unwrap();
+        let first = j
+            .enqueue(&new("/m/0.mov", AssetKind::Hero, 5))
+            .unwrap()
+            .id();
+        let mut bad = new("/m/bad.mov", AssetKind::Hero, 5);
+        bad.name = " ".into();
+        let batch = vec![
+            new("/m/1.mov", AssetKind::Hero, 5),
+            bad,
+            new("/m/0.mov", AssetKind::Hero, 5),
+            new("/m/2.mov", AssetKind::Hero, 5),
+        ];
+        let r = j.enqueue_many(&batch, true).unwrap();
+        assert!(matches!(r[0], Ok(Enqueued::Added(_))));
+        assert!(matches!(r[1], Err(JournalError::Invalid(_))));
+        assert_eq!(r[2].as_ref().unwrap(), &Enqueued::AlreadyQueued(first));
+        assert!(matches!(r[3], Ok(Enqueued::Added(_))));
+        // At the top, in the given order, before the file queued earlier.
+        let order: Vec<String> = j
+            .assets_in(&[AssetState::Queued])
+            .unwrap()
+            .iter()
+            .map(|a| a.name.clone())
+            .collect();
+        assert_eq!(order, ["1.mov", "2.mov", "0.mov"]);
+        j.check_invariants().unwrap();
     }
 
     #[test]

@@ -117,7 +117,10 @@ impl Engine {
         let queue = UploadQueue::start(
             &state_dir.path().join(JOURNAL_FILE),
             client.clone(),
-            crate::http::upload_client(&config)?,
+            {
+                let c = config.clone();
+                Arc::new(move || crate::http::upload_client(&c))
+            },
             config.queue.clone(),
             hub.receiver(),
         )?;
@@ -187,6 +190,16 @@ impl Engine {
     pub fn set_network_available(&self, online: bool) {
         self.inner.hub.set_host_online(online);
         self.inner.queue.set_online(online);
+    }
+
+    /// The host reports that the device moved to another network (or lost / regained one):
+    /// the status shows it, and part uploads in flight restart at once on new connections.
+    pub fn network_changed(&self, online: bool, connection_type: ConnectionType) {
+        self.set_connection_type(connection_type);
+        self.set_network_available(online);
+        if online {
+            self.inner.queue.network_changed();
+        }
     }
 
     /// The durable upload queue (kept across pairings: forgetting the device holds it, never

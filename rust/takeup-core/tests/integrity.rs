@@ -498,3 +498,44 @@ async fn a_card_dump_is_queued_in_one_call_each_file_with_its_outcome() {
     e.queue().resume();
     wait_queue(&e, 60, "all done", |s| s.totals.done == 40).await;
 }
+
+#[tokio::test]
+async fn a_reported_network_change_restarts_the_parts_in_flight_at_once() {
+    let env = env().await;
+    let mut q = queue_config(&env);
+    q.adaptive = false;
+    q.max_files = 1;
+    q.max_parts_per_file = 3;
+    // Long stall and response timeouts: without the report, the parts would hang for a minute.
+    q.stall_timeout = Duration::from_secs(60);
+    q.response_timeout = Duration::from_secs(60);
+    let e = paired_with_queue(&env, q).await;
+    // The old path swallows everything: the first three PUTs never get an answer.
+    env.fault(
+        json!({"target": "s3", "nth": 1, "times": 3, "action": {"kind": "stall", "ms": 120000}}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (p, sha) = media_file(dir.path(), "A002_C008.mov", 3 * MIN_PART as usize + 5, 13);
+    e.queue()
+        .enqueue(&p, EnqueueOptions::default())
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while e.queue().leases_out().await.unwrap().len() < 3 {
+        assert!(tokio::time::Instant::now() < deadline, "three parts out");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let reported = tokio::time::Instant::now();
+    e.network_changed(true, takeup_core::ConnectionType::Cellular);
+    wait_queue(&e, 20, "done", |s| s.totals.done == 1).await;
+    assert!(
+        reported.elapsed() < Duration::from_secs(10),
+        "resent on the new path at once, not after the stall timeout: {:?}",
+        reported.elapsed()
+    );
+    let a = emu_assets(&env, "A002_C008.mov").await;
+    assert_eq!(a.iter().filter(|x| x["complete"] == true).count(), 1);
+    assert_eq!(a[0]["sha256"], sha.as_str());
+}

@@ -212,8 +212,7 @@ impl TakeupEngine {
 
     /// Both at once (Android `NetworkCallback`, iOS `NWPathMonitor` updates).
     pub fn network_changed(&self, online: bool, connection_type: ConnectionType) {
-        self.engine.set_connection_type(connection_type);
-        self.engine.set_network_available(online);
+        self.engine.network_changed(online, connection_type);
     }
 
     // ---- pairing and account ----

@@ -122,6 +122,7 @@ impl From<tc::QueueError> for TakeupError {
         match e {
             tc::QueueError::File { .. } => Self::BadInput { user_message },
             tc::QueueError::Journal(_) | tc::QueueError::Stopped => Self::Storage { user_message },
+            tc::QueueError::Setup(_) => Self::InvalidConfig { user_message },
         }
     }
 }

@@ -84,6 +84,9 @@ pub enum QueueError {
     Journal(#[from] JournalError),
     #[error("the upload queue stopped")]
     Stopped,
+    /// The upload client could not be built (bad TLS settings).
+    #[error("cannot set up part uploads: {0}")]
+    Setup(String),
 }
 
 impl From<QueueError> for Error {
@@ -92,6 +95,7 @@ impl From<QueueError> for Error {
             QueueError::File { .. } => Error::BadRequest {
                 detail: e.to_string(),
             },
+            QueueError::Setup(detail) => Error::InvalidConfig(detail),
             other => Error::Storage(other.to_string()),
         }
     }

@@ -119,7 +119,8 @@ async fn put(sh: &Arc<Shared>, t: &PartTransfer) -> Result<Option<String>, Trans
         .map_err(|e| TransferError::File {
             detail: e.to_string(),
         })?;
-    let mut req = sh.s3.put(&t.url).body(reqwest::Body::wrap_stream(stream));
+    let client = lock(&sh.s3).clone();
+    let mut req = client.put(&t.url).body(reqwest::Body::wrap_stream(stream));
     for h in &t.headers {
         let (Ok(name), Ok(value)) = (
             HeaderName::from_bytes(h.name.as_bytes()),

@@ -44,7 +44,10 @@ pub(super) struct Shared {
     pub adapt_raised: Notify,
     pub journal: Arc<Mutex<Journal>>,
     pub api: AuthorizedClient,
-    pub s3: reqwest::Client,
+    /// The part uploads' HTTP client (replaced, with its pooled connections, when the network
+    /// changes) and how to build a new one.
+    pub s3: Mutex<reqwest::Client>,
+    pub new_s3: super::uploader::UploadClients,
     pub config: QueueConfig,
     pub mode: Mutex<QueueMode>,
     pub paused_by_user: AtomicBool,

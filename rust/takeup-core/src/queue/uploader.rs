@@ -49,6 +49,10 @@ use super::shared::{PAUSED_SETTING, RateTracker, Running, Shared, lock, now_ms};
 use super::status::{Hold, QueueMode, QueueStatus};
 
 pub use super::config::{BackgroundRun, EnqueueOptions, QueueConfig, QueueError};
+
+/// Builds the HTTP client of the part uploads (see [`crate::http::upload_client`]).
+pub type UploadClients =
+    Arc<dyn Fn() -> Result<reqwest::Client, crate::error::Error> + Send + Sync>;
 pub use super::plan::{MAX_PARTS, MIN_PART, check_upload_url, part_size_for, url_expiry_ms};
 
 /// The durable upload queue and its uploader. Cheap to clone.
@@ -75,11 +79,12 @@ impl std::fmt::Debug for UploadQueue {
 
 impl UploadQueue {
     /// Open the journal, repair what a crash left, and start the scheduler and the engine's
-    /// executor.
+    /// executor. `uploads` builds the HTTP clients of the part uploads (a new one, with no pooled
+    /// connections, after the network changed).
     pub fn start(
         journal_path: &Path,
         api: AuthorizedClient,
-        s3: reqwest::Client,
+        uploads: UploadClients,
         config: QueueConfig,
         engine_status: watch::Receiver<EngineStatus>,
     ) -> Result<Self, QueueError> {
@@ -111,7 +116,8 @@ impl UploadQueue {
             adapt_raised: Notify::new(),
             journal: Arc::new(Mutex::new(journal)),
             api,
-            s3,
+            s3: Mutex::new((uploads)().map_err(|e| QueueError::Setup(e.to_string()))?),
+            new_s3: uploads,
             config,
             mode: Mutex::new(mode),
             paused_by_user: AtomicBool::new(paused),
@@ -297,6 +303,32 @@ impl UploadQueue {
     pub fn set_engine_transfers(&self, on: bool) {
         self.shared.engine_transfers.store(on, Ordering::SeqCst);
         self.shared.exec_wake.notify_one();
+    }
+
+    /// The host reports that the device moved to another network (Wi-Fi to cellular, a new
+    /// access point): parts in flight on the old path are stopped at once and sent again on new
+    /// connections (their leases go back without a failure), instead of waiting for their
+    /// connections to stall.
+    pub fn network_changed(&self) {
+        let sh = &self.shared;
+        match (sh.new_s3)() {
+            Ok(client) => *lock(&sh.s3) = client,
+            Err(e) => tracing::warn!(error = %e, "cannot build a new upload client"),
+        }
+        let stopped = sh.abort_transfers(None);
+        if stopped > 0 {
+            tracing::info!(
+                parts = stopped,
+                "network changed: resending the parts in flight"
+            );
+        }
+        let j = sh.journal.clone();
+        drop(
+            sh.rt.spawn_blocking(move || {
+                lock(&j).reclaim_leases(Reclaim::Executor(Executor::Engine))
+            }),
+        );
+        sh.holds_changed();
     }
 
     /// The host reports network reachability. "Back online" also ends an inferred outage, so

@@ -384,6 +384,35 @@ async fn one_file_is_one_entry_whatever_path_names_it() {
     let ys = emu_assets(&env, "y.mov").await;
     assert_eq!(ys.len(), 1);
     assert_eq!(ys[0]["sha256"], y2_sha.as_str());
+
+    // A queued file moved (renamed on the card) and handed over again under its new name: the
+    // same entry follows it and uploads it once.
+    e.queue().pause();
+    let (z, z_sha) = media_file(dir.path(), "z.mov", 70_000, 14);
+    let z_id = e
+        .queue()
+        .enqueue(&z, EnqueueOptions::default())
+        .await
+        .unwrap()
+        .id();
+    let moved = dir.path().join("sub/z-renamed.mov");
+    std::fs::rename(&z, &moved).unwrap();
+    assert_eq!(
+        e.queue()
+            .enqueue(&moved, EnqueueOptions::default())
+            .await
+            .unwrap(),
+        Enqueued::AlreadyQueued(z_id)
+    );
+    e.queue().resume();
+    wait_queue(&e, 30, "the moved file done", |s| s.totals.done == 3).await;
+    let zs = emu_assets(&env, "z.mov").await;
+    assert_eq!(
+        zs.len(),
+        1,
+        "uploaded once, under the name it was queued with"
+    );
+    assert_eq!(zs[0]["sha256"], z_sha.as_str());
 }
 
 #[tokio::test]

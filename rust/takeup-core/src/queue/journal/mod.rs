@@ -695,10 +695,26 @@ impl Journal {
             None => (None, None),
         };
         if let (Some(dev), Some(ino)) = (dev, ino)
-            && let Some(id) = tx
-                .query_row(OPEN_BY_FILE, params![dev, ino], |r| r.get::<_, i64>(0))
+            && let Some((id, old_path)) = tx
+                .query_row(OPEN_BY_FILE, params![dev, ino], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })
                 .optional()?
         {
+            // The same file under another path: moved (renamed on the card, a folder sorted) or
+            // linked. The entry follows it to the path it was queued under now, unless another
+            // open entry holds that path.
+            if old_path != path {
+                let taken: Option<i64> = tx
+                    .query_row(OPEN_BY_PATH, [path], |r| r.get(0))
+                    .optional()?;
+                if taken.is_none() {
+                    tx.execute(
+                        "UPDATE assets SET path = ?2 WHERE id = ?1",
+                        params![id, path],
+                    )?;
+                }
+            }
             return Ok(Enqueued::AlreadyQueued(id));
         }
         if let Some((id, old_dev, old_ino)) = tx
@@ -1403,7 +1419,7 @@ const RECENT_ORDER: &str = "coalesce(a.finished_ms, a.enqueued_ms) DESC, a.id DE
 // `hot_queries_use_their_indexes` test checks every plan.
 const OPEN_BY_PATH: &str =
     "SELECT id, dev, ino FROM assets WHERE path = ?1 AND state IN ('held','queued','active')";
-const OPEN_BY_FILE: &str = "SELECT id FROM assets INDEXED BY assets_by_file
+const OPEN_BY_FILE: &str = "SELECT id, path FROM assets INDEXED BY assets_by_file
     WHERE dev = ?1 AND ino = ?2 AND state IN ('held','queued','active')";
 const DONE_BY_FILE: &str = "SELECT id FROM assets INDEXED BY assets_by_file
     WHERE dev = ?1 AND ino = ?2 AND fingerprint = ?3 AND state = 'done'";

@@ -556,6 +556,8 @@ async fn a_reported_network_change_restarts_the_parts_in_flight_at_once() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
+    // The new path works.
+    clear_faults(&env).await;
     let reported = tokio::time::Instant::now();
     e.network_changed(true, takeup_core::ConnectionType::Cellular);
     wait_queue(&e, 20, "done", |s| s.totals.done == 1).await;

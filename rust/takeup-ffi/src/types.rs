@@ -34,7 +34,8 @@ pub struct QueueTuning {
     /// Failed attempts in a row before a file is parked as failed (default 10).
     #[uniffi(default = None)]
     pub max_attempts: Option<u32>,
-    /// Part size for real-time (growing) uploads, at least 5 MiB (default 16 MiB).
+    /// The largest part of a closed file, at least 5 MiB (default 16 MiB); files still being
+    /// written use 5 MiB parts.
     #[uniffi(default = None)]
     pub part_size: Option<u64>,
     /// A growing file that has not grown for this long is taken as finished (default 10 s).

@@ -32,8 +32,10 @@ pub struct QueueConfig {
     pub max_attempts: u32,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
-    /// Part size for real-time uploads (at least 5 MiB; grown for huge files to stay within
-    /// 10,000 parts).
+    /// The largest part of a closed file (at least 5 MiB; grown for huge files to stay within
+    /// 10,000 parts; smaller when `adaptive` wants parts for every connection). Files still
+    /// being written use 5 MiB parts (see `plan::growth_part_size`), so little is left to send
+    /// when the writer stops.
     pub part_size: u64,
     /// A growing file that has not grown for this long is taken as finished.
     pub growth_idle: Duration,

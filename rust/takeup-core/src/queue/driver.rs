@@ -17,7 +17,7 @@ use super::classify::{self, Disposition};
 use super::config::QueueError;
 use super::file::{self, DigestKind, FileError};
 use super::journal::{AssetRow, AssetState, PartRow, PlannedPart, Restart};
-use super::plan::{part_size_for, plan_closed, plan_growth, spread_part_size};
+use super::plan::{plan_closed, plan_growth, spread_part_size};
 use super::planner::{self, PlanInput, Step};
 use super::shared::{Shared, now_ms};
 use super::wire;
@@ -488,12 +488,7 @@ impl Driver {
             Err(e) => return self.unreadable(e).await,
         };
         let next = parts.last().map(|p| p.number + 1).unwrap_or(1);
-        let mut new = plan_growth(
-            facts.size,
-            part_size_for(self.sh.config.part_size, None),
-            next,
-            planned_end,
-        );
+        let mut new = plan_growth(facts.size, next, planned_end);
         let end = new.last().map(|p| p.offset + p.size).unwrap_or(planned_end);
         new.push(PlannedPart {
             number: new.last().map(|p| p.number + 1).unwrap_or(next),

@@ -108,13 +108,28 @@ pub fn plan_closed(size: u64, part: u64, first_number: u32, from: u64) -> Vec<Pl
     out
 }
 
-/// The non-final parts a growing file's bytes `from..size` allow: a part only when more bytes
-/// follow it, so the final part (planned when the writer finishes) is never empty.
-pub fn plan_growth(size: u64, part: u64, first_number: u32, from: u64) -> Vec<PlannedPart> {
+/// Parts of a growing file that keep the same size before it doubles.
+const GROWTH_STEP_PARTS: u32 = 2_000;
+
+/// The size of a growing file's part `number`: 5 MiB (S3's smallest), so the part still to send
+/// when the writer stops is small and the last byte arrives within moments of the close; doubled
+/// every 2,000 parts so a long take still fits in 10,000 parts (about 300 GiB).
+pub fn growth_part_size(number: u32) -> u64 {
+    MIN_PART << (number.saturating_sub(1) / GROWTH_STEP_PARTS).min(4)
+}
+
+/// The non-final parts a growing file's bytes `from..size` allow, numbered from
+/// `first_number` ([`growth_part_size`] each): a part only when more bytes follow it, so the
+/// final part (planned when the writer finishes) is never empty.
+pub fn plan_growth(size: u64, first_number: u32, from: u64) -> Vec<PlannedPart> {
     let mut out = Vec::new();
     let mut offset = from;
     let mut number = first_number;
-    while size.saturating_sub(offset) > part && u64::from(number) < MAX_PARTS {
+    while u64::from(number) < MAX_PARTS {
+        let part = growth_part_size(number);
+        if size.saturating_sub(offset) <= part {
+            break;
+        }
         out.push(PlannedPart {
             number,
             offset,
@@ -214,15 +229,22 @@ mod tests {
     #[test]
     fn growth_plans_leave_bytes_for_the_final_part() {
         let part = MIN_PART;
-        assert!(
-            plan_growth(part, part, 1, 0).is_empty(),
-            "exactly one part: wait"
-        );
-        let p = plan_growth(part * 2 + 1, part, 1, 0);
+        assert!(plan_growth(part, 1, 0).is_empty(), "exactly one part: wait");
+        let p = plan_growth(part * 2 + 1, 1, 0);
         assert_eq!(p.len(), 2);
         assert!(p.iter().all(|p| !p.is_final && p.size == part));
-        let more = plan_growth(part * 3 + 1, part, 3, part * 2);
+        let more = plan_growth(part * 3 + 1, 3, part * 2);
         assert_eq!((more[0].number, more[0].offset), (3, part * 2));
         assert_eq!(more.len(), 1);
+    }
+
+    #[test]
+    fn long_takes_fit_in_ten_thousand_parts() {
+        assert_eq!(growth_part_size(1), MIN_PART);
+        assert_eq!(growth_part_size(2000), MIN_PART);
+        assert_eq!(growth_part_size(2001), 2 * MIN_PART);
+        assert_eq!(growth_part_size(9999), 16 * MIN_PART);
+        let total: u64 = (1..MAX_PARTS as u32).map(growth_part_size).sum();
+        assert!(total > 300 << 30, "{} GiB", total >> 30);
     }
 }

@@ -167,12 +167,7 @@ pub fn decide(input: &PlanInput) -> Step {
             return Step::Close;
         }
         let next_number = parts.last().map(|p| p.number + 1).unwrap_or(1);
-        let new = plan_growth(
-            facts.size,
-            part_size_for(input.config.part_size, None),
-            next_number,
-            planned_end,
-        );
+        let new = plan_growth(facts.size, next_number, planned_end);
         if !new.is_empty() {
             return Step::Extend(new);
         }

@@ -41,6 +41,7 @@ pub async fn run(state_dir: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     ];
     config.queue.part_size = 8 * 1024 * 1024;
     config.queue.growth_idle = std::time::Duration::from_secs(3);
+    config.holder_name = Some("takeup demo".into());
     let engine = Engine::start(config, MemorySecretStore::new()).await?;
     let result = steps(&engine, &emulator, &dir).await;
     drop(engine);

@@ -83,8 +83,10 @@ pub struct RunTuning {
 }
 
 impl RunTuning {
-    fn apply(&self, c: &mut EngineConfig) {
+    /// Upload (`command` names this process to a second uploader refused by the queue lock).
+    fn apply(&self, c: &mut EngineConfig, command: &str) {
         c.queue.run = true;
+        c.holder_name = Some(format!("takeup {command}"));
         if let Some(n) = self.max_files {
             c.queue.max_files = n.max(1);
         }
@@ -222,7 +224,7 @@ fn summary(s: &QueueStatus) {
 }
 
 pub async fn run(g: &Globals, a: &RunArgs) -> anyhow::Result<()> {
-    let engine = engine_with(g, &a.engine, |c| a.tuning.apply(c)).await?;
+    let engine = engine_with(g, &a.engine, |c| a.tuning.apply(c, "run")).await?;
     let s = follow(&engine, a.keep_running, !a.tuning.no_progress).await?;
     engine.shutdown();
     summary(&s);
@@ -349,7 +351,7 @@ pub async fn watch(g: &Globals, a: &WatchArgs) -> anyhow::Result<()> {
     if !dir.is_dir() {
         bail!("{} is not a folder", dir.display());
     }
-    let engine = engine_with(g, &a.engine, |c| a.tuning.apply(c)).await?;
+    let engine = engine_with(g, &a.engine, |c| a.tuning.apply(c, "watch")).await?;
     println!(
         "watching {} (Ctrl-C stops; unfinished uploads resume next time)",
         dir.display()

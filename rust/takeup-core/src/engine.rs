@@ -50,6 +50,8 @@ struct Inner {
     pairing: tokio::sync::Mutex<()>,
     shutdown: CancellationToken,
     queue: UploadQueue,
+    /// Set while this engine holds the queue's uploader lock (`config.queue.run`).
+    uploader_lock: Option<crate::statedir::StoppingHandle>,
 }
 
 /// The Takeup engine. Dropping it stops its background tasks.
@@ -70,8 +72,7 @@ impl std::fmt::Debug for Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        self.inner.shutdown.cancel();
-        self.inner.queue.shutdown();
+        self.shutdown();
     }
 }
 
@@ -101,6 +102,17 @@ impl Engine {
     pub async fn start(config: EngineConfig, store: Arc<dyn SecretStore>) -> Result<Engine> {
         let base = config::validate(&config)?;
         let state_dir = StateDir::open(&config.state_dir)?;
+        // One uploader per queue: taken before anything else, released when this engine's
+        // uploader has stopped (or the process has ended, however it ended).
+        let uploader_lock = if config.queue.run {
+            Some(
+                state_dir
+                    .lock_uploader(config.holder_name.as_deref())
+                    .await?,
+            )
+        } else {
+            None
+        };
         let client_id = state_dir.client_id()?;
         let hub = StatusHub::new(ConnectionState::NotAuthorized);
         let http = HttpClient::new(&config, base, hub.clone())?;
@@ -121,6 +133,11 @@ impl Engine {
             config.queue.clone(),
             hub.receiver(),
         )?;
+        let shutdown = CancellationToken::new();
+        let stopping = uploader_lock.as_ref().map(|l| l.stopping_handle());
+        if let Some(lock) = uploader_lock {
+            tokio::spawn(keep_uploader_lock(lock, queue.watch(), shutdown.clone()));
+        }
         let inner = Arc::new(Inner {
             config,
             state_dir,
@@ -134,8 +151,9 @@ impl Engine {
             socket_client,
             socket_live: watch::channel(false).0,
             pairing: tokio::sync::Mutex::new(()),
-            shutdown: CancellationToken::new(),
+            shutdown,
             queue,
+            uploader_lock: stopping,
         });
         if inner.tokens.has_tokens() {
             inner.hub.set_connection(state_for(cached.as_ref()));
@@ -362,11 +380,35 @@ impl Engine {
         })
     }
 
-    /// Stop the background tasks (also done on drop).
+    /// Stop the background tasks and uploads (also done on drop). The uploader lock is
+    /// released once the uploads have stopped (at the latest 2 s later).
     pub fn shutdown(&self) {
+        if let Some(l) = &self.inner.uploader_lock {
+            l.mark_stopping();
+        }
         self.inner.shutdown.cancel();
         self.inner.queue.shutdown();
     }
+}
+
+/// Hold the uploader lock while this engine's uploader runs: until the queue's last task has
+/// ended (its status sender is gone), or at most 2 s after a shutdown (a part in flight stops at
+/// its next await; the engine object may stay referenced long after). A start in this process
+/// waits for the release; the OS releases it when the process dies.
+async fn keep_uploader_lock(
+    lock: crate::statedir::UploaderLock,
+    mut status: watch::Receiver<crate::queue::QueueStatus>,
+    shutdown: CancellationToken,
+) {
+    let closed = async { while status.changed().await.is_ok() {} };
+    tokio::pin!(closed);
+    tokio::select! {
+        _ = &mut closed => {}
+        _ = shutdown.cancelled() => {
+            let _ = tokio::time::timeout(Duration::from_secs(2), &mut closed).await;
+        }
+    }
+    drop(lock);
 }
 
 impl Inner {

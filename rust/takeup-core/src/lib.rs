@@ -42,4 +42,5 @@ pub use queue::{
     QueueError, QueueMode, QueueStatus, UploadQueue,
 };
 pub use secrets::{KeyringSecretStore, MemorySecretStore, SecretStore, SecretStoreError};
+pub use statedir::UploaderHolder;
 pub use tokio_util::sync::CancellationToken;

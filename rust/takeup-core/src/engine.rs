@@ -47,7 +47,12 @@ struct Inner {
     socket_client: reqwest::Client,
     /// Whether the device socket is joined (pushes arrive).
     socket_live: watch::Sender<bool>,
+    /// Held by the running pairing for its whole run (its end state published included).
     pairing: tokio::sync::Mutex<()>,
+    /// The latest pairing asked for (its number and cancel token): a new one is refused while
+    /// this one is live, and replaces it once cancelled (then waits for it to wind down).
+    pairing_current: Mutex<Option<(u64, CancellationToken)>>,
+    pairing_seq: std::sync::atomic::AtomicU64,
     shutdown: CancellationToken,
     queue: UploadQueue,
     /// Set while this engine holds the queue's uploader lock (`config.queue.run`).
@@ -151,6 +156,8 @@ impl Engine {
             socket_client,
             socket_live: watch::channel(false).0,
             pairing: tokio::sync::Mutex::new(()),
+            pairing_current: Mutex::new(None),
+            pairing_seq: std::sync::atomic::AtomicU64::new(0),
             shutdown,
             queue,
             uploader_lock: stopping,
@@ -258,17 +265,63 @@ impl Engine {
         self.pair_with(&transport, cancel).await
     }
 
+    /// Cancel the running pairing, whoever started it (returns whether one was running). A new
+    /// [`pair`](Self::pair) may follow at once: it waits for the cancelled one to wind down.
+    pub fn cancel_pairing(&self) -> bool {
+        match self.inner.lock_pairing_current().as_ref() {
+            Some((_, t)) if !t.is_cancelled() => {
+                t.cancel();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a pairing is running and not cancelled.
+    pub fn is_pairing(&self) -> bool {
+        self.inner
+            .lock_pairing_current()
+            .as_ref()
+            .is_some_and(|(_, t)| !t.is_cancelled())
+    }
+
     /// [`pair`](Self::pair) through a given transport (a host-provided one, or a wrapper).
+    ///
+    /// One pairing at a time: while one runs (not cancelled) another is refused with
+    /// [`Error::Busy`]; once it is cancelled a new one replaces it and starts as soon as the old
+    /// one has wound down (its end state is published first), so "cancel, then pair again" always
+    /// shows a new code.
     pub async fn pair_with(
         &self,
         transport: &dyn PairingTransport,
         cancel: CancellationToken,
     ) -> Result<Identity> {
         let inner = &self.inner;
-        let _guard = inner
-            .pairing
-            .try_lock()
-            .map_err(|_| Error::Busy("pairing is already in progress".into()))?;
+        let me = {
+            let mut current = inner.lock_pairing_current();
+            if current.as_ref().is_some_and(|(_, t)| !t.is_cancelled()) {
+                return Err(Error::Busy("pairing is already in progress".into()));
+            }
+            let me = inner
+                .pairing_seq
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            *current = Some((me, cancel.clone()));
+            me
+        };
+        // A cancelled pairing may still be winding down (a poll in flight, its end state not
+        // published yet): wait for it, or stop waiting if this one is cancelled meanwhile.
+        let guard = tokio::select! {
+            g = inner.pairing.lock() => Some(g),
+            _ = cancel.cancelled() => None,
+        };
+        let Some(_guard) = guard else {
+            inner.end_pairing(me);
+            return Err(Error::Cancelled);
+        };
+        if cancel.is_cancelled() {
+            inner.end_pairing(me);
+            return Err(Error::Cancelled);
+        }
         let hub = inner.hub.clone();
         let observe = move |p| hub.set_connection(ConnectionState::Pairing(p));
         let options = PairingOptions {
@@ -303,6 +356,9 @@ impl Engine {
             }
         }
         .await;
+        // No longer the live pairing before its end state shows: a Pair tapped on that state
+        // must not be refused as busy.
+        inner.end_pairing(me);
         match result {
             Ok(id) => Ok(id),
             Err(e) => {
@@ -412,6 +468,20 @@ async fn keep_uploader_lock(
 }
 
 impl Inner {
+    fn lock_pairing_current(&self) -> std::sync::MutexGuard<'_, Option<(u64, CancellationToken)>> {
+        self.pairing_current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Pairing `me` is over: forget it unless a newer one has replaced it.
+    fn end_pairing(&self, me: u64) {
+        let mut current = self.lock_pairing_current();
+        if current.as_ref().is_some_and(|(n, _)| *n == me) {
+            *current = None;
+        }
+    }
+
     fn lock_identity(&self) -> std::sync::MutexGuard<'_, Option<Identity>> {
         self.identity.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -129,7 +129,14 @@ impl Engine {
         let key = format!("c2c-tokens.{client_id}");
         let tokens = Arc::new(TokenManager::new(auth.clone(), store, key)?);
         let client = AuthorizedClient::new(http, tokens.clone());
-        let cached: Option<Identity> = state_dir.read(IDENTITY_FILE)?;
+        let mut cached: Option<Identity> = state_dir.read(IDENTITY_FILE)?;
+        if tokens.has_tokens() {
+            // Known before the queue starts, so its first status is not "on hold: not paired"
+            // (a `status` command publishes only that one).
+            hub.set_connection(state_for(cached.as_ref()));
+        } else if cached.take().is_some() {
+            let _ = state_dir.remove(IDENTITY_FILE);
+        }
         let socket_client = crate::socket::client(&config)?;
         let queue = UploadQueue::start(
             &state_dir.path().join(JOURNAL_FILE),
@@ -151,7 +158,7 @@ impl Engine {
             tokens,
             client,
             hub,
-            identity: Mutex::new(None),
+            identity: Mutex::new(cached),
             identity_rev: watch::channel(0).0,
             socket_client,
             socket_live: watch::channel(false).0,
@@ -162,12 +169,6 @@ impl Engine {
             queue,
             uploader_lock: stopping,
         });
-        if inner.tokens.has_tokens() {
-            inner.hub.set_connection(state_for(cached.as_ref()));
-            *inner.lock_identity() = cached;
-        } else if cached.is_some() {
-            let _ = inner.state_dir.remove(IDENTITY_FILE);
-        }
         tracing::info!(client_id = %inner.client_id, paired = inner.tokens.has_tokens(), "engine started");
         Inner::spawn_tasks(&inner);
         Ok(Engine { inner })

@@ -19,7 +19,7 @@ use crate::queue_cmds::follow;
 pub async fn run(state_dir: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     takeup_core::http::install_crypto_provider();
     let emulator = Emulator::start(EmulatorConfig::default()).await?;
-    println!(
+    outln!(
         "Started the local C2C emulator at {} (a test service, not Frame.io).",
         emulator.base_url
     );
@@ -41,6 +41,7 @@ pub async fn run(state_dir: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     ];
     config.queue.part_size = 8 * 1024 * 1024;
     config.queue.growth_idle = std::time::Duration::from_secs(3);
+    config.holder_name = Some("takeup demo".into());
     let engine = Engine::start(config, MemorySecretStore::new()).await?;
     let result = steps(&engine, &emulator, &dir).await;
     drop(engine);
@@ -56,7 +57,7 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
 }
 
 async fn steps(engine: &Engine, emulator: &Emulator, dir: &Path) -> anyhow::Result<()> {
-    println!("\n== Step 1: pairing ==");
+    outln!("\n== Step 1: pairing ==");
     let control = reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(emulator.ca_pem.as_bytes())?])
         .build()?;
@@ -67,24 +68,27 @@ async fn steps(engine: &Engine, emulator: &Emulator, dir: &Path) -> anyhow::Resu
         tokio::spawn(async move {
             // Give the reader a moment to see the code, then approve it like a user would.
             tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-            println!("(demo) approving code {code} through the emulator control API");
+            outln!("(demo) approving code {code} through the emulator control API");
             let r = control
                 .post(&url)
                 .json(&serde_json::json!({ "user_code": code }))
                 .send()
                 .await;
             if let Err(e) = r.and_then(|r| r.error_for_status()) {
-                eprintln!("(demo) approval failed: {e}");
+                errln!(
+                    "(demo) approval failed: {}",
+                    crate::out::safe(&e.to_string())
+                );
             }
         });
     });
     let id = pair_interactive(engine, CancellationToken::new(), move |c| approver(c)).await?;
-    println!("\nPaired.");
+    outln!("\nPaired.");
 
-    println!("\n== Step 2: who am I ==");
+    outln!("\n== Step 2: who am I ==");
     print_identity(Some(&id), &engine.status());
 
-    println!("\n== Step 3: sample media ==");
+    outln!("\n== Step 3: sample media ==");
     let media = dir.join("media");
     std::fs::create_dir_all(&media)?;
     let samples = [
@@ -97,11 +101,11 @@ async fn steps(engine: &Engine, emulator: &Emulator, dir: &Path) -> anyhow::Resu
     for (i, (name, size, kind)) in samples.iter().enumerate() {
         let path = media.join(name);
         write_sample(&path, *size, i as u8)?;
-        println!("  wrote {name} ({})", human_bytes(*size as u64));
+        outln!("  wrote {name} ({})", human_bytes(*size as u64));
         files.push((path, *kind));
     }
 
-    println!("\n== Step 4: upload (the last clip is still being recorded) ==");
+    outln!("\n== Step 4: upload (the last clip is still being recorded) ==");
     for (path, kind) in &files {
         engine
             .queue()
@@ -153,10 +157,15 @@ async fn steps(engine: &Engine, emulator: &Emulator, dir: &Path) -> anyhow::Resu
         })
     };
     files.push((live.clone(), AssetKind::Hero));
-    let status = follow(engine, false, true).await?;
+    let followed = follow(engine, false, true).await?;
+    if followed.interrupted {
+        recorder.abort();
+        return Err(crate::Interrupted.into());
+    }
     let _ = recorder.await;
+    let status = followed.status;
 
-    println!("\n== Step 5: summary (sha256 on this machine vs the emulator's copy) ==");
+    outln!("\n== Step 5: summary (sha256 on this machine vs the emulator's copy) ==");
     let control = reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(emulator.ca_pem.as_bytes())?])
         .build()?;
@@ -167,9 +176,12 @@ async fn steps(engine: &Engine, emulator: &Emulator, dir: &Path) -> anyhow::Resu
         .json()
         .await?;
     let mut bad = 0;
-    println!(
+    outln!(
         "  {:<22} {:>10}  {:<6} {:<10} result",
-        "file", "size", "kind", "upload"
+        "file",
+        "size",
+        "kind",
+        "upload"
     );
     for (path, kind) in &files {
         let name = path
@@ -210,7 +222,7 @@ async fn steps(engine: &Engine, emulator: &Emulator, dir: &Path) -> anyhow::Resu
         if !result.starts_with("OK") {
             bad += 1;
         }
-        println!(
+        outln!(
             "  {:<22} {:>10}  {:<6} {:<10} {result}",
             name,
             human_bytes(size),
@@ -218,7 +230,7 @@ async fn steps(engine: &Engine, emulator: &Emulator, dir: &Path) -> anyhow::Resu
             api
         );
     }
-    println!(
+    outln!(
         "\n{} files uploaded, {} failed; every byte checked on the emulator side.",
         status.totals.done,
         status.totals.failed + status.totals.skipped

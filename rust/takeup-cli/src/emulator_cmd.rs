@@ -35,7 +35,7 @@ pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
     })
     .await?;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({
                 "base_url": emulator.base_url,
@@ -46,14 +46,14 @@ pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
             })
         );
     } else {
-        println!("C2C emulator (test service, not Frame.io)");
-        println!("  API base URL:   {}", emulator.base_url);
-        println!("  S3 stand-in:    {}", emulator.s3_base_url);
-        println!("  CA certificate: {}", emulator.ca_path.display());
-        println!("  pairing page:   {}/pair", emulator.base_url);
-        println!("  control API:    {}/_emulator/", emulator.base_url);
-        println!("  client secret:  {}", emulator.client_secret);
-        println!(
+        outln!("C2C emulator (test service, not Frame.io)");
+        outln!("  API base URL:   {}", emulator.base_url);
+        outln!("  S3 stand-in:    {}", emulator.s3_base_url);
+        outln!("  CA certificate: {}", emulator.ca_path.display());
+        outln!("  pairing page:   {}/pair", emulator.base_url);
+        outln!("  control API:    {}/_emulator/", emulator.base_url);
+        outln!("  client secret:  {}", emulator.client_secret);
+        outln!(
             "Trust it with SSL_CERT_FILE={}. Ctrl-C stops it.",
             emulator.ca_path.display()
         );

@@ -8,6 +8,7 @@ use takeup_core::{
 };
 
 use crate::host::{EngineArgs, Globals};
+use crate::out::safe;
 
 /// Render `text` as a terminal QR code (two modules per character cell).
 pub fn qr(text: &str) -> Option<String> {
@@ -24,19 +25,19 @@ pub fn qr(text: &str) -> Option<String> {
 
 pub fn print_code(code: &PairingCode, attempt: u32) {
     if attempt > 1 {
-        println!("\nThe previous code expired. New code:");
+        outln!("\nThe previous code expired. New code:");
     }
     if let Some(url) = &code.verification_uri_complete
         && let Some(q) = qr(url)
     {
-        println!("{q}");
-        println!("Scan the QR code, or open {url}");
+        outln!("{q}");
+        outln!("Scan the QR code, or open {}", safe(url));
     }
-    println!("Pairing code: {}", code.user_code);
+    outln!("Pairing code: {}", safe(&code.user_code));
     if let Some(uri) = &code.verification_uri {
-        println!("Enter it at:  {uri}");
+        outln!("Enter it at:  {}", safe(uri));
     }
-    println!(
+    outln!(
         "The code expires at {} (a new one is shown then). Ctrl-C cancels.",
         code.expires_at.format("%H:%M:%S UTC")
     );
@@ -81,7 +82,8 @@ pub async fn pair_interactive(
     match result {
         Ok(id) => Ok(id),
         Err(takeup_core::Error::Cancelled) => {
-            anyhow::bail!("pairing cancelled; nothing was stored")
+            errln!("pairing cancelled; nothing was stored");
+            Err(crate::Interrupted.into())
         }
         Err(e) => Err(e.into()),
     }
@@ -93,25 +95,29 @@ fn unreachable_pairing() -> takeup_core::Result<Identity> {
 
 pub fn print_identity(id: Option<&Identity>, status: &EngineStatus) {
     match &status.connection {
-        ConnectionState::NotAuthorized => println!("Not paired. Run `takeup pair`."),
-        ConnectionState::Pairing(_) => println!("Pairing in progress."),
+        ConnectionState::NotAuthorized => outln!("Not paired. Run `takeup pair`."),
+        ConnectionState::Pairing(_) => outln!("Pairing in progress."),
         ConnectionState::NotConnected { user } => {
-            println!("User:    {} <{}>", user.name, user.email);
-            println!("Project: (none) - choose one with `takeup accounts` / `takeup connect`");
+            outln!("User:    {} <{}>", safe(&user.name), safe(&user.email));
+            outln!("Project: (none) - choose one with `takeup accounts` / `takeup connect`");
         }
         ConnectionState::Connected { project, user } => {
-            println!("User:    {} <{}>", user.name, user.email);
-            println!("Project: {} ({})", project.name, project.id);
+            outln!("User:    {} <{}>", safe(&user.name), safe(&user.email));
+            outln!("Project: {} ({})", safe(&project.name), safe(&project.id));
         }
     }
     if let Some(id) = id {
         if let Some(img) = &id.user.image_url {
-            println!("Avatar:  {img}");
+            outln!("Avatar:  {}", safe(img));
         }
-        println!("Device:  {} ({})", id.device.name, id.device.status);
+        outln!(
+            "Device:  {} ({})",
+            safe(&id.device.name),
+            safe(&id.device.status)
+        );
     }
     let n = &status.network;
-    println!(
+    outln!(
         "Network: {} via {:?}, health {:?}{}",
         if n.online { "online" } else { "offline" },
         n.connection_type,
@@ -125,7 +131,7 @@ pub fn print_identity(id: Option<&Identity>, status: &EngineStatus) {
 pub async fn pair(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
     let engine = crate::host::engine(g, a).await?;
     let id = pair_interactive(&engine, CancellationToken::new(), |_| {}).await?;
-    println!("\nPaired.");
+    outln!("\nPaired.");
     print_identity(Some(&id), &engine.status());
     Ok(())
 }
@@ -136,9 +142,12 @@ pub async fn whoami(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
         match engine.refresh_identity().await {
             Ok(_) => {}
             Err(e) if e.is_transient() => {
-                eprintln!("warning: {e}; showing the cached identity");
+                errln!(
+                    "warning: {}; showing the cached identity",
+                    safe(&e.to_string())
+                );
             }
-            Err(e) => eprintln!("warning: {e}"),
+            Err(e) => errln!("warning: {}", safe(&e.to_string())),
         }
     }
     print_identity(engine.identity().as_ref(), &engine.status());
@@ -150,11 +159,14 @@ pub async fn accounts(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
     match engine.list_accounts().await? {
         AccountList::Accounts(list) => {
             for acc in list {
-                println!("{}  {}", acc.id, acc.display_name);
+                outln!("{}  {}", safe(&acc.id), safe(&acc.display_name));
             }
         }
         AccountList::NoC2cAccounts { help_url } => {
-            println!("You have no accounts with Camera to Cloud enabled. See {help_url}");
+            outln!(
+                "You have no accounts with Camera to Cloud enabled. See {}",
+                safe(&help_url)
+            );
         }
     }
     Ok(())
@@ -169,10 +181,10 @@ pub async fn projects(
     let engine = crate::host::engine(g, a).await?;
     let list = engine.list_projects(account, search).await?;
     if list.is_empty() {
-        println!("No matching projects.");
+        outln!("No matching projects.");
     }
     for p in list {
-        println!("{}  {}", p.id, p.name);
+        outln!("{}  {}", safe(&p.id), safe(&p.name));
     }
     Ok(())
 }
@@ -187,7 +199,7 @@ pub async fn connect(g: &Globals, a: &EngineArgs, project: &str) -> anyhow::Resu
 pub async fn disconnect(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
     let engine = crate::host::engine(g, a).await?;
     engine.disconnect().await?;
-    println!("Disconnected from the project.");
+    outln!("Disconnected from the project.");
     Ok(())
 }
 
@@ -195,9 +207,9 @@ pub async fn sign_out(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
     let engine = crate::host::engine(g, a).await?;
     let out = engine.sign_out().await?;
     if out.revoked_on_server {
-        println!("Signed out.");
+        outln!("Signed out.");
     } else {
-        println!("Signed out locally (Frame.io could not be told; the tokens are deleted).");
+        outln!("Signed out locally (Frame.io could not be told; the tokens are deleted).");
     }
     Ok(())
 }

@@ -46,12 +46,18 @@ pub fn default_state_dir(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(home).join(".local/share/takeup"))
 }
 
-/// The OS keyring if it works here; otherwise a memory store, with a warning.
+/// The OS keyring if it works here; otherwise a memory store, with a warning. Entries are under
+/// the service `takeup` (`TAKEUP_KEYRING_SERVICE` names another, e.g. to keep a second profile's
+/// pairing apart).
 pub fn secret_store() -> Arc<dyn SecretStore> {
-    match KeyringSecretStore::platform_default("takeup").and_then(|s| s.probe().map(|_| s)) {
+    let service = std::env::var("TAKEUP_KEYRING_SERVICE")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "takeup".into());
+    match KeyringSecretStore::platform_default(service).and_then(|s| s.probe().map(|_| s)) {
         Ok(s) => Arc::new(s),
         Err(e) => {
-            eprintln!(
+            errln!(
                 "warning: the system keyring is not usable ({e}); tokens are kept in memory only \
                  and this pairing ends when the command exits"
             );

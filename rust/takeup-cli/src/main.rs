@@ -1,5 +1,10 @@
 //! `takeup`: the command-line host of the Takeup engine and of the embedded C2C emulator.
+//!
+//! Exit status: 0 done, 1 an error (or files that failed to upload), 2 a usage error, 130
+//! interrupted by Ctrl-C.
 
+#[macro_use]
+mod out;
 mod demo;
 mod emulator_cmd;
 mod engine_cmds;
@@ -117,18 +122,47 @@ enum Command {
     Demo,
 }
 
+/// The command was interrupted by Ctrl-C (exit status 130); what it says was printed already.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
 fn init_logging(filter: &str) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    // Colours only for a terminal: escape codes in a log file or a pipe are noise.
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .init();
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log);
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<Interrupted>().is_some() => std::process::ExitCode::from(130),
+        Err(e) => {
+            // The message and its causes, never anyhow's debug form (which adds a backtrace
+            // when RUST_BACKTRACE is set): a user error is not a crash.
+            errln!("error: {}", out::safe(&format!("{e:#}")));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -7,6 +7,8 @@ use std::io::IsTerminal;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use takeup_core::{Hold, QueueStatus};
 
+use crate::out::safe;
+
 pub struct QueueProgress {
     multi: MultiProgress,
     total: ProgressBar,
@@ -31,7 +33,7 @@ pub fn human_bytes(b: u64) -> String {
     }
 }
 
-fn hold_text(h: &Hold) -> &'static str {
+pub fn hold_text(h: &Hold) -> &'static str {
     match h {
         Hold::PausedByUser => "paused by the user",
         Hold::Offline => "waiting for the network",
@@ -76,7 +78,7 @@ impl QueueProgress {
         if self.tty {
             let _ = self.multi.println(line.as_ref());
         } else {
-            eprintln!("{}", line.as_ref());
+            errln!("{}", line.as_ref());
         }
     }
 
@@ -119,7 +121,7 @@ impl QueueProgress {
             let growing = if f.realtime { " (recording)" } else { "" };
             bar.set_message(format!(
                 "{}{growing} {}/s",
-                f.name,
+                safe(&f.name),
                 human_bytes(f.rate_bps as u64)
             ));
         }
@@ -140,7 +142,7 @@ impl QueueProgress {
                 self.println(format!(
                     "uploaded  #{} {} ({})",
                     f.id,
-                    f.name,
+                    safe(&f.name),
                     human_bytes(f.uploaded_bytes)
                 ));
             }
@@ -152,8 +154,8 @@ impl QueueProgress {
                     "{:<9} #{} {}: {}",
                     format!("{:?}", f.state).to_lowercase(),
                     f.id,
-                    f.name,
-                    f.reason.as_deref().unwrap_or("no reason given")
+                    safe(&f.name),
+                    safe(f.reason.as_deref().unwrap_or("no reason given"))
                 ));
             }
         }

@@ -11,6 +11,7 @@ use takeup_core::{
 };
 
 use crate::host::{EngineArgs, Globals, engine, engine_with};
+use crate::out::{path as safe_path, safe};
 use crate::progress::{QueueProgress, human_bytes};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -83,8 +84,10 @@ pub struct RunTuning {
 }
 
 impl RunTuning {
-    fn apply(&self, c: &mut EngineConfig) {
+    /// Upload (`command` names this process to a second uploader refused by the queue lock).
+    fn apply(&self, c: &mut EngineConfig, command: &str) {
         c.queue.run = true;
+        c.holder_name = Some(format!("takeup {command}"));
         if let Some(n) = self.max_files {
             c.queue.max_files = n.max(1);
         }
@@ -141,14 +144,14 @@ pub async fn enqueue(g: &Globals, a: &EnqueueArgs) -> anyhow::Result<()> {
             ..Default::default()
         };
         match engine.queue().enqueue(f, opts).await {
-            Ok(Enqueued::Added(id)) => println!("queued     #{id} {}", f.display()),
-            Ok(Enqueued::AlreadyQueued(id)) => println!("in queue   #{id} {}", f.display()),
+            Ok(Enqueued::Added(id)) => outln!("queued     #{id} {}", safe_path(f)),
+            Ok(Enqueued::AlreadyQueued(id)) => outln!("in queue   #{id} {}", safe_path(f)),
             Ok(Enqueued::AlreadyUploaded(id)) => {
-                println!("uploaded   #{id} {} (already, not again)", f.display())
+                outln!("uploaded   #{id} {} (already, not again)", safe_path(f))
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("not queued {}: {e}", f.display());
+                errln!("not queued {}: {}", safe_path(f), safe(&e.to_string()));
             }
         }
     }
@@ -158,18 +161,23 @@ pub async fn enqueue(g: &Globals, a: &EnqueueArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How [`follow`] ended.
+pub struct Followed {
+    /// The queue status at the end.
+    pub status: QueueStatus,
+    /// Ctrl-C stopped it.
+    pub interrupted: bool,
+}
+
 /// Follow the queue with progress until it is empty (unless `keep_running`) or Ctrl-C.
-pub async fn follow(
-    engine: &Engine,
-    keep_running: bool,
-    bars: bool,
-) -> anyhow::Result<QueueStatus> {
+pub async fn follow(engine: &Engine, keep_running: bool, bars: bool) -> anyhow::Result<Followed> {
     let mut rx = engine.queue().watch();
     let mut progress = QueueProgress::new(bars);
     progress.seen(&rx.borrow());
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut held_since: Option<(Hold, tokio::time::Instant)> = None;
+    let mut interrupted = false;
     let status = loop {
         let s = rx.borrow_and_update().clone();
         progress.update(&s);
@@ -205,16 +213,39 @@ pub async fn follow(
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             _ = &mut ctrl_c => {
                 progress.println("stopping; unfinished uploads resume from their last acknowledged part next time");
+                interrupted = true;
                 break engine.queue().status();
             }
         }
     };
     progress.finish();
-    Ok(status)
+    Ok(Followed {
+        status,
+        interrupted,
+    })
+}
+
+/// The end of `run` / `watch`: the summary, then 130 for Ctrl-C, an error when files failed.
+fn finish(f: &Followed) -> anyhow::Result<()> {
+    summary(&f.status);
+    if f.interrupted {
+        return Err(crate::Interrupted.into());
+    }
+    let t = &f.status.totals;
+    if t.failed + t.skipped > 0 {
+        bail!(
+            "{} file(s) not uploaded ({} failed, {} skipped because the device is paused): see \
+             `takeup status`; `takeup retry ID` queues one again",
+            t.failed + t.skipped,
+            t.failed,
+            t.skipped
+        );
+    }
+    Ok(())
 }
 
 fn summary(s: &QueueStatus) {
-    println!(
+    outln!(
         "{} uploaded, {} failed, {} skipped (paused), {} left ({})",
         s.totals.done,
         s.totals.failed,
@@ -225,44 +256,43 @@ fn summary(s: &QueueStatus) {
 }
 
 pub async fn run(g: &Globals, a: &RunArgs) -> anyhow::Result<()> {
-    let engine = engine_with(g, &a.engine, |c| a.tuning.apply(c)).await?;
-    let s = follow(&engine, a.keep_running, !a.tuning.no_progress).await?;
+    let engine = engine_with(g, &a.engine, |c| a.tuning.apply(c, "run")).await?;
+    let f = follow(&engine, a.keep_running, !a.tuning.no_progress).await?;
     engine.shutdown();
-    summary(&s);
-    Ok(())
+    finish(&f)
 }
 
 pub async fn status(g: &Globals, a: &EngineArgs, json: bool) -> anyhow::Result<()> {
     let engine = engine(g, a).await?;
     let s = engine.queue().status();
     if json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
+        outln!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "mode: {:?}   files left: {}   bytes left: {}",
         s.mode,
         s.totals.files_remaining,
         human_bytes(s.totals.bytes_remaining)
     );
     if let Some(h) = &s.hold {
-        println!("on hold: {h:?}");
+        outln!("on hold: {}", crate::progress::hold_text(h));
     }
     let line = |f: &takeup_core::FileEntry| {
         let size = f.size.map(human_bytes).unwrap_or_else(|| "growing".into());
         let reason = f
             .reason
             .as_deref()
-            .map(|r| format!("  ({r})"))
+            .map(|r| format!("  ({})", safe(r)))
             .unwrap_or_default();
-        println!(
+        outln!(
             "  #{:<5} {:<9} {:<6} {:>10} {:>10}  {}{reason}",
             f.id,
             format!("{:?}", f.state).to_lowercase(),
             format!("{:?}", f.kind).to_lowercase(),
             human_bytes(f.uploaded_bytes),
             size,
-            f.name
+            safe(&f.name)
         );
     };
     for (title, list) in [
@@ -274,7 +304,7 @@ pub async fn status(g: &Globals, a: &EngineArgs, json: bool) -> anyhow::Result<(
         ("cancelled (latest)", &s.cancelled),
     ] {
         if !list.is_empty() {
-            println!("{title}:");
+            outln!("{title}:");
             list.iter().for_each(line);
         }
     }
@@ -284,12 +314,12 @@ pub async fn status(g: &Globals, a: &EngineArgs, json: bool) -> anyhow::Result<(
 pub async fn cancel(g: &Globals, a: &EngineArgs, id: Option<i64>, all: bool) -> anyhow::Result<()> {
     let engine = engine(g, a).await?;
     match (id, all) {
-        (_, true) => println!("cancelled {} file(s)", engine.queue().cancel_all().await?),
+        (_, true) => outln!("cancelled {} file(s)", engine.queue().cancel_all().await?),
         (Some(id), false) => {
             if engine.queue().cancel(id).await? {
-                println!("cancelled #{id}");
+                outln!("cancelled #{id}");
             } else {
-                println!("#{id} was not queued or uploading; nothing to cancel");
+                outln!("#{id} was not queued or uploading; nothing to cancel");
             }
         }
         (None, false) => bail!("give a file id or --all"),
@@ -300,21 +330,21 @@ pub async fn cancel(g: &Globals, a: &EngineArgs, id: Option<i64>, all: bool) -> 
 pub async fn retry(g: &Globals, a: &EngineArgs, id: i64) -> anyhow::Result<()> {
     let engine = engine(g, a).await?;
     engine.queue().retry(id).await?;
-    println!("#{id} is queued again");
+    outln!("#{id} is queued again");
     Ok(())
 }
 
 pub async fn select(g: &Globals, a: &EngineArgs, ids: Vec<i64>) -> anyhow::Result<()> {
     let engine = engine(g, a).await?;
     let n = engine.queue().select(ids).await?;
-    println!("{n} file(s) queued");
+    outln!("{n} file(s) queued");
     Ok(())
 }
 
 pub async fn top(g: &Globals, a: &EngineArgs, id: i64) -> anyhow::Result<()> {
     let engine = engine(g, a).await?;
     engine.queue().move_to_top(id).await?;
-    println!("#{id} moved to the top");
+    outln!("#{id} moved to the top");
     Ok(())
 }
 
@@ -325,7 +355,7 @@ pub async fn mode(g: &Globals, a: &EngineArgs, mode: ModeArg) -> anyhow::Result<
         ModeArg::Manual => QueueMode::Manual,
     };
     engine.queue().set_mode(m).await?;
-    println!("mode: {m:?}");
+    outln!("mode: {m:?}");
     Ok(())
 }
 
@@ -348,14 +378,14 @@ fn scan(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
 }
 
 pub async fn watch(g: &Globals, a: &WatchArgs) -> anyhow::Result<()> {
-    let dir = std::path::absolute(&a.dir).with_context(|| format!("{}", a.dir.display()))?;
+    let dir = std::path::absolute(&a.dir).with_context(|| safe_path(&a.dir))?;
     if !dir.is_dir() {
-        bail!("{} is not a folder", dir.display());
+        bail!("{} is not a folder", safe_path(&dir));
     }
-    let engine = engine_with(g, &a.engine, |c| a.tuning.apply(c)).await?;
-    println!(
+    let engine = engine_with(g, &a.engine, |c| a.tuning.apply(c, "watch")).await?;
+    outln!(
         "watching {} (Ctrl-C stops; unfinished uploads resume next time)",
-        dir.display()
+        safe_path(&dir)
     );
     let queue = engine.queue().clone();
     let kind = a.kind.map(AssetKind::from);
@@ -390,9 +420,9 @@ pub async fn watch(g: &Globals, a: &WatchArgs) -> anyhow::Result<()> {
                 match queue.enqueue(&path, opts).await {
                     Ok(r) => {
                         if matches!(r, Enqueued::Added(_)) {
-                            eprintln!(
+                            errln!(
                                 "found {}{}",
-                                path.display(),
+                                safe_path(&path),
                                 if growing {
                                     " (recording: uploading as it grows)"
                                 } else {
@@ -403,7 +433,7 @@ pub async fn watch(g: &Globals, a: &WatchArgs) -> anyhow::Result<()> {
                         known.insert(path);
                     }
                     Err(e) => {
-                        eprintln!("not queued {}: {e}", path.display());
+                        errln!("not queued {}: {}", safe_path(&path), safe(&e.to_string()));
                         known.insert(path);
                     }
                 }
@@ -411,9 +441,8 @@ pub async fn watch(g: &Globals, a: &WatchArgs) -> anyhow::Result<()> {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });
-    let s = follow(&engine, true, !a.tuning.no_progress).await;
+    let f = follow(&engine, true, !a.tuning.no_progress).await;
     scanner.abort();
     engine.shutdown();
-    summary(&s?);
-    Ok(())
+    finish(&f?)
 }

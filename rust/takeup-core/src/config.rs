@@ -38,6 +38,9 @@ pub struct EngineConfig {
     pub device_socket: bool,
     /// The upload queue's tuning (concurrency, retries, part size, allowed upload hosts).
     pub queue: crate::queue::QueueConfig,
+    /// How this host is named to a second uploader refused by the uploader lock (`takeup run`,
+    /// the app's name); `None`: the program name.
+    pub holder_name: Option<String>,
 }
 
 impl EngineConfig {
@@ -62,6 +65,7 @@ impl EngineConfig {
             max_pairing_codes: 10,
             device_socket: true,
             queue: crate::queue::QueueConfig::default(),
+            holder_name: None,
         }
     }
 }
@@ -82,6 +86,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("max_pairing_codes", &self.max_pairing_codes)
             .field("device_socket", &self.device_socket)
             .field("queue", &self.queue)
+            .field("holder_name", &self.holder_name)
             .finish()
     }
 }

@@ -47,9 +47,16 @@ struct Inner {
     socket_client: reqwest::Client,
     /// Whether the device socket is joined (pushes arrive).
     socket_live: watch::Sender<bool>,
+    /// Held by the running pairing for its whole run (its end state published included).
     pairing: tokio::sync::Mutex<()>,
+    /// The latest pairing asked for (its number and cancel token): a new one is refused while
+    /// this one is live, and replaces it once cancelled (then waits for it to wind down).
+    pairing_current: Mutex<Option<(u64, CancellationToken)>>,
+    pairing_seq: std::sync::atomic::AtomicU64,
     shutdown: CancellationToken,
     queue: UploadQueue,
+    /// Set while this engine holds the queue's uploader lock (`config.queue.run`).
+    uploader_lock: Option<crate::statedir::StoppingHandle>,
 }
 
 /// The Takeup engine. Dropping it stops its background tasks.
@@ -70,8 +77,7 @@ impl std::fmt::Debug for Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        self.inner.shutdown.cancel();
-        self.inner.queue.shutdown();
+        self.shutdown();
     }
 }
 
@@ -101,6 +107,17 @@ impl Engine {
     pub async fn start(config: EngineConfig, store: Arc<dyn SecretStore>) -> Result<Engine> {
         let base = config::validate(&config)?;
         let state_dir = StateDir::open(&config.state_dir)?;
+        // One uploader per queue: taken before anything else, released when this engine's
+        // uploader has stopped (or the process has ended, however it ended).
+        let uploader_lock = if config.queue.run {
+            Some(
+                state_dir
+                    .lock_uploader(config.holder_name.as_deref())
+                    .await?,
+            )
+        } else {
+            None
+        };
         let client_id = state_dir.client_id()?;
         let hub = StatusHub::new(ConnectionState::NotAuthorized);
         let http = HttpClient::new(&config, base, hub.clone())?;
@@ -112,7 +129,14 @@ impl Engine {
         let key = format!("c2c-tokens.{client_id}");
         let tokens = Arc::new(TokenManager::new(auth.clone(), store, key)?);
         let client = AuthorizedClient::new(http, tokens.clone());
-        let cached: Option<Identity> = state_dir.read(IDENTITY_FILE)?;
+        let mut cached: Option<Identity> = state_dir.read(IDENTITY_FILE)?;
+        if tokens.has_tokens() {
+            // Known before the queue starts, so its first status is not "on hold: not paired"
+            // (a `status` command publishes only that one).
+            hub.set_connection(state_for(cached.as_ref()));
+        } else if cached.take().is_some() {
+            let _ = state_dir.remove(IDENTITY_FILE);
+        }
         let socket_client = crate::socket::client(&config)?;
         let queue = UploadQueue::start(
             &state_dir.path().join(JOURNAL_FILE),
@@ -124,6 +148,11 @@ impl Engine {
             config.queue.clone(),
             hub.receiver(),
         )?;
+        let shutdown = CancellationToken::new();
+        let stopping = uploader_lock.as_ref().map(|l| l.stopping_handle());
+        if let Some(lock) = uploader_lock {
+            tokio::spawn(keep_uploader_lock(lock, queue.watch(), shutdown.clone()));
+        }
         let inner = Arc::new(Inner {
             config,
             state_dir,
@@ -132,20 +161,17 @@ impl Engine {
             tokens,
             client,
             hub,
-            identity: Mutex::new(None),
+            identity: Mutex::new(cached),
             identity_rev: watch::channel(0).0,
             socket_client,
             socket_live: watch::channel(false).0,
             pairing: tokio::sync::Mutex::new(()),
-            shutdown: CancellationToken::new(),
+            pairing_current: Mutex::new(None),
+            pairing_seq: std::sync::atomic::AtomicU64::new(0),
+            shutdown,
             queue,
+            uploader_lock: stopping,
         });
-        if inner.tokens.has_tokens() {
-            inner.hub.set_connection(state_for(cached.as_ref()));
-            *inner.lock_identity() = cached;
-        } else if cached.is_some() {
-            let _ = inner.state_dir.remove(IDENTITY_FILE);
-        }
         tracing::info!(client_id = %inner.client_id, paired = inner.tokens.has_tokens(), "engine started");
         Inner::spawn_tasks(&inner);
         Ok(Engine { inner })
@@ -253,17 +279,63 @@ impl Engine {
         self.pair_with(&transport, cancel).await
     }
 
+    /// Cancel the running pairing, whoever started it (returns whether one was running). A new
+    /// [`pair`](Self::pair) may follow at once: it waits for the cancelled one to wind down.
+    pub fn cancel_pairing(&self) -> bool {
+        match self.inner.lock_pairing_current().as_ref() {
+            Some((_, t)) if !t.is_cancelled() => {
+                t.cancel();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a pairing is running and not cancelled.
+    pub fn is_pairing(&self) -> bool {
+        self.inner
+            .lock_pairing_current()
+            .as_ref()
+            .is_some_and(|(_, t)| !t.is_cancelled())
+    }
+
     /// [`pair`](Self::pair) through a given transport (a host-provided one, or a wrapper).
+    ///
+    /// One pairing at a time: while one runs (not cancelled) another is refused with
+    /// [`Error::Busy`]; once it is cancelled a new one replaces it and starts as soon as the old
+    /// one has wound down (its end state is published first), so "cancel, then pair again" always
+    /// shows a new code.
     pub async fn pair_with(
         &self,
         transport: &dyn PairingTransport,
         cancel: CancellationToken,
     ) -> Result<Identity> {
         let inner = &self.inner;
-        let _guard = inner
-            .pairing
-            .try_lock()
-            .map_err(|_| Error::Busy("pairing is already in progress".into()))?;
+        let me = {
+            let mut current = inner.lock_pairing_current();
+            if current.as_ref().is_some_and(|(_, t)| !t.is_cancelled()) {
+                return Err(Error::Busy("pairing is already in progress".into()));
+            }
+            let me = inner
+                .pairing_seq
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            *current = Some((me, cancel.clone()));
+            me
+        };
+        // A cancelled pairing may still be winding down (a poll in flight, its end state not
+        // published yet): wait for it, or stop waiting if this one is cancelled meanwhile.
+        let guard = tokio::select! {
+            g = inner.pairing.lock() => Some(g),
+            _ = cancel.cancelled() => None,
+        };
+        let Some(_guard) = guard else {
+            inner.end_pairing(me);
+            return Err(Error::Cancelled);
+        };
+        if cancel.is_cancelled() {
+            inner.end_pairing(me);
+            return Err(Error::Cancelled);
+        }
         let hub = inner.hub.clone();
         let observe = move |p| hub.set_connection(ConnectionState::Pairing(p));
         let options = PairingOptions {
@@ -298,6 +370,9 @@ impl Engine {
             }
         }
         .await;
+        // No longer the live pairing before its end state shows: a Pair tapped on that state
+        // must not be refused as busy.
+        inner.end_pairing(me);
         match result {
             Ok(id) => Ok(id),
             Err(e) => {
@@ -375,14 +450,52 @@ impl Engine {
         })
     }
 
-    /// Stop the background tasks (also done on drop).
+    /// Stop the background tasks and uploads (also done on drop). The uploader lock is
+    /// released once the uploads have stopped (at the latest 2 s later).
     pub fn shutdown(&self) {
+        if let Some(l) = &self.inner.uploader_lock {
+            l.mark_stopping();
+        }
         self.inner.shutdown.cancel();
         self.inner.queue.shutdown();
     }
 }
 
+/// Hold the uploader lock while this engine's uploader runs: until the queue's last task has
+/// ended (its status sender is gone), or at most 2 s after a shutdown (a part in flight stops at
+/// its next await; the engine object may stay referenced long after). A start in this process
+/// waits for the release; the OS releases it when the process dies.
+async fn keep_uploader_lock(
+    lock: crate::statedir::UploaderLock,
+    mut status: watch::Receiver<crate::queue::QueueStatus>,
+    shutdown: CancellationToken,
+) {
+    let closed = async { while status.changed().await.is_ok() {} };
+    tokio::pin!(closed);
+    tokio::select! {
+        _ = &mut closed => {}
+        _ = shutdown.cancelled() => {
+            let _ = tokio::time::timeout(Duration::from_secs(2), &mut closed).await;
+        }
+    }
+    drop(lock);
+}
+
 impl Inner {
+    fn lock_pairing_current(&self) -> std::sync::MutexGuard<'_, Option<(u64, CancellationToken)>> {
+        self.pairing_current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Pairing `me` is over: forget it unless a newer one has replaced it.
+    fn end_pairing(&self, me: u64) {
+        let mut current = self.lock_pairing_current();
+        if current.as_ref().is_some_and(|(n, _)| *n == me) {
+            *current = None;
+        }
+    }
+
     fn lock_identity(&self) -> std::sync::MutexGuard<'_, Option<Identity>> {
         self.identity.lock().unwrap_or_else(|p| p.into_inner())
     }

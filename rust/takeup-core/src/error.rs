@@ -107,6 +107,10 @@ pub enum Error {
     /// The secure token storage or the state directory failed.
     #[error("storage problem: {0}")]
     Storage(String),
+    /// Another uploader (another process, or another running engine of this one) holds this
+    /// queue's uploader lock: one uploader per queue. The text names the holder.
+    #[error("{0}")]
+    QueueInUse(crate::statedir::UploaderHolder),
     /// The server answered something the engine does not understand.
     #[error("unexpected answer from Frame.io: {0}")]
     UnexpectedResponse(String),

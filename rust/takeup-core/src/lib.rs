@@ -43,4 +43,5 @@ pub use queue::{
     UploadQueue,
 };
 pub use secrets::{KeyringSecretStore, MemorySecretStore, SecretStore, SecretStoreError};
+pub use statedir::UploaderHolder;
 pub use tokio_util::sync::CancellationToken;

@@ -136,18 +136,60 @@ impl KeyringSecretStore {
         }
     }
 
-    /// Write, read back and delete a probe entry: proves the keyring is usable here.
+    /// Write, read back and delete a probe entry: proves the keyring is usable here. Leaves
+    /// nothing behind, also when the value cannot be read back.
     pub fn probe(&self) -> Result<(), SecretStoreError> {
         let key = format!("probe-{}", uuid::Uuid::new_v4());
+        #[cfg(target_os = "linux")]
+        {
+            let entry = self.entry(&key)?;
+            if let Some(cred) = entry
+                .as_any()
+                .downcast_ref::<linux_keyutils_keyring_store::Cred>()
+            {
+                return self.probe_keyutils(&key, cred);
+            }
+        }
         self.set(&key, "probe")?;
         let back = self.get(&key);
         let _ = self.delete(&key);
+        Self::probed(back)
+    }
+
+    fn probed(back: Result<Option<String>, SecretStoreError>) -> Result<(), SecretStoreError> {
         match back? {
             Some(v) if v == "probe" => Ok(()),
             _ => Err(SecretStoreError::Unavailable(
                 "the keyring did not keep a value".into(),
             )),
         }
+    }
+
+    /// The keyutils probe. Where the process does not possess its session keyring (no login
+    /// session keyring of its own: a container, a plain ssh or service session, where the kernel
+    /// hands out the user-session keyring), a key the store writes cannot be searched, read,
+    /// invalidated or deleted afterwards (the store's delete finds keys by search): every probe
+    /// used to leave a key behind. So the probe key is written to the session keyring directly,
+    /// read back the way the store reads, and then invalidated (possible when it could be read)
+    /// and unlinked from the session keyring by serial (that needs write permission on the
+    /// keyring, not possession): with no link left the kernel destroys it.
+    #[cfg(target_os = "linux")]
+    fn probe_keyutils(
+        &self,
+        key: &str,
+        cred: &linux_keyutils_keyring_store::Cred,
+    ) -> Result<(), SecretStoreError> {
+        let written = cred
+            .session
+            .add_key(&cred.description, "probe")
+            .map_err(|e| SecretStoreError::Unavailable(e.to_string()))?;
+        // Read back the way the store reads (search from the session keyring).
+        let back = self.get(key);
+        // A key that was read back is possessed: invalidate it (the read links it into the
+        // persistent keyring too). Unlinking covers the key that could not be read.
+        let _ = written.invalidate();
+        let _ = cred.session.unlink_key(written);
+        Self::probed(back)
     }
 
     fn entry(&self, key: &str) -> Result<keyring_core::Entry, SecretStoreError> {

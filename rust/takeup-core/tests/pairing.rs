@@ -290,3 +290,48 @@ async fn a_second_pairing_at_the_same_time_is_refused() {
     assert!(matches!(second, Err(Error::Busy(_))));
     assert!(matches!(first, Err(Error::Cancelled)));
 }
+
+/// Cancel, then pair again at once (a user tapping Cancel and Pair), 50 times in a row: every
+/// new pairing starts (never "busy: pairing is already in progress" from the one still winding
+/// down) and shows a new code. The last one is approved and pairs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_then_pair_again_at_once_always_shows_a_new_code() {
+    let env = env().await;
+    let engine = Arc::new(env.engine().await);
+    let mut seen = std::collections::HashSet::new();
+    let mut cancel = CancellationToken::new();
+    let mut running = tokio::spawn({
+        let (e, c) = (engine.clone(), cancel.clone());
+        async move { e.pair(c).await }
+    });
+    let mut code = wait_for_code(&engine, None).await;
+    seen.insert(code.clone());
+    for round in 0..50 {
+        // Cancel and start again without waiting for the first to wind down.
+        cancel.cancel();
+        cancel = CancellationToken::new();
+        let next = tokio::spawn({
+            let (e, c) = (engine.clone(), cancel.clone());
+            async move { e.pair(c).await }
+        });
+        let old = std::mem::replace(&mut running, next);
+        let fresh = wait_for_code(&engine, Some(&code)).await;
+        assert!(
+            seen.insert(fresh.clone()),
+            "round {round}: code {fresh} was shown before"
+        );
+        let r = old.await.unwrap();
+        assert!(matches!(r, Err(Error::Cancelled)), "round {round}: {r:?}");
+        assert!(
+            !running.is_finished(),
+            "round {round}: the new pairing ended early: {:?}",
+            running.await
+        );
+        code = fresh;
+    }
+    env.post("/_emulator/approve", json!({ "user_code": code }))
+        .await;
+    running.await.unwrap().expect("the last pairing succeeds");
+    assert!(engine.is_paired());
+    assert_eq!(env.store.keys().len(), 1, "one secret stored");
+}

@@ -72,8 +72,13 @@ async fn rotation_spent_refresh_token_is_rejected_and_engine_uses_the_newest() {
     engine.refresh_identity().await.unwrap();
 
     // A second instance (same state dir and store) with a stale pair in memory adopts the newer
-    // pair from the store instead of spending a dead refresh token.
-    let other = env.engine().await;
+    // pair from the store instead of spending a dead refresh token. It does not upload (one
+    // uploader per queue), like a status command next to a running `takeup run`.
+    let mut config = env.config();
+    config.queue.run = false;
+    let other = takeup_core::Engine::start(config, env.store.clone())
+        .await
+        .unwrap();
     engine.refresh_tokens().await.unwrap();
     let since = env.last_seq().await;
     other.refresh_tokens().await.unwrap();

@@ -27,12 +27,22 @@ pub struct AppState {
     /// Request body bytes read by the S3 listener, whatever became of the request (stored,
     /// refused, faulted or cut): what clients actually sent, re-sends included.
     pub s3_body_bytes: Arc<AtomicU64>,
+    /// Requests by route and outcome (`GET /_emulator/stats`).
+    pub counts: Arc<Mutex<crate::stats::RequestCounts>>,
 }
 
 impl AppState {
     pub fn world(&self) -> MutexGuard<'_, World> {
         // A panic while holding the lock would be a bug in the emulator; keep serving anyway.
         self.world.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Count a request by route and outcome.
+    pub fn count(&self, method: &str, path: &str, outcome: crate::stats::Outcome) {
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .record(method, path, outcome);
     }
 
     pub fn part_path(&self, asset: uuid::Uuid, number: u32) -> PathBuf {

@@ -429,12 +429,36 @@ pub async fn requests(State(st): State<AppState>, Query(q): Query<SinceQuery>) -
     Json(list).into_response()
 }
 
-/// `GET /_emulator/stats`: read-only traffic counters. `s3_body_bytes` counts every request body
-/// byte the S3 listener read, whether the part was stored, refused, faulted or cut mid-body (a
-/// soak run's re-sent bytes are this minus the files' sizes).
+/// `GET /_emulator/stats`: read-only traffic counters since the start. `s3_body_bytes` counts
+/// every request body byte the S3 listener read, whether the part was stored, refused, faulted or
+/// cut mid-body (a soak run's re-sent bytes are this minus the files' sizes). `requests` counts
+/// the API and S3 requests by route (`POST /v2/devices/assets/{id}/realtime_upload/parts`): how
+/// many, the statuses the server produced (lost answers included), answers lost, connections
+/// cut. `token_requests` and `assets_created` (2xx creations, answered or not) sum them up.
 pub async fn stats(State(st): State<AppState>) -> Response {
+    let counts = st.counts.lock().unwrap_or_else(|p| p.into_inner());
     Json(json!({
         "s3_body_bytes": st.s3_body_bytes.load(std::sync::atomic::Ordering::Relaxed),
+        "token_requests": counts.requests("POST /v2/auth/token"),
+        "assets_created": counts.successes("POST /v2/devices/assets")
+            + counts.successes("POST /v2/assets"),
+        "requests": counts.routes(),
     }))
     .into_response()
+}
+
+/// `DELETE /_emulator/assets/{id}`: the asset is deleted on the server, as a user deletes it in
+/// Frame.io: its real-time parts endpoint answers 404 and its part URLs `NoSuchUpload`; the bytes
+/// received are removed.
+pub async fn delete_asset(State(st): State<AppState>, Path(id): Path<Uuid>) -> Response {
+    if st.world().assets.remove(&id).is_none() {
+        return not_found("No asset with that id");
+    }
+    let dir = st.data_dir.join("parts").join(id.to_string());
+    if let Err(e) = tokio::fs::remove_dir_all(&dir).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(%e, "cannot remove the parts of a deleted asset");
+    }
+    Json(json!({ "deleted": id })).into_response()
 }

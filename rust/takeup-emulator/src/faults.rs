@@ -1,7 +1,7 @@
 //! Deterministic fault injection.
 //!
-//! A rule matches requests by listener ("api", "auth", "s3" or "any"), optionally by method and a
-//! path substring. It fires on its `nth` matching request (1-based, counted from when the rule was
+//! A rule matches requests by listener ("api", "auth", "s3" or "any"), optionally by method, a
+//! path substring and a path suffix. It fires on its `nth` matching request (1-based, counted from when the rule was
 //! added) and the `times - 1` matching requests after it; or, with `probability`, on each matching
 //! request with that chance drawn from the emulator's seeded RNG. Same seed and the same request
 //! sequence give the same faults, so a failing test can be replayed.
@@ -27,6 +27,12 @@ pub enum FaultAction {
     DropAfterBytes { bytes: u64 },
     /// Hold the request for `ms` milliseconds before handling it normally.
     Stall { ms: u64 },
+    /// Handle the request normally (the server acts: the asset is created, the parts registered,
+    /// the part stored, the token rotated), then lose the answer: the client gets none (HTTP/1.1:
+    /// the connection is cut; HTTP/2: the request's stream is reset). The log shows status 0 and
+    /// `lose_answer(<the status the handler gave>)`.
+    #[serde(alias = "drop_answer")]
+    LoseAnswer,
     /// S3: 500 InternalError; API: 500 detailed error.
     InternalError,
     /// S3: 503 SlowDown; API: 503 detailed error.
@@ -76,6 +82,7 @@ impl FaultAction {
         match self {
             FaultAction::DropAfterBytes { bytes } => format!("drop_after_bytes({bytes})"),
             FaultAction::Stall { ms } => format!("stall({ms}ms)"),
+            FaultAction::LoseAnswer => "lose_answer".into(),
             FaultAction::InternalError => "internal_error".into(),
             FaultAction::SlowDown => "slow_down".into(),
             FaultAction::ServiceUnavailable => "service_unavailable".into(),
@@ -99,6 +106,10 @@ pub struct FaultSpec {
     pub method: Option<String>,
     #[serde(default)]
     pub path_contains: Option<String>,
+    /// Only requests whose path ends with this (`/v2/devices/assets` is asset creation, not the
+    /// part registration below it).
+    #[serde(default)]
+    pub path_ends_with: Option<String>,
     /// Fire on the nth matching request (1-based). Defaults to 1 when no probability is given.
     #[serde(default)]
     pub nth: Option<u64>,
@@ -117,6 +128,8 @@ pub struct FaultRule {
     pub target: Target,
     pub method: Option<String>,
     pub path_contains: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_ends_with: Option<String>,
     pub nth: Option<u64>,
     pub times: Option<u64>,
     pub probability: Option<f64>,
@@ -149,6 +162,7 @@ impl FaultRule {
             target: spec.target,
             method: spec.method.map(|m| m.to_ascii_uppercase()),
             path_contains: spec.path_contains,
+            path_ends_with: spec.path_ends_with,
             nth,
             times: spec.times,
             probability: spec.probability,
@@ -165,6 +179,10 @@ impl FaultRule {
                 .path_contains
                 .as_deref()
                 .is_none_or(|s| path.contains(s))
+            && self
+                .path_ends_with
+                .as_deref()
+                .is_none_or(|s| path.ends_with(s))
     }
 
     /// Count a matching request and decide whether the rule fires on it. `draw` is a uniform
@@ -199,6 +217,7 @@ mod tests {
                 target: Target::S3,
                 method: None,
                 path_contains: None,
+                path_ends_with: None,
                 nth,
                 times,
                 probability: p,
@@ -242,5 +261,38 @@ mod tests {
         assert!(!r.matches(Target::Api, "PUT", "/parts/a/1"));
         assert!(!r.matches(Target::S3, "GET", "/parts/a/1"));
         assert!(!r.matches(Target::S3, "PUT", "/other"));
+        r.path_contains = None;
+        r.method = Some("POST".into());
+        r.target = Target::Api;
+        r.path_ends_with = Some("/v2/devices/assets".into());
+        assert!(r.matches(Target::Api, "POST", "/v2/devices/assets"));
+        assert!(!r.matches(
+            Target::Api,
+            "POST",
+            "/v2/devices/assets/0b6c/realtime_upload/parts"
+        ));
+    }
+
+    #[test]
+    fn the_fault_json_stays_compatible() {
+        // The shapes scripts/soak and the suites send, and the new kind (with its alias).
+        for spec in [
+            r#"{"target":"s3","probability":1.0,"action":{"kind":"stall","ms":120}}"#,
+            r#"{"target":"api","path_contains":"/devices/me","action":{"kind":"drop_after_bytes","bytes":0}}"#,
+            r#"{"target":"auth","nth":2,"times":3,"action":{"kind":"lose_answer"}}"#,
+            r#"{"target":"api","method":"POST","path_ends_with":"/v2/devices/assets","action":{"kind":"drop_answer"}}"#,
+        ] {
+            let s: FaultSpec = serde_json::from_str(spec).unwrap();
+            assert!(FaultRule::from_spec(1, s).is_ok(), "{spec}");
+        }
+        let s: FaultSpec =
+            serde_json::from_str(r#"{"target":"s3","action":{"kind":"drop_answer"}}"#).unwrap();
+        assert_eq!(s.action, FaultAction::LoseAnswer);
+        assert!(
+            serde_json::from_str::<FaultSpec>(
+                r#"{"target":"s3","bogus":1,"action":{"kind":"lose_answer"}}"#
+            )
+            .is_err()
+        );
     }
 }

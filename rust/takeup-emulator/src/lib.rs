@@ -23,6 +23,7 @@ mod s3;
 mod server;
 mod socket;
 pub mod state;
+mod stats;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -146,6 +147,7 @@ impl Emulator {
             s3_base: Arc::new(s3_base_url.clone()),
             events: tokio::sync::broadcast::channel(64).0,
             s3_body_bytes: Arc::default(),
+            counts: Arc::default(),
         };
         let (shutdown, rx) = watch::channel(false);
         let api_tls = pki.server_config(&[b"h2", b"http/1.1"])?;
@@ -248,7 +250,10 @@ fn api_router(state: AppState) -> Router {
         )
         .route("/_emulator/seed", post(control::seed))
         .route("/_emulator/assets", get(control::assets))
-        .route("/_emulator/assets/{id}", get(control::asset))
+        .route(
+            "/_emulator/assets/{id}",
+            get(control::asset).delete(control::delete_asset),
+        )
         .route("/_emulator/requests", get(control::requests))
         .route("/_emulator/stats", get(control::stats));
     v2.merge(control)

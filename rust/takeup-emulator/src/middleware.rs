@@ -13,8 +13,9 @@ use futures_util::StreamExt;
 use crate::common::{AppState, drain, header_str};
 use crate::faults::{FaultAction, Target};
 use crate::respond::{self, detailed, s3_error, simple};
-use crate::server::ConnKill;
+use crate::server::{ConnKill, LoseAnswer};
 use crate::state::LoggedRequest;
+use crate::stats::Outcome;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Listener {
@@ -92,6 +93,7 @@ async fn layer(st: AppState, listener: Listener, req: Request, next: Next) -> Re
                 tracing::info!(%path, fault = action.label(), "injecting a fault");
                 if matches!(action, FaultAction::DropAfterBytes { .. }) {
                     // This request never gets an answer: log it now, with status 0.
+                    st.count(&method, &path, Outcome::Cut);
                     st.world().log_request(LoggedRequest {
                         seq: 0,
                         at: Utc::now(),
@@ -108,16 +110,32 @@ async fn layer(st: AppState, listener: Listener, req: Request, next: Next) -> Re
             }
         }
     };
+    // A lost answer: the handler's status in the label, 0 (no answer) as the status.
+    let lost = response.extensions().get::<LoseAnswer>().is_some();
+    let status = response.status().as_u16();
+    st.count(
+        &method,
+        &path,
+        if lost {
+            Outcome::AnswerLost(status)
+        } else {
+            Outcome::Answered(status)
+        },
+    );
     st.world().log_request(LoggedRequest {
         seq: 0,
         at: Utc::now(),
         listener: listener.name(),
         method,
         path,
-        status: response.status().as_u16(),
+        status: if lost { 0 } else { status },
         client_version,
         authorization,
-        fault: fault_label,
+        fault: if lost {
+            Some(format!("lose_answer({status})"))
+        } else {
+            fault_label
+        },
     });
     response
 }
@@ -163,6 +181,21 @@ async fn apply(action: FaultAction, listener: Listener, req: Request, next: Next
         FaultAction::Stall { ms } => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             next.run(req).await
+        }
+        FaultAction::LoseAnswer => {
+            // HTTP/1.1 has no way to drop one answer but cutting the connection; HTTP/2 resets
+            // only this request's stream (the connection task sees the marker).
+            let kill = (req.version() < axum::http::Version::HTTP_2)
+                .then(|| req.extensions().get::<ConnKill>().cloned())
+                .flatten();
+            let handled = next.run(req).await;
+            let mut lost = Response::new(axum::body::Body::empty());
+            *lost.status_mut() = handled.status();
+            lost.extensions_mut().insert(LoseAnswer);
+            if let Some(kill) = kill {
+                kill.kill();
+            }
+            lost
         }
         other => {
             drain(req.into_body()).await;
@@ -302,7 +335,9 @@ async fn apply(action: FaultAction, listener: Listener, req: Request, next: Next
                     );
                     r
                 }
-                FaultAction::DropAfterBytes { .. } | FaultAction::Stall { .. } => {
+                FaultAction::DropAfterBytes { .. }
+                | FaultAction::Stall { .. }
+                | FaultAction::LoseAnswer => {
                     unreachable!("handled above")
                 }
             }

@@ -1,12 +1,16 @@
-//! The S3 stand-in: presigned-style part PUTs, verified like S3 verifies them, stored on disk.
+//! The S3 stand-in: presigned-style part PUTs, verified like S3 verifies them (signature, expiry,
+//! length, `Content-MD5`), stored on disk. Once every part of an asset is in, its multipart upload
+//! is completed and gone: a part PUT again gets 404 `NoSuchUpload`, as on S3.
 
 use std::collections::HashMap;
 
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
 use chrono::{NaiveDateTime, Utc};
 use futures_util::StreamExt;
+use md5::Md5;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
@@ -99,7 +103,7 @@ pub async fn put_part(
             "The specified upload does not exist.",
         );
     };
-    let (expected_size, is_final, poison) = {
+    let (expected_size, is_final, poison, completed) = {
         let w = st.world();
         let Some(asset) = w.assets.get(&asset_id) else {
             return s3_error(
@@ -115,8 +119,24 @@ pub async fn put_part(
                 "The specified part is not registered for this upload.",
             );
         };
-        (part.size, part.is_final, asset.poison)
+        (
+            part.size,
+            part.is_final,
+            asset.poison,
+            asset.completed_at.is_some(),
+        )
     };
+    if completed {
+        // Once every part is in, the multipart upload is completed and gone, as on S3: a part
+        // sent again (its first answer was lost) finds no upload. The body is read first, as S3
+        // does, so the client reads the answer.
+        drain(req.into_body()).await;
+        return s3_error(
+            StatusCode::NOT_FOUND,
+            "NoSuchUpload",
+            "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+        );
+    }
     if poison == Some(PoisonMode::FailParts) {
         drain(req.into_body()).await;
         return s3_error(
@@ -155,6 +175,30 @@ pub async fn put_part(
         };
         return s3_error(StatusCode::BAD_REQUEST, code, &msg);
     }
+    // Content-MD5 (optional, as on S3): the base64 of the body's 16-byte MD5.
+    let content_md5 = match headers.get("content-md5") {
+        None => None,
+        Some(v) => match v
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(v.trim())
+                    .ok()
+            })
+            .filter(|d| d.len() == 16)
+        {
+            Some(d) => Some(d),
+            None => {
+                drain(req.into_body()).await;
+                return s3_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidDigest",
+                    "The Content-MD5 you specified was invalid.",
+                );
+            }
+        },
+    };
 
     let final_path = st.part_path(asset_id, number);
     let dir = final_path
@@ -183,6 +227,7 @@ pub async fn put_part(
     };
     let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let mut hasher = Sha256::new();
+    let mut md5 = content_md5.as_ref().map(|_| Md5::new());
     let mut received: u64 = 0;
     let mut stream = req.into_body().into_data_stream();
     let mut failed = None;
@@ -195,6 +240,9 @@ pub async fn put_part(
                     break;
                 }
                 hasher.update(&bytes);
+                if let Some(m) = md5.as_mut() {
+                    m.update(&bytes);
+                }
                 if out.write_all(&bytes).await.is_err() {
                     failed = Some("storage error");
                     break;
@@ -220,6 +268,17 @@ pub async fn put_part(
             StatusCode::BAD_REQUEST,
             "IncompleteBody",
             "You did not provide the number of bytes specified by the Content-Length HTTP header",
+        );
+    }
+    if let (Some(expected), Some(m)) = (content_md5, md5)
+        && m.finalize().as_slice() != expected.as_slice()
+    {
+        let _ = tokio::fs::remove_file(&tmp_path).await;
+        tracing::debug!(%asset_id, number, "part not stored: Content-MD5 mismatch");
+        return s3_error(
+            StatusCode::BAD_REQUEST,
+            "BadDigest",
+            "The Content-MD5 you specified did not match what we received.",
         );
     }
     if let Err(e) = tokio::fs::rename(&tmp_path, &final_path).await {

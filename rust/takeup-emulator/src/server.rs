@@ -4,6 +4,9 @@
 //! after K body bytes"), which a normal handler cannot do: it can only answer. Each connection gets a
 //! [`ConnKill`] in its requests' extensions; a handler that triggers it makes the connection task
 //! drop the TLS stream at once, so the client sees a reset or an unexpected EOF, never an answer.
+//! A response marked [`LoseAnswer`] (the handler ran, its answer is lost) is never sent: the
+//! service fails instead, which resets that request's HTTP/2 stream (other requests on the
+//! connection go on) and closes an HTTP/1.1 connection.
 
 use std::sync::Arc;
 
@@ -17,6 +20,22 @@ use tower::ServiceExt;
 /// Handle to cut the connection a request arrived on.
 #[derive(Clone)]
 pub struct ConnKill(Arc<Notify>);
+
+/// Marks a response that must not reach the client (the `lose_answer` fault).
+#[derive(Clone, Copy, Debug)]
+pub struct LoseAnswer;
+
+/// The service error that stands for a lost answer.
+#[derive(Debug)]
+struct AnswerLost;
+
+impl std::fmt::Display for AnswerLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("answer lost by fault injection")
+    }
+}
+
+impl std::error::Error for AnswerLost {}
 
 impl ConnKill {
     /// Drop the connection as soon as the connection task is polled again. The caller should then
@@ -66,7 +85,17 @@ pub async fn serve(
             let service =
                 hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(conn_kill.clone());
-                    app.clone().oneshot(req.map(axum::body::Body::new))
+                    let app = app.clone();
+                    async move {
+                        let response = match app.oneshot(req.map(axum::body::Body::new)).await {
+                            Ok(r) => r,
+                            Err(never) => match never {},
+                        };
+                        if response.extensions().get::<LoseAnswer>().is_some() {
+                            return Err(AnswerLost);
+                        }
+                        Ok(response)
+                    }
                 });
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls_stream), service);

@@ -129,7 +129,6 @@ pub async fn start_engine(
     let engine = on_runtime(async move { tc::Engine::start(config, store).await }).await??;
     Ok(Arc::new(TakeupEngine {
         engine: Arc::new(engine),
-        pairing: Mutex::new(None),
         view_model: std::sync::OnceLock::new(),
     }))
 }
@@ -139,7 +138,6 @@ pub async fn start_engine(
 #[derive(uniffi::Object)]
 pub struct TakeupEngine {
     engine: Arc<tc::Engine>,
-    pairing: Mutex<Option<CancellationToken>>,
     view_model: std::sync::OnceLock<Arc<crate::view::ViewModel>>,
 }
 
@@ -225,15 +223,9 @@ impl TakeupEngine {
         self: Arc<Self>,
         listener: Option<Box<dyn PairingListener>>,
     ) -> Result<Identity> {
-        let cancel = {
-            let mut slot = self.pairing.lock().unwrap_or_else(|p| p.into_inner());
-            if slot.as_ref().is_some_and(|t| !t.is_cancelled()) {
-                return Err(tc::Error::Busy("pairing is already in progress".into()).into());
-            }
-            let t = CancellationToken::new();
-            *slot = Some(t.clone());
-            t
-        };
+        // The engine keeps the one running pairing: a second is refused as busy while it runs,
+        // and replaces it once cancelled (`cancel_pairing` then `pair` always shows a new code).
+        let cancel = CancellationToken::new();
         let engine = self.core();
         let result = on_runtime(async move {
             let forward = listener.map(|l| {
@@ -264,24 +256,13 @@ impl TakeupEngine {
             r
         })
         .await;
-        *self.pairing.lock().unwrap_or_else(|p| p.into_inner()) = None;
         Ok(result??.into())
     }
 
-    /// Cancel a running `pair` (returns whether one was running).
+    /// Cancel a running `pair` (returns whether one was running). `pair` may be called again at
+    /// once: it waits for the cancelled one to wind down, then shows a new code.
     pub fn cancel_pairing(&self) -> bool {
-        match self
-            .pairing
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
-            Some(t) => {
-                t.cancel();
-                true
-            }
-            None => false,
-        }
+        self.engine.cancel_pairing()
     }
 
     /// Re-read the identity from Frame.io.

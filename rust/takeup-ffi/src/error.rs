@@ -34,7 +34,8 @@ pub enum TakeupError {
     /// Cancelled by the app or the user.
     #[error("{user_message}")]
     Cancelled { user_message: String },
-    /// Cannot run now (e.g. a pairing is already in progress).
+    /// Cannot run now: a pairing is already in progress, or another uploader (another engine,
+    /// another process) is uploading from this state directory's queue; the message names it.
     #[error("{user_message}")]
     Busy { user_message: String },
     /// Frame.io failed or answered something unexpected: retry later.
@@ -110,7 +111,9 @@ impl From<tc::Error> for TakeupError {
             },
             E::Server { .. } | E::UnexpectedResponse(_) => Self::Server { user_message },
             E::Cancelled => Self::Cancelled { user_message },
-            E::Busy(_) => Self::Busy { user_message },
+            // Another uploader holds the queue (a second engine, a background worker in another
+            // process): wait for it to finish, then start again.
+            E::Busy(_) | E::QueueInUse(_) => Self::Busy { user_message },
             E::Storage(_) => Self::Storage { user_message },
         }
     }

@@ -88,6 +88,15 @@ fn errors_map_to_small_set_with_actions() {
         (tc::Error::InvalidClient, ErrorAction::ContactSupport),
         (tc::Error::Cancelled, ErrorAction::None),
         (tc::Error::Busy("x".into()), ErrorAction::WaitAndRetry),
+        (
+            tc::Error::QueueInUse(tc::UploaderHolder {
+                pid: Some(4321),
+                name: Some("takeup run".into()),
+                host: None,
+                since_ms: None,
+            }),
+            ErrorAction::WaitAndRetry,
+        ),
         (tc::Error::Server { status: 503 }, ErrorAction::RetryLater),
         (
             tc::Error::RateLimited {
@@ -241,4 +250,29 @@ fn view_model_is_one_per_engine_and_delivers_views() {
         std::thread::sleep(Duration::from_millis(20));
     }
     sub.cancel();
+}
+
+#[test]
+fn a_second_engine_on_the_same_state_dir_is_busy_naming_the_holder() {
+    let rt = runtime::runtime();
+    let store: Arc<dyn SecretStore> = Arc::new(MapStore::default());
+    let c = config("https://127.0.0.1:1");
+    let first = rt.block_on(start_engine(c.clone(), store.clone())).unwrap();
+    match rt.block_on(start_engine(c.clone(), store.clone())) {
+        Err(e @ TakeupError::Busy { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains("the upload queue is in use by `"), "{text}");
+            assert!(
+                text.contains(&format!("pid {}", std::process::id())),
+                "{text}"
+            );
+            assert_eq!(error_action(e), ErrorAction::WaitAndRetry);
+        }
+        Err(e) => panic!("expected Busy, got {e:?}"),
+        Ok(_) => panic!("two uploading engines on one state dir"),
+    }
+    // Released: the next engine on that directory starts (after the first one stopped).
+    drop(first);
+    let again = rt.block_on(start_engine(c, store)).unwrap();
+    again.shutdown();
 }

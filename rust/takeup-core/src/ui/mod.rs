@@ -44,7 +44,9 @@ struct VmState {
     accounts: Option<Vec<AccountItem>>,
     selection: BTreeSet<i64>,
     alert: Option<String>,
-    pairing: Option<CancellationToken>,
+    /// The pairing this view model started (a number telling it from its successors).
+    pairing: Option<(u64, CancellationToken)>,
+    pairings_started: u64,
 }
 
 struct Shared {
@@ -64,7 +66,7 @@ pub struct ViewModel {
 impl Drop for ViewModel {
     fn drop(&mut self) {
         self.shared.stop.cancel();
-        if let Some(p) = self.shared.lock().pairing.take() {
+        if let Some((_, p)) = self.shared.lock().pairing.take() {
             p.cancel();
         }
     }
@@ -348,23 +350,33 @@ impl Shared {
     }
 
     fn pair(self: Arc<Self>) {
-        if matches!(self.engine.status().connection, ConnectionState::Pairing(_)) {
-            return;
-        }
         let token = CancellationToken::new();
-        let generation = {
+        let (me, generation) = {
             let mut st = self.lock();
-            if let Some(old) = st.pairing.replace(token.clone()) {
-                old.cancel();
+            // Already pairing (a second tap, or a pairing the app started): nothing to do. A
+            // cancelled pairing still winding down does not count: the engine starts the new one
+            // as soon as it has ended.
+            if st.pairing.as_ref().is_some_and(|(_, t)| !t.is_cancelled())
+                || self.engine.is_pairing()
+            {
+                return;
             }
+            st.pairings_started += 1;
+            let me = st.pairings_started;
+            st.pairing = Some((me, token.clone()));
             st.flow = Flow::Idle;
             st.generation += 1;
-            st.generation
+            (me, st.generation)
         };
         let rt = self.runtime.clone();
         rt.spawn(async move {
             let r = self.engine.pair(token).await;
-            self.lock().pairing = None;
+            {
+                let mut st = self.lock();
+                if st.pairing.as_ref().is_some_and(|(n, _)| *n == me) {
+                    st.pairing = None;
+                }
+            }
             match r {
                 // The connection state moves on by itself (the account picker opens).
                 Ok(_) => {}
@@ -390,9 +402,11 @@ impl Shared {
         match action {
             UiAction::Pair => self.pair(),
             UiAction::CancelPairing => {
-                if let Some(t) = self.lock().pairing.take() {
+                if let Some((_, t)) = self.lock().pairing.take() {
                     t.cancel();
                 }
+                // Also a pairing the app started through the engine directly: the view shows it.
+                engine.cancel_pairing();
             }
             UiAction::ReloadAccounts | UiAction::ChangeProject => self.load_accounts(),
             UiAction::ChooseAccount { account_id } => {

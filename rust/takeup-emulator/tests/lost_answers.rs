@@ -1,0 +1,378 @@
+//! "The server did it, the answer was lost": the `lose_answer` fault on asset creation, real-time
+//! part registration, part PUTs and token refresh; S3's answer to a part sent again once the
+//! upload is complete; `Content-MD5`; deleting an asset on the server; the request counters.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const MIB: usize = 1024 * 1024;
+
+fn md5_b64(data: &[u8]) -> String {
+    use base64::Engine as _;
+    use md5::Digest as _;
+    base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(data))
+}
+
+async fn stats(env: &Env) -> Value {
+    env.control_get("/_emulator/stats").await
+}
+
+async fn put_with_md5(env: &Env, url: &str, data: Vec<u8>, md5: &str) -> reqwest::Response {
+    env.http
+        .put(url)
+        .header("content-type", "video/mp4")
+        .header("x-amz-acl", "private")
+        .header("content-md5", md5)
+        .body(data)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A real-time asset and the URL of its one final part of `size` bytes.
+async fn realtime_one_part(env: &Env, access: &str, name: &str, size: usize) -> (String, String) {
+    let r = env
+        .create_asset(
+            access,
+            json!({"name": name, "filetype": "video/mp4", "is_realtime_upload": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = env
+        .post_auth(
+            &format!("/v2/devices/assets/{id}/realtime_upload/parts"),
+            access,
+            Some(json!({"parts": [{"number": 1, "size": size, "is_final": true}], "asset_filesize": size})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let url = r.json::<Value>().await.unwrap()["upload_urls"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (id, url)
+}
+
+#[tokio::test]
+async fn a_lost_creation_answer_leaves_the_asset_created() {
+    let env = start().await;
+    let t = env.pair("lost-create").await;
+    env.fault(json!({
+        "target": "api", "method": "POST", "path_ends_with": "/v2/devices/assets",
+        "action": {"kind": "lose_answer"}
+    }))
+    .await;
+    let r = env
+        .http
+        .post(env.url("/v2/devices/assets"))
+        .bearer_auth(&t.access)
+        .json(&json!({"name": "lost.mov", "filetype": "video/mp4", "filesize": 1000}))
+        .send()
+        .await;
+    assert!(r.is_err(), "the client got an answer: {r:?}");
+    // The server acted: the asset exists.
+    let assets = env.control_get("/_emulator/assets").await;
+    let list = assets.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{assets:#}");
+    assert_eq!(list[0]["name"], "lost.mov");
+    // Only that answer was lost: the same client goes on (HTTP/2: only the stream was reset).
+    let r = env.get_auth("/v2/devices/me", &t.access).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let log = env.requests().await;
+    let e = log
+        .iter()
+        .find(|e| e["path"] == "/v2/devices/assets")
+        .unwrap();
+    assert_eq!(e["status"], 0);
+    assert_eq!(e["fault"], "lose_answer(200)");
+    let s = stats(&env).await;
+    assert_eq!(s["assets_created"], 1, "{s:#}");
+    let c = &s["requests"]["POST /v2/devices/assets"];
+    assert_eq!(c["requests"], 1);
+    assert_eq!(c["answers_lost"], 1);
+    assert_eq!(c["statuses"]["200"], 1);
+    // The rule fired once: the next creation answers.
+    let r = env
+        .create_asset(
+            &t.access,
+            json!({"name": "next.mov", "filetype": "video/mp4", "filesize": 10}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(stats(&env).await["assets_created"], 2);
+}
+
+#[tokio::test]
+async fn a_lost_part_registration_answer_leaves_the_parts_registered() {
+    let env = start().await;
+    let t = env.pair("lost-parts").await;
+    let r = env
+        .create_asset(
+            &t.access,
+            json!({"name": "rt.mov", "filetype": "video/mp4", "is_realtime_upload": true}),
+        )
+        .await;
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.fault(json!({
+        "target": "api", "path_contains": "/realtime_upload/parts",
+        "action": {"kind": "drop_answer"}
+    }))
+    .await;
+    let path = format!("/v2/devices/assets/{id}/realtime_upload/parts");
+    let r = env
+        .http
+        .post(env.url(&path))
+        .bearer_auth(&t.access)
+        .json(&json!({"parts": [{"number": 1, "size": 5 * MIB, "is_final": false}]}))
+        .send()
+        .await;
+    assert!(r.is_err(), "the client got an answer: {r:?}");
+    let rep = env.asset(&id).await;
+    assert_eq!(rep["parts"]["1"]["size"], 5 * MIB, "{rep:#}");
+    // Asking again gives a fresh URL for the same part.
+    let r = env
+        .post_auth(
+            &path,
+            &t.access,
+            Some(json!({"parts": [{"number": 1, "size": 5 * MIB, "is_final": false}]})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let s = stats(&env).await;
+    assert_eq!(
+        s["requests"]["POST /v2/devices/assets/{id}/realtime_upload/parts"]["answers_lost"], 1,
+        "{s:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_part_answer_leaves_the_part_stored_and_a_resend_finds_the_upload_complete() {
+    let env = start().await;
+    let t = env.pair("lost-put").await;
+    let size = 3 * MIB + 7;
+    let data = bytes(size, 4);
+    let (id, url) = realtime_one_part(&env, &t.access, "put.mov", size).await;
+    env.fault(json!({"target": "s3", "action": {"kind": "lose_answer"}}))
+        .await;
+    let r = env.put_part(&url, "video/mp4", data.clone()).await;
+    assert!(r.is_err(), "the client got an answer: {r:?}");
+    let rep = env.asset(&id).await;
+    assert_eq!(rep["complete"], true, "{rep:#}");
+    assert_eq!(rep["sha256"], sha256(&data));
+    assert_eq!(rep["parts"]["1"]["received_count"], 1);
+    // Sent again: the multipart upload was completed and is gone, as on S3.
+    let r = env.put_part(&url, "video/mp4", data.clone()).await.unwrap();
+    assert_eq!(
+        s3_code(r).await,
+        (StatusCode::NOT_FOUND, "NoSuchUpload".into())
+    );
+    let rep = env.asset(&id).await;
+    assert_eq!(rep["parts"]["1"]["received_count"], 1);
+    assert_eq!(rep["sha256"], sha256(&data));
+    let log = env.requests().await;
+    assert!(
+        log.iter()
+            .any(|e| e["listener"] == "s3" && e["status"] == 0 && e["fault"] == "lose_answer(200)"),
+        "{log:#?}"
+    );
+}
+
+#[tokio::test]
+async fn parts_of_a_completed_standard_upload_are_refused_and_earlier_resends_overwrite() {
+    let env = start().await;
+    let t = env.pair("complete-std").await;
+    let size = 12 * MIB;
+    let data = bytes(size, 6);
+    let r = env
+        .create_asset(
+            &t.access,
+            json!({"name": "two.mov", "filetype": "video/mp4", "filesize": size, "parts": 2}),
+        )
+        .await;
+    let asset: Value = r.json().await.unwrap();
+    let id = asset["id"].as_str().unwrap();
+    let urls: Vec<String> = asset["upload_urls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap().to_string())
+        .collect();
+    let half = size / 2;
+    // Before completion a part may be sent again (it replaces the first copy).
+    for _ in 0..2 {
+        let r = env
+            .put_part(&urls[0], "video/mp4", data[..half].to_vec())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = env
+        .put_part(&urls[1], "video/mp4", data[half..].to_vec())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(env.asset(id).await["sha256"], sha256(&data));
+    for (i, url) in urls.iter().enumerate() {
+        let part = data[i * half..(i + 1) * half].to_vec();
+        let r = env.put_part(url, "video/mp4", part).await.unwrap();
+        assert_eq!(
+            s3_code(r).await,
+            (StatusCode::NOT_FOUND, "NoSuchUpload".into())
+        );
+    }
+    let rep = env.asset(id).await;
+    assert_eq!(rep["parts"]["1"]["received_count"], 2);
+    assert_eq!(rep["parts"]["2"]["received_count"], 1);
+    assert_eq!(rep["stored_puts"], 3);
+}
+
+#[tokio::test]
+async fn a_lost_refresh_answer_still_rotates_the_tokens() {
+    let env = start().await;
+    let t = env.pair("lost-refresh").await;
+    env.fault(json!({
+        "target": "auth", "path_contains": "/v2/auth/token",
+        "action": {"kind": "lose_answer"}
+    }))
+    .await;
+    let r = env
+        .http
+        .post(env.url("/v2/auth/token"))
+        .header("x-client-version", VERSION)
+        .form(&[
+            ("client_id", t.client_id.as_str()),
+            ("client_secret", SECRET),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t.refresh.as_str()),
+        ])
+        .send()
+        .await;
+    assert!(r.is_err(), "the client got an answer: {r:?}");
+    // The server rotated: the old pair is dead, the refresh token spent.
+    let r = env.get_auth("/v2/devices/me", &t.access).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = env.refresh(&t.client_id, &t.refresh).await;
+    assert_eq!(
+        error_code(r).await,
+        (StatusCode::BAD_REQUEST, "invalid_request".into())
+    );
+    let s = stats(&env).await;
+    // The device-code poll of the pairing, the lost refresh, the spent one.
+    assert_eq!(s["token_requests"], 3, "{s:#}");
+    assert_eq!(s["requests"]["POST /v2/auth/token"]["answers_lost"], 1);
+}
+
+#[tokio::test]
+async fn content_md5_is_checked_as_s3_does() {
+    let env = start().await;
+    let t = env.pair("md5").await;
+    let size = 2 * MIB + 3;
+    let data = bytes(size, 8);
+    let (id, url) = realtime_one_part(&env, &t.access, "md5.mov", size).await;
+    // Malformed: not base64, or not 16 bytes.
+    for bad in ["not base64!", "AAAA", ""] {
+        let r = put_with_md5(&env, &url, data.clone(), bad).await;
+        assert_eq!(
+            s3_code(r).await,
+            (StatusCode::BAD_REQUEST, "InvalidDigest".into()),
+            "{bad:?}"
+        );
+    }
+    // Well-formed but not the body's: refused, nothing stored.
+    let mut other = data.clone();
+    other[size / 2] ^= 1;
+    let r = put_with_md5(&env, &url, data.clone(), &md5_b64(&other)).await;
+    assert_eq!(
+        s3_code(r).await,
+        (StatusCode::BAD_REQUEST, "BadDigest".into())
+    );
+    let rep = env.asset(&id).await;
+    assert_eq!(rep["parts"]["1"]["received_count"], 0, "{rep:#}");
+    assert_eq!(rep["stored_puts"], 0);
+    // The right digest: stored.
+    let r = put_with_md5(&env, &url, data.clone(), &md5_b64(&data)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let rep = env.asset(&id).await;
+    assert_eq!(rep["complete"], true);
+    assert_eq!(rep["sha256"], sha256(&data));
+}
+
+#[tokio::test]
+async fn an_asset_deleted_on_the_server_is_gone_for_the_device() {
+    let env = start().await;
+    let t = env.pair("deleted").await;
+    let r = env
+        .create_asset(
+            &t.access,
+            json!({"name": "del.mov", "filetype": "video/mp4", "is_realtime_upload": true}),
+        )
+        .await;
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v2/devices/assets/{id}/realtime_upload/parts");
+    let r = env
+        .post_auth(
+            &path,
+            &t.access,
+            Some(json!({"parts": [{"number": 1, "size": 5 * MIB, "is_final": false}]})),
+        )
+        .await;
+    let url = r.json::<Value>().await.unwrap()["upload_urls"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let data = bytes(5 * MIB, 2);
+    let r = env.put_part(&url, "video/mp4", data.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(env.emu.data_dir.join("parts").join(&id).exists());
+
+    let r = env
+        .http
+        .delete(env.url(&format!("/_emulator/assets/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(!env.emu.data_dir.join("parts").join(&id).exists());
+    let r = env
+        .post_auth(
+            &path,
+            &t.access,
+            Some(json!({"parts": [{"number": 2, "size": 5, "is_final": true}], "asset_filesize": 5 * MIB + 5})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = env.put_part(&url, "video/mp4", data).await.unwrap();
+    assert_eq!(
+        s3_code(r).await,
+        (StatusCode::NOT_FOUND, "NoSuchUpload".into())
+    );
+    let r = env
+        .http
+        .get(env.url(&format!("/_emulator/assets/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = env
+        .http
+        .delete(env.url(&format!("/_emulator/assets/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Creations are counted for the run, deleted assets included.
+    assert_eq!(stats(&env).await["assets_created"], 1);
+}

@@ -186,7 +186,16 @@ pub fn journal_ops(data: &[u8]) {
             }
             (16, _) if !leases.is_empty() => {
                 let id = leases[a as usize % leases.len()].clone();
-                let _ = j.lease_failed(&id, "e", 0, b % 2 == 0, 3);
+                let _ = j.lease_failed(
+                    &id,
+                    &crate::queue::journal::LeaseFailure {
+                        reason: "e".into(),
+                        retry_at_ms: 0,
+                        counts: b % 2 == 0,
+                        max_attempts: 3,
+                        maybe_stored: b % 3 == 0,
+                    },
+                );
             }
             (17, pick) => {
                 use crate::queue::journal::{Executor, Reclaim};
@@ -215,8 +224,30 @@ pub fn journal_ops(data: &[u8]) {
                     acked.retain(|(asset, _)| *asset != id);
                 }
             }
-            (19, Some(id)) => {
+            (19, Some(id)) if b % 2 == 0 => {
                 let _ = j.set_final_cleared(id, Some("s"));
+            }
+            (19, Some(id)) => {
+                let before: Vec<u32> = j
+                    .parts(id)
+                    .map(|p| {
+                        p.iter()
+                            .filter(|x| x.state == PartState::Acked)
+                            .map(|x| x.number)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if j.confirm_completed(id, "srv").unwrap_or(false) {
+                    for p in j.parts(id).expect("parts") {
+                        assert_eq!(p.state, PartState::Acked, "confirmed: every part acked");
+                        if !before.contains(&p.number) {
+                            assert!(
+                                acked.insert((id, p.number as u8)),
+                                "a part acknowledged twice"
+                            );
+                        }
+                    }
+                }
             }
             _ => {}
         }

@@ -14,7 +14,9 @@ use crate::error::NetworkErrorKind;
 use super::classify::{self, Disposition};
 use super::config::QueueError;
 use super::file::{self, DigestKind, FileError};
-use super::journal::{AssetState, Executor, LeaseGrant, LeaseReport, LeaseRow, Reclaim};
+use super::journal::{
+    AssetState, Executor, LeaseFailure, LeaseGrant, LeaseReport, LeaseRow, Reclaim,
+};
 use super::shared::{Shared, lock, now_ms};
 
 /// The engine's own executor reports within seconds or dies with the process.
@@ -210,25 +212,6 @@ pub(super) async fn report(
     let Some(lease) = sh.db(move |j| j.lease(&id)).await? else {
         return Ok(TransferAck::Unknown);
     };
-    // 404 NoSuchUpload: the multipart upload is gone. When every other part is acknowledged and
-    // every earlier send of this part carried these same bytes, an earlier send completed the
-    // upload and only its answer was lost (S3 then forgets the upload): that is completion.
-    if let TransferError::Http {
-        status: 404, body, ..
-    } = &failure
-        && classify::s3_code(body.as_bytes()).as_deref() == Some("NoSuchUpload")
-        && confirms_completion(sh, &lease).await?
-    {
-        tracing::info!(
-            asset = lease.asset_id,
-            part = lease.number,
-            "the last part's earlier send completed the upload (its answer was lost)"
-        );
-        let id = lease.id.clone();
-        let session = sh.session.clone();
-        let r = sh.db(move |j| j.lease_succeeded(&id, &session)).await?;
-        return Ok(after_report(sh, r));
-    }
     let verdict = judge(&failure);
     let failures = sh.part_failures(lease.asset_id, lease.number).await + u32::from(verdict.counts);
     let delay = classify::backoff(
@@ -237,13 +220,17 @@ pub(super) async fn report(
         sh.config.backoff_max,
         verdict.after,
     );
-    let retry_at = now_ms() + delay.as_millis() as i64;
-    let max = sh.config.max_attempts;
+    let f = LeaseFailure {
+        reason: verdict.reason.clone(),
+        retry_at_ms: now_ms() + delay.as_millis() as i64,
+        counts: verdict.counts,
+        max_attempts: sh.config.max_attempts,
+        // An answer with a status means the server did not store the part; no answer (a cut,
+        // a timeout) leaves it open.
+        maybe_stored: !matches!(failure, TransferError::Http { .. }),
+    };
     let id = lease.id.clone();
-    let (why, counts) = (verdict.reason.clone(), verdict.counts);
-    let r = sh
-        .db(move |j| j.lease_failed(&id, &why, retry_at, counts, max))
-        .await?;
+    let r = sh.db(move |j| j.lease_failed(&id, &f)).await?;
     if matches!(r, LeaseReport::Failed { .. }) {
         tracing::info!(asset = lease.asset_id, part = lease.number, reason = %verdict.reason, "part send failed");
         after_part_failure(sh, &lease, &verdict).await?;
@@ -264,8 +251,9 @@ pub(super) enum Effect {
     Replan,
     /// The file is not as the lease hashed it: check it and verify what was sent.
     FileChanged,
-    /// The server asset cannot be completed any more: start the file again on a new one.
-    Restart,
+    /// The upload is gone on the server: it completed with what was sent (confirmed from the
+    /// journal's record of every send), or the file starts again on a new server asset.
+    Gone,
     /// Will never work: park the file as failed.
     Park,
 }
@@ -320,13 +308,13 @@ pub(super) fn judge(f: &TransferError) -> Verdict {
                 );
             }
             if *status == 404 && code == "NoSuchUpload" {
-                // The multipart upload is gone (expired or aborted) and did not complete with
-                // these bytes: only a new server asset can take the file.
+                // The multipart upload is gone: completed by earlier sends whose answers were
+                // lost, or expired / aborted (then only a new server asset can take the file).
                 return verdict(
                     "the upload server no longer has this upload (404 NoSuchUpload)".into(),
-                    true,
+                    false,
                     None,
-                    Effect::Restart,
+                    Effect::Gone,
                 );
             }
             match classify::s3_status(*status, body.as_bytes(), *retry_after) {
@@ -338,29 +326,6 @@ pub(super) fn judge(f: &TransferError) -> Verdict {
             }
         }
     }
-}
-
-/// Whether a 404 NoSuchUpload for `lease` means an earlier send completed the upload.
-async fn confirms_completion(sh: &Arc<Shared>, lease: &LeaseRow) -> Result<bool, QueueError> {
-    let (asset, number, server) = (lease.asset_id, lease.number, lease.server_id.clone());
-    let Some(md5) = lease.md5.clone() else {
-        return Ok(false);
-    };
-    sh.db(move |j| {
-        let row = j.asset(asset)?;
-        if row.server_id.as_deref() != Some(server.as_str()) || !row.closed {
-            return Ok(false);
-        }
-        let parts = j.parts(asset)?;
-        let others_acked = parts
-            .iter()
-            .filter(|p| p.number != number)
-            .all(|p| p.state == super::journal::PartState::Acked);
-        let sent_before = j.lease_md5s(asset, number, &server)?;
-        // This lease plus at least one earlier send, every one with the same bytes.
-        Ok(others_acked && sent_before.len() >= 2 && sent_before.iter().all(|m| *m == md5))
-    })
-    .await
 }
 
 /// What a failed send means for the asset and the queue beyond the part's retry.
@@ -397,23 +362,30 @@ pub(super) async fn after_part_failure(
             // the final part (and the planner looks at the file anew).
             sh.db(move |j| j.clear_verified(asset)).await?;
         }
-        Effect::Restart => {
-            // The driver starts the file on a new server asset at its next turn.
-            let reason = verdict.reason.clone();
-            let row = sh.db(move |j| j.asset(asset)).await?;
-            if row.state.is_open() {
-                let facts = file::facts(&row.path).ok();
-                let growing = !row.closed;
-                let r = super::journal::Restart {
-                    reason,
-                    size: if growing { None } else { row.size },
-                    mtime_ns: facts.map(|f| f.mtime_ns).unwrap_or(row.mtime_ns),
-                    fingerprint: row.fingerprint.clone(),
-                    growing,
-                    version_of: None,
-                };
-                sh.db(move |j| j.restart(asset, &r)).await?;
-                sh.drop_transfers(asset).await;
+        Effect::Gone => {
+            let server = lease.server_id.clone();
+            if sh.db(move |j| j.confirm_completed(asset, &server)).await? {
+                tracing::info!(
+                    asset,
+                    "the upload completed with parts whose answers were lost; verifying them"
+                );
+            } else {
+                let reason = verdict.reason.clone();
+                let row = sh.db(move |j| j.asset(asset)).await?;
+                if row.state.is_open() && row.server_id.as_deref() == Some(&lease.server_id) {
+                    let facts = file::facts(&row.path).ok();
+                    let growing = !row.closed;
+                    let r = super::journal::Restart {
+                        reason,
+                        size: if growing { None } else { row.size },
+                        mtime_ns: facts.map(|f| f.mtime_ns).unwrap_or(row.mtime_ns),
+                        fingerprint: row.fingerprint.clone(),
+                        growing,
+                        version_of: None,
+                    };
+                    sh.db(move |j| j.restart(asset, &r)).await?;
+                    sh.drop_transfers(asset).await;
+                }
             }
         }
         Effect::Park => {

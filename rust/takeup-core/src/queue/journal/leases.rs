@@ -151,6 +151,20 @@ pub struct Restart {
     pub version_of: Option<String>,
 }
 
+/// A failed send, as the journal records it.
+#[derive(Clone, Debug)]
+pub struct LeaseFailure {
+    pub reason: String,
+    /// Not to be sent again before this time.
+    pub retry_at_ms: i64,
+    /// The file's or the server's fault (spends one of the attempts that park a file).
+    pub counts: bool,
+    pub max_attempts: u32,
+    /// The part may have been stored anyway (no answer came: a cut, a timeout); false when the
+    /// server answered with an error.
+    pub maybe_stored: bool,
+}
+
 /// Leasable parts in send order: pending, with a usable URL, due, of active assets, final parts
 /// only once cleared in this session.
 pub(super) const LEASABLE: &str =
@@ -392,14 +406,7 @@ impl Journal {
     /// before `retry_at_ms`. When the failure `counts` (the file's or the server's fault, not the
     /// network's) it is one more failure in a row; one too many (`max_attempts`) parks the asset
     /// as failed with `reason`.
-    pub fn lease_failed(
-        &mut self,
-        id: &str,
-        reason: &str,
-        retry_at_ms: i64,
-        counts: bool,
-        max_attempts: u32,
-    ) -> JResult<LeaseReport> {
+    pub fn lease_failed(&mut self, id: &str, f: &LeaseFailure) -> JResult<LeaseReport> {
         let Some(lease) = self.lease(id)? else {
             return Ok(LeaseReport::Unknown);
         };
@@ -412,14 +419,20 @@ impl Journal {
         let now = now_ms();
         let tx = self.conn.transaction()?;
         tx.execute(
-            "UPDATE leases SET state = 'failed', outcome = ?2, reported_ms = ?3 WHERE id = ?1",
-            params![id, reason, now],
+            "UPDATE leases SET state = 'failed', outcome = ?2, reported_ms = ?3, maybe_stored = ?4
+             WHERE id = ?1",
+            params![id, f.reason, now, f.maybe_stored],
         )?;
         tx.execute(
             "UPDATE parts SET state = 'pending', retry_at_ms = ?3,
                 failures = failures + ?4
              WHERE asset_id = ?1 AND number = ?2 AND state = 'sent'",
-            params![lease.asset_id, lease.number, retry_at_ms, i64::from(counts)],
+            params![
+                lease.asset_id,
+                lease.number,
+                f.retry_at_ms,
+                i64::from(f.counts)
+            ],
         )?;
         let mut asset_state = state_of(&tx, lease.asset_id)?;
         if asset_state.is_open() {
@@ -430,9 +443,9 @@ impl Journal {
             )?;
             tx.execute(
                 "UPDATE assets SET attempts = max(attempts, ?2), last_error = ?3 WHERE id = ?1",
-                params![lease.asset_id, failures, reason],
+                params![lease.asset_id, failures, f.reason],
             )?;
-            if counts && failures >= max_attempts {
+            if f.counts && failures >= f.max_attempts {
                 tx.execute(
                     "UPDATE assets SET retry_at_ms = NULL WHERE id = ?1",
                     [lease.asset_id],
@@ -447,6 +460,83 @@ impl Journal {
             number: lease.number,
             asset_state,
         })
+    }
+
+    /// The server says the upload is gone (S3 `NoSuchUpload`): did it complete with what was
+    /// sent? Yes when the file's size is final and every part not acknowledged was sent at least
+    /// once in a way that may have stored it (the process stopped, or the answer was lost) and
+    /// every send of it carried the same bytes: those parts are then acknowledged with that MD5,
+    /// not verified (they are hashed from the file again before the asset counts as done). A
+    /// part only ever refused by the server (an HTTP error) cannot have been stored: then the
+    /// upload did not complete, and nothing changes.
+    pub fn confirm_completed(&mut self, asset_id: i64, server_id: &str) -> JResult<bool> {
+        let tx = self.conn.transaction()?;
+        let (sid, closed): (Option<String>, bool) = tx.query_row(
+            "SELECT server_id, closed FROM assets WHERE id = ?1",
+            [asset_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if sid.as_deref() != Some(server_id) || !closed {
+            return Ok(false);
+        }
+        let open: Vec<u32> = {
+            let mut stmt = tx.prepare(
+                "SELECT number FROM parts WHERE asset_id = ?1 AND state != 'acked' ORDER BY number",
+            )?;
+            stmt.query_map([asset_id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        let has_final: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM parts WHERE asset_id = ?1 AND is_final = 1",
+            [asset_id],
+            |r| r.get(0),
+        )?;
+        if !has_final {
+            return Ok(false);
+        }
+        let mut acks = Vec::new();
+        for number in open {
+            let sends: Vec<(String, bool)> = {
+                let mut stmt = tx.prepare(
+                    "SELECT md5, maybe_stored FROM leases INDEXED BY leases_by_part
+                     WHERE asset_id = ?1 AND number = ?2 AND server_id = ?3 AND md5 IS NOT NULL",
+                )?;
+                stmt.query_map(params![asset_id, number, server_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?
+            };
+            let Some((md5, _)) = sends.iter().find(|(_, maybe)| *maybe) else {
+                return Ok(false);
+            };
+            if sends.iter().any(|(m, _)| m != md5) {
+                return Ok(false);
+            }
+            acks.push((number, md5.clone()));
+        }
+        let now = now_ms();
+        for (number, md5) in &acks {
+            tx.execute(
+                "UPDATE leases SET state = 'reclaimed', outcome = 'the upload completed',
+                    reported_ms = ?3 WHERE asset_id = ?1 AND number = ?2 AND state = 'out'",
+                params![asset_id, number, now],
+            )?;
+            tx.execute(
+                "UPDATE parts SET state = 'acked', md5 = ?3, verified = NULL, acked_ms = ?4,
+                    retry_at_ms = NULL WHERE asset_id = ?1 AND number = ?2",
+                params![asset_id, number, md5, now],
+            )?;
+        }
+        tx.execute(
+            "UPDATE parts SET failures = 0 WHERE asset_id = ?1",
+            [asset_id],
+        )?;
+        tx.execute(
+            "UPDATE assets SET attempts = 0, last_error = NULL WHERE id = ?1",
+            [asset_id],
+        )?;
+        tx.commit()?;
+        Ok(true)
     }
 
     /// Take outstanding leases back: their parts go back to pending (without a failure). Returns
@@ -489,8 +579,8 @@ impl Journal {
         let tx = self.conn.transaction()?;
         for l in &candidates {
             tx.execute(
-                "UPDATE leases SET state = 'reclaimed', outcome = 'reclaimed', reported_ms = ?2
-                 WHERE id = ?1 AND state = 'out'",
+                "UPDATE leases SET state = 'reclaimed', outcome = 'reclaimed', reported_ms = ?2,
+                    maybe_stored = (md5 IS NOT NULL) WHERE id = ?1 AND state = 'out'",
                 params![l.id, now],
             )?;
             tx.execute(
@@ -703,6 +793,16 @@ mod tests {
         id
     }
 
+    fn fail(reason: &str, counts: bool) -> LeaseFailure {
+        LeaseFailure {
+            reason: reason.into(),
+            retry_at_ms: 0,
+            counts,
+            max_attempts: 3,
+            maybe_stored: true,
+        }
+    }
+
     fn grant<'a>(executor: Executor, limit: usize, session: &'a str) -> LeaseGrant<'a> {
         LeaseGrant {
             executor,
@@ -784,7 +884,7 @@ mod tests {
             LeaseReport::Stale { .. }
         ));
         assert!(matches!(
-            j.lease_failed(&second.id, "late", 0, true, 3).unwrap(),
+            j.lease_failed(&second.id, &fail("late", true)).unwrap(),
             LeaseReport::Stale { .. }
         ));
         assert_eq!(j.asset(a).unwrap().acked_bytes, acked);
@@ -802,7 +902,7 @@ mod tests {
         let a = asset(&mut j, "a.mov", &[10, 10, 5]);
         for round in 0..2 {
             let l = lease_all(&mut j, Executor::Engine, 1, "s1").remove(0);
-            let r = j.lease_failed(&l.id, "500", 0, true, 3).unwrap();
+            let r = j.lease_failed(&l.id, &fail("500", true)).unwrap();
             assert_eq!(
                 r,
                 LeaseReport::Failed {
@@ -815,7 +915,7 @@ mod tests {
         }
         // Network failures do not count.
         let l = lease_all(&mut j, Executor::Engine, 1, "s1").remove(0);
-        j.lease_failed(&l.id, "offline", 0, false, 3).unwrap();
+        j.lease_failed(&l.id, &fail("offline", false)).unwrap();
         assert_eq!(j.asset(a).unwrap().attempts, 2);
         // Progress on part 2 resets the count.
         let ls = lease_all(&mut j, Executor::Engine, 2, "s1");
@@ -824,10 +924,10 @@ mod tests {
         j.reclaim_leases(Reclaim::Lease(&ls[0].id)).unwrap();
         for _ in 0..2 {
             let l = lease_all(&mut j, Executor::Engine, 1, "s1").remove(0);
-            j.lease_failed(&l.id, "500", 0, true, 3).unwrap();
+            j.lease_failed(&l.id, &fail("500", true)).unwrap();
         }
         let l = lease_all(&mut j, Executor::Engine, 1, "s1").remove(0);
-        let r = j.lease_failed(&l.id, "500 again", 0, true, 3).unwrap();
+        let r = j.lease_failed(&l.id, &fail("500 again", true)).unwrap();
         assert_eq!(
             r,
             LeaseReport::Failed {

@@ -31,7 +31,9 @@ use rusqlite::{
 use serde::{Deserialize, Serialize};
 
 mod leases;
-pub use leases::{Executor, LeaseGrant, LeaseReport, LeaseRow, LeaseState, Reclaim, Restart};
+pub use leases::{
+    Executor, LeaseFailure, LeaseGrant, LeaseReport, LeaseRow, LeaseState, Reclaim, Restart,
+};
 
 /// `PRAGMA application_id` of a Takeup journal ("TKUP").
 pub const APPLICATION_ID: i32 = 0x544b_5550;
@@ -480,6 +482,7 @@ const MIGRATIONS: &[&str] = &[
         expires_ms INTEGER NOT NULL,
         state TEXT NOT NULL CHECK (state IN ('out','succeeded','failed','reclaimed')),
         outcome TEXT,
+        maybe_stored INTEGER NOT NULL DEFAULT 1,
         reported_ms INTEGER
     ) WITHOUT ROWID;
     CREATE INDEX leases_out ON leases(expires_ms) WHERE state = 'out';

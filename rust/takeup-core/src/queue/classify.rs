@@ -74,7 +74,11 @@ pub fn api_error(e: &Error) -> Disposition {
             reason: e.to_string(),
             after: None,
         },
-        Error::NotAuthorized | Error::AuthorizationRejected => Disposition::AuthLost,
+        // AuthRefused: the API client pauses every call while Frame.io refuses renewed tokens;
+        // hold like a lost authorization (no attempt spent, nothing parked).
+        Error::NotAuthorized | Error::AuthorizationRejected | Error::AuthRefused { .. } => {
+            Disposition::AuthLost
+        }
         Error::Conflict { detail } if detail.to_ascii_lowercase().contains("paused") => {
             Disposition::Skipped {
                 reason: "recorded while the device was paused".into(),
@@ -214,6 +218,12 @@ mod tests {
         };
         assert!(matches!(api_error(&paused), Disposition::Skipped { .. }));
         assert_eq!(api_error(&Error::NotAuthorized), Disposition::AuthLost);
+        assert_eq!(
+            api_error(&Error::AuthRefused {
+                retry_after: Duration::from_secs(10)
+            }),
+            Disposition::AuthLost
+        );
         assert!(matches!(
             api_error(&Error::Server { status: 503 }),
             Disposition::RetryLater { .. }

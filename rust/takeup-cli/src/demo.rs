@@ -82,7 +82,7 @@ async fn steps(engine: &Engine, emulator: &Emulator, dir: &Path) -> anyhow::Resu
     println!("\nPaired.");
 
     println!("\n== Step 2: who am I ==");
-    print_identity(Some(&id), &engine.status());
+    print_identity(Some(&id), &engine.status(), engine.sign_in_method());
 
     println!("\n== Step 3: sample media ==");
     let media = dir.join("media");

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use takeup_core::{
     AccountList, CancellationToken, ConnectionState, Engine, EngineStatus, Identity, PairingCode,
-    PairingPhase,
+    PairingPhase, SignInMethod, UserInfo,
 };
 
 use crate::host::{EngineArgs, Globals};
@@ -91,18 +91,43 @@ fn unreachable_pairing() -> takeup_core::Result<Identity> {
     Err(takeup_core::Error::Cancelled)
 }
 
-pub fn print_identity(id: Option<&Identity>, status: &EngineStatus) {
+fn user_line(user: &UserInfo) -> String {
+    if user.email.is_empty() {
+        format!("User:    {}", user.name)
+    } else {
+        format!("User:    {} <{}>", user.name, user.email)
+    }
+}
+
+pub fn print_identity(id: Option<&Identity>, status: &EngineStatus, method: Option<SignInMethod>) {
     match &status.connection {
-        ConnectionState::NotAuthorized => println!("Not paired. Run `takeup pair`."),
+        ConnectionState::NotAuthorized => println!(
+            "Not connected. Run `takeup pair` (pair with a code) or `takeup sign-in` (sign in with a Frame.io account)."
+        ),
         ConnectionState::Pairing(_) => println!("Pairing in progress."),
         ConnectionState::NotConnected { user } => {
-            println!("User:    {} <{}>", user.name, user.email);
-            println!("Project: (none) - choose one with `takeup accounts` / `takeup connect`");
+            println!("{}", user_line(user));
+            if method.is_some_and(SignInMethod::can_manage_connection) {
+                println!("Project: (none) - choose one with `takeup accounts` / `takeup connect`");
+            } else {
+                println!(
+                    "Project: (none) - pair again and pick the project on Frame.io, or `takeup sign-in`"
+                );
+            }
         }
         ConnectionState::Connected { project, user } => {
-            println!("User:    {} <{}>", user.name, user.email);
+            println!("{}", user_line(user));
             println!("Project: {} ({})", project.name, project.id);
         }
+    }
+    if let Some(m) = method {
+        println!(
+            "Signed in: {}",
+            match m {
+                SignInMethod::DeviceCode => "paired with a code",
+                SignInMethod::Account => "with a Frame.io account",
+            }
+        );
     }
     if let Some(id) = id {
         if let Some(img) = &id.user.image_url {
@@ -126,7 +151,7 @@ pub async fn pair(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
     let engine = crate::host::engine(g, a).await?;
     let id = pair_interactive(&engine, CancellationToken::new(), |_| {}).await?;
     println!("\nPaired.");
-    print_identity(Some(&id), &engine.status());
+    print_identity(Some(&id), &engine.status(), engine.sign_in_method());
     Ok(())
 }
 
@@ -141,7 +166,11 @@ pub async fn whoami(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
             Err(e) => eprintln!("warning: {e}"),
         }
     }
-    print_identity(engine.identity().as_ref(), &engine.status());
+    print_identity(
+        engine.identity().as_ref(),
+        &engine.status(),
+        engine.sign_in_method(),
+    );
     Ok(())
 }
 
@@ -180,7 +209,11 @@ pub async fn projects(
 pub async fn connect(g: &Globals, a: &EngineArgs, project: &str) -> anyhow::Result<()> {
     let engine = crate::host::engine(g, a).await?;
     engine.connect(project).await?;
-    print_identity(engine.identity().as_ref(), &engine.status());
+    print_identity(
+        engine.identity().as_ref(),
+        &engine.status(),
+        engine.sign_in_method(),
+    );
     Ok(())
 }
 

@@ -6,6 +6,7 @@ pub mod adapt;
 pub mod classify;
 pub mod file;
 pub mod journal;
+pub mod naming;
 pub mod status;
 pub mod uploader;
 pub mod wire;

@@ -831,25 +831,33 @@ async fn a_real_session_produces_only_spec_views() {
         unreachable!()
     };
     assert!(qr_content.contains(user_code.as_str()), "{qr_content}");
-    env.post("/_emulator/approve", json!({ "user_code": user_code }))
-        .await;
+    // Approved without a project: a paired device cannot choose one here.
+    env.post(
+        "/_emulator/approve",
+        json!({ "user_code": user_code, "no_project": true }),
+    )
+    .await;
     let v = r
-        .until("connected after pairing", |v| conn(v) == "connected")
+        .until("paired without a project", |v| conn(v) == "not_connected")
         .await;
-    let ui::ConnectionView::Connected { user, method, .. } = &v.connection else {
+    let ui::ConnectionView::NotConnected { user, method } = &v.connection else {
         unreachable!()
     };
     assert_eq!(*method, SignInMethod::DeviceCode);
     assert_eq!(user.name, "Dana Reyes", "from the authorization's creator");
     assert_eq!(
         v.connection_actions,
-        vec![ui::ActionKind::Refresh, ui::ActionKind::SignOut],
-        "no connection manager with a device-code token"
+        vec![
+            ui::ActionKind::Pair,
+            ui::ActionKind::SignIn,
+            ui::ActionKind::Refresh,
+            ui::ActionKind::SignOut
+        ],
+        "no connection manager with a device-code token: pair again or sign in"
     );
-    vm.dispatch(UiAction::SignOut);
-    r.until("signed out", |v| conn(v) == "not_authorized").await;
 
-    // Sign in with the Frame.io account: the browser step is the emulator's approval.
+    // Sign in with the Frame.io account (from there): the browser step is the emulator's
+    // approval.
     vm.dispatch(UiAction::SignIn);
     let v = r.until("signing in", |v| conn(v) == "signing_in").await;
     let ui::ConnectionView::SigningIn { authorization_url } = &v.connection else {

@@ -419,8 +419,20 @@ impl Shared {
         let rt = self.runtime.clone();
         rt.spawn(async move {
             match self.engine.complete_app_sign_in(&redirect_url).await {
-                // The connection state moves on by itself (the account picker opens).
-                Ok(_) => self.land(generation, Flow::Idle, None),
+                // The connection state moves on; the account picker opens (by the state change
+                // from not authorized, or here when the install was already paired with a code).
+                Ok(_) => {
+                    let current = self.lock().generation == generation;
+                    let unconnected = matches!(
+                        self.engine.connection_state(),
+                        ConnectionState::NotConnected { .. }
+                    );
+                    if current && unconnected && self.engine.can_manage_connection() {
+                        self.clone().load_accounts();
+                    } else {
+                        self.land(generation, Flow::Idle, None);
+                    }
+                }
                 // Declined in the browser: back to the choice, no error.
                 Err(Error::SignIn(SignInError::Denied)) => self.land(generation, Flow::Idle, None),
                 // Not this sign-in's answer (stale, or forged): keep waiting for the right one.

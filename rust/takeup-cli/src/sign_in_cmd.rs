@@ -139,6 +139,28 @@ fn read_stdin(tx: mpsc::Sender<Answer>) {
     });
 }
 
+/// Ctrl-C, registered when created (tokio's `ctrl_c()` registers only when first polled).
+struct Interrupt {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Interrupt {
+    fn new() -> anyhow::Result<Self> {
+        Ok(Self {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        self.signal.recv().await;
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 pub async fn run(g: &Globals, a: &SignInArgs) -> anyhow::Result<()> {
     if a.engine.app_client_id.is_none() {
         anyhow::bail!(
@@ -157,6 +179,8 @@ pub async fn run(g: &Globals, a: &SignInArgs) -> anyhow::Result<()> {
         tokio::spawn(listen(listener, port, tx.clone()));
         format!("http://127.0.0.1:{port}/callback")
     };
+    // Listen for Ctrl-C before the URL is printed: a Ctrl-C right after it must cancel, not kill.
+    let mut interrupt = Interrupt::new()?;
     let request = engine.begin_app_sign_in(Some(&redirect))?;
     println!("Open this address in a browser and sign in with your Frame.io account:\n");
     println!("  {}\n", request.authorization_url);
@@ -171,7 +195,7 @@ pub async fn run(g: &Globals, a: &SignInArgs) -> anyhow::Result<()> {
     read_stdin(tx);
     loop {
         let (url, answer_to) = tokio::select! {
-            _ = tokio::signal::ctrl_c() => {
+            _ = interrupt.recv() => {
                 let _ = engine.cancel_app_sign_in();
                 anyhow::bail!("sign-in cancelled; nothing was stored");
             }

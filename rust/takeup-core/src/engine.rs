@@ -574,7 +574,10 @@ impl Inner {
         if let Err(e) = self.state_dir.write(IDENTITY_FILE, &id) {
             tracing::warn!(error = %e, "could not cache the identity");
         }
-        if self.tokens.has_tokens() && self.tokens.gate().state().failures < REPORT_REFUSED_AFTER {
+        if self.tokens.has_tokens() {
+            // An answered identity read proves the tokens are accepted: clear a refusal before
+            // the state says connected, so both change together for observers.
+            self.tokens.set_refused(false);
             self.hub.set_connection(state_for(Some(&id)));
         }
         self.set_identity(Some(id));

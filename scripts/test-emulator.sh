@@ -5,12 +5,19 @@
 #   TAKEUP_TEST_CA_PEM_FILE     the emulator's test CA (PEM)
 #   TAKEUP_TEST_CLIENT_SECRET   the emulator's client secret
 #   TAKEUP_TEST_UPLOAD_HOST     the S3 stand-in's host:port (the engine's allowed upload host)
+#   TAKEUP_TEST_APP_CLIENT_ID   the emulator's registered app client (sign-in with a Frame.io account)
+#   TAKEUP_TEST_APPLICATIONS_BASE  the base URL of its /oauth2/* endpoints
 # The emulator gets a 1 s pairing poll interval (control API) so pairing takes seconds.
 #
 # emulator_start DIR      start it (data under DIR); the caller's EXIT trap must call emulator_stop
 # emulator_stop           kill the emulator and the helper loops started here
 # emulator_approver       background loop approving every pending pairing code (curl --cacert),
 #                         for tests that cannot reach the control API themselves
+# emulator_oauth_approver DIR
+#                         background loop answering sign-in pages for tests that cannot reach the
+#                         control API: for each DIR/signin-ID.url (an authorization URL written by
+#                         the test) it approves it and writes the URL the browser would be sent
+#                         back to into DIR/signin-ID.redirect
 # emulator_asset_dumper OUT
 #                         background loop writing the control API's assets to OUT/assets.json and
 #                         each asset (with the sha256 of its bytes) to OUT/asset-ID.json, for
@@ -63,7 +70,10 @@ emulator_start() {
   TAKEUP_TEST_CA_PEM_FILE="$(jq -r .ca_path <<<"$line")"
   TAKEUP_TEST_CLIENT_SECRET="$(jq -r .client_secret <<<"$line")"
   TAKEUP_TEST_UPLOAD_HOST="$(jq -r .s3_base_url <<<"$line" | sed 's#^https://##; s#/.*$##')"
+  TAKEUP_TEST_APP_CLIENT_ID="$(jq -r .app_client_id <<<"$line")"
+  TAKEUP_TEST_APPLICATIONS_BASE="$(jq -r .applications_base_url <<<"$line")"
   export TAKEUP_TEST_API_BASE TAKEUP_TEST_CA_PEM_FILE TAKEUP_TEST_CLIENT_SECRET TAKEUP_TEST_UPLOAD_HOST
+  export TAKEUP_TEST_APP_CLIENT_ID TAKEUP_TEST_APPLICATIONS_BASE
   emulator_curl -H 'content-type: application/json' -d '{"poll_interval_secs":1}' \
     "$TAKEUP_TEST_API_BASE/_emulator/settings" >/dev/null
   _emu_log "running at $TAKEUP_TEST_API_BASE (uploads: $TAKEUP_TEST_UPLOAD_HOST), pid ${_emu_pids[0]}"
@@ -82,6 +92,28 @@ emulator_approver() {
             _emu_log "approved pairing code $code"
           fi
         done
+    done
+  ) &
+  _emu_pids+=($!)
+}
+
+emulator_oauth_approver() {
+  local dir="$1"
+  mkdir -p "$dir"
+  (
+    while sleep 0.3; do
+      for f in "$dir"/signin-*.url; do
+        [ -e "$f" ] || continue
+        local out="${f%.url}.redirect"
+        [ -e "$out" ] && continue
+        local body redirect
+        body="$(jq -n --rawfile u "$f" '{url: ($u | rtrimstr("\n"))}')" || continue
+        redirect="$(emulator_curl -H 'content-type: application/json' -d "$body" \
+          "$TAKEUP_TEST_API_BASE/_emulator/oauth/approve" 2>/dev/null | jq -r .redirect 2>/dev/null)" || continue
+        [ -n "$redirect" ] && [ "$redirect" != null ] || continue
+        printf '%s\n' "$redirect" >"$out.tmp" && mv "$out.tmp" "$out"
+        _emu_log "approved a sign-in ($(basename "$f"))"
+      done
     done
   ) &
   _emu_pids+=($!)

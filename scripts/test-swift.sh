@@ -3,8 +3,10 @@
 # tests/swift/ with them inside the Swift chroot (scripts/setup-swift.sh), starts the C2C emulator on
 # the host (scripts/test-emulator.sh; the chroot shares the host's network, so 127.0.0.1 reaches it;
 # killed on exit) and runs `swift test` (XCTest) there against the host-built libtakeup_ffi.so: a
-# real pairing and real uploads. FoundationNetworking cannot trust the emulator's test CA, so this
-# script approves pending pairing codes (curl loop) and dumps the emulator's asset reports into
+# real pairing, a real sign-in with the app flow and real uploads. FoundationNetworking cannot
+# trust the emulator's test CA, so this script approves pending pairing codes (curl loop), answers
+# the sign-in pages the tests write to /takeup/emu (emulator_oauth_approver) and dumps the
+# emulator's asset reports into
 # the chroot (/takeup/emu, TAKEUP_TEST_EMULATOR_DUMP) for the tests to compare sha256s. Exits
 # non-zero on any failure; the XCTest output ("Executed N tests, with M failures ...") is what CI
 # reads.
@@ -117,6 +119,7 @@ trap cleanup EXIT
 emulator_start "$emu_dir"
 cp "$TAKEUP_TEST_CA_PEM_FILE" "$dump/ca.pem"
 emulator_approver
+emulator_oauth_approver "$dump"
 emulator_asset_dumper "$dump"
 if ! mountpoint -q "$R/proc"; then
   mount -t proc proc "$R/proc"
@@ -137,6 +140,7 @@ chroot "$R" /usr/bin/env -i \
   LD_LIBRARY_PATH=/takeup/lib TAKEUP_EXPECTED_VERSION="$version" \
   TAKEUP_TEST_API_BASE="$TAKEUP_TEST_API_BASE" TAKEUP_TEST_CA_PEM_FILE=/takeup/emu/ca.pem \
   TAKEUP_TEST_CLIENT_SECRET="$TAKEUP_TEST_CLIENT_SECRET" TAKEUP_TEST_UPLOAD_HOST="$TAKEUP_TEST_UPLOAD_HOST" \
+  TAKEUP_TEST_APP_CLIENT_ID="$TAKEUP_TEST_APP_CLIENT_ID" TAKEUP_TEST_APPLICATIONS_BASE="$TAKEUP_TEST_APPLICATIONS_BASE" \
   TAKEUP_TEST_EMULATOR_DUMP=/takeup/emu TAKEUP_UI_SPEC=/takeup/ui-spec/spec.json \
   TAKEUP_APP_INFO_PLIST=/takeup/app/Info.plist \
   TAKEUP_SWIFT_TEST_FILTER="${TAKEUP_SWIFT_TEST_FILTER:-}" \

@@ -37,6 +37,11 @@ android {
         buildConfigField("String", "TAKEUP_EXTRA_CA_PEM", quoted(prop("takeup.extraCaPem")))
         // Optional comma-separated upload hosts; empty = the engine's default (*.amazonaws.com).
         buildConfigField("String", "TAKEUP_UPLOAD_HOSTS", quoted(prop("takeup.uploadHosts")))
+        // Sign-in with a Frame.io account: the app's OAuth client id (a public client: no secret)
+        // and, for a test emulator, its applications base URL (empty = applications.frame.io).
+        // The redirect URI is io.takeup.app:/oauth2redirect (AndroidManifest.xml).
+        buildConfigField("String", "TAKEUP_APP_CLIENT_ID", quoted(prop("takeup.appClientId")))
+        buildConfigField("String", "TAKEUP_APPLICATIONS_BASE", quoted(prop("takeup.applicationsBase")))
     }
 
     buildFeatures {

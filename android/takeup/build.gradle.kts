@@ -101,6 +101,7 @@ dependencies {
     implementation(libs.rustls.platform.verifier)
     implementation(libs.androidx.core.ktx)
     api(libs.androidx.work.runtime.ktx)
+    implementation(libs.androidx.browser)
 
     testImplementation(libs.junit)
 }

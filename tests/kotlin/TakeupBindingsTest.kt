@@ -4,6 +4,7 @@
 package io.takeup.core.test
 
 import io.takeup.core.AccountList
+import io.takeup.core.AppSignIn
 import io.takeup.core.AssetKind
 import io.takeup.core.ConnectionState
 import io.takeup.core.ConnectionType
@@ -20,6 +21,7 @@ import io.takeup.core.QueueStatus
 import io.takeup.core.QueueTuning
 import io.takeup.core.SecretStore
 import io.takeup.core.SecretStoreException
+import io.takeup.core.SignInMethod
 import io.takeup.core.StatusListener
 import io.takeup.core.TakeupEngine
 import io.takeup.core.TakeupException
@@ -107,6 +109,17 @@ private object Control {
         return r.body()
     }
 
+    /**
+     * The browser step of a sign-in with a Frame.io account: the emulator approves the
+     * authorization URL as the user would on its page, and answers where the browser is sent back
+     * to (the app's redirect URI with `code` and `state`).
+     */
+    fun approveSignIn(authorizationUrl: String): String {
+        val body = "{\"url\":\"" + authorizationUrl.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}"
+        val answer = post("/_emulator/oauth/approve", body)
+        return Regex("\"redirect\":\"([^\"]+)\"").find(answer)!!.groupValues[1].replace("\\u0026", "&")
+    }
+
     /** The emulator's completed assets whose assembled bytes have this sha256 and name. */
     fun hasCompleteAsset(name: String, sha256: String): Boolean {
         val ids = Regex("\"id\":\"([0-9a-f-]{36})\"").findAll(get("/_emulator/assets"))
@@ -119,6 +132,8 @@ private object Control {
     }
 }
 
+private const val REDIRECT_URI = "io.takeup.app:/oauth2redirect"
+
 private fun config(stateDir: File, apiBase: String = env("TAKEUP_TEST_API_BASE")) = EngineConfig(
     stateDir = stateDir.absolutePath,
     apiBase = apiBase,
@@ -127,6 +142,12 @@ private fun config(stateDir: File, apiBase: String = env("TAKEUP_TEST_API_BASE")
     extraRootCaPem = File(env("TAKEUP_TEST_CA_PEM_FILE")).readText(),
     uploadHosts = listOf(env("TAKEUP_TEST_UPLOAD_HOST")),
     queue = QueueTuning(maxFiles = 2u, growthIdle = java.time.Duration.ofSeconds(2)),
+    appSignIn = AppSignIn(
+        clientId = env("TAKEUP_TEST_APP_CLIENT_ID"),
+        redirectUris = listOf(REDIRECT_URI),
+        applicationsBase = env("TAKEUP_TEST_APPLICATIONS_BASE"),
+        scope = null,
+    ),
 )
 
 private fun tempDir(): File = Files.createTempDirectory("takeup-kotlin-").toFile()
@@ -190,9 +211,11 @@ class TakeupBindingsTest {
             withContext(Dispatchers.IO) { Control.post("/_emulator/approve", """{"user_code":"$code"}""") }
             val identity = withTimeout(30_000) { pairing.await() }
 
-            // Identity and tokens.
+            // Identity (from the device: a paired device may not read /v2/me) and tokens.
             assertEquals("Dana Reyes", identity.user.name)
+            assertEquals("", identity.user.email)
             assertEquals("Testbed", identity.project?.name)
+            assertEquals(SignInMethod.DEVICE_CODE, engine.signInMethod())
             assertTrue(engine.isPaired())
             assertEquals(identity, engine.identity())
             assertTrue("tokens stored in the app's store: ${store.map.keys}",
@@ -204,12 +227,13 @@ class TakeupBindingsTest {
                     (s.connection as? ConnectionState.Pairing)?.progress?.code?.userCode == code
                 })
 
-            // Accounts and projects.
-            val accounts = engine.listAccounts()
-            assertTrue("$accounts", accounts is AccountList.Accounts)
-            val account = (accounts as AccountList.Accounts).accounts.first()
-            val projects = engine.listProjects(account.id, "testb")
-            assertTrue("$projects", projects.any { it.name == "Testbed" })
+            // The connection manager needs a sign-in with a Frame.io account.
+            try {
+                engine.listAccounts()
+                fail("expected TakeupException.Rejected")
+            } catch (e: TakeupException.Rejected) {
+                assertEquals(ErrorAction.CHECK_ACCESS, errorAction(e))
+            }
 
             // Uploads: a ~7 MiB clip and a small file, followed through the upload listener.
             val big = File(dir, "A001_C001.mov")
@@ -279,8 +303,78 @@ class TakeupBindingsTest {
             engine.signOut()
             assertTrue("tokens deleted: ${store.map.keys}", store.map.isEmpty())
             assertEquals(ConnectionState.NotAuthorized, engine.connectionState())
+
+            // Sign in with the Frame.io account (the app flow) through the bindings, then the
+            // connection manager and an upload.
+            assertTrue(engine.signInAvailable())
+            val request = engine.beginSignIn(null)
+            assertEquals(REDIRECT_URI, request.redirectUri)
+            assertTrue(request.authorizationUrl, request.authorizationUrl.contains("code_challenge_method=S256"))
+            assertEquals(request, engine.pendingSignIn())
+            assertTrue("the sign-in in progress is in the app's store", store.map.keys.any { it.startsWith("c2c-app-sign-in.") })
+            val redirect = withContext(Dispatchers.IO) { Control.approveSignIn(request.authorizationUrl) }
+            assertTrue(redirect, redirect.startsWith("$REDIRECT_URI?code="))
+            val me = engine.completeSignIn(redirect)
+            assertEquals("dana.reyes@example.com", me.user.email)
+            assertEquals(null, me.project)
+            assertEquals(SignInMethod.ACCOUNT, engine.signInMethod())
+            assertEquals(null, engine.pendingSignIn())
+            val accounts = engine.listAccounts()
+            assertTrue("$accounts", accounts is AccountList.Accounts)
+            val account = (accounts as AccountList.Accounts).accounts.first()
+            val projects = engine.listProjects(account.id, "testb")
+            val testbed = projects.first { it.name == "Testbed" }
+            assertEquals("Testbed", engine.connect(testbed.id).project?.name)
+            val third = File(dir, "A002_C001.mov")
+            val thirdSha = writeMedia(third, 300_000, 3)
+            val uploaded = CompletableDeferred<Unit>()
+            val sub3 = engine.subscribeUploads(object : UploadListener {
+                override fun onQueueStatus(status: QueueStatus) {
+                    if (status.totals.done == 3UL && status.totals.filesRemaining == 0UL) uploaded.complete(Unit)
+                }
+                override fun onUploadFailed(file: FileEntry) {}
+            })
+            engine.enqueue(third.path, EnqueueOptions())
+            withTimeout(60_000) { uploaded.await() }
+            sub3.close()
+            withContext(Dispatchers.IO) {
+                assertTrue("emulator has ${third.name}", Control.hasCompleteAsset(third.name, thirdSha))
+            }
+            engine.appForeground()
+            engine.signOut()
+            assertTrue("tokens deleted: ${store.map.keys}", store.map.isEmpty())
             uploadSub.close()
             statusSub.close()
+        }
+    }
+
+    @Test
+    fun aDeclinedSignInIsCancelledAndAStaleAnswerIsRefused() = runBlocking {
+        val store = MemorySecretStore()
+        startEngine(config(tempDir()), store).use { engine ->
+            val request = engine.beginSignIn(null)
+            // Declined on the page: the emulator sends the browser back with access_denied.
+            val denied = withContext(Dispatchers.IO) {
+                Control.post("/_emulator/oauth/approve", "{\"url\":\"${request.authorizationUrl}\",\"deny\":true}")
+            }
+            val deniedUrl = Regex("\"redirect\":\"([^\"]+)\"").find(denied)!!.groupValues[1].replace("\\u0026", "&")
+            try {
+                engine.completeSignIn(deniedUrl)
+                fail("expected TakeupException.Cancelled")
+            } catch (e: TakeupException.Cancelled) {
+                assertEquals(ErrorAction.NONE, errorAction(e))
+            }
+            assertEquals(null, engine.pendingSignIn())
+            assertTrue(store.map.isEmpty())
+            // An answer for another sign-in is refused and the current one kept.
+            engine.beginSignIn(null)
+            try {
+                engine.completeSignIn("$REDIRECT_URI?code=x&state=another")
+                fail("expected TakeupException.NotAuthorized")
+            } catch (e: TakeupException.NotAuthorized) {
+                assertTrue(e.userMessage, e.userMessage.contains("sign-in"))
+            }
+            assertNotNull(engine.pendingSignIn())
         }
     }
 

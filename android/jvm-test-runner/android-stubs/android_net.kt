@@ -5,7 +5,11 @@
 @file:Suppress("unused", "UNUSED_PARAMETER")
 package android.net
 open class Network
-abstract class Uri
+abstract class Uri {
+    companion object {
+        fun parse(uriString: String): Uri = throw UnsupportedOperationException()
+    }
+}
 class NetworkCapabilities {
     fun hasTransport(t: Int): Boolean = false
     fun hasCapability(c: Int): Boolean = false

@@ -4,4 +4,4 @@
 // against the generated bindings on every run. Never run; not a model of Android behaviour.
 @file:Suppress("unused", "UNUSED_PARAMETER")
 package io.takeup.app
-object BuildConfig { const val TAKEUP_API_BASE = ""; const val TAKEUP_CLIENT_SECRET = ""; const val TAKEUP_EXTRA_CA_PEM = ""; const val TAKEUP_UPLOAD_HOSTS = ""; const val VERSION_NAME = "0.1.0" }
+object BuildConfig { const val TAKEUP_API_BASE = ""; const val TAKEUP_CLIENT_SECRET = ""; const val TAKEUP_EXTRA_CA_PEM = ""; const val TAKEUP_UPLOAD_HOSTS = ""; const val TAKEUP_APP_CLIENT_ID = ""; const val TAKEUP_APPLICATIONS_BASE = ""; const val VERSION_NAME = "0.1.0" }

@@ -27,6 +27,9 @@ final class AppModel: ObservableObject {
     private var viewModel: ViewModel?
     private var subscription: Subscription?
     private var monitor: NetworkMonitor?
+    private let signInSession = SignInSession()
+    /// The sign-in page last opened (each new sign-in opens once by itself).
+    private var openedSignIn: String?
 
     init() {
         do {
@@ -78,7 +81,7 @@ final class AppModel: ObservableObject {
             // Deliveries come on engine threads: hop to the main queue, in order.
             subscription = vm.subscribe(listener: ViewListenerBlock { [weak self] view in
                 DispatchQueue.main.async {
-                    MainActor.assumeIsolated { self?.view = view }
+                    MainActor.assumeIsolated { self?.show(view) }
                 }
             })
             phase = .running
@@ -93,17 +96,42 @@ final class AppModel: ObservableObject {
         Task { await start() }
     }
 
+    /// A new view; a sign-in that just started opens its page at once.
+    private func show(_ view: AppView) {
+        self.view = view
+        if case .signingIn(let url) = view.connection {
+            if openedSignIn != url, let page = Presentation.signInPage(view.connection) {
+                openedSignIn = url
+                startSignIn(page)
+            }
+        } else {
+            openedSignIn = nil
+        }
+    }
+
+    /// The sign-in page in an ASWebAuthenticationSession; where it ends goes back to the engine.
+    private func startSignIn(_ page: URL) {
+        let redirect = holder?.settings.appRedirectUri ?? EngineSettings.defaultRedirectUri
+        signInSession.start(url: page, redirectUri: redirect) { [weak self] callback in
+            self?.perform(.completeSignIn, target: .redirect(callback))
+        }
+    }
+
     // MARK: actions
 
     func dispatch(_ action: UiAction) {
         viewModel?.dispatch(action: action)
     }
 
-    /// Runs an action the view offers: dispatch it, or open its URL (the app's own actions).
-    func perform(_ kind: ActionKind, target: ActionTarget = .none, openURL: OpenURLAction) {
+    /// Runs an action the view offers: dispatch it, open its URL (the app's own actions) or start
+    /// the sign-in session.
+    func perform(_ kind: ActionKind, target: ActionTarget = .none, openURL: OpenURLAction? = nil) {
         switch Presentation.command(kind, target: target, connection: view?.connection) {
-        case .dispatch(let action): dispatch(action)
-        case .open(let url): openURL(url)
+        case .dispatch(let action):
+            if case .cancelSignIn = action { signInSession.cancel() }
+            dispatch(action)
+        case .open(let url): if let openURL { openURL(url) }
+        case .signIn(let url): startSignIn(url)
         case .unavailable: break
         }
     }
@@ -114,7 +142,10 @@ final class AppModel: ObservableObject {
         guard let engine else { return }
         switch phase {
         case .background: background?.appDidEnterBackground(engine: engine)
-        case .active: background?.appDidBecomeActive(engine: engine)
+        case .active:
+            background?.appDidBecomeActive(engine: engine)
+            // Re-read the device: a project renamed or a pause made in Frame.io shows at once.
+            Task { await engine.appForeground() }
         case .inactive: break
         @unknown default: break
         }

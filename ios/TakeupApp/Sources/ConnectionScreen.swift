@@ -29,7 +29,9 @@ struct ConnectionScreen: View {
                 ConnectionHeader(p: p)
                 switch connection {
                 case .notAuthorized, .requestingCode, .authorizing, .connecting, .loadingAccounts,
-                     .loadingProjects, .failed, .notConnected:
+                     .loadingProjects, .failed, .notConnected, .signingIn:
+                    // signing_in: the page is open in an ASWebAuthenticationSession (AppModel);
+                    // its buttons reopen it or cancel.
                     EmptyView()
                 case .showingCode(let code, _, _, let qr, let expiresAtMs, _, let device, _):
                     PairingCodeView(connection: connection, userCode: code, qrContent: qr,
@@ -40,7 +42,7 @@ struct ConnectionScreen: View {
                     ActionButton(kind: .openHelp, connection: connection)
                 case .choosingProject:
                     EmptyView()  // drawn by ProjectPicker
-                case .connected(let user, let project, let deviceName):
+                case .connected(let user, let project, let deviceName, _):
                     ConnectedCard(user: user, project: project, deviceName: deviceName)
                 }
             }

@@ -86,7 +86,7 @@ async fn steps(engine: &Engine, emulator: &Emulator, dir: &Path) -> anyhow::Resu
     outln!("\nPaired.");
 
     outln!("\n== Step 2: who am I ==");
-    print_identity(Some(&id), &engine.status());
+    print_identity(Some(&id), &engine.status(), engine.sign_in_method());
 
     outln!("\n== Step 3: sample media ==");
     let media = dir.join("media");

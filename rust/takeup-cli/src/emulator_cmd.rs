@@ -43,6 +43,8 @@ pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
                 "ca_path": emulator.ca_path,
                 "data_dir": emulator.data_dir,
                 "client_secret": emulator.client_secret,
+                "app_client_id": emulator.app_client_id,
+                "applications_base_url": emulator.applications_base_url,
             })
         );
     } else {
@@ -53,6 +55,11 @@ pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
         outln!("  pairing page:   {}/pair", emulator.base_url);
         outln!("  control API:    {}/_emulator/", emulator.base_url);
         outln!("  client secret:  {}", emulator.client_secret);
+        outln!(
+            "  app sign-in:    client id {} at {}/oauth2/auth (approve: /_emulator/oauth/approve)",
+            emulator.app_client_id,
+            emulator.applications_base_url
+        );
         outln!(
             "Trust it with SSL_CERT_FILE={}. Ctrl-C stops it.",
             emulator.ca_path.display()

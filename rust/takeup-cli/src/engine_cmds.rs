@@ -4,7 +4,7 @@ use std::io::Write;
 
 use takeup_core::{
     AccountList, CancellationToken, ConnectionState, Engine, EngineStatus, Identity, PairingCode,
-    PairingPhase,
+    PairingPhase, SignInMethod, UserInfo,
 };
 
 use crate::host::{EngineArgs, Globals};
@@ -93,18 +93,43 @@ fn unreachable_pairing() -> takeup_core::Result<Identity> {
     Err(takeup_core::Error::Cancelled)
 }
 
-pub fn print_identity(id: Option<&Identity>, status: &EngineStatus) {
+fn user_line(user: &UserInfo) -> String {
+    if user.email.is_empty() {
+        format!("User:    {}", safe(&user.name))
+    } else {
+        format!("User:    {} <{}>", safe(&user.name), safe(&user.email))
+    }
+}
+
+pub fn print_identity(id: Option<&Identity>, status: &EngineStatus, method: Option<SignInMethod>) {
     match &status.connection {
-        ConnectionState::NotAuthorized => outln!("Not paired. Run `takeup pair`."),
+        ConnectionState::NotAuthorized => outln!(
+            "Not connected. Run `takeup pair` (pair with a code) or `takeup sign-in` (sign in with a Frame.io account)."
+        ),
         ConnectionState::Pairing(_) => outln!("Pairing in progress."),
         ConnectionState::NotConnected { user } => {
-            outln!("User:    {} <{}>", safe(&user.name), safe(&user.email));
-            outln!("Project: (none) - choose one with `takeup accounts` / `takeup connect`");
+            outln!("{}", user_line(user));
+            if method.is_some_and(SignInMethod::can_manage_connection) {
+                outln!("Project: (none) - choose one with `takeup accounts` / `takeup connect`");
+            } else {
+                outln!(
+                    "Project: (none) - pair again and pick the project on Frame.io, or `takeup sign-in`"
+                );
+            }
         }
         ConnectionState::Connected { project, user } => {
-            outln!("User:    {} <{}>", safe(&user.name), safe(&user.email));
+            outln!("{}", user_line(user));
             outln!("Project: {} ({})", safe(&project.name), safe(&project.id));
         }
+    }
+    if let Some(m) = method {
+        outln!(
+            "Signed in: {}",
+            match m {
+                SignInMethod::DeviceCode => "paired with a code",
+                SignInMethod::Account => "with a Frame.io account",
+            }
+        );
     }
     if let Some(id) = id {
         if let Some(img) = &id.user.image_url {
@@ -132,7 +157,7 @@ pub async fn pair(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
     let engine = crate::host::engine(g, a).await?;
     let id = pair_interactive(&engine, CancellationToken::new(), |_| {}).await?;
     outln!("\nPaired.");
-    print_identity(Some(&id), &engine.status());
+    print_identity(Some(&id), &engine.status(), engine.sign_in_method());
     Ok(())
 }
 
@@ -150,7 +175,11 @@ pub async fn whoami(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
             Err(e) => errln!("warning: {}", safe(&e.to_string())),
         }
     }
-    print_identity(engine.identity().as_ref(), &engine.status());
+    print_identity(
+        engine.identity().as_ref(),
+        &engine.status(),
+        engine.sign_in_method(),
+    );
     Ok(())
 }
 
@@ -192,7 +221,11 @@ pub async fn projects(
 pub async fn connect(g: &Globals, a: &EngineArgs, project: &str) -> anyhow::Result<()> {
     let engine = crate::host::engine(g, a).await?;
     engine.connect(project).await?;
-    print_identity(engine.identity().as_ref(), &engine.status());
+    print_identity(
+        engine.identity().as_ref(),
+        &engine.status(),
+        engine.sign_in_method(),
+    );
     Ok(())
 }
 

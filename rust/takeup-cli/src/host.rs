@@ -6,14 +6,27 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use takeup_core::{Engine, EngineConfig, KeyringSecretStore, MemorySecretStore, SecretStore};
+use takeup_core::{
+    AppSignInConfig, Engine, EngineConfig, KeyringSecretStore, MemorySecretStore, SecretStore,
+};
+
+/// The redirect URI `takeup sign-in` uses (RFC 8252 loopback: any port is accepted).
+pub const LOOPBACK_REDIRECT: &str = "http://127.0.0.1/callback";
 
 /// Options shared by the engine commands.
 #[derive(Args, Debug, Clone)]
 pub struct EngineArgs {
-    /// The device model's client secret (emulator default: takeup-dev-secret).
+    /// The device model's client secret, for pairing with a code (emulator default:
+    /// takeup-dev-secret). Not needed to sign in with a Frame.io account.
     #[arg(long, env = "TAKEUP_CLIENT_SECRET", hide_env_values = true)]
     pub client_secret: Option<String>,
+    /// The app's OAuth client id, for signing in with a Frame.io account (emulator: takeup-app).
+    #[arg(long, env = "TAKEUP_APP_CLIENT_ID")]
+    pub app_client_id: Option<String>,
+    /// Base URL of the OAuth endpoints (default https://applications.frame.io; the emulator
+    /// serves them on its API URL).
+    #[arg(long, env = "TAKEUP_APPLICATIONS_BASE")]
+    pub applications_base: Option<String>,
     /// Extra trusted root CA (PEM), e.g. the emulator's ca.pem.
     #[arg(long, env = "TAKEUP_CA_FILE")]
     pub ca_file: Option<PathBuf>,
@@ -75,10 +88,22 @@ pub fn config(
         .api_base
         .clone()
         .unwrap_or_else(|| takeup_core::DEFAULT_API_BASE.to_string());
-    let secret = args.client_secret.clone().context(
-        "no client secret: set TAKEUP_CLIENT_SECRET or --client-secret (the emulator uses takeup-dev-secret)",
-    )?;
+    let app_sign_in = args.app_client_id.as_ref().map(|id| {
+        let mut c = AppSignInConfig::new(id.clone(), vec![LOOPBACK_REDIRECT.to_string()]);
+        if let Some(base) = &args.applications_base {
+            c.applications_base = base.clone();
+        }
+        c
+    });
+    let secret = match (&args.client_secret, &app_sign_in) {
+        (Some(s), _) => s.clone(),
+        (None, Some(_)) => String::new(),
+        (None, None) => anyhow::bail!(
+            "no client secret: set TAKEUP_CLIENT_SECRET or --client-secret (the emulator uses takeup-dev-secret), or TAKEUP_APP_CLIENT_ID to sign in with a Frame.io account"
+        ),
+    };
     let mut config = EngineConfig::new(state_dir, api_base, secret, env!("CARGO_PKG_VERSION"));
+    config.app_sign_in = app_sign_in;
     if let Some(path) = &args.ca_file {
         let pem = std::fs::read_to_string(path)
             .with_context(|| format!("reading the CA file {}", path.display()))?;

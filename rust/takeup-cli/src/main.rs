@@ -11,6 +11,7 @@ mod engine_cmds;
 mod host;
 mod progress;
 mod queue_cmds;
+mod sign_in_cmd;
 
 use std::path::PathBuf;
 
@@ -42,6 +43,9 @@ enum Command {
     Emulator(emulator_cmd::EmulatorArgs),
     /// Pair this device with Frame.io (shows a QR code and a code; Ctrl-C cancels).
     Pair(host::EngineArgs),
+    /// Sign in with a Frame.io account in a browser (prints the address; receives the answer on
+    /// a loopback port or pasted; Ctrl-C cancels).
+    SignIn(sign_in_cmd::SignInArgs),
     /// Show the signed-in user, the connected project and the network status.
     Whoami(host::EngineArgs),
     /// List the accounts with Camera to Cloud enabled.
@@ -174,6 +178,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         match cli.command {
             Command::Emulator(args) => emulator_cmd::run(args).await,
             Command::Pair(a) => engine_cmds::pair(&g, &a).await,
+            Command::SignIn(a) => sign_in_cmd::run(&g, &a).await,
             Command::Whoami(a) => engine_cmds::whoami(&g, &a).await,
             Command::Accounts(a) => engine_cmds::accounts(&g, &a).await,
             Command::Projects {

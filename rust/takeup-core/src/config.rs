@@ -15,7 +15,9 @@ pub struct EngineConfig {
     pub state_dir: PathBuf,
     /// Base URL of the C2C API; must be `https://`.
     pub api_base: String,
-    /// The device model's client secret issued by Frame.io.
+    /// The device model's client secret issued by Frame.io, for pairing with a code. May be
+    /// empty when `app_sign_in` is set: an app that only signs in with Frame.io accounts ships
+    /// no secret (pairing is then not offered).
     pub client_secret: String,
     /// Sent as `x-client-version` on every request; must be a semantic version.
     pub client_version: String,
@@ -27,7 +29,9 @@ pub struct EngineConfig {
     pub read_timeout: Duration,
     /// Total time limit for one API request.
     pub request_timeout: Duration,
-    /// Heartbeat period while authorized (`None` turns heartbeats off).
+    /// Heartbeat period while authorized (`None` turns heartbeats off). Each heartbeat also
+    /// re-reads the device (`GET /v2/devices/me`), so a renamed project or a pause made in
+    /// Frame.io shows within one period without user action: keep it under 2 minutes.
     pub heartbeat_interval: Option<Duration>,
     /// Refresh the access token in the background before it expires.
     pub background_refresh: bool,
@@ -41,6 +45,14 @@ pub struct EngineConfig {
     /// How this host is named to a second uploader refused by the uploader lock (`takeup run`,
     /// the app's name); `None`: the program name.
     pub holder_name: Option<String>,
+    /// Sign-in with a Frame.io account (the OAuth application flow, no secret); `None`: only
+    /// pairing with a code is offered.
+    pub app_sign_in: Option<crate::auth::app::AppSignInConfig>,
+    /// The first pause of every API call after Frame.io refused a token it had just renewed
+    /// (doubling for each further refusal, up to `auth_backoff_max`).
+    pub auth_backoff: Duration,
+    /// The longest such pause.
+    pub auth_backoff_max: Duration,
 }
 
 impl EngineConfig {
@@ -60,15 +72,22 @@ impl EngineConfig {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(60),
-            heartbeat_interval: Some(Duration::from_secs(120)),
+            heartbeat_interval: Some(DEFAULT_HEARTBEAT),
             background_refresh: true,
             max_pairing_codes: 10,
             device_socket: true,
             queue: crate::queue::QueueConfig::default(),
             holder_name: None,
+            app_sign_in: None,
+            auth_backoff: Duration::from_secs(10),
+            auth_backoff_max: Duration::from_secs(600),
         }
     }
 }
+
+/// The default heartbeat (and device re-read) period: within the API's 60–300 s and short enough
+/// that a project renamed in Frame.io shows within 2 minutes.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(100);
 
 impl std::fmt::Debug for EngineConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -87,6 +106,9 @@ impl std::fmt::Debug for EngineConfig {
             .field("device_socket", &self.device_socket)
             .field("queue", &self.queue)
             .field("holder_name", &self.holder_name)
+            .field("app_sign_in", &self.app_sign_in)
+            .field("auth_backoff", &self.auth_backoff)
+            .field("auth_backoff_max", &self.auth_backoff_max)
             .finish()
     }
 }
@@ -109,8 +131,10 @@ pub(crate) fn validate(config: &EngineConfig) -> Result<url::Url> {
             config.client_version
         ))
     })?;
-    if config.client_secret.trim().is_empty() {
-        return Err(Error::InvalidConfig("the client secret is empty".into()));
+    if config.client_secret.trim().is_empty() && config.app_sign_in.is_none() {
+        return Err(Error::InvalidConfig(
+            "the client secret is empty (and no app sign-in is configured)".into(),
+        ));
     }
     if config.max_pairing_codes == 0 {
         return Err(Error::InvalidConfig(
@@ -120,7 +144,41 @@ pub(crate) fn validate(config: &EngineConfig) -> Result<url::Url> {
     if config.state_dir.as_os_str().is_empty() {
         return Err(Error::InvalidConfig("the state directory is empty".into()));
     }
+    if let Some(app) = &config.app_sign_in {
+        validate_app(app)?;
+    }
     Ok(url)
+}
+
+/// The applications base URL of a valid sign-in configuration.
+pub(crate) fn validate_app(app: &crate::auth::app::AppSignInConfig) -> Result<url::Url> {
+    let base = require_https(&app.applications_base)?;
+    if app.client_id.trim().is_empty() {
+        return Err(Error::InvalidConfig("the app client id is empty".into()));
+    }
+    if app.redirect_uris.is_empty() {
+        return Err(Error::InvalidConfig(
+            "app sign-in needs at least one redirect URI".into(),
+        ));
+    }
+    for r in &app.redirect_uris {
+        let u = url::Url::parse(r)
+            .map_err(|_| Error::InvalidConfig(format!("redirect URI {r:?} is not a URL")))?;
+        if u.scheme() == "http" && !crate::auth::app::is_loopback(&u) {
+            return Err(Error::InvalidConfig(format!(
+                "redirect URI {r:?}: plain http is only for loopback (127.0.0.1)"
+            )));
+        }
+        if u.fragment().is_some() {
+            return Err(Error::InvalidConfig(format!(
+                "redirect URI {r:?} may not have a fragment"
+            )));
+        }
+    }
+    if app.scope.trim().is_empty() {
+        return Err(Error::InvalidConfig("the app scope is empty".into()));
+    }
+    Ok(base)
 }
 
 #[cfg(test)]
@@ -140,5 +198,40 @@ mod tests {
         c.client_version = "2.0.0-beta.1".into();
         c.client_secret = "very-secret".into();
         assert!(!format!("{c:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn app_sign_in_settings_are_checked() {
+        use crate::auth::app::AppSignInConfig;
+        let mut c = EngineConfig::new("/tmp/x", "https://api.frame.io", "s", "1.0.0");
+        assert!(c.heartbeat_interval.unwrap() < Duration::from_secs(120));
+        let ok = AppSignInConfig::new(
+            "app",
+            vec![
+                "io.takeup.app:/oauth2redirect".into(),
+                "http://127.0.0.1/callback".into(),
+            ],
+        );
+        c.app_sign_in = Some(ok.clone());
+        assert!(validate(&c).is_ok());
+        // An app that only signs in with accounts ships no secret.
+        c.client_secret = String::new();
+        assert!(validate(&c).is_ok());
+        for bad in [
+            AppSignInConfig {
+                applications_base: "http://applications.frame.io".into(),
+                ..ok.clone()
+            },
+            AppSignInConfig {
+                client_id: " ".into(),
+                ..ok.clone()
+            },
+            AppSignInConfig::new("app", vec![]),
+            AppSignInConfig::new("app", vec!["http://example.com/cb".into()]),
+            AppSignInConfig::new("app", vec!["not a url".into()]),
+        ] {
+            c.app_sign_in = Some(bad.clone());
+            assert!(validate(&c).is_err(), "{bad:?}");
+        }
     }
 }

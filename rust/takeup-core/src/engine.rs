@@ -1,5 +1,6 @@
 //! The engine: owns the HTTP client, the token manager, the identity cache and the status hub, and
-//! runs the background tasks (proactive refresh, identity after refresh, heartbeat).
+//! runs the background tasks (proactive refresh, identity after refresh, heartbeat with a device
+//! re-read, the device socket, and the probe that ends a pause of the auth gate).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,21 +9,27 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthApi;
+use crate::auth::app::{AppAuthApi, SignInRequest};
 use crate::auth::pairing::{self, PairingOptions, PairingTransport, cancellable};
 use crate::client::AuthorizedClient;
 use crate::config::{self, EngineConfig};
 use crate::connection::{
     ConnectionState, ConnectionType, EngineStatus, StatusHub, StatusListener, Subscription,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SignInError};
 use crate::http::HttpClient;
 use crate::identity::{self, AccountList, Identity, Project, UserInfo};
 use crate::queue::UploadQueue;
 use crate::secrets::SecretStore;
 use crate::statedir::StateDir;
-use crate::tokens::{TokenManager, TokenPair};
+use crate::tokens::{AuthGate, GateMode, LostReason, SignInMethod, TokenManager, TokenPair};
 
 const IDENTITY_FILE: &str = "identity.json";
+/// Renewed tokens refused in a row before the state says "not authorized" (the tokens are kept
+/// and probed; the queue holds either way).
+const REPORT_REFUSED_AFTER: u32 = 3;
+/// `app_foreground` re-reads the device at most this often.
+const FOREGROUND_REREAD: Duration = Duration::from_secs(5);
 /// The upload journal (SQLite) in the state directory.
 pub const JOURNAL_FILE: &str = "journal.sqlite";
 
@@ -53,6 +60,10 @@ struct Inner {
     /// this one is live, and replaces it once cancelled (then waits for it to wind down).
     pairing_current: Mutex<Option<(u64, CancellationToken)>>,
     pairing_seq: std::sync::atomic::AtomicU64,
+    /// One sign-in completion at a time.
+    signing_in: tokio::sync::Mutex<()>,
+    /// When the device was last re-read (for `app_foreground`).
+    last_device_read: Mutex<Option<std::time::Instant>>,
     shutdown: CancellationToken,
     queue: UploadQueue,
     /// Set while this engine holds the queue's uploader lock (`config.queue.run`).
@@ -127,7 +138,21 @@ impl Engine {
             config.client_secret.clone(),
         );
         let key = format!("c2c-tokens.{client_id}");
-        let tokens = Arc::new(TokenManager::new(auth.clone(), store, key)?);
+        let app = match &config.app_sign_in {
+            Some(app_config) => {
+                let app_base = config::validate_app(app_config)?;
+                Some(AppAuthApi::new(
+                    http.with_base(app_base),
+                    app_config.clone(),
+                    state_dir.app_device_id()?,
+                    store.clone(),
+                    format!("c2c-app-sign-in.{client_id}"),
+                ))
+            }
+            None => None,
+        };
+        let gate = AuthGate::new(config.auth_backoff, config.auth_backoff_max);
+        let tokens = Arc::new(TokenManager::new(auth.clone(), app, gate, store, key)?);
         let client = AuthorizedClient::new(http, tokens.clone());
         let mut cached: Option<Identity> = state_dir.read(IDENTITY_FILE)?;
         if tokens.has_tokens() {
@@ -168,6 +193,8 @@ impl Engine {
             pairing: tokio::sync::Mutex::new(()),
             pairing_current: Mutex::new(None),
             pairing_seq: std::sync::atomic::AtomicU64::new(0),
+            signing_in: tokio::sync::Mutex::new(()),
+            last_device_read: Mutex::new(None),
             shutdown,
             queue,
             uploader_lock: stopping,
@@ -272,9 +299,19 @@ impl Engine {
         Arc::new(self.inner.auth.clone())
     }
 
+    /// Whether pairing with a code is set up (a client secret is configured).
+    pub fn pairing_available(&self) -> bool {
+        !self.inner.config.client_secret.trim().is_empty()
+    }
+
     /// Pair this device (device-code flow). Progress appears as [`ConnectionState::Pairing`]; new
     /// codes after an expiry too. `cancel` stops it in any state and leaves nothing stored.
     pub async fn pair(&self, cancel: CancellationToken) -> Result<Identity> {
+        if !self.pairing_available() {
+            return Err(Error::InvalidConfig(
+                "pairing with a code is not set up in this app (no client secret); sign in with a Frame.io account".into(),
+            ));
+        }
         let transport = self.inner.auth.clone();
         self.pair_with(&transport, cancel).await
     }
@@ -347,7 +384,9 @@ impl Engine {
             if cancel.is_cancelled() {
                 return Err(Error::Cancelled);
             }
-            inner.tokens.install(TokenPair::from_grant(&grant))?;
+            inner
+                .tokens
+                .install(TokenPair::from_grant(&grant, SignInMethod::DeviceCode))?;
             tracing::info!("paired; reading the identity");
             let mut attempt = 0u32;
             loop {
@@ -383,29 +422,144 @@ impl Engine {
         }
     }
 
+    /// Whether sign-in with a Frame.io account is set up (an app client id is configured).
+    pub fn app_sign_in_available(&self) -> bool {
+        self.inner.tokens.app().is_some()
+    }
+
+    fn app(&self) -> Result<&AppAuthApi> {
+        self.inner
+            .tokens
+            .app()
+            .ok_or(Error::SignIn(SignInError::NotAvailable))
+    }
+
+    /// Start a sign-in with a Frame.io account (OAuth authorization code + PKCE): a new `state`
+    /// and verifier are kept in the secret store (replacing a sign-in in progress) and the
+    /// authorization URL is returned for the browser. `redirect_uri` picks one of the configured
+    /// redirect URIs (a loopback one with any port, for desktop hosts that listen on a free
+    /// port); `None` takes the first. Nothing is sent to Frame.io yet.
+    pub fn begin_app_sign_in(&self, redirect_uri: Option<&str>) -> Result<SignInRequest> {
+        self.app()?.begin(redirect_uri)
+    }
+
+    /// The sign-in in progress, if one can still be completed (also after a restart of the app).
+    pub fn pending_app_sign_in(&self) -> Option<SignInRequest> {
+        let app = self.inner.tokens.app()?;
+        match app.pending() {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the sign-in in progress");
+                None
+            }
+        }
+    }
+
+    /// Drop the sign-in in progress (the browser may still show the page; its answer will be
+    /// refused as [`SignInError::NotStarted`]).
+    pub fn cancel_app_sign_in(&self) -> Result<()> {
+        self.app()?.cancel()
+    }
+
+    /// Complete the sign-in from the URL the browser was sent back to (the redirect URI with
+    /// `code` and `state`, or an `error`): checks the state, trades the code for tokens, stores
+    /// them and reads the identity. A declined sign-in is [`SignInError::Denied`]; other failures
+    /// are typed [`Error::SignIn`] errors. Nothing is stored unless it succeeds.
+    pub async fn complete_app_sign_in(&self, redirect_url: &str) -> Result<Identity> {
+        let inner = &self.inner;
+        let _guard = inner
+            .signing_in
+            .try_lock()
+            .map_err(|_| Error::Busy("a sign-in is already being completed".into()))?;
+        let grant = self.app()?.complete(redirect_url).await?;
+        inner
+            .tokens
+            .install(TokenPair::from_grant(&grant, SignInMethod::Account))?;
+        tracing::info!("signed in; reading the identity");
+        let mut attempt = 0u32;
+        loop {
+            match inner.fetch_identity().await {
+                Ok(id) => return Ok(id),
+                Err(e) if e.is_transient() && attempt < 3 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_secs(attempt.into())).await;
+                }
+                Err(e) => {
+                    // Leave nothing half-done.
+                    inner.tokens.revoke_and_clear().await;
+                    inner.restore_state();
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// How this install is authorized (`None`: not at all). Device-code pairs cannot use the
+    /// connection manager ([`Error::NeedsAccountSignIn`]).
+    pub fn sign_in_method(&self) -> Option<SignInMethod> {
+        self.inner.tokens.method()
+    }
+
+    /// Whether accounts and projects can be listed and chosen with the current authorization.
+    pub fn can_manage_connection(&self) -> bool {
+        self.sign_in_method()
+            .is_some_and(SignInMethod::can_manage_connection)
+    }
+
+    fn require_account(&self) -> Result<()> {
+        match self.inner.tokens.method() {
+            None => Err(Error::NotAuthorized),
+            Some(m) if m.can_manage_connection() => Ok(()),
+            Some(_) => Err(Error::NeedsAccountSignIn),
+        }
+    }
+
+    /// The app came to the foreground: re-read the device (project name, paused) at once, unless
+    /// it was read in the last few seconds. Errors are only logged (the state shows them).
+    pub async fn app_foreground(&self) {
+        let recent = self
+            .inner
+            .last_device_read
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|t| t.elapsed() < FOREGROUND_REREAD);
+        if recent || !self.inner.tokens.has_tokens() {
+            return;
+        }
+        if let Err(e) = self.inner.reread_device().await {
+            tracing::debug!(error = %e, "device re-read on foreground failed");
+        }
+    }
+
     /// Re-read the identity from the server (user, device, project name).
     pub async fn refresh_identity(&self) -> Result<Identity> {
         self.inner.fetch_identity().await
     }
 
-    /// Accounts where C2C is usable, or [`AccountList::NoC2cAccounts`].
+    /// Accounts where C2C is usable, or [`AccountList::NoC2cAccounts`]. Needs a sign-in with a
+    /// Frame.io account ([`Error::NeedsAccountSignIn`] for a device paired with a code, without
+    /// a request).
     pub async fn list_accounts(&self) -> Result<AccountList> {
+        self.require_account()?;
         let r = identity::accounts(&self.inner.client).await;
         self.inner.check(r)
     }
 
-    /// Projects of an account, filtered by a case-insensitive search text.
+    /// Projects of an account, filtered by a case-insensitive search text (account sign-in only).
     pub async fn list_projects(
         &self,
         account_id: &str,
         search: Option<&str>,
     ) -> Result<Vec<Project>> {
+        self.require_account()?;
         let r = identity::projects(&self.inner.client, account_id, search).await;
         self.inner.check(r)
     }
 
-    /// Connect this device to a project (by id), then re-read the identity.
+    /// Connect this device to a project (by id), then re-read the identity (account sign-in
+    /// only).
     pub async fn connect(&self, project_id: &str) -> Result<Identity> {
+        self.require_account()?;
         let id = uuid::Uuid::parse_str(project_id.trim()).map_err(|_| Error::NotFound {
             detail: format!("{project_id:?} is not a project id"),
         })?;
@@ -416,8 +570,9 @@ impl Engine {
         self.inner.fetch_identity().await
     }
 
-    /// Disconnect from the project, then re-read the identity.
+    /// Disconnect from the project, then re-read the identity (account sign-in only).
     pub async fn disconnect(&self) -> Result<Identity> {
+        self.require_account()?;
         let r = self.inner.client.post_empty("/v2/devices/disconnect").await;
         self.inner.check(r)?;
         tracing::info!("disconnected from the project");
@@ -531,14 +686,51 @@ impl Inner {
     }
 
     async fn fetch_identity(&self) -> Result<Identity> {
-        let id = self.check(identity::fetch(&self.client).await)?;
+        let method = self.tokens.method().ok_or(Error::NotAuthorized)?;
+        let id = self.check(identity::fetch(&self.client, method).await)?;
+        self.store_identity(id.clone());
+        Ok(id)
+    }
+
+    fn store_identity(&self, id: Identity) {
+        *self
+            .last_device_read
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
         if let Err(e) = self.state_dir.write(IDENTITY_FILE, &id) {
             tracing::warn!(error = %e, "could not cache the identity");
         }
-        self.set_identity(Some(id.clone()));
         if self.tokens.has_tokens() {
+            // An answered identity read proves the tokens are accepted: clear a refusal before
+            // the state says connected, so both change together for observers.
+            self.tokens.set_refused(false);
             self.hub.set_connection(state_for(Some(&id)));
         }
+        self.set_identity(Some(id));
+    }
+
+    /// Re-read only the device (`GET /v2/devices/me`: project, name, status): one request, what
+    /// the heartbeat and the app coming to the foreground do. The user shown stays the one read
+    /// at sign-in for an account sign-in; for a paired device it is the authorization's creator.
+    async fn reread_device(&self) -> Result<Identity> {
+        let method = self.tokens.method().ok_or(Error::NotAuthorized)?;
+        let cached = self.lock_identity().clone();
+        let Some(cached) = cached else {
+            return self.fetch_identity().await;
+        };
+        let (device, project, creator) = self.check(identity::fetch_device(&self.client).await)?;
+        let user = if method.can_manage_connection() {
+            cached.user
+        } else {
+            creator
+        };
+        let id = Identity {
+            user,
+            device,
+            project,
+            fetched_at: chrono::Utc::now(),
+        };
+        self.store_identity(id.clone());
         Ok(id)
     }
 
@@ -548,6 +740,7 @@ impl Inner {
         }
         tokio::spawn(Self::identity_loop(me.clone()));
         tokio::spawn(Self::lost_loop(me.clone()));
+        tokio::spawn(Self::gate_loop(me.clone()));
         if me.config.device_socket {
             tokio::spawn(Self::socket_loop(me.clone()));
         }
@@ -558,6 +751,7 @@ impl Inner {
 
     async fn refresh_loop(me: Arc<Self>) {
         let mut generation = me.tokens.generation();
+        let mut retry = Duration::from_secs(15);
         loop {
             generation.borrow_and_update();
             let wait = me.tokens.current().map(|p| {
@@ -576,12 +770,19 @@ impl Inner {
                 } => {
                     let Some(pair) = me.tokens.current() else { continue };
                     match me.check(me.tokens.refresh_if_current(pair.access_token()).await) {
-                        Ok(_) | Err(Error::NotAuthorized) => {}
+                        Ok(_) | Err(Error::NotAuthorized) => retry = Duration::from_secs(15),
                         Err(e) => {
-                            tracing::warn!(error = %e, "background refresh failed; retrying");
+                            // Failing refreshes back off (15 s doubling to 10 min); while the
+                            // auth gate pauses API calls, wait for it.
+                            let wait = match e {
+                                Error::AuthRefused { retry_after } => retry_after.max(retry),
+                                _ => retry,
+                            };
+                            retry = (retry * 2).min(Duration::from_secs(600));
+                            tracing::warn!(error = %e, wait_secs = wait.as_secs(), "background refresh failed; retrying");
                             tokio::select! {
                                 _ = me.shutdown.cancelled() => return,
-                                _ = tokio::time::sleep(Duration::from_secs(15)) => {}
+                                _ = tokio::time::sleep(wait) => {}
                             }
                         }
                     }
@@ -608,14 +809,61 @@ impl Inner {
 
     async fn lost_loop(me: Arc<Self>) {
         let mut lost = me.tokens.lost();
+        let mut before = *lost.borrow_and_update();
         loop {
             tokio::select! {
                 _ = me.shutdown.cancelled() => return,
                 r = lost.changed() => {
                     if r.is_err() { return }
                     let reason = *lost.borrow_and_update();
-                    if reason.is_some() && !me.tokens.has_tokens() {
-                        me.mark_unauthorized();
+                    match reason {
+                        // Refused renewals: say so, keep the tokens and the cached identity.
+                        Some(LostReason::Refused) if me.tokens.has_tokens() => {
+                            me.hub.set_connection(ConnectionState::NotAuthorized);
+                        }
+                        Some(_) if !me.tokens.has_tokens() => me.mark_unauthorized(),
+                        // Accepted again (not a new pairing, which sets its own state).
+                        None if before == Some(LostReason::Refused)
+                            && me.tokens.has_tokens()
+                            && !matches!(me.hub.status().connection, ConnectionState::Pairing(_)) =>
+                        {
+                            me.restore_state()
+                        }
+                        _ => {}
+                    }
+                    before = reason;
+                }
+            }
+        }
+    }
+
+    /// Follow the auth gate: after [`REPORT_REFUSED_AFTER`] refused renewals in a row the state
+    /// says not authorized (tokens and queue kept); when a pause ends, send the probe (a device
+    /// re-read) so the engine recovers by itself once Frame.io accepts the tokens again.
+    async fn gate_loop(me: Arc<Self>) {
+        let mut gate = me.tokens.gate().watch();
+        loop {
+            let state = *gate.borrow_and_update();
+            me.tokens
+                .set_refused(state.failures >= REPORT_REFUSED_AFTER && me.tokens.has_tokens());
+            let until = match state.mode {
+                GateMode::Blocked { until } => Some(until),
+                _ => None,
+            };
+            tokio::select! {
+                _ = me.shutdown.cancelled() => return,
+                r = gate.changed() => if r.is_err() { return },
+                _ = async {
+                    match until {
+                        Some(t) => tokio::time::sleep_until(t).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if me.tokens.has_tokens() {
+                        tracing::debug!("auth pause over: probing");
+                        if let Err(e) = me.reread_device().await {
+                            tracing::debug!(error = %e, "auth probe failed");
+                        }
                     }
                 }
             }
@@ -779,6 +1027,12 @@ impl Inner {
             let r = me.client.post_empty("/v2/devices/heartbeat").await;
             if let Err(e) = me.check(r) {
                 tracing::debug!(error = %e, "heartbeat failed");
+                continue;
+            }
+            // One device read per heartbeat: renames and pauses made in Frame.io show without
+            // user action.
+            if let Err(e) = me.reread_device().await {
+                tracing::debug!(error = %e, "device re-read failed");
             }
         }
     }

@@ -114,6 +114,60 @@ pub enum Error {
     /// The server answered something the engine does not understand.
     #[error("unexpected answer from Frame.io: {0}")]
     UnexpectedResponse(String),
+    /// The sign-in with a Frame.io account (the OAuth application flow) did not complete.
+    #[error("{0}")]
+    SignIn(SignInError),
+    /// Frame.io refused a token it had just renewed: API calls wait (nothing is sent, nothing in
+    /// the queue is lost) and are tried again after `retry_after`.
+    #[error(
+        "Frame.io keeps refusing this device's sign-in; trying again in {} s (nothing in the queue is lost)",
+        retry_after.as_secs().max(1)
+    )]
+    AuthRefused {
+        /// When the next attempt is allowed.
+        retry_after: Duration,
+    },
+    /// The connection manager (accounts, projects, connect, disconnect, the user's profile) needs
+    /// a sign-in with a Frame.io account; a device paired with a code cannot use it.
+    #[error(
+        "choosing an account or project needs a sign-in with a Frame.io account; a device paired with a code uploads to the project picked when it was paired"
+    )]
+    NeedsAccountSignIn,
+}
+
+/// Why a sign-in with a Frame.io account (authorization code + PKCE) did not complete.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SignInError {
+    /// The app has no application client id configured.
+    #[error("sign-in with a Frame.io account is not set up in this app; pair with a code instead")]
+    NotAvailable,
+    /// `complete` was called with no sign-in in progress.
+    #[error("no sign-in is in progress; start it again")]
+    NotStarted,
+    /// The sign-in was started too long ago.
+    #[error("the sign-in took too long; start it again")]
+    Expired,
+    /// The answer's `state` is not the one this sign-in sent (a stale or forged answer); the
+    /// sign-in in progress is kept.
+    #[error("the sign-in answer does not belong to this sign-in; start it again")]
+    StateMismatch,
+    /// The user declined in the browser (`error=access_denied`).
+    #[error("the sign-in was declined")]
+    Denied,
+    /// The redirect URL is unusable (not a URL, another redirect URI, no code).
+    #[error("the sign-in answer is not usable: {0}")]
+    BadRedirect(String),
+    /// Frame.io refused the authorization code (used, expired, or not ours).
+    #[error("Frame.io refused the sign-in (the code was used or expired); start it again")]
+    CodeRejected,
+    /// Frame.io answered the authorization with another error.
+    #[error("Frame.io refused the sign-in: {code}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Failed {
+        /// The OAuth `error` code.
+        code: String,
+        /// The `error_description`, when given (at most 200 characters).
+        description: Option<String>,
+    },
 }
 
 impl Error {

@@ -32,12 +32,20 @@ impl HttpResponse {
         (200..300).contains(&self.status)
     }
 
-    /// `Retry-After` in seconds, when present.
+    /// `Retry-After`, when present and readable: delay-seconds, or an HTTP date (RFC 9110
+    /// §10.2.3), counted from the answer's `Date` when it has one (so a phone clock that is off
+    /// does not stretch or cancel the wait), else from now. A date in the past is no wait.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.headers
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after)
+        let raw = self
+            .headers
+            .get(reqwest::header::RETRY_AFTER)?
+            .to_str()
+            .ok()?;
+        let date = self
+            .headers
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok());
+        parse_retry_after(raw, date, std::time::SystemTime::now())
     }
 
     /// The typed error for a non-2xx answer.
@@ -64,6 +72,31 @@ impl HttpResponse {
             ))
         })
     }
+}
+
+/// The longest `Retry-After` taken as given (a day); longer values are capped to it.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
+
+/// Read a `Retry-After` value (seconds or an HTTP date) against the answer's `Date` (if any)
+/// or `now`.
+pub fn parse_retry_after(
+    raw: &str,
+    date: Option<&str>,
+    now: std::time::SystemTime,
+) -> Option<Duration> {
+    let raw = raw.trim();
+    if let Ok(secs) = raw.parse::<u64>() {
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
+    }
+    let at = httpdate::parse_http_date(raw).ok()?;
+    let base = date
+        .and_then(|d| httpdate::parse_http_date(d.trim()).ok())
+        .unwrap_or(now);
+    Some(
+        at.duration_since(base)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 /// Install ring as the process-wide rustls provider (idempotent).
@@ -150,6 +183,17 @@ impl HttpClient {
     /// The API base URL.
     pub fn base(&self) -> &url::Url {
         &self.base
+    }
+
+    /// The same client (connection pool, TLS settings, timeouts) for another base URL, e.g. the
+    /// OAuth application endpoints on `applications.frame.io`.
+    pub fn with_base(&self, base: url::Url) -> Self {
+        Self {
+            client: self.client.clone(),
+            base,
+            request_timeout: self.request_timeout,
+            observer: self.observer.clone(),
+        }
     }
 
     /// The absolute URL of an API path such as `/v2/me`.
@@ -242,40 +286,53 @@ pub fn upload_client(config: &EngineConfig) -> Result<reqwest::Client> {
         .map_err(|e| Error::InvalidConfig(format!("cannot build the upload client: {e}")))
 }
 
-/// A `Retry-After` value: delay seconds, or an HTTP date (RFC 9110: IMF-fixdate; a date in the
-/// past is no wait).
-pub fn parse_retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    Some(
-        (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
-            .to_std()
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
 #[cfg(test)]
-mod retry_after_tests {
+mod tests {
     use super::*;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
 
     #[test]
-    fn retry_after_takes_seconds_and_http_dates() {
-        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
+    fn retry_after_in_seconds_and_as_an_http_date() {
+        let now = at(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
         assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            parse_retry_after(" 7 ", None, now),
+            Some(Duration::from_secs(7))
+        );
+        // IMF-fixdate, RFC 850 and asctime forms, 60 s after `now`.
+        for form in [
+            "Sun, 06 Nov 1994 08:50:37 GMT",
+            "Sunday, 06-Nov-94 08:50:37 GMT",
+            "Sun Nov  6 08:50:37 1994",
+        ] {
+            assert_eq!(
+                parse_retry_after(form, None, now),
+                Some(Duration::from_secs(60)),
+                "{form}"
+            );
+        }
+        // Counted from the answer's Date, not from a local clock that is an hour off.
+        assert_eq!(
+            parse_retry_after(
+                "Sun, 06 Nov 1994 08:50:37 GMT",
+                Some("Sun, 06 Nov 1994 08:50:07 GMT"),
+                at(784_111_777 + 3600)
+            ),
+            Some(Duration::from_secs(30))
+        );
+        // In the past: no wait. Garbage: unreadable. Huge: capped.
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", None, now),
             Some(Duration::ZERO)
         );
-        let later = (chrono::Utc::now() + chrono::Duration::seconds(90))
-            .format("%a, %d %b %Y %H:%M:%S GMT")
-            .to_string();
-        let d = parse_retry_after(&later).unwrap();
-        assert!(
-            d > Duration::from_secs(80) && d <= Duration::from_secs(90),
-            "{d:?}"
+        assert_eq!(parse_retry_after("soon", None, now), None);
+        assert_eq!(parse_retry_after("-5", None, now), None);
+        assert_eq!(
+            parse_retry_after("99999999999", None, now),
+            Some(MAX_RETRY_AFTER)
         );
-        assert_eq!(parse_retry_after("soon"), None);
     }
 }

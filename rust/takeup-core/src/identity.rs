@@ -146,11 +146,46 @@ pub(crate) fn parse_device(v: &Value) -> Result<(DeviceInfo, Option<ProjectRef>)
     Ok((device, project))
 }
 
-/// Read the identity from the server.
-pub(crate) async fn fetch(client: &AuthorizedClient) -> Result<Identity> {
-    let (dev, me) = tokio::join!(client.get("/v2/devices/me"), client.get("/v2/me"));
-    let (device, project) = parse_device(&object(&dev?, "the device")?)?;
-    let user = parse_user(&object(&me?, "the user")?)?;
+/// Who authorized the device, from `/v2/devices/me`'s `authorization.creator` (a device-code
+/// token cannot read `/v2/me`): id and name; email when the server includes one.
+pub(crate) fn parse_creator(v: &Value) -> UserInfo {
+    let creator = v
+        .get("authorization")
+        .and_then(|a| a.get("creator"))
+        .filter(|c| c.is_object());
+    match creator {
+        Some(c) => UserInfo {
+            id: s(c, "id").unwrap_or_default(),
+            name: s(c, "name").unwrap_or_default(),
+            email: s(c, "email").unwrap_or_default(),
+            image_url: s(c, "image_256").or_else(|| s(c, "profile_image")),
+        },
+        None => UserInfo::default(),
+    }
+}
+
+/// `GET /v2/devices/me`: the device, its project, and who authorized it.
+pub(crate) async fn fetch_device(
+    client: &AuthorizedClient,
+) -> Result<(DeviceInfo, Option<ProjectRef>, UserInfo)> {
+    let v = object(&client.get("/v2/devices/me").await?, "the device")?;
+    let (device, project) = parse_device(&v)?;
+    Ok((device, project, parse_creator(&v)))
+}
+
+/// Read the identity from the server: with a device-code pair `/v2/devices/me` only (the user
+/// from the authorization's creator); with an account sign-in also `/v2/me` (name, email, image).
+pub(crate) async fn fetch(
+    client: &AuthorizedClient,
+    method: crate::tokens::SignInMethod,
+) -> Result<Identity> {
+    let (device, project, user) = if method.can_manage_connection() {
+        let (dev, me) = tokio::join!(fetch_device(client), client.get("/v2/me"));
+        let (device, project, _) = dev?;
+        (device, project, parse_user(&object(&me?, "the user")?)?)
+    } else {
+        fetch_device(client).await?
+    };
     Ok(Identity {
         user,
         device,
@@ -235,6 +270,24 @@ mod tests {
             Some("https://i")
         );
         assert!(parse_user(&serde_json::json!({"id":"u"})).is_err());
+    }
+
+    #[test]
+    fn the_user_of_a_paired_device_comes_from_the_authorization() {
+        let d: Value = serde_json::json!({"id":"d1","authorization":{"creator":
+            {"_type":"user","id":"u1","name":"Dana Reyes"}}});
+        let u = parse_creator(&d);
+        assert_eq!(
+            (u.id.as_str(), u.name.as_str(), u.email.as_str()),
+            ("u1", "Dana Reyes", "")
+        );
+        let with_email: Value = serde_json::json!({"authorization":{"creator":
+            {"id":"u1","name":"Dana","email":"dana@example.com"}}});
+        assert_eq!(parse_creator(&with_email).email, "dana@example.com");
+        assert_eq!(
+            parse_creator(&serde_json::json!({"authorization": null})),
+            UserInfo::default()
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod statedir;
 pub mod tokens;
 pub mod ui;
 
+pub use auth::app::{AppSignInConfig, SignInRequest};
 pub use auth::pairing::{PairingCode, PairingPhase, PairingProgress, PairingTransport};
 pub use client::AuthorizedClient;
 pub use config::{DEFAULT_API_BASE, EngineConfig};
@@ -35,7 +36,7 @@ pub use connection::{
     Subscription,
 };
 pub use engine::{Engine, SignOutOutcome};
-pub use error::{Error, NetworkErrorKind, Result};
+pub use error::{Error, NetworkErrorKind, Result, SignInError};
 pub use identity::{Account, AccountList, DeviceInfo, Identity, Project, ProjectRef, UserInfo};
 pub use queue::{
     AssetKind, AssetState, BackgroundRun, EnqueueOptions, Enqueued, FileEntry, Hold, PartTransfer,
@@ -44,4 +45,5 @@ pub use queue::{
 };
 pub use secrets::{KeyringSecretStore, MemorySecretStore, SecretStore, SecretStoreError};
 pub use statedir::UploaderHolder;
+pub use tokens::{LostReason, SignInMethod};
 pub use tokio_util::sync::CancellationToken;

@@ -21,6 +21,10 @@ pub struct StateDir {
 #[derive(Serialize, Deserialize)]
 struct DeviceFile {
     client_id: String,
+    /// The install's `device_id` for the sign-in with a Frame.io account (added later: absent
+    /// in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    app_device_id: Option<String>,
 }
 
 fn io(path: &Path, e: std::io::Error) -> Error {
@@ -58,9 +62,33 @@ impl StateDir {
             "device.json",
             &DeviceFile {
                 client_id: client_id.clone(),
+                app_device_id: None,
             },
         )?;
         Ok(client_id)
+    }
+
+    /// The persisted per-install `device_id` the sign-in with a Frame.io account sends (a random
+    /// UUID generated on first use, kept beside the client id; not a secret).
+    pub fn app_device_id(&self) -> Result<String> {
+        let client_id = self.client_id()?;
+        let file = self.read::<DeviceFile>("device.json")?;
+        if let Some(id) = file
+            .as_ref()
+            .and_then(|d| d.app_device_id.clone())
+            .filter(|d| !d.trim().is_empty())
+        {
+            return Ok(id);
+        }
+        let device_id = uuid::Uuid::new_v4().to_string();
+        self.write(
+            "device.json",
+            &DeviceFile {
+                client_id,
+                app_device_id: Some(device_id.clone()),
+            },
+        )?;
+        Ok(device_id)
     }
 
     /// Read a JSON file; absent or unreadable content gives `None`.
@@ -349,5 +377,23 @@ impl StateDir {
             .ok()
             .flatten()
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_id_and_device_id_are_stable_and_an_old_file_gains_a_device_id() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("device.json"), br#"{"client_id":"old-id"}"#).unwrap();
+        let s = StateDir::open(dir.path()).unwrap();
+        assert_eq!(s.client_id().unwrap(), "old-id");
+        let d = s.app_device_id().unwrap();
+        assert_ne!(d, "old-id");
+        let again = StateDir::open(dir.path()).unwrap();
+        assert_eq!(again.app_device_id().unwrap(), d);
+        assert_eq!(again.client_id().unwrap(), "old-id");
     }
 }

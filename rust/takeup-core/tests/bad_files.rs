@@ -55,8 +55,10 @@ async fn sizes_at_the_edges_and_awkward_names_upload_intact() {
     let long_name = format!("{}.mov", "L".repeat(251));
     assert_eq!(long_name.len(), 255);
     let cases: Vec<(String, usize)> = vec![
-        ("empty.txt".into(), 0),
         ("one-byte.bin".into(), 1),
+        // No extension, unknown type (application/octet-stream): fine for a standard asset.
+        ("NOEXT".into(), 3000),
+        ("notes.unknownext".into(), 3000),
         ("exactly-one-part.mov".into(), MIN_PART as usize),
         ("one-over-a-part.mov".into(), MIN_PART as usize + 1),
         ("Szene 12 – Take \"3\" 'alt' ñ 日本.wav".into(), 4096),
@@ -97,6 +99,26 @@ async fn sizes_at_the_edges_and_awkward_names_upload_intact() {
     };
     assert_eq!(parts("exactly-one-part.mov").await, 1);
     assert_eq!(parts("one-over-a-part.mov").await, 2);
+
+    // An empty file: Frame.io takes 1 byte to 5 TiB, so it is parked with the reason and no
+    // asset is left on the server.
+    write(dir.path(), "empty.txt", 0, 9);
+    e.queue()
+        .enqueue(&dir.path().join("empty.txt"), EnqueueOptions::default())
+        .await
+        .unwrap();
+    let s = wait(&e, "the empty file parked", |s| s.totals.failed == 1).await;
+    let reason = s.failed[0].reason.clone().unwrap_or_default();
+    assert!(reason.contains("empty"), "{reason}");
+    let assets = env.get("/_emulator/assets").await;
+    assert!(
+        !assets
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"] == "empty.txt"),
+        "no asset for the empty file"
+    );
 }
 
 #[tokio::test]

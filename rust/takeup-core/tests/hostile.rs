@@ -96,17 +96,37 @@ async fn malformed_wrong_huge_and_redirected_api_answers_are_typed_errors() {
         ));
         assert_eq!(e.identity().unwrap(), before);
     }
-    // A 429 with and without Retry-After: typed, then it works again.
-    env.fault(json!({"target": "api", "path_contains": "/accounts", "action": {"kind": "too_many_requests", "retry_after": 30}})).await;
+    // A 429 with a long Retry-After: typed at once, and nothing is sent while it lasts.
+    env.fault(json!({"target": "api", "path_contains": "/heartbeat", "action": {"kind": "too_many_requests", "retry_after": 6}})).await;
     assert!(
-        matches!(e.list_accounts().await.unwrap_err(), Error::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(30))
+        matches!(e.heartbeat().await.unwrap_err(), Error::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(6))
     );
-    env.fault(json!({"target": "api", "path_contains": "/accounts", "action": {"kind": "too_many_requests"}})).await;
-    assert!(matches!(
-        e.list_accounts().await.unwrap_err(),
-        Error::RateLimited { retry_after: None }
-    ));
-    e.list_accounts().await.unwrap();
+    let since = env.last_seq().await;
+    let err = e.heartbeat().await.unwrap_err();
+    assert!(
+        matches!(err, Error::RateLimited { retry_after: Some(d) } if d > Duration::from_secs(4) && d <= Duration::from_secs(6)),
+        "{err:?}"
+    );
+    assert!(
+        env.requests(since).await.is_empty(),
+        "no request while the pause lasts"
+    );
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Short pauses are absorbed: without Retry-After (1 s), and as an HTTP date 2 s after the
+    // answer's Date (RFC 9110), whatever the local clock says.
+    env.fault(json!({"target": "api", "path_contains": "/heartbeat", "action": {"kind": "too_many_requests"}})).await;
+    let started = std::time::Instant::now();
+    e.heartbeat().await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3));
+    env.fault(json!({"target": "api", "path_contains": "/heartbeat", "action": {"kind": "respond", "status": 429, "body": "{}", "headers": {"retry-after": date}}})).await;
+    let started = std::time::Instant::now();
+    e.heartbeat().await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
     // A slowloris answer past the request timeout: a timeout, not a hang.
     env.fault(json!({"target": "api", "path_contains": "/devices/me", "action": {"kind": "stall_body", "status": 200, "body": "{\"id\": \"x\"}", "prefix_bytes": 2, "ms": 10000}})).await;
     let started = std::time::Instant::now();

@@ -1,6 +1,7 @@
-//! A full flow (pair, refresh, identity, failures on purpose) with every log line captured at TRACE
-//! (engine, reqwest, hyper, rustls, emulator): no token, device code or client secret may appear in
-//! the logs, in any file of the state directory, or in any error message or Debug output.
+//! A full flow (pair, refresh, identity, uploads, a sign-in with a Frame.io account, failures on
+//! purpose) with every log line captured at TRACE (engine, reqwest, hyper, rustls, emulator): no
+//! token, device code, authorization code, PKCE verifier or client secret may appear in the logs,
+//! in any file of the state directory, or in any error message or Debug output.
 
 mod common;
 
@@ -103,7 +104,7 @@ async fn no_secret_reaches_logs_files_errors_or_debug() {
         .await;
     engine.refresh_identity().await.unwrap();
     collect_tokens(&mut secrets);
-    texts.push(format!("{:?}", engine.list_accounts().await.unwrap()));
+    let mut errors = vec![engine.list_accounts().await.unwrap_err()];
     texts.push(format!("{engine:?}"));
 
     // Uploads: one real-time file that goes up, one poisoned file that fails on purpose; the
@@ -138,8 +139,48 @@ async fn no_secret_reaches_logs_files_errors_or_debug() {
     texts.push(serde_json::to_string(&status).unwrap());
     texts.push(format!("{status:?} {:?}", engine.queue()));
 
+    // Sign in with a Frame.io account instead: the verifier (in the secret store while the
+    // browser is open) and the authorization code are secrets too.
+    engine.sign_out().await.unwrap();
+    let request = engine
+        .begin_app_sign_in(Some("http://127.0.0.1:5555/callback"))
+        .unwrap();
+    texts.push(format!("{request:?} {:?}", engine.pending_app_sign_in()));
+    let pending_key = env
+        .store
+        .keys()
+        .into_iter()
+        .find(|k| k.starts_with("c2c-app-sign-in."))
+        .expect("the sign-in in progress is in the secret store");
+    let pending: serde_json::Value = {
+        use takeup_core::SecretStore;
+        serde_json::from_str(&env.store.get(&pending_key).unwrap().unwrap()).unwrap()
+    };
+    secrets.push(pending["verifier"].as_str().unwrap().to_string());
+    let redirect = env
+        .post(
+            "/_emulator/oauth/approve",
+            json!({ "url": request.authorization_url }),
+        )
+        .await["redirect"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = url_query(&redirect, "code");
+    secrets.push(code);
+    let id = engine.complete_app_sign_in(&redirect).await.unwrap();
+    texts.push(format!("{id:?} {engine:?}"));
+    collect_tokens(&mut secrets);
+    engine.refresh_tokens().await.unwrap();
+    collect_tokens(&mut secrets);
+    texts.push(format!("{:?}", engine.list_accounts().await.unwrap()));
+    // A stale answer, and one that reuses the spent code.
+    errors.push(engine.complete_app_sign_in(&redirect).await.unwrap_err());
+    engine.begin_app_sign_in(None).unwrap();
+    errors.push(engine.complete_app_sign_in(&redirect).await.unwrap_err());
+    engine.cancel_app_sign_in().unwrap();
+
     // Failures on purpose.
-    let mut errors = Vec::new();
     errors.push(engine.list_projects("not-an-id", None).await.unwrap_err());
     errors.push(
         engine
@@ -184,7 +225,7 @@ async fn no_secret_reaches_logs_files_errors_or_debug() {
     assert!(logs.contains("access token refreshed"));
     texts.push(logs);
 
-    assert!(secrets.len() >= 8, "{}", secrets.len());
+    assert!(secrets.len() >= 14, "{}", secrets.len());
     for s in &secrets {
         assert!(s.len() >= 16, "secret too short to search for");
         for t in &texts {
@@ -195,6 +236,13 @@ async fn no_secret_reaches_logs_files_errors_or_debug() {
             );
         }
     }
+}
+
+fn url_query(url: &str, key: &str) -> String {
+    url.split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("no {key} in {url}"))
+        .to_string()
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -21,16 +21,33 @@ async fn pairing_success_stores_one_secret_and_reads_identity() {
     let engine = env.engine().await;
     assert_eq!(engine.connection_state(), ConnectionState::NotAuthorized);
     let id = env.pair(&engine, true).await.expect("paired");
+    // A device-code token reads only the device: the user is the authorization's creator (the
+    // emulator, like the reference, gives no email there).
     assert_eq!(id.user.name, "Dana Reyes");
-    assert_eq!(id.user.email, "dana.reyes@example.com");
-    assert!(id.user.image_url.as_deref().unwrap().contains("256"));
+    assert_eq!(id.user.email, "");
+    assert_eq!(id.user.image_url, None);
     assert_eq!(id.project.as_ref().unwrap().name, "Testbed");
+    assert_eq!(
+        engine.sign_in_method(),
+        Some(takeup_core::SignInMethod::DeviceCode)
+    );
+    let paths: Vec<String> = env
+        .requests(0)
+        .await
+        .iter()
+        .map(|e| e["path"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !paths.iter().any(|p| p == "/v2/me"),
+        "a device-code token never asks for /v2/me: {paths:?}"
+    );
     assert!(matches!(
         engine.connection_state(),
         ConnectionState::Connected { ref project, .. } if project.name == "Testbed"
     ));
     let stored = env.stored_tokens().expect("tokens stored");
     assert!(stored["access_token"].as_str().unwrap().len() > 10);
+    assert_eq!(stored["method"], "device_code");
     // The code request asked for QR pairing; the client id persisted.
     let device = std::fs::read_to_string(env.dir.path().join("state/device.json")).unwrap();
     assert!(device.contains(engine.client_id()));

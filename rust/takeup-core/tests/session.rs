@@ -18,11 +18,7 @@ async fn expiring_tokens_are_refreshed_silently() {
     engine.refresh_tokens().await.unwrap(); // now a 2 s token
     let since = env.last_seq().await;
     for _ in 0..10 {
-        let accounts = engine
-            .list_accounts()
-            .await
-            .expect("no user-visible failure");
-        assert!(matches!(accounts, AccountList::Accounts(_)));
+        engine.heartbeat().await.expect("no user-visible failure");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let refreshes = env.token_calls(since).await;
@@ -83,7 +79,7 @@ async fn rotation_spent_refresh_token_is_rejected_and_engine_uses_the_newest() {
     let since = env.last_seq().await;
     other.refresh_tokens().await.unwrap();
     assert_eq!(env.token_calls(since).await, 0);
-    other.list_accounts().await.unwrap();
+    other.refresh_identity().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,7 +113,7 @@ async fn concurrent_callers_refresh_once() {
     engine.refresh_tokens().await.unwrap();
     tokio::time::sleep(Duration::from_millis(2200)).await; // expired now
     let since = env.last_seq().await;
-    let calls = (0..8).map(|_| engine.list_accounts());
+    let calls = (0..8).map(|_| engine.heartbeat());
     let results = futures_join_all(calls).await;
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
     assert_eq!(env.token_calls(since).await, 1, "single-flight refresh");
@@ -162,13 +158,10 @@ async fn injected_401_triggers_refresh_and_one_retry() {
     let engine = env.engine().await;
     env.pair(&engine, true).await.unwrap();
     let before = env.stored_tokens().unwrap()["access_token"].clone();
-    env.fault(json!({"target":"api","path_contains":"/v2/devices/accounts","action":{"kind":"expired_token"}}))
+    env.fault(json!({"target":"api","path_contains":"/v2/devices/heartbeat","action":{"kind":"expired_token"}}))
         .await;
     let since = env.last_seq().await;
-    assert!(matches!(
-        engine.list_accounts().await.unwrap(),
-        AccountList::Accounts(_)
-    ));
+    engine.heartbeat().await.unwrap();
     let log = env.requests(since).await;
     let paths: Vec<(String, u64)> = log
         .iter()
@@ -183,9 +176,9 @@ async fn injected_401_triggers_refresh_and_one_retry() {
     assert_eq!(
         paths,
         vec![
-            ("/v2/devices/accounts".to_string(), 401),
+            ("/v2/devices/heartbeat".to_string(), 401),
             ("/v2/auth/token".to_string(), 200),
-            ("/v2/devices/accounts".to_string(), 200),
+            ("/v2/devices/heartbeat".to_string(), 204),
         ]
     );
     assert_ne!(env.stored_tokens().unwrap()["access_token"], before);
@@ -249,11 +242,41 @@ async fn project_rename_shows_up() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paired_device_cannot_use_the_connection_manager_and_sends_nothing_for_it() {
+    let env = env().await;
+    let engine = env.engine().await;
+    env.pair(&engine, false).await.unwrap();
+    assert!(!engine.can_manage_connection());
+    let since = env.last_seq().await;
+    let world = env.get("/_emulator/world").await;
+    let account = world["accounts"][0]["id"].as_str().unwrap().to_string();
+    let project = world["accounts"][0]["projects"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for e in [
+        engine.list_accounts().await.map(drop).unwrap_err(),
+        engine
+            .list_projects(&account, None)
+            .await
+            .map(drop)
+            .unwrap_err(),
+        engine.connect(&project).await.map(drop).unwrap_err(),
+        engine.disconnect().await.map(drop).unwrap_err(),
+    ] {
+        assert!(matches!(e, Error::NeedsAccountSignIn), "{e:?}");
+    }
+    assert_eq!(env.requests(since).await, Vec::<serde_json::Value>::new());
+    assert!(engine.is_paired());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_projects_search_connect_disconnect_and_no_c2c() {
     let env = env().await;
     let engine = env.engine().await;
-    let id = env.pair(&engine, false).await.unwrap();
+    let id = env.sign_in(&engine, false).await.unwrap();
     assert!(id.project.is_none());
+    assert!(engine.can_manage_connection());
     assert!(matches!(
         engine.connection_state(),
         ConnectionState::NotConnected { .. }
@@ -333,10 +356,14 @@ async fn every_request_carries_the_client_version_and_network_status_updates() {
     let engine = env.engine().await;
     env.pair(&engine, true).await.unwrap();
     engine.refresh_tokens().await.unwrap();
+    engine.sign_out().await.unwrap();
+    env.sign_in(&engine, false).await.unwrap();
+    engine.refresh_tokens().await.unwrap();
     engine.list_accounts().await.unwrap();
     engine.heartbeat().await.unwrap();
     let log = env.requests(0).await;
-    assert!(log.len() >= 8);
+    assert!(log.len() >= 12);
+    assert!(log.iter().any(|e| e["path"] == "/oauth2/token"));
     for e in &log {
         assert_eq!(e["client_version"], VERSION, "{e}");
     }

@@ -19,7 +19,8 @@ use takeup_core::queue::journal::Totals;
 use takeup_core::ui::{self, AppView, Flow, UiAction, ViewInputs, ViewModel};
 use takeup_core::{
     AssetKind, AssetState, ConnectionState, ConnectionType, DeviceInfo, EngineStatus, FileEntry,
-    Health, Hold, Identity, NetworkStatus, ProjectRef, QueueMode, QueueStatus, UserInfo,
+    Health, Hold, Identity, NetworkStatus, ProjectRef, QueueMode, QueueStatus, SignInMethod,
+    UserInfo,
 };
 
 fn spec() -> Value {
@@ -418,24 +419,86 @@ fn catalog() -> Vec<AppView> {
             message: "network problem".into(),
         },
     ];
+    use SignInMethod::{Account, DeviceCode};
+    // (connection, flow, removed, refused, method)
     let mut connections = vec![
-        (ConnectionState::NotAuthorized, Flow::Idle, false),
-        (ConnectionState::NotAuthorized, Flow::Idle, true),
+        (
+            ConnectionState::NotAuthorized,
+            Flow::Idle,
+            false,
+            false,
+            None,
+        ),
+        (
+            ConnectionState::NotAuthorized,
+            Flow::Idle,
+            true,
+            false,
+            None,
+        ),
+        (ConnectionState::NotAuthorized, Flow::Idle, true, true, None),
+        (
+            ConnectionState::NotAuthorized,
+            Flow::SigningIn {
+                authorization_url: "https://applications.example/oauth2/auth?state=s".into(),
+            },
+            false,
+            false,
+            None,
+        ),
+        (
+            ConnectionState::NotAuthorized,
+            Flow::CompletingSignIn,
+            false,
+            false,
+            None,
+        ),
         (
             pairing(PairingPhase::RequestingCode, false),
             Flow::Idle,
             false,
+            false,
+            None,
         ),
         (
             pairing(PairingPhase::WaitingForUser, true),
             Flow::Idle,
             false,
+            false,
+            None,
         ),
-        (pairing(PairingPhase::Authorizing, true), Flow::Idle, false),
+        (
+            pairing(PairingPhase::Authorizing, true),
+            Flow::Idle,
+            false,
+            false,
+            None,
+        ),
+        // A paired device: no connection manager.
+        (
+            not_connected.clone(),
+            Flow::Idle,
+            false,
+            false,
+            Some(DeviceCode),
+        ),
+        (
+            connected.clone(),
+            Flow::Idle,
+            false,
+            false,
+            Some(DeviceCode),
+        ),
     ];
     for f in &flows {
-        connections.push((not_connected.clone(), f.clone(), false));
-        connections.push((connected.clone(), f.clone(), false));
+        connections.push((
+            not_connected.clone(),
+            f.clone(),
+            false,
+            false,
+            Some(Account),
+        ));
+        connections.push((connected.clone(), f.clone(), false, false, Some(Account)));
     }
     let mut paused_by_user = queue_with_everything();
     paused_by_user.hold = Some(Hold::PausedByUser);
@@ -456,7 +519,7 @@ fn catalog() -> Vec<AppView> {
     let id_paused = identity("paused");
     let selection: BTreeSet<i64> = [5].into();
     let mut views = vec![];
-    for (i, (c, flow, removed)) in connections.iter().enumerate() {
+    for (i, (c, flow, removed, refused, method)) in connections.iter().enumerate() {
         let status = EngineStatus {
             connection: c.clone(),
             network: network(i % 2 == 0),
@@ -468,6 +531,10 @@ fn catalog() -> Vec<AppView> {
             queue: q,
             flow,
             removed: *removed,
+            refused: *refused,
+            method: *method,
+            sign_in_available: true,
+            pairing_available: true,
             selection: &selection,
             alert: (i == 1).then_some("Could not cancel the file"),
             now_ms: 1_899_999_940_000,
@@ -480,6 +547,11 @@ fn all_ui_actions() -> Vec<UiAction> {
     let v = vec![
         UiAction::Pair,
         UiAction::CancelPairing,
+        UiAction::SignIn,
+        UiAction::CompleteSignIn {
+            redirect_url: "io.takeup.app:/oauth2redirect?code=c&state=s".into(),
+        },
+        UiAction::CancelSignIn,
         UiAction::ReloadAccounts,
         UiAction::ChooseAccount {
             account_id: "a".into(),
@@ -515,6 +587,9 @@ fn all_ui_actions() -> Vec<UiAction> {
         match a {
             UiAction::Pair
             | UiAction::CancelPairing
+            | UiAction::SignIn
+            | UiAction::CompleteSignIn { .. }
+            | UiAction::CancelSignIn
             | UiAction::ReloadAccounts
             | UiAction::ChooseAccount { .. }
             | UiAction::BackToAccounts
@@ -560,6 +635,74 @@ fn every_built_view_matches_the_spec_and_covers_it() {
         missing.is_empty(),
         "spec entries no view produced: {missing:?}"
     );
+}
+
+#[test]
+fn the_connection_manager_is_offered_only_with_an_account_sign_in() {
+    use ui::ActionKind as A;
+    let manager = [
+        A::ReloadAccounts,
+        A::ChangeProject,
+        A::Disconnect,
+        A::ChooseAccount,
+        A::ChooseProject,
+    ];
+    for v in catalog() {
+        let method = match &v.connection {
+            ui::ConnectionView::Connected { method, .. }
+            | ui::ConnectionView::NotConnected { method, .. } => Some(*method),
+            _ => None,
+        };
+        if method == Some(SignInMethod::DeviceCode) {
+            assert!(
+                v.connection_actions.iter().all(|a| !manager.contains(a)),
+                "{:?}: {:?}",
+                v.connection,
+                v.connection_actions
+            );
+        }
+    }
+    // Without an app client id only pairing is offered.
+    let status = EngineStatus {
+        connection: ConnectionState::NotAuthorized,
+        network: network(true),
+    };
+    let q = empty_queue();
+    let v = ui::build(&ViewInputs {
+        status: &status,
+        identity: None,
+        queue: &q,
+        flow: &Flow::Idle,
+        removed: true,
+        refused: true,
+        method: None,
+        sign_in_available: false,
+        pairing_available: true,
+        selection: &BTreeSet::new(),
+        alert: None,
+        now_ms: 0,
+    });
+    assert_eq!(v.connection_actions, vec![A::Pair]);
+    let ui::ConnectionView::NotAuthorized { message: Some(m) } = &v.connection else {
+        panic!("{:?}", v.connection)
+    };
+    assert!(m.contains("keeps refusing"), "{m}");
+    // An app without a client secret only signs in.
+    let v = ui::build(&ViewInputs {
+        status: &status,
+        identity: None,
+        queue: &q,
+        flow: &Flow::Idle,
+        removed: false,
+        refused: false,
+        method: None,
+        sign_in_available: true,
+        pairing_available: false,
+        selection: &BTreeSet::new(),
+        alert: None,
+        now_ms: 0,
+    });
+    assert_eq!(v.connection_actions, vec![A::SignIn]);
 }
 
 #[test]
@@ -665,7 +808,13 @@ async fn a_real_session_produces_only_spec_views() {
     r.until("not authorized", |v| conn(v) == "not_authorized")
         .await;
 
-    // Pair: cancel once, then for real.
+    assert_eq!(
+        r.views.last().unwrap().connection_actions,
+        vec![ui::ActionKind::Pair, ui::ActionKind::SignIn],
+        "both ways to connect"
+    );
+
+    // Pair with a code: cancel once, then for real (approved with the default project).
     vm.dispatch(UiAction::Pair);
     r.until("a code", |v| conn(v) == "showing_code").await;
     vm.dispatch(UiAction::CancelPairing);
@@ -682,11 +831,50 @@ async fn a_real_session_produces_only_spec_views() {
         unreachable!()
     };
     assert!(qr_content.contains(user_code.as_str()), "{qr_content}");
+    // Approved without a project: a paired device cannot choose one here.
     env.post(
         "/_emulator/approve",
         json!({ "user_code": user_code, "no_project": true }),
     )
     .await;
+    let v = r
+        .until("paired without a project", |v| conn(v) == "not_connected")
+        .await;
+    let ui::ConnectionView::NotConnected { user, method } = &v.connection else {
+        unreachable!()
+    };
+    assert_eq!(*method, SignInMethod::DeviceCode);
+    assert_eq!(user.name, "Dana Reyes", "from the authorization's creator");
+    assert_eq!(
+        v.connection_actions,
+        vec![
+            ui::ActionKind::Pair,
+            ui::ActionKind::SignIn,
+            ui::ActionKind::Refresh,
+            ui::ActionKind::SignOut
+        ],
+        "no connection manager with a device-code token: pair again or sign in"
+    );
+
+    // Sign in with the Frame.io account (from there): the browser step is the emulator's
+    // approval.
+    vm.dispatch(UiAction::SignIn);
+    let v = r.until("signing in", |v| conn(v) == "signing_in").await;
+    let ui::ConnectionView::SigningIn { authorization_url } = &v.connection else {
+        unreachable!()
+    };
+    let redirect = env
+        .post(
+            "/_emulator/oauth/approve",
+            json!({ "url": authorization_url }),
+        )
+        .await["redirect"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    vm.dispatch(UiAction::CompleteSignIn {
+        redirect_url: redirect,
+    });
     let v = r
         .until("the account picker", |v| conn(v) == "choosing_account")
         .await;
@@ -732,6 +920,7 @@ async fn a_real_session_produces_only_spec_views() {
     };
     assert_eq!(project.name, "Testbed");
     assert_eq!(user.email, engine.identity().unwrap().user.email);
+    assert_eq!(user.email, "dana.reyes@example.com");
 
     // A rename shows after a refresh (the project is addressed by id).
     env.post(
@@ -845,6 +1034,7 @@ async fn a_real_session_produces_only_spec_views() {
     for must in [
         "connection.not_authorized",
         "connection.showing_code",
+        "connection.signing_in",
         "connection.choosing_account",
         "connection.choosing_project",
         "connection.connected",

@@ -75,8 +75,8 @@ async fn files_upload_with_standard_and_real_time_assets() {
     let dir = tempfile::tempdir().unwrap();
     let (small, small_sha) = media(dir.path(), "still.jpg", 300_000, 1);
     let (big, big_sha) = media(dir.path(), "A001_C001.mov", 12 * MIB + 321, 2);
-    let (empty, empty_sha) = media(dir.path(), "empty.txt", 0, 3);
-    for p in [&small, &big, &empty] {
+    let (tiny, tiny_sha) = media(dir.path(), "tiny.txt", 1, 3);
+    for p in [&small, &big, &tiny] {
         let r = e
             .queue()
             .enqueue(p, EnqueueOptions::default())
@@ -105,7 +105,7 @@ async fn files_upload_with_standard_and_real_time_assets() {
     let big_asset = assert_uploaded_once(&env, "A001_C001.mov", &big_sha, 1).await;
     assert_eq!(big_asset["realtime"], true);
     assert_eq!(big_asset["parts"].as_object().unwrap().len(), 3);
-    assert_uploaded_once(&env, "empty.txt", &empty_sha, 1).await;
+    assert_uploaded_once(&env, "tiny.txt", &tiny_sha, 1).await;
     // Already uploaded: not again.
     assert!(matches!(
         e.queue()

@@ -79,8 +79,10 @@ async fn cancel_then_pair_fifty_times_shows_a_new_code_each_time() {
         json!({ "user_code": code, "no_project": true }),
     )
     .await;
-    until(&mut rx, "the account picker", |c| {
-        matches!(c, ConnectionView::ChoosingAccount { .. })
+    // Paired with a code and no project: connected to Frame.io, waiting for a project (a
+    // device-code token cannot list accounts; the picker is for account sign-ins).
+    until(&mut rx, "paired without a project", |c| {
+        matches!(c, ConnectionView::NotConnected { .. })
     })
     .await;
     assert!(engine.is_paired());

@@ -17,13 +17,13 @@ use uuid::Uuid;
 use crate::common::{AppState, FormError, header_str, read_form, read_json_or_form};
 use crate::respond::{self, bad_request, detailed, not_authorized, not_found, simple};
 use crate::state::{
-    Approval, Asset, Device, MAX_OBJECT, MAX_PART, MAX_PARTS, MIN_PART, Part, PendingCode,
-    PoisonMode, World, plan_parts,
+    Approval, Asset, Device, DeviceKind, MAX_OBJECT, MAX_PART, MAX_PARTS, MIN_PART, Part,
+    PendingCode, PoisonMode, TokenKind, World, plan_parts,
 };
 
 const CLIENT_VERSION: &str = "x-client-version";
 
-fn form_error(e: FormError) -> Response {
+pub(crate) fn form_error(e: FormError) -> Response {
     match e {
         FormError::NotAForm | FormError::Malformed => {
             simple(StatusCode::BAD_REQUEST, "invalid_request")
@@ -31,7 +31,7 @@ fn form_error(e: FormError) -> Response {
     }
 }
 
-fn required<'a>(
+pub(crate) fn required<'a>(
     form: &'a std::collections::HashMap<String, String>,
     key: &str,
 ) -> Result<&'a str, Response> {
@@ -41,7 +41,7 @@ fn required<'a>(
     }
 }
 
-fn token_body(access: String, refresh: String, ttl: u64) -> Response {
+pub(crate) fn token_body(access: String, refresh: String, ttl: u64) -> Response {
     (
         StatusCode::OK,
         Json(json!({
@@ -218,6 +218,7 @@ fn poll_device_code(
             last_seen_at: None,
             firmware_version: version.to_string(),
             channel_id,
+            kind: DeviceKind::Hardware,
         });
     device.forgotten = false;
     device.project_id = approval.project_id;
@@ -225,35 +226,50 @@ fn poll_device_code(
     device.firmware_version = version.to_string();
     tracing::info!(client_id, user_code, "device paired");
     w.revoke_device_tokens(client_id);
-    let (a, r, ttl) = w.issue_tokens(client_id);
+    let (a, r, ttl) = w.issue_tokens(client_id, TokenKind::Device);
     token_body(a, r, ttl)
 }
 
-fn refresh(w: &mut World, client_id: &str, rt: &str) -> Response {
+/// Why a refresh token was refused.
+pub(crate) enum RefreshRefused {
+    /// Unknown, another client's, or another flow's token.
+    Unknown,
+    /// The device was forgotten or the refresh token expired.
+    Revoked,
+    /// Rotated away already (and outside the optional grace).
+    Spent,
+}
+
+/// Rotate `rt` of device `client_id` (kind `kind`): every live token of the device dies, a new
+/// pair is issued. The spent refresh tokens stay known so a re-use is recognised as such.
+pub(crate) fn rotate(
+    w: &mut World,
+    client_id: &str,
+    rt: &str,
+    kind: TokenKind,
+) -> Result<(String, String, u64), RefreshRefused> {
     let now = Instant::now();
     let grace = w.settings.previous_refresh_grace_secs;
     let Some(entry) = w.refresh.get(rt).cloned() else {
-        return simple(StatusCode::BAD_REQUEST, "invalid_grant");
+        return Err(RefreshRefused::Unknown);
     };
-    if entry.client_id != client_id {
-        return simple(StatusCode::BAD_REQUEST, "invalid_grant");
+    if entry.client_id != client_id || entry.kind != kind {
+        return Err(RefreshRefused::Unknown);
     }
     let forgotten = w.devices.get(client_id).is_none_or(|d| d.forgotten);
     if forgotten || now >= entry.expires_at {
-        return not_authorized();
+        return Err(RefreshRefused::Revoked);
     }
     if let Some(spent) = entry.spent_at {
         let within_grace =
             grace.is_some_and(|g| now.duration_since(spent) < Duration::from_secs(g));
         if !within_grace || entry.successor_used_grace {
-            return simple(StatusCode::BAD_REQUEST, "invalid_request");
+            return Err(RefreshRefused::Spent);
         }
         if let Some(e) = w.refresh.get_mut(rt) {
             e.successor_used_grace = true;
         }
     }
-    // Rotation: every live token of the device dies; the spent refresh tokens stay known so a
-    // re-use is recognised as such.
     w.access.retain(|_, t| t.client_id != client_id);
     for t in w.refresh.values_mut() {
         if t.client_id == client_id && t.spent_at.is_none() {
@@ -265,8 +281,16 @@ fn refresh(w: &mut World, client_id: &str, rt: &str) -> Response {
     {
         e.spent_at = Some(now);
     }
-    let (a, r, ttl) = w.issue_tokens(client_id);
-    token_body(a, r, ttl)
+    Ok(w.issue_tokens(client_id, kind))
+}
+
+fn refresh(w: &mut World, client_id: &str, rt: &str) -> Response {
+    match rotate(w, client_id, rt, TokenKind::Device) {
+        Ok((a, r, ttl)) => token_body(a, r, ttl),
+        Err(RefreshRefused::Unknown) => simple(StatusCode::BAD_REQUEST, "invalid_grant"),
+        Err(RefreshRefused::Revoked) => not_authorized(),
+        Err(RefreshRefused::Spent) => simple(StatusCode::BAD_REQUEST, "invalid_request"),
+    }
 }
 
 /// `POST /v2/auth/revoke`
@@ -298,8 +322,33 @@ pub async fn revoke(State(st): State<AppState>, req: Request) -> Response {
     Json(json!({ "success": true })).into_response()
 }
 
-/// Resolve the bearer token to a device (not forgotten), apply the rate limit and note the call.
-pub fn authorize(st: &AppState, headers: &HeaderMap) -> Result<String, Response> {
+/// What an endpoint needs from a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// The device endpoints (`/v2/devices/me`, assets, real-time parts, heartbeat, socket):
+    /// every token.
+    Device,
+    /// The connection manager (`/v2/me`, accounts, projects, connect, disconnect): application
+    /// tokens only, unless scopes are lenient.
+    Manager,
+}
+
+/// The answer to a call its token may not make (`scope_refusal_status`: 401 or 403).
+fn out_of_scope(status: u16) -> Response {
+    if status == 403 {
+        detailed(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "This authorization does not allow access to that resource",
+        )
+    } else {
+        not_authorized()
+    }
+}
+
+/// Resolve the bearer token to a device (not forgotten), check the token's scope for `need`,
+/// apply the rate limit and note the call.
+pub fn authorize(st: &AppState, headers: &HeaderMap, need: Need) -> Result<String, Response> {
     let token = header_str(headers, header::AUTHORIZATION.as_str())
         .and_then(|v| {
             v.strip_prefix("Bearer ")
@@ -309,8 +358,8 @@ pub fn authorize(st: &AppState, headers: &HeaderMap) -> Result<String, Response>
         .ok_or_else(not_authorized)?;
     let version = header_str(headers, CLIENT_VERSION).unwrap_or("0.0.0");
     let mut w = st.world();
-    let client_id = match w.access.get(token) {
-        Some(t) if Instant::now() < t.expires_at => t.client_id.clone(),
+    let (client_id, kind) = match w.access.get(token) {
+        Some(t) if Instant::now() < t.expires_at => (t.client_id.clone(), t.kind),
         _ => return Err(not_authorized()),
     };
     match w.devices.get_mut(&client_id) {
@@ -319,6 +368,9 @@ pub fn authorize(st: &AppState, headers: &HeaderMap) -> Result<String, Response>
             d.firmware_version = version.to_string();
         }
         _ => return Err(not_authorized()),
+    }
+    if need == Need::Manager && kind == TokenKind::Device && w.settings.strict_scopes {
+        return Err(out_of_scope(w.settings.scope_refusal_status));
     }
     if !w.rate_limit_ok(token) {
         return Err(respond::too_many_requests(Some(1)));
@@ -364,7 +416,7 @@ fn device_json(w: &World, d: &Device) -> Value {
 
 /// `GET /v2/devices/me`
 pub async fn devices_me(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    let client_id = match authorize(&st, &headers) {
+    let client_id = match authorize(&st, &headers, Need::Device) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -377,7 +429,7 @@ pub async fn devices_me(State(st): State<AppState>, headers: HeaderMap) -> Respo
 
 /// `GET /v2/me`
 pub async fn me(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&st, &headers) {
+    if let Err(r) = authorize(&st, &headers, Need::Manager) {
         return r;
     }
     let w = st.world();
@@ -417,7 +469,7 @@ pub async fn avatar(State(st): State<AppState>) -> Response {
 
 /// `GET /v2/devices/accounts`: accounts where C2C is usable (empty: "no C2C-enabled accounts").
 pub async fn accounts(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&st, &headers) {
+    if let Err(r) = authorize(&st, &headers, Need::Manager) {
         return r;
     }
     let w = st.world();
@@ -436,7 +488,7 @@ pub async fn projects(
     Path(account_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = authorize(&st, &headers) {
+    if let Err(r) = authorize(&st, &headers, Need::Manager) {
         return r;
     }
     let Ok(account_id) = account_id.parse::<Uuid>() else {
@@ -472,7 +524,7 @@ pub async fn connect(
     Query(q): Query<ConnectQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let client_id = match authorize(&st, &headers) {
+    let client_id = match authorize(&st, &headers, Need::Manager) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -499,7 +551,7 @@ pub async fn connect(
 
 /// `POST /v2/devices/disconnect`
 pub async fn disconnect(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    let client_id = match authorize(&st, &headers) {
+    let client_id = match authorize(&st, &headers, Need::Manager) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -511,7 +563,7 @@ pub async fn disconnect(State(st): State<AppState>, headers: HeaderMap) -> Respo
 
 /// `POST /v2/devices/heartbeat`
 pub async fn heartbeat(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    match authorize(&st, &headers) {
+    match authorize(&st, &headers, Need::Device) {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(r) => r,
     }
@@ -589,20 +641,60 @@ fn field_str<'a>(v: &'a Value, key: &str) -> Result<Option<&'a str>, Response> {
     }
 }
 
-fn valid_mime(s: &str) -> bool {
-    let mut it = s.splitn(2, '/');
-    let (a, b) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
+/// The top-level media types of RFC 6838 §4.2 (plus `haptics`, registered later).
+const TOP_LEVEL_TYPES: [&str; 10] = [
+    "application",
+    "audio",
+    "font",
+    "haptics",
+    "image",
+    "message",
+    "model",
+    "multipart",
+    "text",
+    "video",
+];
+
+/// Emulator choice (§6.1 says "MIME type"; §8 "any file type can be an asset"): a well-formed
+/// `type/subtype` (RFC 6838 restricted names, no parameters) with a registered top-level type is
+/// accepted whether or not the subtype is known (`application/octet-stream`,
+/// `video/x-unknown`); anything else is 400.
+pub fn valid_mime(s: &str) -> bool {
+    let Some((a, b)) = s.split_once('/') else {
+        return false;
+    };
     let ok = |p: &str| {
-        !p.is_empty()
+        (1..=127).contains(&p.len())
+            && p.starts_with(|c: char| c.is_ascii_alphanumeric())
             && p.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "!#$&-^_.+".contains(c))
     };
-    ok(a) && ok(b)
+    ok(a) && ok(b) && TOP_LEVEL_TYPES.contains(&a.to_ascii_lowercase().as_str())
+}
+
+/// Emulator choice for "a name with an extension" (§7, unconfirmed): a non-empty stem, a dot,
+/// then 1–16 ASCII letters or digits (`A001.mov` yes; `CLIP`, `CLIP.`, `.hidden`, `a.b c` no).
+pub fn has_extension(name: &str) -> bool {
+    match name.trim().rsplit_once('.') {
+        Some((stem, ext)) => {
+            !stem.trim().is_empty()
+                && (1..=16).contains(&ext.len())
+                && ext.chars().all(|c| c.is_ascii_alphanumeric())
+        }
+        None => false,
+    }
+}
+
+/// The `extension` field of a real-time asset: `.` and 1–16 ASCII letters or digits.
+fn valid_extension(ext: &str) -> bool {
+    ext.strip_prefix('.').is_some_and(|e| {
+        (1..=16).contains(&e.len()) && e.chars().all(|c| c.is_ascii_alphanumeric())
+    })
 }
 
 /// `POST /v2/devices/assets` (and the legacy `POST /v2/assets`).
 pub async fn create_asset(State(st): State<AppState>, req: Request) -> Response {
-    let client_id = match authorize(&st, req.headers()) {
+    let client_id = match authorize(&st, req.headers(), Need::Device) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -659,17 +751,25 @@ pub async fn create_asset(State(st): State<AppState>, req: Request) -> Response 
     if !offset.is_finite() || offset.abs() > 10.0 * 365.0 * 86400.0 {
         return bad_request("offset is out of range");
     }
+    if extension.is_some() && !realtime {
+        return bad_request("extension is only accepted for real-time assets");
+    }
+    if let Some(ext) = &extension
+        && !valid_extension(ext)
+    {
+        return bad_request("extension must look like .xxx");
+    }
     let name = match (realtime, name, extension) {
         (_, Some(n), _) if !n.trim().is_empty() && n.len() <= 1024 => n,
-        (true, _, Some(ext)) if ext.starts_with('.') && ext.len() > 1 && ext.len() <= 16 => {
-            format!("[new file]{ext}")
-        }
-        (true, _, Some(_)) => return bad_request("extension must look like .xxx"),
+        (_, Some(n), _) if n.len() > 1024 => return bad_request("name is too long"),
+        (true, _, Some(ext)) => format!("[new file]{ext}"),
         _ => return bad_request("name is required"),
     };
-    if realtime && !name.contains('.') {
-        return bad_request("a real-time asset name needs an extension");
+    // §7: "name needs an extension, or send extension" (the name wins when both are sent).
+    if realtime && !has_extension(&name) {
+        return bad_request("a real-time asset name needs an extension (or send only extension)");
     }
+    let part_bytes = st.world().settings.standard_part_bytes;
     let sizes = if realtime {
         if filesize.is_some() {
             return bad_request("filesize is not accepted for real-time assets");
@@ -682,7 +782,7 @@ pub async fn create_asset(State(st): State<AppState>, req: Request) -> Response 
         if size > MAX_OBJECT {
             return bad_request("filesize exceeds 5 TiB");
         }
-        match plan_parts(size, parts) {
+        match plan_parts(size, parts, part_bytes) {
             Ok(s) => Some(s),
             Err(e) => return bad_request(&e),
         }
@@ -805,7 +905,7 @@ pub async fn realtime_parts(
     Path(asset_id): Path<String>,
     req: Request,
 ) -> Response {
-    let client_id = match authorize(&st, req.headers()) {
+    let client_id = match authorize(&st, req.headers(), Need::Device) {
         Ok(c) => c,
         Err(r) => return r,
     };

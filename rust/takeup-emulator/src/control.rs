@@ -84,6 +84,9 @@ pub async fn get_settings(State(st): State<AppState>) -> Response {
 
 /// `POST /_emulator/settings` with a partial settings object.
 pub async fn set_settings(State(st): State<AppState>, Json(p): Json<SettingsPatch>) -> Response {
+    if let Err(e) = crate::state::Settings::check(&p) {
+        return bad_request(&e);
+    }
     let mut w = st.world();
     w.settings.apply(p);
     Json(w.settings.clone()).into_response()

@@ -17,6 +17,7 @@ mod common;
 mod control;
 pub mod faults;
 mod middleware;
+mod oauth;
 mod pair_page;
 mod respond;
 mod s3;
@@ -37,7 +38,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use state::{DEFAULT_CLIENT_SECRET, Settings};
+pub use oauth::s256 as pkce_s256;
+pub use state::{
+    DEFAULT_APP_CLIENT_ID, DEFAULT_APP_REDIRECT_URIS, DEFAULT_CLIENT_SECRET, Settings,
+};
 
 use common::AppState;
 use state::World;
@@ -83,6 +87,11 @@ pub struct Emulator {
     pub ca_path: PathBuf,
     pub data_dir: PathBuf,
     pub client_secret: String,
+    /// The registered public client of the application flow (§3).
+    pub app_client_id: String,
+    /// The base URL of the application flow's endpoints (`/oauth2/auth`, `/oauth2/token`): the
+    /// API listener (`https://applications.frame.io` in production).
+    pub applications_base_url: String,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     _tmp: Option<tempfile::TempDir>,
@@ -164,12 +173,14 @@ impl Emulator {
         ];
         tracing::info!(%base_url, %s3_base_url, ca = %ca_path.display(), "emulator listening");
         Ok(Self {
-            base_url,
+            base_url: base_url.clone(),
             s3_base_url,
             ca_pem: pki.ca_pem,
             ca_path,
             data_dir,
             client_secret: config.client_secret,
+            app_client_id: state::DEFAULT_APP_CLIENT_ID.to_string(),
+            applications_base_url: base_url.clone(),
             shutdown,
             tasks,
             _tmp: tmp,
@@ -223,6 +234,10 @@ fn api_router(state: AppState) -> Router {
         .route("/health", get(api::health))
         .route("/avatars/{user}/{size}", get(api::avatar))
         .route("/pair", get(pair_page::show).post(pair_page::submit))
+        .route("/oauth2/auth", get(oauth::authorize_page))
+        .route("/oauth2/auth/decision", post(oauth::decision))
+        .route("/oauth2/token", post(oauth::token))
+        .route("/oauth2/revoke", post(oauth::revoke))
         .route("/devices/websocket", get(socket::upgrade));
     let control = Router::new()
         .route("/_emulator/approve", post(control::approve))
@@ -255,6 +270,9 @@ fn api_router(state: AppState) -> Router {
             get(control::asset).delete(control::delete_asset),
         )
         .route("/_emulator/requests", get(control::requests))
+        .route("/_emulator/oauth/pending", get(oauth::pending))
+        .route("/_emulator/oauth/approve", post(oauth::approve))
+        .route("/_emulator/oauth/apps", get(oauth::apps))
         .route("/_emulator/stats", get(control::stats));
     v2.merge(control)
         .fallback(|| async { respond::not_found("No such endpoint") })

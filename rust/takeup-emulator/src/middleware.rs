@@ -48,13 +48,16 @@ async fn layer(st: AppState, listener: Listener, req: Request, next: Next) -> Re
     };
     let path = req.uri().path().to_string();
     let method = req.method().as_str().to_string();
-    if listener == Listener::Api && !path.starts_with("/v2/") {
-        // The pairing page, health, avatars and the control API: no faults, no log.
+    // The application flow's token and revoke endpoints are auth calls like `/v2/auth/*`.
+    let app_auth = path == "/oauth2/token" || path == "/oauth2/revoke";
+    if listener == Listener::Api && !path.starts_with("/v2/") && !app_auth {
+        // The pairing and authorization pages, health, avatars and the control API: no faults,
+        // no log.
         return next.run(req).await;
     }
     let target = match listener {
         Listener::S3 => Target::S3,
-        Listener::Api if path.starts_with("/v2/auth/") => Target::Auth,
+        Listener::Api if path.starts_with("/v2/auth/") || app_auth => Target::Auth,
         Listener::Api => Target::Api,
     };
     let client_version = header_str(req.headers(), "x-client-version").map(str::to_string);

@@ -22,6 +22,14 @@ pub const MAX_OBJECT: u64 = 5 * 1024 * 1024 * 1024 * 1024;
 pub const MAX_PARTS: u64 = 10_000;
 /// Emulator choice for the default part size of a standard asset (reproduces the API's 2-part example).
 pub const DEFAULT_PART: u64 = 16 * 1024 * 1024;
+/// The registered public OAuth client (the Takeup apps) unless told otherwise.
+pub const DEFAULT_APP_CLIENT_ID: &str = "takeup-app";
+/// The redirect URIs registered for [`DEFAULT_APP_CLIENT_ID`]: the apps' private-use scheme
+/// (RFC 8252 §7.1) and a loopback redirect for desktop tools (any port, RFC 8252 §7.3).
+pub const DEFAULT_APP_REDIRECT_URIS: [&str; 2] =
+    ["io.takeup.app:/oauth2redirect", "http://127.0.0.1/callback"];
+/// Scopes the application flow knows (the exact string is unconfirmed).
+pub const APP_SCOPES: [&str; 3] = ["offline", "asset_create", "device_connect"];
 
 /// Knobs a test or the demo can turn through the control API.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -41,6 +49,20 @@ pub struct Settings {
     pub qr_pairing_enabled: bool,
     /// The device socket is closed after this long without a frame from the device.
     pub socket_idle_timeout_secs: u64,
+    /// Token scopes are enforced: device-code tokens reach only the device endpoints, application
+    /// tokens reach the connection manager too. `false` lets every token reach everything.
+    pub strict_scopes: bool,
+    /// What an out-of-scope call is answered (401 or 403; Frame.io's answer is unconfirmed).
+    pub scope_refusal_status: u16,
+    /// Lifetime of application access tokens (OAuth flow, ~1 h).
+    pub app_access_token_ttl_secs: u64,
+    /// Lifetime of application refresh tokens (30 days).
+    pub app_refresh_token_ttl_secs: u64,
+    /// Lifetime of an authorization code (single use).
+    pub auth_code_ttl_secs: u64,
+    /// Part size the server aims at when it splits a standard asset (§6.2: the server chooses
+    /// the number of upload URLs). At least 5 MiB.
+    pub standard_part_bytes: u64,
 }
 
 impl Default for Settings {
@@ -56,6 +78,12 @@ impl Default for Settings {
             previous_refresh_grace_secs: None,
             qr_pairing_enabled: true,
             socket_idle_timeout_secs: 60,
+            strict_scopes: true,
+            scope_refusal_status: 401,
+            app_access_token_ttl_secs: 3600,
+            app_refresh_token_ttl_secs: 30 * 24 * 3600,
+            auth_code_ttl_secs: 60,
+            standard_part_bytes: DEFAULT_PART,
         }
     }
 }
@@ -77,6 +105,12 @@ pub struct SettingsPatch {
     pub previous_refresh_grace_secs: Option<Option<u64>>,
     pub qr_pairing_enabled: Option<bool>,
     pub socket_idle_timeout_secs: Option<u64>,
+    pub strict_scopes: Option<bool>,
+    pub scope_refusal_status: Option<u16>,
+    pub app_access_token_ttl_secs: Option<u64>,
+    pub app_refresh_token_ttl_secs: Option<u64>,
+    pub auth_code_ttl_secs: Option<u64>,
+    pub standard_part_bytes: Option<u64>,
 }
 
 fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
@@ -88,6 +122,22 @@ where
 }
 
 impl Settings {
+    /// Refuse values the emulator cannot honour (before anything is changed).
+    pub fn check(p: &SettingsPatch) -> Result<(), String> {
+        if let Some(s) = p.scope_refusal_status
+            && s != 401
+            && s != 403
+        {
+            return Err("scope_refusal_status must be 401 or 403".into());
+        }
+        if let Some(b) = p.standard_part_bytes
+            && !(MIN_PART..=MAX_PART).contains(&b)
+        {
+            return Err("standard_part_bytes must be within 5 MiB..=5 GiB".into());
+        }
+        Ok(())
+    }
+
     pub fn apply(&mut self, p: SettingsPatch) {
         if let Some(v) = p.access_token_ttl_secs {
             self.access_token_ttl_secs = v;
@@ -119,6 +169,24 @@ impl Settings {
         if let Some(v) = p.socket_idle_timeout_secs {
             self.socket_idle_timeout_secs = v;
         }
+        if let Some(v) = p.strict_scopes {
+            self.strict_scopes = v;
+        }
+        if let Some(v) = p.scope_refusal_status {
+            self.scope_refusal_status = v;
+        }
+        if let Some(v) = p.app_access_token_ttl_secs {
+            self.app_access_token_ttl_secs = v;
+        }
+        if let Some(v) = p.app_refresh_token_ttl_secs {
+            self.app_refresh_token_ttl_secs = v;
+        }
+        if let Some(v) = p.auth_code_ttl_secs {
+            self.auth_code_ttl_secs = v;
+        }
+        if let Some(v) = p.standard_part_bytes {
+            self.standard_part_bytes = v;
+        }
     }
 }
 
@@ -149,6 +217,43 @@ pub struct User {
     pub name: String,
     pub email: String,
     pub account_id: Uuid,
+}
+
+/// A registered OAuth application (a public client: no secret).
+#[derive(Clone, Debug, Serialize)]
+pub struct OAuthApp {
+    pub client_id: String,
+    pub name: String,
+    /// Registered redirect URIs; a loopback `http://127.0.0.1/...` (or `[::1]`, `localhost`)
+    /// entry accepts any port (RFC 8252 §7.3).
+    pub redirect_uris: Vec<String>,
+}
+
+/// An authorization request a browser opened, waiting for the user's decision.
+#[derive(Clone, Debug, Serialize)]
+pub struct PendingAuthorization {
+    pub id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    #[serde(skip)]
+    pub code_challenge: String,
+    pub device_id: String,
+    #[serde(skip)]
+    pub expires_at: Instant,
+}
+
+/// An issued authorization code (single use, short-lived).
+#[derive(Clone, Debug)]
+pub struct AuthCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: String,
+    pub device_id: String,
+    pub scope: String,
+    pub expires_at: Instant,
+    pub used: bool,
 }
 
 /// Where an approved code binds the device.
@@ -183,6 +288,26 @@ pub struct PauseWindow {
     pub end: Option<DateTime<Utc>>,
 }
 
+/// How a project device was authorized.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DeviceKind {
+    /// Hardware pairing (device-code flow): keyed by the device's `client_id`.
+    Hardware,
+    /// An app install signed in with the OAuth application flow: keyed by its `device_id`.
+    App { app_client_id: String },
+}
+
+/// Which flow issued a token: it decides what the token may reach.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// Device-code (hardware) tokens: device endpoints only.
+    Device,
+    /// Application (OAuth) tokens: the connection manager too.
+    App,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Device {
     pub id: Uuid,
@@ -197,6 +322,7 @@ pub struct Device {
     pub last_seen_at: Option<DateTime<Utc>>,
     pub firmware_version: String,
     pub channel_id: Uuid,
+    pub kind: DeviceKind,
 }
 
 impl Device {
@@ -225,11 +351,13 @@ impl Device {
 pub struct AccessToken {
     pub client_id: String,
     pub expires_at: Instant,
+    pub kind: TokenKind,
 }
 
 #[derive(Clone, Debug)]
 pub struct RefreshToken {
     pub client_id: String,
+    pub kind: TokenKind,
     pub expires_at: Instant,
     /// When it was rotated away (spent); `None` while it is the live one.
     pub spent_at: Option<Instant>,
@@ -304,15 +432,31 @@ impl Asset {
     }
 }
 
-/// The standard-asset part plan of the API reference §6.2.
-pub fn plan_parts(filesize: u64, requested: Option<u64>) -> Result<Vec<u64>, String> {
+/// The standard-asset part plan of the API reference §6.2: `requested` parts when the client
+/// asks (refused if a non-final part would be under 5 MiB), else the server's choice of about
+/// `part_bytes` per part (fewer parts when that would make a part under 5 MiB). An empty file has
+/// no plan (`asset_filesize` is 1 … 5 TiB in §7; the emulator applies the same floor here).
+pub fn plan_parts(
+    filesize: u64,
+    requested: Option<u64>,
+    part_bytes: u64,
+) -> Result<Vec<u64>, String> {
+    if filesize == 0 {
+        return Err("filesize must be at least 1 byte: an empty file cannot be uploaded".into());
+    }
     let n = match requested {
         Some(0) => return Err("parts must be at least 1".into()),
         Some(n) if n > MAX_PARTS => return Err(format!("parts must be at most {MAX_PARTS}")),
         Some(n) => n,
-        None => filesize.div_ceil(DEFAULT_PART).clamp(1, MAX_PARTS),
+        None => {
+            let mut n = filesize.div_ceil(part_bytes.max(1)).clamp(1, MAX_PARTS);
+            while n > 1 && filesize.div_ceil(n) < MIN_PART {
+                n -= 1;
+            }
+            n
+        }
     };
-    let chunk = filesize.div_ceil(n).max(if filesize == 0 { 0 } else { 1 });
+    let chunk = filesize.div_ceil(n).max(1);
     if n > 1 && chunk < MIN_PART {
         return Err(format!(
             "{n} parts would make parts of {chunk} bytes, below the 5 MiB minimum"
@@ -355,6 +499,9 @@ pub struct Bucket {
 pub struct World {
     pub settings: Settings,
     pub models: Vec<DeviceModel>,
+    pub apps: Vec<OAuthApp>,
+    pub authorizations: HashMap<String, PendingAuthorization>,
+    pub auth_codes: HashMap<String, AuthCode>,
     pub accounts: Vec<Account>,
     pub user: User,
     pub codes: HashMap<String, PendingCode>,
@@ -425,6 +572,13 @@ impl World {
         Self {
             settings,
             models: vec![model],
+            apps: vec![OAuthApp {
+                client_id: DEFAULT_APP_CLIENT_ID.into(),
+                name: "Takeup".into(),
+                redirect_uris: DEFAULT_APP_REDIRECT_URIS.map(String::from).to_vec(),
+            }],
+            authorizations: HashMap::new(),
+            auth_codes: HashMap::new(),
             accounts: vec![
                 Account {
                     id: account_main,
@@ -466,6 +620,10 @@ impl World {
         self.models.iter().find(|m| m.client_secret == secret)
     }
 
+    pub fn app(&self, client_id: &str) -> Option<&OAuthApp> {
+        self.apps.iter().find(|a| a.client_id == client_id)
+    }
+
     pub fn project(&self, id: Uuid) -> Option<(&Account, &Project)> {
         self.accounts
             .iter()
@@ -497,23 +655,34 @@ impl World {
     }
 
     /// Issue a fresh token pair for a device, revoking nothing (callers revoke first when needed).
-    pub fn issue_tokens(&mut self, client_id: &str) -> (String, String, u64) {
+    pub fn issue_tokens(&mut self, client_id: &str, kind: TokenKind) -> (String, String, u64) {
         let access = self.secret(32);
         let refresh = Uuid::new_v4().to_string();
         let now = Instant::now();
-        let ttl = self.settings.access_token_ttl_secs;
+        let (ttl, refresh_ttl) = match kind {
+            TokenKind::Device => (
+                self.settings.access_token_ttl_secs,
+                self.settings.refresh_token_ttl_secs,
+            ),
+            TokenKind::App => (
+                self.settings.app_access_token_ttl_secs,
+                self.settings.app_refresh_token_ttl_secs,
+            ),
+        };
         self.access.insert(
             access.clone(),
             AccessToken {
                 client_id: client_id.to_string(),
                 expires_at: now + Duration::from_secs(ttl),
+                kind,
             },
         );
         self.refresh.insert(
             refresh.clone(),
             RefreshToken {
                 client_id: client_id.to_string(),
-                expires_at: now + Duration::from_secs(self.settings.refresh_token_ttl_secs),
+                kind,
+                expires_at: now + Duration::from_secs(refresh_ttl),
                 spent_at: None,
                 successor_used_grace: false,
             },
@@ -565,31 +734,52 @@ mod tests {
 
     #[test]
     fn plan_matches_the_api_example() {
-        assert_eq!(plan_parts(21_136_250, None).unwrap(), vec![10_568_125; 2]);
+        assert_eq!(
+            plan_parts(21_136_250, None, DEFAULT_PART).unwrap(),
+            vec![10_568_125; 2]
+        );
     }
 
     #[test]
-    fn plan_small_and_empty_files_are_one_part() {
-        assert_eq!(plan_parts(0, None).unwrap(), vec![0]);
-        assert_eq!(plan_parts(1, None).unwrap(), vec![1]);
-        assert_eq!(plan_parts(DEFAULT_PART, None).unwrap(), vec![DEFAULT_PART]);
+    fn plan_small_files_are_one_part_and_empty_files_have_none() {
+        assert!(plan_parts(0, None, DEFAULT_PART).is_err());
+        assert_eq!(plan_parts(1, None, DEFAULT_PART).unwrap(), vec![1]);
         assert_eq!(
-            plan_parts(DEFAULT_PART + 1, None).unwrap(),
+            plan_parts(DEFAULT_PART, None, DEFAULT_PART).unwrap(),
+            vec![DEFAULT_PART]
+        );
+        assert_eq!(
+            plan_parts(DEFAULT_PART + 1, None, DEFAULT_PART).unwrap(),
             vec![DEFAULT_PART / 2 + 1, DEFAULT_PART / 2]
         );
     }
 
     #[test]
+    fn the_server_may_choose_more_parts_but_never_below_five_mib() {
+        // 15 MiB at 5 MiB per part: three parts.
+        assert_eq!(
+            plan_parts(15 * MIN_PART / 5, None, MIN_PART).unwrap(),
+            vec![MIN_PART; 3]
+        );
+        // 12 MiB: three parts would be 4 MiB each, so two of 6 MiB.
+        assert_eq!(
+            plan_parts(12 << 20, None, MIN_PART).unwrap(),
+            vec![6 << 20; 2]
+        );
+        assert_eq!(plan_parts(4 << 20, None, MIN_PART).unwrap(), vec![4 << 20]);
+    }
+
+    #[test]
     fn plan_rejects_parts_below_five_mib() {
-        assert!(plan_parts(6 * 1024 * 1024, Some(2)).is_err());
-        assert!(plan_parts(10 * 1024 * 1024, Some(2)).is_ok());
-        assert!(plan_parts(100, Some(0)).is_err());
+        assert!(plan_parts(6 * 1024 * 1024, Some(2), DEFAULT_PART).is_err());
+        assert!(plan_parts(10 * 1024 * 1024, Some(2), DEFAULT_PART).is_ok());
+        assert!(plan_parts(100, Some(0), DEFAULT_PART).is_err());
     }
 
     #[test]
     fn plan_sizes_add_up() {
         for size in [1u64, 5_000_000, 33_554_433, 1 << 32, 5 * (1 << 40)] {
-            let sizes = plan_parts(size, None).unwrap();
+            let sizes = plan_parts(size, None, DEFAULT_PART).unwrap();
             assert_eq!(sizes.iter().sum::<u64>(), size);
             assert!(sizes.len() as u64 <= MAX_PARTS);
         }

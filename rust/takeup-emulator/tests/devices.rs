@@ -24,8 +24,11 @@ async fn identity_and_rename() {
     assert_eq!(me["authorization"]["scopes"]["asset_create"], true);
     let project = me["project_id"].as_str().unwrap().to_string();
 
+    // A paired device learns who authorized it from the authorization (it cannot read /v2/me).
+    assert_eq!(me["authorization"]["creator"]["name"], "Dana Reyes");
+    let app = env.sign_in("id-app", false).await;
     let user: Value = env
-        .get_auth("/v2/me", &t.access)
+        .get_auth("/v2/me", &app.access)
         .await
         .json()
         .await
@@ -58,7 +61,8 @@ async fn identity_and_rename() {
 #[tokio::test]
 async fn accounts_projects_connect_disconnect() {
     let env = start().await;
-    let t = env.pair_with("cm-1", json!({"no_project": true})).await;
+    // The connection manager is the application flow's (an app install starts unconnected).
+    let t = env.sign_in("cm-1", false).await;
     let me: Value = env
         .get_auth("/v2/devices/me", &t.access)
         .await
@@ -273,4 +277,83 @@ async fn unknown_endpoints_are_404() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn scopes_are_strict_by_default_refusal_status_is_a_setting_and_lenient_lets_all_through() {
+    let env = start().await;
+    let device = env.pair("scope-hw").await;
+    let app = env.sign_in("scope-app", true).await;
+    let manager = [
+        ("GET", "/v2/me".to_string()),
+        ("GET", "/v2/devices/accounts".to_string()),
+        ("POST", "/v2/devices/disconnect".to_string()),
+    ];
+    async fn call(env: &Env, method: &str, path: &str, token: &str) -> StatusCode {
+        match method {
+            "GET" => env.get_auth(path, token).await.status(),
+            _ => env.post_auth(path, token, None).await.status(),
+        }
+    }
+    // Strict (default), refused with 401 (default), and the token stays valid.
+    for (m, p) in &manager {
+        let r = if *m == "GET" {
+            env.get_auth(p, &device.access).await
+        } else {
+            env.post_auth(p, &device.access, None).await
+        };
+        assert_eq!(
+            detailed_title(r).await,
+            (StatusCode::UNAUTHORIZED, "Not Authorized".into()),
+            "{p}"
+        );
+    }
+    for path in ["/v2/devices/me"] {
+        assert_eq!(
+            call(&env, "GET", path, &device.access).await,
+            StatusCode::OK
+        );
+        assert_eq!(call(&env, "GET", path, &app.access).await, StatusCode::OK);
+    }
+    assert_eq!(
+        call(&env, "POST", "/v2/devices/heartbeat", &device.access).await,
+        StatusCode::NO_CONTENT
+    );
+    let asset = json!({"name": "a.mov", "filetype": "video/quicktime", "filesize": 10});
+    assert_eq!(
+        env.create_asset(&device.access, asset.clone())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        env.create_asset(&app.access, asset).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&env, "GET", "/v2/me", &app.access).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&env, "GET", "/v2/devices/accounts", &app.access).await,
+        StatusCode::OK
+    );
+    // 403 when told so.
+    env.settings(json!({"scope_refusal_status": 403})).await;
+    let r = env.get_auth("/v2/me", &device.access).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = env
+        .http
+        .post(env.url("/_emulator/settings"))
+        .json(&json!({"scope_refusal_status": 500}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // Lenient: a device token reaches everything.
+    env.settings(json!({"strict_scopes": false})).await;
+    for (m, p) in &manager {
+        let s = call(&env, m, p, &device.access).await;
+        assert!(s.is_success(), "{p}: {s}");
+    }
 }

@@ -91,21 +91,37 @@ async fn a_standard_upload_is_assembled_and_hashed() {
 }
 
 #[tokio::test]
-async fn empty_and_tiny_files_and_requested_part_counts() {
+async fn empty_files_are_refused_tiny_ones_are_one_part_and_requested_part_counts() {
     let env = start().await;
     let t = env.pair("up-2").await;
-    let asset = standard(&env, &t.access, "empty.txt", 0, json!({})).await;
+    // Emulator reading: 0 bytes is refused like a real-time asset_filesize of 0 (§7: 1 … 5 TiB).
+    let r = env
+        .create_asset(
+            &t.access,
+            json!({"name": "empty.txt", "filetype": "text/plain", "filesize": 0}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("at least 1 byte"),
+        "{v}"
+    );
+    let asset = standard(&env, &t.access, "one.txt", 1, json!({})).await;
     let u = urls(&asset);
     assert_eq!(u.len(), 1);
     assert_eq!(
-        env.put_part(&u[0], "video/mp4", vec![])
+        env.put_part(&u[0], "video/mp4", vec![7])
             .await
             .unwrap()
             .status(),
         StatusCode::OK
     );
     let rep = env.asset(asset["id"].as_str().unwrap()).await;
-    assert_eq!(rep["sha256"], sha256(&[]));
+    assert_eq!(rep["sha256"], sha256(&[7]));
 
     let asset = standard(&env, &t.access, "two.mov", 12 * MIB, json!({"parts": 2})).await;
     assert_eq!(urls(&asset).len(), 2);
@@ -136,6 +152,7 @@ async fn asset_validation_errors_are_detailed_400s() {
         json!({"name": "a.mov", "filetype": "video/mp4", "filesize": 1, "channel": 101}),
         json!({"name": "a.mov", "filetype": "video/mp4", "is_realtime_upload": true, "filesize": 1}),
         json!({"name": "noext", "filetype": "video/mp4", "is_realtime_upload": true}),
+        json!({"name": "a.mov", "filetype": "video/mp4", "filesize": 0}),
         json!([1, 2]),
     ];
     for body in cases {
@@ -497,4 +514,130 @@ async fn poisoned_names_always_fail() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn any_well_formed_mime_type_is_accepted_a_malformed_one_is_not() {
+    let env = start().await;
+    let t = env.pair("mime-1").await;
+    for ok in [
+        "application/octet-stream",
+        "video/x-takeup-unknown",
+        "image/x-fujifilm-raf",
+        "audio/vnd.wave",
+    ] {
+        let r = env
+            .create_asset(
+                &t.access,
+                json!({"name": "a.bin", "filetype": ok, "filesize": 10}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{ok}");
+        let r = env
+            .create_asset(
+                &t.access,
+                json!({"name": "a.bin", "filetype": ok, "is_realtime_upload": true}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{ok} (real-time)");
+    }
+    for bad in [
+        "",
+        "video",
+        "video/",
+        "/mp4",
+        "video/mp4; codecs=avc1",
+        "foo/bar",
+        "video/mp 4",
+        "-video/mp4",
+    ] {
+        let r = env
+            .create_asset(
+                &t.access,
+                json!({"name": "a.mov", "filetype": bad, "filesize": 10}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+    }
+}
+
+#[tokio::test]
+async fn names_without_an_extension() {
+    let env = start().await;
+    let t = env.pair("ext-1").await;
+    let create = |body: Value| env.create_asset(&t.access, body);
+    // A standard asset needs no extension.
+    let r = create(json!({"name": "CLIP", "filetype": "application/octet-stream", "filesize": 3}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["name"], "CLIP");
+    // A real-time one: the name needs an extension, or send only `extension`.
+    for name in [
+        "CLIP",
+        "CLIP.",
+        ".hidden",
+        "a.b c",
+        "clip.toolongextension1",
+    ] {
+        let r = create(json!({"name": name, "filetype": "video/mp4", "is_realtime_upload": true, "extension": ".mp4"})).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{name:?}");
+    }
+    let r = create(json!({"filetype": "application/octet-stream", "is_realtime_upload": true, "extension": ".bin"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["name"], "[new file].bin");
+    let id = v["id"].as_str().unwrap().to_string();
+    for ext in ["bin", ".", ".b n", ".waytoolongextension"] {
+        let r =
+            create(json!({"filetype": "video/mp4", "is_realtime_upload": true, "extension": ext}))
+                .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{ext:?}");
+    }
+    // `extension` belongs to real-time assets.
+    let r = create(
+        json!({"name": "a.mov", "filetype": "video/mp4", "filesize": 3, "extension": ".mov"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // The final part's asset_name replaces the default name, with or without an extension.
+    let r = env
+        .post_auth(
+            &format!("/v2/devices/assets/{id}/realtime_upload/parts"),
+            &t.access,
+            Some(json!({"parts": [{"number": 1, "size": 3, "is_final": true}], "asset_filesize": 3, "asset_name": "CLIP"})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let u: Value = r.json().await.unwrap();
+    let url = u["upload_urls"][0].as_str().unwrap();
+    assert_eq!(
+        env.put_part(url, "application/octet-stream", vec![1, 2, 3])
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let rep = env.asset(&id).await;
+    assert_eq!(rep["name"], "CLIP");
+    assert_eq!(rep["complete"], true);
+}
+
+#[tokio::test]
+async fn the_server_chooses_how_many_urls_a_standard_asset_gets() {
+    let env = start().await;
+    let t = env.pair("n-1").await;
+    env.settings(json!({"standard_part_bytes": 5 * MIB})).await;
+    let asset = standard(&env, &t.access, "fifteen.mov", 15 * MIB, json!({})).await;
+    assert_eq!(urls(&asset).len(), 3);
+    let asset = standard(&env, &t.access, "twelve.mov", 12 * MIB, json!({})).await;
+    assert_eq!(urls(&asset).len(), 2, "never a part under 5 MiB");
+    let r = env
+        .http
+        .post(env.url("/_emulator/settings"))
+        .json(&json!({"standard_part_bytes": 1024}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }

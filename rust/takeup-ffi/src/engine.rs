@@ -142,7 +142,7 @@ pub struct TakeupEngine {
 }
 
 impl TakeupEngine {
-    fn core(&self) -> Arc<tc::Engine> {
+    pub(crate) fn core(&self) -> Arc<tc::Engine> {
         self.engine.clone()
     }
 }

@@ -115,6 +115,12 @@ impl From<tc::Error> for TakeupError {
             // process): wait for it to finish, then start again.
             E::Busy(_) | E::QueueInUse(_) => Self::Busy { user_message },
             E::Storage(_) => Self::Storage { user_message },
+            // Declined in the browser: the user's choice, nothing to offer.
+            E::SignIn(tc::SignInError::Denied) => Self::Cancelled { user_message },
+            E::SignIn(tc::SignInError::NotAvailable) => Self::InvalidConfig { user_message },
+            E::SignIn(tc::SignInError::BadRedirect(_)) => Self::BadInput { user_message },
+            E::SignIn(_) | E::AuthRefused { .. } => Self::NotAuthorized { user_message },
+            E::NeedsAccountSignIn => Self::Rejected { user_message },
         }
     }
 }

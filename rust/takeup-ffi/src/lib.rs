@@ -7,8 +7,9 @@
 //! described in `docs/bindings.md`:
 //! - [`TakeupEngine::view_model`] → [`ViewModel`]: the screens and states of `shared-ui-spec/`,
 //!   rendered by both apps, and the user's actions (`UiAction`);
-//! - [`start_engine`] → [`TakeupEngine`] (pairing, account / project selection, identity, status,
-//!   network input, the upload queue, the background-work hook);
+//! - [`start_engine`] → [`TakeupEngine`] (pairing, sign-in with a Frame.io account
+//!   ([`SignInRequest`]), account / project selection, identity, status, network input,
+//!   `app_foreground`, the upload queue, the background-work hook);
 //! - foreign traits the apps implement: [`SecretStore`], [`StatusListener`], [`PairingListener`],
 //!   [`UploadListener`]; subscriptions are [`Subscription`] objects;
 //! - errors: [`TakeupError`] with [`error_action`]; [`SecretStoreError`] for the app's store;
@@ -23,6 +24,7 @@ mod engine;
 mod error;
 mod logging;
 mod runtime;
+mod sign_in;
 mod types;
 mod view;
 
@@ -32,6 +34,7 @@ pub use engine::{
 };
 pub use error::{ErrorAction, SecretStoreError, TakeupError, error_action};
 pub use logging::init_logging;
+pub use sign_in::{AppSignIn, SignInMethod, SignInRequest};
 pub use types::*;
 pub use view::{ViewListener, ViewModel};
 

@@ -44,6 +44,7 @@ fn config(api_base: &str) -> EngineConfig {
         extra_root_ca_pem: None,
         upload_hosts: vec![],
         queue: None,
+        app_sign_in: None,
     }
 }
 
@@ -109,6 +110,25 @@ fn errors_map_to_small_set_with_actions() {
             ErrorAction::CheckAccess,
         ),
         (tc::Error::Storage("disk".into()), ErrorAction::CheckStorage),
+        (
+            tc::Error::SignIn(tc::SignInError::Denied),
+            ErrorAction::None,
+        ),
+        (
+            tc::Error::SignIn(tc::SignInError::StateMismatch),
+            ErrorAction::PairAgain,
+        ),
+        (
+            tc::Error::SignIn(tc::SignInError::NotAvailable),
+            ErrorAction::FixConfiguration,
+        ),
+        (
+            tc::Error::AuthRefused {
+                retry_after: Duration::from_secs(10),
+            },
+            ErrorAction::PairAgain,
+        ),
+        (tc::Error::NeedsAccountSignIn, ErrorAction::CheckAccess),
     ];
     for (core, action) in cases {
         let text = core.to_string();
@@ -275,4 +295,60 @@ fn a_second_engine_on_the_same_state_dir_is_busy_naming_the_holder() {
     drop(first);
     let again = rt.block_on(start_engine(c, store)).unwrap();
     again.shutdown();
+}
+
+#[test]
+fn sign_in_settings_convert_and_a_sign_in_survives_a_restart() {
+    let rt = runtime::runtime();
+    let store: Arc<dyn SecretStore> = Arc::new(MapStore::default());
+    let mut c = config("https://127.0.0.1:1");
+    c.app_sign_in = Some(AppSignIn {
+        client_id: "app".into(),
+        redirect_uris: vec!["io.takeup.app:/oauth2redirect".into()],
+        applications_base: Some("https://127.0.0.1:1".into()),
+        scope: None,
+    });
+    let state_dir = c.state_dir.clone();
+    let core = c.clone().into_core();
+    let app = core.app_sign_in.as_ref().unwrap();
+    assert_eq!(app.applications_base, "https://127.0.0.1:1");
+    assert_eq!(app.scope, tc::auth::app::APP_SCOPE);
+    let engine = rt.block_on(start_engine(c.clone(), store.clone())).unwrap();
+    assert!(engine.sign_in_available());
+    assert_eq!(engine.sign_in_method(), None);
+    let request = engine.begin_sign_in(None).unwrap();
+    assert!(
+        request
+            .authorization_url
+            .starts_with("https://127.0.0.1:1/oauth2/auth?")
+    );
+    assert_eq!(request.redirect_uri, "io.takeup.app:/oauth2redirect");
+    assert!(matches!(
+        engine.begin_sign_in(Some("https://elsewhere.example/cb".into())),
+        Err(TakeupError::InvalidConfig { .. })
+    ));
+    drop(engine);
+    // Another engine on the same store and state dir: the sign-in is still there.
+    let mut again = c;
+    again.state_dir = state_dir;
+    let engine = rt.block_on(start_engine(again, store)).unwrap();
+    assert_eq!(engine.pending_sign_in(), Some(request));
+    let vm = engine.view_model();
+    assert!(matches!(
+        vm.current().connection,
+        ConnectionView::SigningIn { .. }
+    ));
+    // A stale answer is refused and the sign-in kept; cancel drops it.
+    let stale = rt.block_on(
+        engine
+            .clone()
+            .complete_sign_in("io.takeup.app:/oauth2redirect?code=c&state=other".into()),
+    );
+    assert!(
+        matches!(stale, Err(TakeupError::NotAuthorized { .. })),
+        "{stale:?}"
+    );
+    assert!(engine.pending_sign_in().is_some());
+    engine.cancel_sign_in().unwrap();
+    assert_eq!(engine.pending_sign_in(), None);
 }

@@ -76,6 +76,9 @@ pub struct EngineConfig {
     /// Queue tuning; `None` for the defaults.
     #[uniffi(default = None)]
     pub queue: Option<QueueTuning>,
+    /// Sign-in with a Frame.io account (no secret); `None`: only pairing with a code.
+    #[uniffi(default = None)]
+    pub app_sign_in: Option<crate::sign_in::AppSignIn>,
 }
 
 impl EngineConfig {
@@ -87,6 +90,7 @@ impl EngineConfig {
             self.client_version,
         );
         c.extra_root_ca_pem = self.extra_root_ca_pem;
+        c.app_sign_in = self.app_sign_in.map(crate::sign_in::AppSignIn::into_core);
         if !self.upload_hosts.is_empty() {
             c.queue.upload_hosts = self.upload_hosts;
         }

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::Subscription;
 use crate::runtime::{forward_watch, runtime};
+use crate::sign_in::SignInMethod;
 use crate::types::{AssetKind, ConnectionType, Health, QueueMode};
 
 #[uniffi::remote(Record)]
@@ -51,6 +52,9 @@ pub enum ConnectionView {
     NotAuthorized {
         message: Option<String>,
     },
+    SigningIn {
+        authorization_url: String,
+    },
     RequestingCode,
     ShowingCode {
         user_code: String,
@@ -65,6 +69,7 @@ pub enum ConnectionView {
     Authorizing,
     NotConnected {
         user: UserView,
+        method: SignInMethod,
     },
     LoadingAccounts {
         user: UserView,
@@ -96,6 +101,7 @@ pub enum ConnectionView {
         user: UserView,
         project: ProjectItem,
         device_name: String,
+        method: SignInMethod,
     },
     Failed {
         user: Option<UserView>,
@@ -219,6 +225,10 @@ pub enum ActionKind {
     Pair,
     CancelPairing,
     OpenVerificationLink,
+    SignIn,
+    OpenSignIn,
+    CompleteSignIn,
+    CancelSignIn,
     ReloadAccounts,
     ChooseAccount,
     OpenHelp,
@@ -250,6 +260,9 @@ pub enum ActionKind {
 pub enum UiAction {
     Pair,
     CancelPairing,
+    SignIn,
+    CompleteSignIn { redirect_url: String },
+    CancelSignIn,
     ReloadAccounts,
     ChooseAccount { account_id: String },
     BackToAccounts,

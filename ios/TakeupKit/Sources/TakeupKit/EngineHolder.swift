@@ -8,7 +8,8 @@ import Takeup
 public struct EngineSettings: Sendable, Equatable {
     /// The C2C API (https only); production: `https://api.frame.io`.
     public var apiBase: String
-    /// The OAuth client secret of the app (from the build configuration, never from the user).
+    /// The device-code client secret of the app (from the build configuration, never from the
+    /// user), for pairing with a code. Empty when the app only signs in with Frame.io accounts.
     public var clientSecret: String
     /// The app version, sent as `x-client-version` on every call: semver.
     public var clientVersion: String
@@ -17,13 +18,24 @@ public struct EngineSettings: Sendable, Equatable {
     /// An extra root CA (PEM), for a test server only.
     public var extraRootCaPem: String?
     public var queue: QueueTuning?
+    /// Sign-in with a Frame.io account: the app's OAuth client id (a public client: no secret);
+    /// nil offers pairing only.
+    public var appClientId: String?
+    /// Where the sign-in page sends the browser back: the app's own scheme, which
+    /// `ASWebAuthenticationSession` waits for (see SignInSession).
+    public var appRedirectUri: String
+    /// The sign-in endpoints' base URL; nil: `https://applications.frame.io`.
+    public var applicationsBase: String?
 
     public static let productionApiBase = "https://api.frame.io"
+    /// The redirect URI registered for the app.
+    public static let defaultRedirectUri = "io.takeup.app:/oauth2redirect"
 
     public init(
         apiBase: String = EngineSettings.productionApiBase, clientSecret: String,
         clientVersion: String, uploadHosts: [String] = [], extraRootCaPem: String? = nil,
-        queue: QueueTuning? = nil
+        queue: QueueTuning? = nil, appClientId: String? = nil,
+        appRedirectUri: String = EngineSettings.defaultRedirectUri, applicationsBase: String? = nil
     ) {
         self.apiBase = apiBase
         self.clientSecret = clientSecret
@@ -31,6 +43,16 @@ public struct EngineSettings: Sendable, Equatable {
         self.uploadHosts = uploadHosts
         self.extraRootCaPem = extraRootCaPem
         self.queue = queue
+        self.appClientId = appClientId
+        self.appRedirectUri = appRedirectUri
+        self.applicationsBase = applicationsBase
+    }
+
+    /// The engine's sign-in settings, when the app has a client id.
+    public var appSignIn: AppSignIn? {
+        guard let id = appClientId, !id.isEmpty else { return nil }
+        return AppSignIn(clientId: id, redirectUris: [appRedirectUri],
+                         applicationsBase: applicationsBase, scope: nil)
     }
 
     public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
@@ -43,9 +65,11 @@ public struct EngineSettings: Sendable, Equatable {
     }
 
     /// From the app's Info.plist (filled from the build settings, see ios/README.md):
-    /// `TakeupClientSecret` (required), `TakeupAPIBase` (default production),
-    /// `TakeupUploadHosts` (comma-separated, optional), `CFBundleShortVersionString` (the client
-    /// version, padded to semver: `1.2` → `1.2.0`).
+    /// `TakeupClientSecret` and/or `TakeupAppClientId` (at least one: pairing with a code needs
+    /// the secret, signing in with a Frame.io account the client id), `TakeupAPIBase` (default
+    /// production), `TakeupApplicationsBase` (optional), `TakeupUploadHosts` (comma-separated,
+    /// optional), `CFBundleShortVersionString` (the client version, padded to semver: `1.2` →
+    /// `1.2.0`).
     public init(infoDictionary info: [String: Any]) throws {
         func text(_ key: String) -> String? {
             guard let s = (info[key] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines),
@@ -53,17 +77,21 @@ public struct EngineSettings: Sendable, Equatable {
             else { return nil }
             return s
         }
-        guard let secret = text("TakeupClientSecret") else {
+        let secret = text("TakeupClientSecret")
+        let appClientId = text("TakeupAppClientId")
+        guard secret != nil || appClientId != nil else {
             throw ConfigurationError.missing("TakeupClientSecret")
         }
         self.init(
             apiBase: text("TakeupAPIBase") ?? Self.productionApiBase,
-            clientSecret: secret,
+            clientSecret: secret ?? "",
             clientVersion: Self.semver(text("CFBundleShortVersionString") ?? "0.0.0"),
             uploadHosts: (text("TakeupUploadHosts") ?? "")
                 .split(separator: ",")
                 .map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty })
+                .filter { !$0.isEmpty },
+            appClientId: appClientId,
+            applicationsBase: text("TakeupApplicationsBase"))
     }
 
     /// A bundle version as semver: `1` → `1.0.0`, `1.2` → `1.2.0`, `1.2.3` unchanged (a
@@ -84,7 +112,7 @@ public struct EngineSettings: Sendable, Equatable {
         EngineConfig(
             stateDir: stateDir.path, apiBase: apiBase, clientSecret: clientSecret,
             clientVersion: clientVersion, extraRootCaPem: extraRootCaPem, uploadHosts: uploadHosts,
-            queue: queue)
+            queue: queue, appSignIn: appSignIn)
     }
 }
 

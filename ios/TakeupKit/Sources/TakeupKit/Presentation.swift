@@ -103,6 +103,8 @@ public enum ActionTarget: Sendable, Equatable {
     case account(String)
     case project(String)
     case query(String)
+    /// The URL the sign-in page sent the browser back to (`complete_sign_in`).
+    case redirect(String)
 }
 
 /// What tapping an action does.
@@ -111,6 +113,9 @@ public enum ActionCommand: Sendable, Equatable {
     case dispatch(UiAction)
     /// The app's own: open this URL (`open_verification_link`, `open_help`).
     case open(URL)
+    /// The app's own: sign in on this page in an `ASWebAuthenticationSession` (`open_sign_in`);
+    /// the URL it ends on goes back as `complete_sign_in`.
+    case signIn(URL)
     /// Missing its target (or no URL to open): offer nothing.
     case unavailable
 }
@@ -127,8 +132,12 @@ public enum Presentation {
         switch view {
         case .notAuthorized(let message):
             return p("not_authorized", "Connect to Frame.io",
-                     message ?? "Pair this app with Frame.io to upload what you record to a project.",
+                     message ?? "Sign in with your Frame.io account, or pair this app with a code, to upload what you record to a project.",
                      tone: message == nil ? .neutral : .caution, symbol: "link.badge.plus")
+        case .signingIn:
+            return p("signing_in", "Sign in with Frame.io",
+                     "Finish signing in on the Frame.io page; you come back here by yourself.",
+                     busy: true, tone: .accent, symbol: "person.badge.key")
         case .requestingCode:
             return p("requesting_code", "Getting a pairing code…", busy: true, symbol: "qrcode")
         case .showingCode(let code, _, _, _, _, _, let device, let attempt):
@@ -140,10 +149,17 @@ public enum Presentation {
         case .authorizing:
             return p("authorizing", "Signing in…", "Approved in Frame.io: finishing the sign-in.",
                      busy: true, symbol: "person.badge.key")
-        case .notConnected(let user):
-            return p("not_connected", "Choose a project",
-                     "Signed in as \(user.name). Choose the project your uploads go to.",
-                     user: user, tone: .caution, symbol: "folder.badge.questionmark")
+        case .notConnected(let user, let method):
+            switch method {
+            case .account:
+                return p("not_connected", "Choose a project",
+                         "Signed in as \(user.name). Choose the project your uploads go to.",
+                         user: user, tone: .caution, symbol: "folder.badge.questionmark")
+            case .deviceCode:
+                return p("not_connected", "No project",
+                         "This device is paired but has no project. Pair it again and pick the project on Frame.io, or sign in with your Frame.io account.",
+                         user: user, tone: .caution, symbol: "folder.badge.questionmark")
+            }
         case .loadingAccounts(let user):
             return p("loading_accounts", "Loading accounts…", busy: true, user: user,
                      symbol: "person.2")
@@ -168,9 +184,12 @@ public enum Presentation {
         case .connecting(let user, let projectName):
             return p("connecting", "Connecting to \(projectName)…", busy: true, user: user,
                      symbol: "link")
-        case .connected(let user, let project, let deviceName):
+        case .connected(let user, let project, let deviceName, let method):
+            let change = method == .deviceCode
+                ? " Paired with a code: to change project, pair again or sign in with your Frame.io account."
+                : ""
             return p("connected", project.name,
-                     "Connected as \(deviceName): what you record uploads to this project.",
+                     "Connected as \(deviceName): what you record uploads to this project.\(change)",
                      user: user, tone: .positive, symbol: "checkmark.circle.fill")
         case .failed(let user, let message):
             return p("failed", "Something went wrong", message, user: user, tone: .critical,
@@ -197,6 +216,35 @@ public enum Presentation {
     public static func verificationLink(_ view: ConnectionView) -> URL? {
         guard case .showingCode(_, let uri, let complete, _, _, _, _, _) = view else { return nil }
         return (complete ?? uri).flatMap(httpsURL)
+    }
+
+    /// The page of `open_sign_in` (web pages only).
+    public static func signInPage(_ view: ConnectionView) -> URL? {
+        guard case .signingIn(let url) = view else { return nil }
+        return httpsURL(url)
+    }
+
+    /// `io.takeup.app` of `io.takeup.app:/oauth2redirect`: the callback scheme an
+    /// `ASWebAuthenticationSession` waits for (nil for a web redirect).
+    public static func callbackScheme(redirectUri: String) -> String? {
+        guard let scheme = URL(string: redirectUri)?.scheme?.lowercased(),
+              scheme != "http", scheme != "https"
+        else { return nil }
+        return scheme
+    }
+
+    public static func methodId(_ m: SignInMethod) -> String {
+        switch m {
+        case .deviceCode: return "device_code"
+        case .account: return "account"
+        }
+    }
+
+    public static func methodName(_ m: SignInMethod) -> String {
+        switch m {
+        case .deviceCode: return "Paired with a code"
+        case .account: return "Signed in with a Frame.io account"
+        }
     }
 
     /// The link of `open_help`.
@@ -413,7 +461,8 @@ public enum Presentation {
     /// Every action kind, in the spec's order. `actionId` is exhaustive, so a new kind fails to
     /// compile there; SpecCoverageTests checks this list against the spec.
     public static let allActionKinds: [ActionKind] = [
-        .pair, .cancelPairing, .openVerificationLink, .reloadAccounts, .chooseAccount, .openHelp,
+        .pair, .cancelPairing, .openVerificationLink, .signIn, .openSignIn, .completeSignIn,
+        .cancelSignIn, .reloadAccounts, .chooseAccount, .openHelp,
         .backToAccounts, .searchProjects, .chooseProject, .cancelChange, .disconnect, .changeProject,
         .signOut, .refresh, .retry, .dismissError, .setAuto, .setManual, .pause, .resume, .cancelAll,
         .uploadSelected, .selectAll, .clearSelection, .toggleSelect, .moveToTop, .cancelFile, .retryFile,
@@ -428,9 +477,13 @@ public enum Presentation {
             ActionPresentation(id: id, title: title, symbol: symbol, role: role)
         }
         switch kind {
-        case .pair: return a("pair", "Connect to Frame.io", "link.badge.plus", .primary)
+        case .pair: return a("pair", "Pair with a code", "qrcode", .primary)
         case .cancelPairing: return a("cancel_pairing", "Cancel", "xmark", .cancel)
-        case .openVerificationLink: return a("open_verification_link", "Open the sign-in page", "safari")
+        case .openVerificationLink: return a("open_verification_link", "Open the pairing page", "safari")
+        case .signIn: return a("sign_in", "Sign in with Frame.io", "person.badge.key", .primary)
+        case .openSignIn: return a("open_sign_in", "Open the sign-in page", "safari", .primary)
+        case .completeSignIn: return a("complete_sign_in", "Finish signing in", "checkmark")
+        case .cancelSignIn: return a("cancel_sign_in", "Cancel", "xmark", .cancel)
         case .reloadAccounts:
             if case .notConnected? = connection { return a("reload_accounts", "Choose a project", "folder", .primary) }
             return a("reload_accounts", "Reload", "arrow.clockwise")
@@ -473,6 +526,11 @@ public enum Presentation {
             return connection.flatMap(verificationLink).map(ActionCommand.open) ?? .unavailable
         case (.openHelp, _):
             return connection.flatMap(helpLink).map(ActionCommand.open) ?? .unavailable
+        case (.signIn, _): return send(.signIn)
+        case (.openSignIn, _):
+            return connection.flatMap(signInPage).map(ActionCommand.signIn) ?? .unavailable
+        case (.completeSignIn, .redirect(let url)): return send(.completeSignIn(redirectUrl: url))
+        case (.cancelSignIn, _): return send(.cancelSignIn)
         case (.reloadAccounts, _): return send(.reloadAccounts)
         case (.chooseAccount, .account(let id)): return send(.chooseAccount(accountId: id))
         case (.backToAccounts, _): return send(.backToAccounts)
@@ -498,7 +556,7 @@ public enum Presentation {
         case (.cancelFile, .file(let id)): return send(.cancelFile(id: id))
         case (.retryFile, .file(let id)): return send(.retryFile(id: id))
         case (.chooseAccount, _), (.searchProjects, _), (.chooseProject, _), (.toggleSelect, _),
-             (.moveToTop, _), (.cancelFile, _), (.retryFile, _):
+             (.moveToTop, _), (.cancelFile, _), (.retryFile, _), (.completeSignIn, _):
             return .unavailable
         }
     }
@@ -509,7 +567,7 @@ public enum Presentation {
         kinds.filter {
             switch $0 {
             case .chooseAccount, .chooseProject, .searchProjects, .openVerificationLink, .openHelp,
-                 .toggleSelect:
+                 .toggleSelect, .completeSignIn:
                 return false
             default:
                 return true

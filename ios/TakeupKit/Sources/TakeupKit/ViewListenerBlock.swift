@@ -19,7 +19,7 @@ extension AppView {
     /// The connected project's name, if connected (shown on every screen: the checklist asks
     /// that the user can always see where uploads go).
     public var connectedProjectName: String? {
-        if case .connected(_, let project, _) = connection { return project.name }
+        if case .connected(_, let project, _, _) = connection { return project.name }
         return nil
     }
 }

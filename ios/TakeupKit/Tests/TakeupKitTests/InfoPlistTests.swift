@@ -34,6 +34,10 @@ final class InfoPlistTests: XCTestCase {
         XCTAssertEqual(info["TakeupClientSecret"] as? String, "$(TAKEUP_CLIENT_SECRET)")
         XCTAssertEqual(info["TakeupAPIBase"] as? String, "$(TAKEUP_API_BASE)")
         XCTAssertEqual(info["TakeupUploadHosts"] as? String, "$(TAKEUP_UPLOAD_HOSTS)")
+        XCTAssertEqual(info["TakeupAppClientId"] as? String, "$(TAKEUP_APP_CLIENT_ID)")
+        XCTAssertEqual(info["TakeupApplicationsBase"] as? String, "$(TAKEUP_APPLICATIONS_BASE)")
+        info["TakeupAppClientId"] = ""
+        info["TakeupApplicationsBase"] = ""
         // As Xcode substitutes them with Config/Takeup.xcconfig and no Secrets.xcconfig: the
         // secret is empty, and the app reports that it is not configured.
         info["TakeupClientSecret"] = ""
@@ -46,5 +50,14 @@ final class InfoPlistTests: XCTestCase {
         XCTAssertEqual(settings.apiBase, "https://api.frame.io")
         XCTAssertEqual(settings.clientVersion, "0.1.0")
         XCTAssertEqual(settings.uploadHosts, [])
+        XCTAssertNil(settings.appSignIn, "no client id: pairing only")
+        // An app that signs in with Frame.io accounts only: no secret needed.
+        info["TakeupClientSecret"] = ""
+        info["TakeupAppClientId"] = "takeup-app"
+        let signIn = try EngineSettings(infoDictionary: info)
+        XCTAssertEqual(signIn.clientSecret, "")
+        XCTAssertEqual(signIn.appSignIn?.clientId, "takeup-app")
+        XCTAssertEqual(signIn.appSignIn?.redirectUris, [EngineSettings.defaultRedirectUri])
+        XCTAssertNil(signIn.appSignIn?.applicationsBase)
     }
 }

@@ -13,7 +13,8 @@ final class PresentationTests: XCTestCase {
         XCTAssertTrue(code.message?.contains("ABC123") == true)
         XCTAssertTrue(code.message?.contains("Dana's iPhone") == true)
         let busy = Samples.connection.filter { Presentation.connection($0).isBusy }.map { Presentation.connection($0).stateId }
-        XCTAssertEqual(busy, ["requesting_code", "authorizing", "loading_accounts", "loading_projects", "connecting"])
+        XCTAssertEqual(busy, ["requesting_code", "authorizing", "loading_accounts", "loading_projects", "connecting",
+                              "signing_in"])
         let picker = Presentation.connection(Samples.connection[10])
         XCTAssertEqual(picker.message, "Testbed Films · 1 of 12 projects match “test”")
         let all = Presentation.connection(.choosingProject(user: Samples.user, account: Samples.account, query: " ",
@@ -23,6 +24,26 @@ final class PresentationTests: XCTestCase {
         XCTAssertEqual(connected.title, "Testbed")
         XCTAssertEqual(connected.user?.email, "dana@example.com")
         XCTAssertEqual(Presentation.connection(Samples.connection[13]).message, "The network is unreachable.")
+        // A paired device: no project means pairing again; connected says how to change it.
+        XCTAssertEqual(Presentation.connection(Samples.connection[15]).title, "No project")
+        XCTAssertTrue(Presentation.connection(Samples.connection[16]).message?.contains("pair again") == true)
+    }
+
+    func testSignInPageCallbackAndCommands() {
+        XCTAssertEqual(Presentation.signInPage(Samples.signingIn)?.host, "applications.frame.io")
+        XCTAssertEqual(Presentation.command(.openSignIn, connection: Samples.signingIn),
+                       .signIn(Presentation.signInPage(Samples.signingIn)!))
+        XCTAssertNil(Presentation.signInPage(.signingIn(authorizationUrl: "javascript:alert(1)")))
+        XCTAssertEqual(Presentation.command(.openSignIn, connection: .requestingCode), .unavailable)
+        XCTAssertEqual(Presentation.callbackScheme(redirectUri: "io.takeup.app:/oauth2redirect"), "io.takeup.app")
+        XCTAssertNil(Presentation.callbackScheme(redirectUri: "http://127.0.0.1/callback"))
+        XCTAssertEqual(Presentation.command(.signIn), .dispatch(.signIn))
+        XCTAssertEqual(Presentation.command(.cancelSignIn), .dispatch(.cancelSignIn))
+        XCTAssertEqual(Presentation.command(.completeSignIn, target: .redirect("io.takeup.app:/oauth2redirect?code=c")),
+                       .dispatch(.completeSignIn(redirectUrl: "io.takeup.app:/oauth2redirect?code=c")))
+        XCTAssertEqual(Presentation.command(.completeSignIn), .unavailable)
+        XCTAssertEqual(Presentation.buttonActions([.openSignIn, .completeSignIn, .cancelSignIn]),
+                       [.openSignIn, .cancelSignIn])
     }
 
     func testPairingCountdownAndLinks() {
@@ -82,7 +103,8 @@ final class PresentationTests: XCTestCase {
         XCTAssertEqual(Presentation.action(.pair).role, .primary)
         XCTAssertEqual(Presentation.action(.signOut).role, .destructive)
         XCTAssertEqual(Presentation.action(.cancelPairing).role, .cancel)
-        XCTAssertEqual(Presentation.action(.reloadAccounts, on: .notConnected(user: Samples.user)).title, "Choose a project")
+        XCTAssertEqual(Presentation.action(.reloadAccounts, on: .notConnected(user: Samples.user, method: .account)).title,
+                       "Choose a project")
         XCTAssertEqual(Presentation.action(.reloadAccounts).title, "Reload")
         XCTAssertEqual(Presentation.command(.moveToTop, target: .file(9)), .dispatch(.moveToTop(id: 9)))
         XCTAssertEqual(Presentation.command(.cancelFile), .unavailable)
@@ -101,7 +123,7 @@ final class AppViewHelpersTests: XCTestCase {
         var view = AppView(connection: Samples.connection[12], connectionActions: [], network: Samples.network[0],
                            queue: queue, notices: [], alert: nil)
         XCTAssertEqual(view.connectedProjectName, "Testbed")
-        view.connection = .notConnected(user: Samples.user)
+        view.connection = .notConnected(user: Samples.user, method: .account)
         XCTAssertNil(view.connectedProjectName)
 
         let got = Recorder()

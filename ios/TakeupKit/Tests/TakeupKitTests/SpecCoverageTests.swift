@@ -72,16 +72,24 @@ enum Samples {
                      qrContent: "https://frame.io/c2c?code=ABC123", expiresAtMs: 1_700_000_300_000,
                      expiresInSecs: 300, deviceName: "Dana's iPhone", attempt: 1),
         .authorizing,
-        .notConnected(user: user),
+        .notConnected(user: user, method: .account),
         .loadingAccounts(user: user),
         .choosingAccount(user: user, accounts: [account]),
         .noC2cAccounts(user: user, helpUrl: "https://help.frame.io/c2c"),
         .loadingProjects(user: user, account: account),
         .choosingProject(user: user, account: account, query: "test", projects: [project], total: 12),
         .connecting(user: user, projectName: "Testbed"),
-        .connected(user: user, project: project, deviceName: "Dana's iPhone"),
+        .connected(user: user, project: project, deviceName: "Dana's iPhone", method: .account),
         .failed(user: nil, message: "The network is unreachable."),
+        // (appended: the indices above are used by the tests)
+        signingIn,
+        .notConnected(user: user, method: .deviceCode),
+        .connected(user: user, project: project, deviceName: "Dana's iPhone", method: .deviceCode),
     ]
+
+    static let signingIn = ConnectionView.signingIn(
+        authorizationUrl: "https://applications.frame.io/oauth2/auth?response_type=code&client_id=app&state=s")
+    static let methods: [SignInMethod] = [.deviceCode, .account]
 
     static let network: [NetworkView] = [
         .offline(connectionType: .wifi, label: "Offline: uploads resume when the network is back"),
@@ -168,6 +176,8 @@ final class SpecCoverageTests: XCTestCase {
         assertSame(Samples.holdReasons.map(Presentation.holdReasonId), try listed("hold_reason"), "hold reasons")
         assertSame(Samples.kinds.map(Presentation.kindId), try listed("asset_kind"), "asset kinds")
         assertSame(Samples.modes.map(Presentation.modeId), try listed("queue_mode"), "queue modes")
+        assertSame(Samples.methods.map(Presentation.methodId), try listed("sign_in_method"), "sign-in methods")
+        for m in Samples.methods { XCTAssertFalse(Presentation.methodName(m).isEmpty) }
     }
 
     func testEveryActionIsMappedAndSendsWhatTheSpecSays() throws {
@@ -181,10 +191,14 @@ final class SpecCoverageTests: XCTestCase {
             guard let entry = actions[id] as? [String: Any] else { continue }  // reported above
             XCTAssertFalse(Presentation.action(kind).title.isEmpty, id)
             if entry["app"] as? Bool == true {
-                // The app's own: opens a URL from the screen it is offered on.
-                let where_ = kind == .openHelp ? noAccess : showing
-                guard case .open(let url) = Presentation.command(kind, connection: where_) else {
-                    XCTFail("\(id): expected a URL to open"); continue
+                // The app's own: opens a URL from the screen it is offered on (the sign-in page
+                // in an authentication session).
+                let where_ = kind == .openHelp ? noAccess : kind == .openSignIn ? Samples.signingIn : showing
+                let url: URL
+                switch Presentation.command(kind, connection: where_) {
+                case .open(let u) where kind != .openSignIn: url = u
+                case .signIn(let u) where kind == .openSignIn: url = u
+                default: XCTFail("\(id): expected a URL to open"); continue
                 }
                 XCTAssertEqual(url.scheme, "https", id)
                 XCTAssertEqual(Presentation.command(kind, connection: .requestingCode), .unavailable, id)
@@ -199,6 +213,7 @@ final class SpecCoverageTests: XCTestCase {
                 case ("account_id", "string"?): target = .account("acc-1")
                 case ("project_id", "string"?): target = .project("prj-1")
                 case ("query", "string"?): target = .query("test")
+                case ("redirect_url", "string"?): target = .redirect("io.takeup.app:/oauth2redirect?code=c&state=s")
                 case ("mode", "queue_mode"?): break  // fixed by the action (set_auto / set_manual)
                 default: XCTFail("\(id): parameter \(name): \(String(describing: type)) is not mapped")
                 }

@@ -1,6 +1,7 @@
 // The engine's view model over the real FFI, presented by TakeupKit: a fresh engine, then (with the
-// emulator of scripts/test-swift.sh, whose approver confirms pairing codes) pairing, the project
-// pickers and sign-out driven only by `dispatch`, as the SwiftUI app does.
+// emulator of scripts/test-swift.sh, whose approvers confirm pairing codes and sign-in pages)
+// pairing, sign-out, a sign-in with the Frame.io account, the project pickers and sign-out driven
+// only by `dispatch`, as the SwiftUI app does.
 import Foundation
 import Takeup
 import XCTest
@@ -32,8 +33,37 @@ final class ViewRecorder: ViewListener, @unchecked Sendable {
     }
 }
 
-private func env(_ name: String) -> String? {
+func env(_ name: String) -> String? {
     ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+}
+
+/// The browser step of a sign-in with a Frame.io account. FoundationNetworking cannot trust the
+/// emulator's CA, so scripts/test-swift.sh does it on the host: this writes the authorization URL
+/// to the shared folder (TAKEUP_TEST_EMULATOR_DUMP) and the host's approver answers with the URL
+/// the browser would be sent back to (the app's redirect URI with `code` and `state`).
+func approveSignInOnTheHost(_ authorizationUrl: String, seconds: Double = 30) async throws -> String {
+    guard let dump = env("TAKEUP_TEST_EMULATOR_DUMP") else {
+        throw XCTSkip("TAKEUP_TEST_EMULATOR_DUMP is not set: run scripts/test-swift.sh")
+    }
+    let dir = URL(fileURLWithPath: dump)
+    let id = UUID().uuidString
+    try authorizationUrl.write(to: dir.appendingPathComponent("signin-\(id).url"), atomically: true, encoding: .utf8)
+    let answer = dir.appendingPathComponent("signin-\(id).redirect")
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if let redirect = try? String(contentsOf: answer, encoding: .utf8), !redirect.isEmpty {
+            return redirect.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try await Task.sleep(nanoseconds: 100_000_000)
+    }
+    throw SignInRelayTimeout()
+}
+
+struct SignInRelayTimeout: Error {}
+
+/// The emulator's registered app client (scripts/test-emulator.sh exports it).
+func testAppSignIn(api: String) -> (clientId: String, applicationsBase: String) {
+    (env("TAKEUP_TEST_APP_CLIENT_ID") ?? "takeup-app", env("TAKEUP_TEST_APPLICATIONS_BASE") ?? api)
 }
 
 final class ViewModelTests: XCTestCase {
@@ -90,24 +120,27 @@ final class ViewModelTests: XCTestCase {
         await holder.shutdown()
     }
 
-    func testPairChooseAProjectAndSignOutThroughTheViewModel() async throws {
+    func testPairThenSignInChooseAProjectAndSignOutThroughTheViewModel() async throws {
         guard let api = env("TAKEUP_TEST_API_BASE"), let ca = env("TAKEUP_TEST_CA_PEM_FILE"),
               let secret = env("TAKEUP_TEST_CLIENT_SECRET"), let host = env("TAKEUP_TEST_UPLOAD_HOST")
         else { throw XCTSkip("the emulator is not running: run scripts/test-swift.sh") }
         let store = MemoryStore()
+        let app = testAppSignIn(api: api)
         let holder = EngineHolder(
             settings: EngineSettings(apiBase: api, clientSecret: secret, clientVersion: "1.2.3",
-                                     uploadHosts: [host], extraRootCaPem: try String(contentsOfFile: ca, encoding: .utf8)),
+                                     uploadHosts: [host], extraRootCaPem: try String(contentsOfFile: ca, encoding: .utf8),
+                                     appClientId: app.clientId, applicationsBase: app.applicationsBase),
             secretStore: store, stateDirectory: try tempDir())
         let engine = try await holder.engine()
         let vm = engine.viewModel()
         let rec = ViewRecorder()
         let sub = vm.subscribe(listener: rec)
         defer { sub.cancel() }
-        _ = try await waitForView("not_authorized", in: rec) { self.state($0) == "not_authorized" }
+        let first = try await waitForView("not_authorized", in: rec) { self.state($0) == "not_authorized" }
+        XCTAssertEqual(first.connectionActions, [.pair, .signIn], "both ways to connect")
 
         // Pair: the code is shown (QR content, link, countdown), then the script's approver
-        // confirms it and the engine signs in.
+        // confirms it (default project) and the engine is connected.
         guard case .dispatch(let pair) = Presentation.command(.pair) else { return XCTFail("pair") }
         vm.dispatch(action: pair)
         let showing = try await waitForView("showing_code", in: rec) { self.state($0) == "showing_code" }
@@ -122,14 +155,33 @@ final class ViewModelTests: XCTestCase {
         }
         XCTAssertTrue(link.absoluteString.contains(code), "\(link)")
         XCTAssertTrue(Presentation.codeCountdown(expiresAtMs: expiresAtMs, now: Date()).hasPrefix("Code expires in "))
-
-        // Signed in: connected to the device's project, or the pickers when there is none.
-        var view = try await waitForView("signed in", in: rec, seconds: 40) {
-            ["connected", "not_connected", "choosing_account", "no_c2c_accounts", "failed"].contains(self.state($0))
+        var view = try await waitForView("paired", in: rec, seconds: 40) {
+            ["connected", "failed"].contains(self.state($0))
         }
-        if state(view) == "not_connected" {
-            vm.dispatch(action: .reloadAccounts)
-            view = try await waitForView("accounts", in: rec) { ["choosing_account", "failed"].contains(self.state($0)) }
+        guard case .connected(let pairedUser, _, _, let method) = view.connection else {
+            return XCTFail("expected connected, got \(view.connection)")
+        }
+        XCTAssertEqual(method, .deviceCode)
+        XCTAssertEqual(pairedUser.name, "Dana Reyes")
+        XCTAssertEqual(view.connectionActions, [.refresh, .signOut], "no connection manager for a paired device")
+        vm.dispatch(action: .signOut)
+        _ = try await waitForView("signed out", in: rec) { self.state($0) == "not_authorized" }
+
+        // Sign in with the Frame.io account: the page (here: the host's approver) sends the browser
+        // back with a code, handed to the view model as complete_sign_in.
+        vm.dispatch(action: .signIn)
+        view = try await waitForView("signing_in", in: rec) { self.state($0) == "signing_in" }
+        guard case .signIn(let page) = Presentation.command(.openSignIn, connection: view.connection) else {
+            return XCTFail("the sign-in page")
+        }
+        XCTAssertTrue(page.absoluteString.contains("code_challenge_method=S256"), "\(page)")
+        let redirect = try await approveSignInOnTheHost(page.absoluteString)
+        guard case .dispatch(let complete) = Presentation.command(.completeSignIn, target: .redirect(redirect)) else {
+            return XCTFail("complete_sign_in")
+        }
+        vm.dispatch(action: complete)
+        view = try await waitForView("the account picker", in: rec, seconds: 40) {
+            ["choosing_account", "no_c2c_accounts", "failed"].contains(self.state($0))
         }
         if case .choosingAccount(_, let accounts) = view.connection, let first = accounts.first {
             guard case .dispatch(let choose) = Presentation.command(.chooseAccount, target: .account(first.id)) else {
@@ -138,21 +190,20 @@ final class ViewModelTests: XCTestCase {
             vm.dispatch(action: choose)
             view = try await waitForView("projects", in: rec) { ["choosing_project", "failed"].contains(self.state($0)) }
         }
-        if state(view) == "choosing_project" {
-            vm.dispatch(action: .searchProjects(query: "testb"))
-            view = try await waitForView("search results", in: rec) {
-                if case .choosingProject(_, _, "testb", let projects, _) = $0.connection { return !projects.isEmpty }
-                return false
-            }
-            guard case .choosingProject(_, _, _, let projects, _) = view.connection,
-                  let testbed = projects.first(where: { $0.name == "Testbed" })
-            else { return XCTFail("Testbed in \(view.connection)") }
-            vm.dispatch(action: .chooseProject(projectId: testbed.id))
-            view = try await waitForView("connected", in: rec) { ["connected", "failed"].contains(self.state($0)) }
+        vm.dispatch(action: .searchProjects(query: "testb"))
+        view = try await waitForView("search results", in: rec) {
+            if case .choosingProject(_, _, "testb", let projects, _) = $0.connection { return !projects.isEmpty }
+            return false
         }
-        guard case .connected(let user, let project, _) = view.connection else {
+        guard case .choosingProject(_, _, _, let projects, _) = view.connection,
+              let testbed = projects.first(where: { $0.name == "Testbed" })
+        else { return XCTFail("Testbed in \(view.connection)") }
+        vm.dispatch(action: .chooseProject(projectId: testbed.id))
+        view = try await waitForView("connected", in: rec) { ["connected", "failed"].contains(self.state($0)) }
+        guard case .connected(let user, let project, _, let accountMethod) = view.connection else {
             return XCTFail("expected connected, got \(view.connection); states: \(rec.connectionStates)")
         }
+        XCTAssertEqual(accountMethod, .account)
         XCTAssertEqual(user.name, "Dana Reyes")
         XCTAssertFalse(user.email.isEmpty)
         XCTAssertEqual(project.name, "Testbed")
@@ -164,9 +215,6 @@ final class ViewModelTests: XCTestCase {
             XCTAssertTrue(buttons.contains(id), "connected offers \(id): \(buttons)")
         }
         XCTAssertTrue(store.get(anyKeyWithPrefix: "c2c-tokens."), "tokens in the app's store")
-        XCTAssertTrue(rec.connectionStates.starts(with: ["not_authorized", "requesting_code", "showing_code"])
-                      || rec.connectionStates.starts(with: ["not_authorized", "showing_code"]),
-                      "\(rec.connectionStates)")
 
         // Change project opens the pickers with a way back; cancel_change returns to connected.
         vm.dispatch(action: .changeProject)

@@ -1,6 +1,8 @@
 //! The `/v2/auth/*` endpoints (form data only): device code, token polling, refresh and revoke,
-//! plus the pairing state machine in [`pairing`].
+//! plus the pairing state machine in [`pairing`] and the sign-in with a Frame.io account (the
+//! OAuth application flow) in [`app`].
 
+pub mod app;
 pub mod pairing;
 
 use std::time::Duration;
@@ -132,6 +134,23 @@ pub(crate) fn grant_from(resp: &HttpResponse) -> Result<TokenGrant> {
     })
 }
 
+/// A refresh answer: a server that does not rotate refresh tokens answers without one, and the
+/// one used stays valid.
+pub(crate) fn grant_or_keep(resp: &HttpResponse, used_refresh: &str) -> Result<TokenGrant> {
+    let b: TokenBody = resp.json()?;
+    if b.access_token.is_empty() {
+        return Err(Error::UnexpectedResponse("empty access token".into()));
+    }
+    Ok(TokenGrant {
+        access_token: b.access_token,
+        refresh_token: b
+            .refresh_token
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| used_refresh.to_string()),
+        expires_in: Duration::from_secs(b.expires_in.unwrap_or(28_800).max(1)),
+    })
+}
+
 /// Client of the auth endpoints.
 #[derive(Clone)]
 pub struct AuthApi {
@@ -223,7 +242,7 @@ impl AuthApi {
                 ("refresh_token", refresh_token),
             ]);
         let resp = self.http.send(req).await?.success()?;
-        grant_from(&resp)
+        grant_or_keep(&resp, refresh_token)
     }
 
     /// `POST /v2/auth/revoke` of a token (access or refresh).

@@ -75,6 +75,14 @@ pub fn api_error(e: &Error) -> Disposition {
             after: None,
         },
         Error::NotAuthorized | Error::AuthorizationRejected => Disposition::AuthLost,
+        // The API client pauses every call while Frame.io refuses renewed tokens (and the engine
+        // probes, then reports not authorized): hold and probe like an outage, without spending
+        // an attempt or parking anything. The probe (a heartbeat) goes through the same pause, so
+        // it sends nothing until the pause ends, and it is what resumes the queue once the tokens
+        // are accepted again.
+        Error::AuthRefused { .. } => Disposition::WaitForNetwork {
+            reason: e.to_string(),
+        },
         Error::Conflict { detail } if detail.to_ascii_lowercase().contains("paused") => {
             Disposition::Skipped {
                 reason: "recorded while the device was paused".into(),
@@ -214,6 +222,12 @@ mod tests {
         };
         assert!(matches!(api_error(&paused), Disposition::Skipped { .. }));
         assert_eq!(api_error(&Error::NotAuthorized), Disposition::AuthLost);
+        assert!(matches!(
+            api_error(&Error::AuthRefused {
+                retry_after: Duration::from_secs(10)
+            }),
+            Disposition::WaitForNetwork { .. }
+        ));
         assert!(matches!(
             api_error(&Error::Server { status: 503 }),
             Disposition::RetryLater { .. }

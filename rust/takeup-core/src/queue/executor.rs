@@ -174,11 +174,14 @@ async fn put(sh: &Arc<Shared>, t: &PartTransfer) -> Result<Option<String>, Trans
                     .map(str::to_string);
                 return Ok(etag);
             }
-            let retry_after = resp
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(crate::http::parse_retry_after);
+            let header = |name| resp.headers().get(name).and_then(|v| v.to_str().ok());
+            let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|raw| {
+                crate::http::parse_retry_after(
+                    raw,
+                    header(reqwest::header::DATE),
+                    std::time::SystemTime::now(),
+                )
+            });
             if status == 503 || status == 429 {
                 // The storage asks to slow down: fewer parts at once.
                 sh.on_throttled();

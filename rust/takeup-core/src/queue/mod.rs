@@ -13,6 +13,7 @@ mod executor;
 pub mod file;
 pub mod journal;
 pub mod lease;
+pub mod naming;
 pub mod plan;
 pub mod planner;
 mod shared;

@@ -1,7 +1,8 @@
 //! The view model both apps render: [`ViewModel`] turns the engine's status, identity and queue
 //! into one [`AppView`] (the screens and states listed in `shared-ui-spec/spec.json`) and runs the
-//! user's [`UiAction`]s (pairing, account and project pickers, queue controls). The apps stay thin:
-//! they draw the current view, send actions, and open URLs.
+//! user's [`UiAction`]s (pairing, sign-in with a Frame.io account, account and project pickers,
+//! queue controls). The apps stay thin: they draw the current view, send actions, and open URLs
+//! (the verification link, the sign-in page, whose answer they hand back as `complete_sign_in`).
 //!
 //! Async work (network calls) runs on the engine's tokio runtime; a step's answer only lands if the
 //! user has not moved on meanwhile (each step has a generation number).
@@ -18,19 +19,20 @@ use tokio_util::sync::CancellationToken;
 
 use crate::connection::ConnectionState;
 use crate::engine::Engine;
-use crate::error::Error;
+use crate::error::{Error, SignInError};
 use crate::identity::AccountList;
 use crate::queue::QueueMode;
 pub use view::{
     AccountItem, ActionKind, AppView, ConnectionView, FileRow, Flow, HoldReason, NetworkView,
-    Notice, ProjectItem, QueueBanner, QueueSection, QueueView, RowState, SectionKind, UiAction,
-    UserView, ViewInputs, build,
+    Notice, ProjectItem, QueueBanner, QueueSection, QueueView, RowState, SectionKind, SignInMethod,
+    UiAction, UserView, ViewInputs, build,
 };
 
 /// What `retry` repeats.
 #[derive(Clone, Debug)]
 enum RetryTarget {
     Pair,
+    SignIn,
     LoadAccounts,
     LoadProjects(AccountItem),
     Connect(ProjectItem),
@@ -86,13 +88,22 @@ fn kind(c: &ConnectionState) -> u8 {
 }
 
 impl ViewModel {
-    /// Start the view model for `engine` on the current tokio runtime.
+    /// Start the view model for `engine` on the current tokio runtime. A sign-in started before
+    /// the app was restarted is picked up (`signing_in`, ready for the browser's answer).
     pub fn new(engine: Arc<Engine>) -> Self {
         let runtime = tokio::runtime::Handle::current();
-        let initial = Self::compute(&engine, &VmState::default());
+        let mut state = VmState::default();
+        if !engine.is_paired()
+            && let Some(pending) = engine.pending_app_sign_in()
+        {
+            state.flow = Flow::SigningIn {
+                authorization_url: pending.authorization_url,
+            };
+        }
+        let initial = Self::compute(&engine, &state);
         let shared = Arc::new(Shared {
             engine,
-            state: Mutex::new(VmState::default()),
+            state: Mutex::new(state),
             changed: Notify::new(),
             tx: watch::channel(initial).0,
             runtime,
@@ -125,13 +136,17 @@ impl ViewModel {
         let status = engine.status();
         let identity = engine.identity();
         let queue = engine.queue().status();
-        let removed = engine.authorization_lost().borrow().is_some();
+        let lost = *engine.authorization_lost().borrow();
         build(&ViewInputs {
             status: &status,
             identity: identity.as_ref(),
             queue: &queue,
             flow: &st.flow,
-            removed,
+            removed: lost.is_some(),
+            refused: lost == Some(crate::tokens::LostReason::Refused),
+            method: engine.sign_in_method(),
+            sign_in_available: engine.app_sign_in_available(),
+            pairing_available: engine.pairing_available(),
             selection: &st.selection,
             alert: st.alert.as_deref(),
             now_ms: now_ms(),
@@ -207,20 +222,30 @@ impl Shared {
     fn on_connection_change(self: &Arc<Self>, c: &ConnectionState, before: Option<u8>) {
         match c {
             ConnectionState::NotAuthorized => {
-                // Close the pickers (a step still running is dropped); keep a failure on screen
-                // and leave an idle flow alone, so a pairing that just failed still lands.
+                // Close the pickers (a step still running is dropped); keep a failure on screen,
+                // a sign-in in progress, and an idle flow alone, so a pairing that just failed
+                // still lands.
                 let mut st = self.lock();
-                if !matches!(st.flow, Flow::Failed { .. } | Flow::Idle) {
+                if !matches!(
+                    st.flow,
+                    Flow::Failed { .. }
+                        | Flow::Idle
+                        | Flow::SigningIn { .. }
+                        | Flow::CompletingSignIn
+                ) {
                     st.flow = Flow::Idle;
                     st.generation += 1;
                 }
                 st.accounts = None;
             }
             ConnectionState::Pairing(_) => {}
-            // Paired without a project (just paired, disconnected, or the project went away):
-            // open the account picker once.
+            // Signed in without a project (just signed in, disconnected, or the project went
+            // away): open the account picker once. A paired device cannot list them.
             ConnectionState::NotConnected { .. } => {
-                if before != Some(2) && matches!(self.lock().flow, Flow::Idle) {
+                if before != Some(2)
+                    && matches!(self.lock().flow, Flow::Idle | Flow::CompletingSignIn)
+                    && self.engine.can_manage_connection()
+                {
                     self.clone().load_accounts();
                 }
             }
@@ -387,10 +412,67 @@ impl Shared {
         });
     }
 
+    fn sign_in(self: Arc<Self>) {
+        match self.engine.begin_app_sign_in(None) {
+            Ok(request) => {
+                self.set_flow(Flow::SigningIn {
+                    authorization_url: request.authorization_url,
+                });
+            }
+            Err(e) => {
+                let generation = self.set_flow(Flow::Idle);
+                self.fail(generation, e, RetryTarget::SignIn);
+            }
+        }
+    }
+
+    fn complete_sign_in(self: Arc<Self>, redirect_url: String) {
+        let generation = self.set_flow(Flow::CompletingSignIn);
+        let rt = self.runtime.clone();
+        rt.spawn(async move {
+            match self.engine.complete_app_sign_in(&redirect_url).await {
+                // The connection state moves on; the account picker opens (by the state change
+                // from not authorized, or here when the install was already paired with a code).
+                Ok(_) => {
+                    let current = self.lock().generation == generation;
+                    let unconnected = matches!(
+                        self.engine.connection_state(),
+                        ConnectionState::NotConnected { .. }
+                    );
+                    if current && unconnected && self.engine.can_manage_connection() {
+                        self.clone().load_accounts();
+                    } else {
+                        self.land(generation, Flow::Idle, None);
+                    }
+                }
+                // Declined in the browser: back to the choice, no error.
+                Err(Error::SignIn(SignInError::Denied)) => self.land(generation, Flow::Idle, None),
+                // Not this sign-in's answer (stale, or forged): keep waiting for the right one.
+                Err(e @ Error::SignIn(SignInError::StateMismatch)) => {
+                    match self.engine.pending_app_sign_in() {
+                        Some(p) => {
+                            self.land(
+                                generation,
+                                Flow::SigningIn {
+                                    authorization_url: p.authorization_url,
+                                },
+                                None,
+                            );
+                            self.alert(e.to_string());
+                        }
+                        None => self.fail(generation, e, RetryTarget::SignIn),
+                    }
+                }
+                Err(e) => self.fail(generation, e, RetryTarget::SignIn),
+            }
+        });
+    }
+
     fn retry(self: Arc<Self>) {
         let target = self.lock().retry.clone();
         match target {
             Some(RetryTarget::Pair) => self.pair(),
+            Some(RetryTarget::SignIn) => self.sign_in(),
             Some(RetryTarget::LoadAccounts) | None => self.load_accounts(),
             Some(RetryTarget::LoadProjects(a)) => self.load_projects(a),
             Some(RetryTarget::Connect(p)) => self.connect(p),
@@ -407,6 +489,16 @@ impl Shared {
                 }
                 // Also a pairing the app started through the engine directly: the view shows it.
                 engine.cancel_pairing();
+            }
+            UiAction::SignIn => self.sign_in(),
+            UiAction::CompleteSignIn { redirect_url } => self.complete_sign_in(redirect_url),
+            UiAction::CancelSignIn => {
+                if let Err(e) = engine.cancel_app_sign_in() {
+                    tracing::debug!(error = %e, "cancel sign-in");
+                }
+                if matches!(self.lock().flow, Flow::SigningIn { .. }) {
+                    self.set_flow(Flow::Idle);
+                }
             }
             UiAction::ReloadAccounts | UiAction::ChangeProject => self.load_accounts(),
             UiAction::ChooseAccount { account_id } => {

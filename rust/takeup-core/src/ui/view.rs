@@ -12,6 +12,7 @@ use super::format;
 use crate::connection::{ConnectionState, ConnectionType, EngineStatus, Health};
 use crate::identity::{Identity, UserInfo};
 use crate::queue::{AssetKind, AssetState, FileEntry, Hold, QueueMode, QueueStatus};
+pub use crate::tokens::SignInMethod;
 
 /// Everything on screen.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -70,9 +71,16 @@ pub struct ProjectItem {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ConnectionView {
-    /// Not paired: a call to action to connect. `message` says why when the device was removed.
+    /// Not paired: a call to action to connect (pair with a code, or sign in with a Frame.io
+    /// account when the app has it). `message` says why when the device was removed.
     NotAuthorized {
         message: Option<String>,
+    },
+    /// Sign-in with a Frame.io account in progress: the app opens `authorization_url` in the
+    /// browser (Custom Tabs / `ASWebAuthenticationSession`) and hands the URL the browser comes
+    /// back to in `complete_sign_in`.
+    SigningIn {
+        authorization_url: String,
     },
     /// Asking Frame.io for a code.
     RequestingCode,
@@ -93,9 +101,11 @@ pub enum ConnectionView {
     },
     /// The user approved; finishing.
     Authorizing,
-    /// Paired, no project, no picker open.
+    /// Paired, no project, no picker open. With `device_code` the project is chosen on
+    /// Frame.io while pairing: pair again (or sign in with the account) to pick one.
     NotConnected {
         user: UserView,
+        method: SignInMethod,
     },
     LoadingAccounts {
         user: UserView,
@@ -130,6 +140,8 @@ pub enum ConnectionView {
         user: UserView,
         project: ProjectItem,
         device_name: String,
+        /// How this install is authorized: only `account` can change project or disconnect.
+        method: SignInMethod,
     },
     /// A step failed: the message, and `retry` / `dismiss_error` in the actions.
     Failed {
@@ -296,6 +308,10 @@ pub enum ActionKind {
     Pair,
     CancelPairing,
     OpenVerificationLink,
+    SignIn,
+    OpenSignIn,
+    CompleteSignIn,
+    CancelSignIn,
     ReloadAccounts,
     ChooseAccount,
     OpenHelp,
@@ -329,6 +345,15 @@ pub enum ActionKind {
 pub enum UiAction {
     Pair,
     CancelPairing,
+    /// Start a sign-in with a Frame.io account (the view moves to `signing_in`).
+    SignIn,
+    /// The browser came back: the whole URL it was sent to (the app's redirect URI with `code`
+    /// and `state`, or an `error`).
+    CompleteSignIn {
+        redirect_url: String,
+    },
+    /// Drop the sign-in in progress.
+    CancelSignIn,
     ReloadAccounts,
     ChooseAccount {
         account_id: String,
@@ -381,6 +406,12 @@ pub enum Flow {
     /// Nothing open: the view follows the engine's connection state.
     #[default]
     Idle,
+    /// The browser is open for a sign-in with a Frame.io account.
+    SigningIn {
+        authorization_url: String,
+    },
+    /// The browser came back; trading the code for tokens and reading the identity.
+    CompletingSignIn,
     LoadingAccounts,
     Accounts(Vec<AccountItem>),
     NoC2c {
@@ -410,6 +441,14 @@ pub struct ViewInputs<'a> {
     pub flow: &'a Flow,
     /// Why the last loss of authorization happened, for the not-authorized message.
     pub removed: bool,
+    /// Frame.io keeps refusing the (kept) tokens: the not-authorized message says so.
+    pub refused: bool,
+    /// How the install is authorized (`None`: not at all).
+    pub method: Option<SignInMethod>,
+    /// Whether the app has sign-in with a Frame.io account set up.
+    pub sign_in_available: bool,
+    /// Whether the app can pair with a code (it has a client secret).
+    pub pairing_available: bool,
     pub selection: &'a BTreeSet<i64>,
     pub alert: Option<&'a str>,
     pub now_ms: i64,
@@ -478,22 +517,69 @@ fn connection(i: &ViewInputs<'_>) -> (ConnectionView, Vec<ActionKind>) {
             _ => (V::RequestingCode, vec![A::CancelPairing]),
         };
     }
-    if let Flow::Failed { message } = i.flow {
-        return (
-            V::Failed {
-                user,
-                message: message.clone(),
-            },
-            vec![A::Retry, A::DismissError],
-        );
+    match i.flow {
+        Flow::SigningIn { authorization_url } => {
+            return (
+                V::SigningIn {
+                    authorization_url: authorization_url.clone(),
+                },
+                vec![A::OpenSignIn, A::CompleteSignIn, A::CancelSignIn],
+            );
+        }
+        Flow::CompletingSignIn => return (V::Authorizing, vec![]),
+        Flow::Failed { message } => {
+            return (
+                V::Failed {
+                    user,
+                    message: message.clone(),
+                },
+                vec![A::Retry, A::DismissError],
+            );
+        }
+        _ => {}
+    }
+    // The ways to connect this app offers.
+    let mut connect = Vec::new();
+    if i.pairing_available {
+        connect.push(A::Pair);
+    }
+    if i.sign_in_available {
+        connect.push(A::SignIn);
     }
     let Some(user) = user else {
-        let message = i
-            .removed
-            .then(|| "This device was removed from Frame.io or its sign-in expired. Connect it again to keep uploading; nothing in the queue was lost.".to_string());
-        return (V::NotAuthorized { message }, vec![A::Pair]);
+        let message = if i.refused {
+            Some("Frame.io keeps refusing this device's sign-in. Uploads wait and it is tried again by itself; connect again if this lasts. Nothing in the queue was lost.".to_string())
+        } else {
+            i.removed.then(|| "This device was removed from Frame.io or its sign-in expired. Connect it again to keep uploading; nothing in the queue was lost.".to_string())
+        };
+        return (V::NotAuthorized { message }, connect);
     };
+    let method = i.method.unwrap_or_default();
     let connected = matches!(i.status.connection, ConnectionState::Connected { .. });
+    // A paired device cannot use the connection manager: no pickers, no disconnect.
+    if !method.can_manage_connection() {
+        return match &i.status.connection {
+            ConnectionState::Connected { project, .. } => (
+                V::Connected {
+                    user,
+                    project: ProjectItem {
+                        id: project.id.clone(),
+                        name: project.name.clone(),
+                    },
+                    device_name: i
+                        .identity
+                        .map(|d| d.device.name.clone())
+                        .unwrap_or_default(),
+                    method,
+                },
+                vec![A::Refresh, A::SignOut],
+            ),
+            _ => {
+                connect.extend([A::Refresh, A::SignOut]);
+                (V::NotConnected { user, method }, connect)
+            }
+        };
+    }
     // While connected, the pickers are a "change project" flow that can be closed.
     let close = if connected {
         Some(A::CancelChange)
@@ -549,26 +635,30 @@ fn connection(i: &ViewInputs<'_>) -> (ConnectionView, Vec<ActionKind>) {
             },
             vec![],
         ),
-        Flow::Idle | Flow::Failed { .. } => match &i.status.connection {
-            ConnectionState::Connected { project, .. } => (
-                V::Connected {
-                    user,
-                    project: ProjectItem {
-                        id: project.id.clone(),
-                        name: project.name.clone(),
+        // (SigningIn, CompletingSignIn and Failed returned above.)
+        Flow::Idle | Flow::Failed { .. } | Flow::SigningIn { .. } | Flow::CompletingSignIn => {
+            match &i.status.connection {
+                ConnectionState::Connected { project, .. } => (
+                    V::Connected {
+                        user,
+                        project: ProjectItem {
+                            id: project.id.clone(),
+                            name: project.name.clone(),
+                        },
+                        device_name: i
+                            .identity
+                            .map(|d| d.device.name.clone())
+                            .unwrap_or_default(),
+                        method,
                     },
-                    device_name: i
-                        .identity
-                        .map(|d| d.device.name.clone())
-                        .unwrap_or_default(),
-                },
-                vec![A::ChangeProject, A::Disconnect, A::Refresh, A::SignOut],
-            ),
-            _ => (
-                V::NotConnected { user },
-                vec![A::ReloadAccounts, A::Refresh, A::SignOut],
-            ),
-        },
+                    vec![A::ChangeProject, A::Disconnect, A::Refresh, A::SignOut],
+                ),
+                _ => (
+                    V::NotConnected { user, method },
+                    vec![A::ReloadAccounts, A::Refresh, A::SignOut],
+                ),
+            }
+        }
     }
 }
 

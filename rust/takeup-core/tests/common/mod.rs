@@ -1,4 +1,7 @@
 //! Test helpers: an in-process emulator, its control API and engine configurations.
+//!
+//! The emulator runs as strict as it gets by default: token scopes enforced (device-code tokens
+//! reach only the device endpoints) and the API rate limit on (10 requests/s per token, burst 20).
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -6,8 +9,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use takeup_core::{
-    CancellationToken, ConnectionState, Engine, EngineConfig, Identity, MemorySecretStore,
-    PairingPhase, Result,
+    AppSignInConfig, CancellationToken, ConnectionState, Engine, EngineConfig, Identity,
+    MemorySecretStore, PairingPhase, Result,
 };
 use takeup_emulator::{Emulator, EmulatorConfig, Settings};
 
@@ -25,12 +28,16 @@ pub async fn env() -> Env {
 }
 
 pub async fn env_with_secret(secret: &str) -> Env {
+    env_with(secret, Settings::default()).await
+}
+
+/// An emulator with these settings (the pairing poll interval is 1 s whatever they say).
+pub async fn env_with(secret: &str, settings: Settings) -> Env {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let emu = Emulator::start(EmulatorConfig {
         settings: Settings {
             poll_interval_secs: 1,
-            rate_limit_per_sec: None,
-            ..Default::default()
+            ..settings
         },
         client_secret: secret.to_string(),
         ..Default::default()
@@ -65,6 +72,13 @@ impl Env {
         // Off by default here: tests that count API or token calls must not see the socket's
         // re-reads. tests/device_socket.rs and the CLI suites run with it on.
         c.device_socket = false;
+        c.app_sign_in = Some(AppSignInConfig {
+            applications_base: self.emu.applications_base_url.clone(),
+            ..AppSignInConfig::new(
+                self.emu.app_client_id.clone(),
+                vec!["http://127.0.0.1/callback".to_string()],
+            )
+        });
         c
     }
 
@@ -107,6 +121,16 @@ impl Env {
         self.post("/_emulator/faults", spec).await;
     }
 
+    pub async fn clear_faults(&self) {
+        let r = self
+            .ctl
+            .delete(format!("{}/_emulator/faults", self.emu.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+
     /// The request log after `since`.
     pub async fn requests(&self, since: u64) -> Vec<Value> {
         let v = self
@@ -146,6 +170,38 @@ impl Env {
         let approver = self.approve_first_code(engine, project);
         let (r, _) = tokio::join!(engine.pair(CancellationToken::new()), approver);
         r
+    }
+
+    /// Sign `engine` in with the Frame.io account (the application flow, approved through the
+    /// control API as the user would in the browser); connect it to the first project when
+    /// `connect`.
+    pub async fn sign_in(&self, engine: &Engine, connect: bool) -> Result<Identity> {
+        let redirect = self.approve_sign_in(engine, false).await;
+        let id = engine.complete_app_sign_in(&redirect).await?;
+        if !connect {
+            return Ok(id);
+        }
+        let world = self.get("/_emulator/world").await;
+        let project = world["accounts"][0]["projects"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        engine.connect(&project).await
+    }
+
+    /// Begin a sign-in on `engine` and approve (or deny) it in the emulator: the URL the browser
+    /// is sent back to.
+    pub async fn approve_sign_in(&self, engine: &Engine, deny: bool) -> String {
+        let request = engine
+            .begin_app_sign_in(Some("http://127.0.0.1:45678/callback"))
+            .expect("sign-in starts");
+        let v = self
+            .post(
+                "/_emulator/oauth/approve",
+                json!({ "url": request.authorization_url, "deny": deny }),
+            )
+            .await;
+        v["redirect"].as_str().unwrap().to_string()
     }
 
     /// Wait until a code is shown, approve it, return it.
@@ -228,6 +284,14 @@ pub async fn engine_with_queue(env: &Env, q: takeup_core::QueueConfig) -> Engine
 pub async fn paired_with_queue(env: &Env, q: takeup_core::QueueConfig) -> Engine {
     let e = engine_with_queue(env, q).await;
     env.pair(&e, true).await.expect("paired");
+    e
+}
+
+/// An engine signed in with the Frame.io account and connected to the first project, with these
+/// queue settings.
+pub async fn signed_in_with_queue(env: &Env, q: takeup_core::QueueConfig) -> Engine {
+    let e = engine_with_queue(env, q).await;
+    env.sign_in(&e, true).await.expect("signed in");
     e
 }
 

@@ -10,6 +10,12 @@ use takeup_emulator::{Emulator, EmulatorConfig, Settings};
 
 pub const SECRET: &str = takeup_emulator::DEFAULT_CLIENT_SECRET;
 pub const VERSION: &str = "1.2.3";
+pub const APP: &str = takeup_emulator::DEFAULT_APP_CLIENT_ID;
+/// The loopback redirect registered for [`APP`] (any port).
+pub const LOOPBACK: &str = "http://127.0.0.1:8765/callback";
+/// A PKCE verifier and its S256 challenge (RFC 7636 appendix B).
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 pub struct Env {
     pub emu: Emulator,
@@ -159,6 +165,92 @@ impl Env {
         self.pair_with(client_id, json!({})).await
     }
 
+    /// An authorization URL of the application flow, with these query parameters replaced or
+    /// (value `None`) removed.
+    pub fn authorize_url(&self, changes: &[(&str, Option<&str>)]) -> String {
+        let mut params: Vec<(String, String)> = [
+            ("response_type", "code"),
+            ("client_id", APP),
+            ("redirect_uri", LOOPBACK),
+            ("scope", "offline asset_create device_connect"),
+            ("state", "st-1"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("device_id", "dev-1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in changes {
+            params.retain(|(n, _)| n != k);
+            if let Some(v) = v {
+                params.push((k.to_string(), v.to_string()));
+            }
+        }
+        let mut u = url::Url::parse(&self.url("/oauth2/auth")).unwrap();
+        u.query_pairs_mut().extend_pairs(params);
+        u.to_string()
+    }
+
+    /// Approve (or deny) an authorization URL through the control API: where the browser goes.
+    pub async fn decide(&self, url: &str, deny: bool) -> String {
+        let v = self
+            .control_post(
+                "/_emulator/oauth/approve",
+                json!({"url": url, "deny": deny}),
+            )
+            .await;
+        v["redirect"].as_str().unwrap().to_string()
+    }
+
+    pub async fn app_token(&self, form: &[(&str, &str)]) -> Response {
+        self.http
+            .post(self.url("/oauth2/token"))
+            .header("x-client-version", VERSION)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sign in the app install `device_id` (application flow, PKCE), optionally connecting it to
+    /// the first project.
+    pub async fn sign_in(&self, device_id: &str, connect: bool) -> Tokens {
+        let url = self.authorize_url(&[("device_id", Some(device_id))]);
+        let redirect = self.decide(&url, false).await;
+        let code = query(&redirect, "code").expect("a code");
+        let r = self
+            .app_token(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", LOOPBACK),
+                ("client_id", APP),
+                ("code_verifier", VERIFIER),
+                ("device_id", device_id),
+            ])
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let t: Value = r.json().await.unwrap();
+        let tokens = Tokens {
+            access: t["access_token"].as_str().unwrap().to_string(),
+            refresh: t["refresh_token"].as_str().unwrap().to_string(),
+            client_id: device_id.to_string(),
+        };
+        if connect {
+            let world = self.control_get("/_emulator/world").await;
+            let project = world["accounts"][0]["projects"][0]["id"].as_str().unwrap();
+            let r = self
+                .post_auth(
+                    &format!("/v2/devices/connect?project_id={project}"),
+                    &tokens.access,
+                    None,
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        }
+        tokens
+    }
+
     pub async fn get_auth(&self, path: &str, access: &str) -> Response {
         self.http
             .get(self.url(path))
@@ -212,6 +304,15 @@ impl Env {
             .unwrap()
             .clone()
     }
+}
+
+/// A query parameter of a URL.
+pub fn query(url: &str, key: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Deterministic test bytes.

@@ -1,8 +1,9 @@
 // XCTest tests of the generated Swift bindings (module Takeup) against the host-built
 // libtakeup_ffi and a real C2C emulator started by scripts/test-swift.sh (TAKEUP_TEST_*
 // variables). The same flow as tests/kotlin/TakeupBindingsTest.kt. FoundationNetworking on Linux
-// cannot be told to trust the emulator's test CA, so the script approves pairing codes (curl) and
-// dumps the emulator's asset reports into TAKEUP_TEST_EMULATOR_DUMP; see tests/swift/README.md.
+// cannot be told to trust the emulator's test CA, so the script approves pairing codes (curl),
+// answers sign-in pages written to TAKEUP_TEST_EMULATOR_DUMP and dumps the emulator's asset
+// reports there; see tests/swift/README.md.
 import Foundation
 import Takeup
 import XCTest
@@ -136,6 +137,8 @@ private func tempDir() throws -> URL {
     return u
 }
 
+private let redirectUri = "io.takeup.app:/oauth2redirect"
+
 private func config(stateDir: URL, apiBase: String? = nil) throws -> EngineConfig {
     EngineConfig(
         stateDir: stateDir.path,
@@ -144,7 +147,27 @@ private func config(stateDir: URL, apiBase: String? = nil) throws -> EngineConfi
         clientVersion: "1.2.3",
         extraRootCaPem: try String(contentsOfFile: env("TAKEUP_TEST_CA_PEM_FILE"), encoding: .utf8),
         uploadHosts: [try env("TAKEUP_TEST_UPLOAD_HOST")],
-        queue: QueueTuning(maxFiles: 2, growthIdle: 2))
+        queue: QueueTuning(maxFiles: 2, growthIdle: 2),
+        appSignIn: AppSignIn(
+            clientId: try env("TAKEUP_TEST_APP_CLIENT_ID"), redirectUris: [redirectUri],
+            applicationsBase: try env("TAKEUP_TEST_APPLICATIONS_BASE"), scope: nil))
+}
+
+/// The browser step of a sign-in, done on the host by scripts/test-swift.sh (the emulator's CA
+/// cannot be trusted from here): write the authorization URL, read back where the browser would
+/// be sent (the app's redirect URI with `code` and `state`).
+private func approveSignInOnTheHost(_ authorizationUrl: String) async throws -> String {
+    let dir = URL(fileURLWithPath: try env("TAKEUP_TEST_EMULATOR_DUMP"))
+    let id = UUID().uuidString
+    try authorizationUrl.write(to: dir.appendingPathComponent("signin-\(id).url"), atomically: true, encoding: .utf8)
+    let answer = dir.appendingPathComponent("signin-\(id).redirect")
+    var redirect = ""
+    try await waitFor("the host's approval of the sign-in", seconds: 30) {
+        redirect = ((try? String(contentsOf: answer, encoding: .utf8)) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return !redirect.isEmpty
+    }
+    return redirect
 }
 
 final class TakeupBindingsTests: XCTestCase {
@@ -188,9 +211,11 @@ final class TakeupBindingsTests: XCTestCase {
         XCTAssertEqual(shown.phase, .waitingForUser)
         XCTAssertTrue(shown.code?.verificationUriComplete?.contains(code) == true)
 
-        // Identity and tokens.
+        // Identity (from the device: a paired device may not read /v2/me) and tokens.
         XCTAssertEqual(identity.user.name, "Dana Reyes")
+        XCTAssertEqual(identity.user.email, "")
         XCTAssertEqual(identity.project?.name, "Testbed")
+        XCTAssertEqual(engine.signInMethod(), .deviceCode)
         XCTAssertEqual(engine.identity(), identity)
         XCTAssertTrue(engine.isPaired())
         XCTAssertTrue(store.snapshot.keys.contains { $0.hasPrefix("c2c-tokens.") }, "\(store.snapshot.keys)")
@@ -205,12 +230,14 @@ final class TakeupBindingsTests: XCTestCase {
                 return false
             }, "the status listener saw the code")
 
-        // Accounts and projects.
-        guard case let .accounts(accounts) = try await engine.listAccounts() else {
-            return XCTFail("expected accounts")
+        // The connection manager needs a sign-in with a Frame.io account.
+        do {
+            _ = try await engine.listAccounts()
+            XCTFail("expected Rejected")
+        } catch let e as TakeupError {
+            guard case .Rejected = e else { return XCTFail("expected Rejected, got \(e)") }
+            XCTAssertEqual(errorAction(error: e), .checkAccess)
         }
-        let projects = try await engine.listProjects(accountId: accounts[0].id, search: "testb")
-        XCTAssertTrue(projects.contains { $0.name == "Testbed" }, "\(projects)")
 
         // Uploads: a ~7 MiB clip and a small file, followed through the upload listener.
         let big = dir.appendingPathComponent("A001_C001.mov")
@@ -276,6 +303,58 @@ final class TakeupBindingsTests: XCTestCase {
         _ = try await engine.signOut()
         XCTAssertTrue(store.snapshot.isEmpty, "\(store.snapshot.keys)")
         XCTAssertEqual(engine.connectionState(), .notAuthorized)
+
+        // Sign in with the Frame.io account (the app flow) through the bindings, then the
+        // connection manager and an upload.
+        XCTAssertTrue(engine.signInAvailable())
+        let request = try engine.beginSignIn(redirectUri: nil)
+        XCTAssertEqual(request.redirectUri, redirectUri)
+        XCTAssertTrue(request.authorizationUrl.contains("code_challenge_method=S256"), request.authorizationUrl)
+        XCTAssertEqual(engine.pendingSignIn(), request)
+        let redirect = try await approveSignInOnTheHost(request.authorizationUrl)
+        let me = try await engine.completeSignIn(redirectUrl: redirect)
+        XCTAssertEqual(me.user.email, "dana.reyes@example.com")
+        XCTAssertNil(me.project)
+        XCTAssertEqual(engine.signInMethod(), .account)
+        XCTAssertNil(engine.pendingSignIn())
+        guard case let .accounts(accounts) = try await engine.listAccounts() else {
+            return XCTFail("expected accounts")
+        }
+        let projects = try await engine.listProjects(accountId: accounts[0].id, search: "testb")
+        let testbed = try XCTUnwrap(projects.first { $0.name == "Testbed" }, "\(projects)")
+        let connected = try await engine.connect(projectId: testbed.id)
+        XCTAssertEqual(connected.project?.name, "Testbed")
+        let third = dir.appendingPathComponent("A002_C001.mov")
+        try writeMedia(third, size: 300_000, seed: 3)
+        let uploads2 = UploadRecorder()
+        let uploadSub2 = engine.subscribeUploads(listener: uploads2)
+        _ = try await engine.enqueue(path: third.path, options: EnqueueOptions())
+        try await waitFor("the upload after signing in", seconds: 60) {
+            uploads2.statuses.all.contains { $0.totals.done == 3 && $0.totals.filesRemaining == 0 }
+        }
+        uploadSub2.cancel()
+        try await waitFor("the emulator's report of \(third.lastPathComponent)", seconds: 15) {
+            try dumpedAsset(named: third.lastPathComponent)?["sha256"] != nil
+        }
+        XCTAssertEqual(try dumpedAsset(named: third.lastPathComponent)?["sha256"] as? String, try sha256(of: third))
+        await engine.appForeground()
+        _ = try await engine.signOut()
+        XCTAssertTrue(store.snapshot.isEmpty, "\(store.snapshot.keys)")
+        engine.shutdown()
+    }
+
+    func testADeclinedSignInIsCancelledAndAStaleOneIsRefused() async throws {
+        let store = MemorySecretStore()
+        let engine = try await startEngine(config: config(stateDir: tempDir()), secretStore: store)
+        _ = try engine.beginSignIn(redirectUri: nil)
+        do {
+            _ = try await engine.completeSignIn(
+                redirectUrl: "\(redirectUri)?error=access_denied&state=not-this-one")
+            XCTFail("expected a refusal")
+        } catch let e as TakeupError {
+            guard case .NotAuthorized = e else { return XCTFail("expected NotAuthorized, got \(e)") }
+        }
+        XCTAssertNotNil(engine.pendingSignIn(), "a stale answer keeps the sign-in")
         engine.shutdown()
     }
 

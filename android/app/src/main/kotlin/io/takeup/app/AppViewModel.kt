@@ -91,6 +91,20 @@ class AppViewModel(app: Application) : AndroidViewModel(app) {
     }
 
     /**
+     * The browser came back to the app's redirect URI (MainActivity received it): hand the whole
+     * URL to the engine, which checks its state and trades the code.
+     */
+    fun completeSignIn(redirectUrl: String) {
+        dispatch(UiAction.CompleteSignIn(redirectUrl))
+    }
+
+    /** The app came to the foreground: the engine re-reads the device (project name, pause). */
+    fun appForeground() {
+        val e = engine ?: return
+        viewModelScope.launch { e.appForeground() }
+    }
+
+    /**
      * Files picked with the system picker: copied into the app's media folder (the engine uploads
      * from paths it can re-open after a restart) and enqueued.
      */

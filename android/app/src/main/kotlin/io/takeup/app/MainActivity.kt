@@ -1,6 +1,7 @@
 package io.takeup.app
 
 import android.Manifest
+import android.content.Intent
 import android.content.pm.PackageManager
 import android.os.Build
 import android.os.Bundle
@@ -10,6 +11,7 @@ import androidx.activity.enableEdgeToEdge
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.activity.viewModels
 import androidx.core.content.ContextCompat
+import io.takeup.android.signin.SignInRedirect
 import io.takeup.android.work.UploadScheduler
 import io.takeup.app.ui.TakeupApp
 import io.takeup.app.ui.TakeupTheme
@@ -32,6 +34,7 @@ class MainActivity : ComponentActivity() {
         ) {
             notificationPermission.launch(Manifest.permission.POST_NOTIFICATIONS)
         }
+        handleSignInAnswer(intent)
         setContent {
             TakeupTheme {
                 TakeupApp(
@@ -42,9 +45,22 @@ class MainActivity : ComponentActivity() {
         }
     }
 
+    override fun onNewIntent(intent: Intent) {
+        super.onNewIntent(intent)
+        handleSignInAnswer(intent)
+    }
+
+    /** The Custom Tab of a sign-in ended on the app's redirect URI (singleTop: delivered here). */
+    private fun handleSignInAnswer(intent: Intent?) {
+        val data = intent?.dataString
+        if (SignInRedirect.isAnswer(data)) model.completeSignIn(data!!)
+    }
+
     override fun onStart() {
         super.onStart()
-        // The user opened the app: Android 15's dataSync budget starts over.
+        // The user opened the app: Android 15's dataSync budget starts over, and the device is
+        // re-read (a project renamed or a pause made in Frame.io shows at once).
         UploadScheduler.appCameToForeground(this)
+        model.appForeground()
     }
 }

@@ -25,6 +25,8 @@ class TakeupApplication : Application(), TakeupHost {
         clientVersion = EngineSettings.clientVersion(BuildConfig.VERSION_NAME),
         extraRootCaPem = BuildConfig.TAKEUP_EXTRA_CA_PEM.ifBlank { null },
         uploadHosts = BuildConfig.TAKEUP_UPLOAD_HOSTS.split(',').map { it.trim() }.filter { it.isNotEmpty() },
+        appClientId = BuildConfig.TAKEUP_APP_CLIENT_ID.ifBlank { null },
+        applicationsBase = BuildConfig.TAKEUP_APPLICATIONS_BASE.ifBlank { null },
     )
 
     override fun onCreate() {

@@ -32,13 +32,16 @@ import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.platform.LocalUriHandler
 import androidx.compose.ui.text.style.TextAlign
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import io.takeup.android.signin.SignInBrowser
 import io.takeup.app.AppViewModel
 import io.takeup.app.UiState
 import io.takeup.app.present.Intent
+import io.takeup.app.present.Present
 import io.takeup.app.present.Screen
 
 /**
@@ -51,15 +54,26 @@ import io.takeup.app.present.Screen
 fun TakeupApp(model: AppViewModel, onAddFiles: () -> Unit) {
     val state by model.state.collectAsStateWithLifecycle()
     val uriHandler = LocalUriHandler.current
+    val context = LocalContext.current
     val onIntent: (Intent) -> Unit = { intent ->
         when (intent) {
             is Intent.Dispatch -> model.dispatch(intent.action)
-            is Intent.OpenUrl -> runCatching { uriHandler.openUri(intent.url) }
+            // The sign-in page in a Custom Tab; its answer returns through MainActivity.
+            is Intent.OpenUrl -> runCatching {
+                if (intent.signIn) SignInBrowser.open(context, intent.url) else uriHandler.openUri(intent.url)
+            }
         }
     }
     var tab by rememberSaveable { mutableIntStateOf(0) }
     val snackbar = remember { SnackbarHostState() }
     val screen = (state as? UiState.Ready)?.screen
+
+    // A sign-in with a Frame.io account starts: open its page once (the screen keeps a button to
+    // open it again if the tab was closed).
+    val signInUrl = screen?.connection?.signInUrl
+    LaunchedEffect(signInUrl) {
+        if (signInUrl != null && Present.isWebUrl(signInUrl)) runCatching { SignInBrowser.open(context, signInUrl) }
+    }
 
     // The view's alert (a failed queue command...) as a snackbar; dismissing clears it in the engine.
     val alert = screen?.alert

@@ -23,6 +23,7 @@ import io.takeup.core.QueueMode
 import io.takeup.core.QueueView
 import io.takeup.core.RowState
 import io.takeup.core.SectionKind
+import io.takeup.core.SignInMethod
 import io.takeup.core.UiAction
 import io.takeup.core.UserView
 import io.takeup.android.format.Formats
@@ -33,8 +34,12 @@ sealed interface Intent {
     /** Send to the view model (`viewModel.dispatch`). */
     data class Dispatch(val action: UiAction) : Intent
 
-    /** Open a URL in the browser (the verification link, Frame.io's help). */
-    data class OpenUrl(val url: String) : Intent
+    /**
+     * Open a URL in the browser (the verification link, Frame.io's help). `signIn`: the sign-in
+     * page, opened in a Custom Tab; the app's redirect URI brings the answer back, which the app
+     * hands to [ConnectionScreen.completeSignIn].
+     */
+    data class OpenUrl(val url: String, val signIn: Boolean = false) : Intent
 }
 
 enum class Emphasis { PRIMARY, SECONDARY, DESTRUCTIVE }
@@ -93,6 +98,10 @@ data class ConnectionScreen(
     val busy: Boolean,
     val isError: Boolean,
     val buttons: List<Button>,
+    /** While signing in with a Frame.io account: the page to open in a Custom Tab. */
+    val signInUrl: String? = null,
+    /** While signing in: the action for the URL the browser came back to (the app's redirect). */
+    val completeSignIn: ((String) -> Intent)? = null,
 )
 
 data class NetworkChip(val stateId: String, val label: String, val typeText: String, val tone: Tone)
@@ -160,6 +169,7 @@ object Present {
 
     fun stateId(v: ConnectionView): String = when (v) {
         is ConnectionView.NotAuthorized -> "not_authorized"
+        is ConnectionView.SigningIn -> "signing_in"
         is ConnectionView.RequestingCode -> "requesting_code"
         is ConnectionView.ShowingCode -> "showing_code"
         is ConnectionView.Authorizing -> "authorizing"
@@ -202,6 +212,9 @@ object Present {
     fun actionId(a: UiAction): String = when (a) {
         is UiAction.Pair -> "pair"
         is UiAction.CancelPairing -> "cancel_pairing"
+        is UiAction.SignIn -> "sign_in"
+        is UiAction.CompleteSignIn -> "complete_sign_in"
+        is UiAction.CancelSignIn -> "cancel_sign_in"
         is UiAction.ReloadAccounts -> "reload_accounts"
         is UiAction.ChooseAccount -> "choose_account"
         is UiAction.BackToAccounts -> "back_to_accounts"
@@ -234,9 +247,13 @@ object Present {
 
     /** The button label of an action. */
     fun label(a: ActionKind): String = when (a) {
-        ActionKind.PAIR -> "Connect to Frame.io"
+        ActionKind.PAIR -> "Pair with a code"
         ActionKind.CANCEL_PAIRING -> "Cancel"
         ActionKind.OPEN_VERIFICATION_LINK -> "Open link"
+        ActionKind.SIGN_IN -> "Sign in with Frame.io"
+        ActionKind.OPEN_SIGN_IN -> "Open the sign-in page"
+        ActionKind.COMPLETE_SIGN_IN -> "Finish signing in"
+        ActionKind.CANCEL_SIGN_IN -> "Cancel"
         ActionKind.RELOAD_ACCOUNTS -> "Reload accounts"
         ActionKind.CHOOSE_ACCOUNT -> "Choose account"
         ActionKind.OPEN_HELP -> "Learn more"
@@ -266,7 +283,7 @@ object Present {
 
     private fun emphasis(a: ActionKind): Emphasis = when (a) {
         ActionKind.PAIR, ActionKind.RETRY, ActionKind.UPLOAD_SELECTED, ActionKind.RESUME,
-        ActionKind.OPEN_VERIFICATION_LINK, ActionKind.OPEN_HELP,
+        ActionKind.OPEN_VERIFICATION_LINK, ActionKind.OPEN_HELP, ActionKind.SIGN_IN, ActionKind.OPEN_SIGN_IN,
         -> Emphasis.PRIMARY
         ActionKind.DISCONNECT, ActionKind.SIGN_OUT, ActionKind.CANCEL_ALL, ActionKind.CANCEL_FILE,
         -> Emphasis.DESTRUCTIVE
@@ -275,7 +292,7 @@ object Present {
         ActionKind.CANCEL_CHANGE, ActionKind.CHANGE_PROJECT, ActionKind.REFRESH,
         ActionKind.DISMISS_ERROR, ActionKind.SET_AUTO, ActionKind.SET_MANUAL, ActionKind.PAUSE,
         ActionKind.SELECT_ALL, ActionKind.CLEAR_SELECTION, ActionKind.TOGGLE_SELECT,
-        ActionKind.MOVE_TO_TOP, ActionKind.RETRY_FILE,
+        ActionKind.MOVE_TO_TOP, ActionKind.RETRY_FILE, ActionKind.CANCEL_SIGN_IN, ActionKind.COMPLETE_SIGN_IN,
         -> Emphasis.SECONDARY
     }
 
@@ -293,6 +310,10 @@ object Present {
                 ?.let { it.verificationUriComplete ?: it.verificationUri ?: it.qrContent.ifEmpty { null } }
                 ?.let { Intent.OpenUrl(it) }
             ActionKind.OPEN_HELP -> (connection as? ConnectionView.NoC2cAccounts)?.let { Intent.OpenUrl(it.helpUrl) }
+            ActionKind.SIGN_IN -> d(UiAction.SignIn)
+            ActionKind.OPEN_SIGN_IN -> (connection as? ConnectionView.SigningIn)
+                ?.authorizationUrl?.takeIf(::isWebUrl)?.let { Intent.OpenUrl(it, signIn = true) }
+            ActionKind.CANCEL_SIGN_IN -> d(UiAction.CancelSignIn)
             ActionKind.RELOAD_ACCOUNTS -> d(UiAction.ReloadAccounts)
             ActionKind.BACK_TO_ACCOUNTS -> d(UiAction.BackToAccounts)
             ActionKind.CANCEL_CHANGE -> d(UiAction.CancelChange)
@@ -314,10 +335,17 @@ object Present {
             ActionKind.CANCEL_FILE -> row?.let { d(UiAction.CancelFile(it.id)) }
             ActionKind.RETRY_FILE -> row?.let { d(UiAction.RetryFile(it.id)) }
             ActionKind.TOGGLE_SELECT -> row?.let { d(UiAction.ToggleSelect(it.id)) }
-            // Item and text-field actions: built by the picker (see [connection]).
-            ActionKind.CHOOSE_ACCOUNT, ActionKind.CHOOSE_PROJECT, ActionKind.SEARCH_PROJECTS -> null
+            // Item and text-field actions: built by the picker (see [connection]); the sign-in's
+            // answer comes from the redirect ([ConnectionScreen.completeSignIn]).
+            ActionKind.CHOOSE_ACCOUNT, ActionKind.CHOOSE_PROJECT, ActionKind.SEARCH_PROJECTS,
+            ActionKind.COMPLETE_SIGN_IN,
+            -> null
         }
     }
+
+    /** Only web pages leave the app (never a scheme a hostile server might send). */
+    fun isWebUrl(url: String): Boolean =
+        url.startsWith("https://") || url.startsWith("http://")
 
     /** Plain buttons for [kinds] (those with a fixed intent), in the view's order. */
     fun buttons(kinds: List<ActionKind>, connection: ConnectionView? = null, row: FileRow? = null): List<Button> =
@@ -342,12 +370,28 @@ object Present {
             deviceName: String? = null,
             busy: Boolean = false,
             isError: Boolean = false,
-        ) = ConnectionScreen(id, title, message, user?.let(::user), code, picker, projectName, deviceName, busy, isError, buttons)
+            signInUrl: String? = null,
+        ) = ConnectionScreen(
+            id, title, message, user?.let(::user), code, picker, projectName, deviceName, busy, isError, buttons,
+            signInUrl = signInUrl,
+            completeSignIn = if (ActionKind.COMPLETE_SIGN_IN in actions) {
+                { url: String -> Intent.Dispatch(UiAction.CompleteSignIn(url)) }
+            } else {
+                null
+            },
+        )
 
         return when (v) {
             is ConnectionView.NotAuthorized -> screen(
                 title = "Not connected to Frame.io",
-                message = v.message ?: "Connect this device to a Frame.io project to upload what you record.",
+                message = v.message ?: "Connect this app to a Frame.io project to upload what you record: " +
+                    "sign in with your Frame.io account, or pair it with a code.",
+            )
+            is ConnectionView.SigningIn -> screen(
+                title = "Sign in with Frame.io",
+                message = "Finish signing in on the Frame.io page. You come back here by yourself.",
+                busy = true,
+                signInUrl = v.authorizationUrl,
             )
             is ConnectionView.RequestingCode -> screen(title = "Connecting to Frame.io…", message = "Getting a code", busy = true)
             is ConnectionView.ShowingCode -> screen(
@@ -366,11 +410,20 @@ object Present {
                 ),
             )
             is ConnectionView.Authorizing -> screen(title = "Finishing…", message = "Approved. Signing this device in.", busy = true)
-            is ConnectionView.NotConnected -> screen(
-                title = "Choose a project",
-                message = "Signed in. Choose the account and project to upload to.",
-                user = v.user,
-            )
+            is ConnectionView.NotConnected -> when (v.method) {
+                SignInMethod.ACCOUNT -> screen(
+                    title = "Choose a project",
+                    message = "Signed in. Choose the account and project to upload to.",
+                    user = v.user,
+                )
+                SignInMethod.DEVICE_CODE -> screen(
+                    title = "No project",
+                    message = "This device is paired but has no project. Pair it again and pick the " +
+                        "project on Frame.io, or sign in with your Frame.io account.",
+                    user = v.user,
+                    isError = true,
+                )
+            }
             is ConnectionView.LoadingAccounts -> screen(title = "Choose an account", message = "Loading accounts…", user = v.user, busy = true)
             is ConnectionView.ChoosingAccount -> screen(
                 title = "Choose an account",
@@ -416,6 +469,10 @@ object Present {
             )
             is ConnectionView.Connected -> screen(
                 title = "Connected",
+                message = when (v.method) {
+                    SignInMethod.ACCOUNT -> null
+                    SignInMethod.DEVICE_CODE -> "Paired with a code: to change project, pair again or sign in with your Frame.io account."
+                },
                 user = v.user,
                 projectName = v.project.name,
                 deviceName = v.deviceName.ifEmpty { null },
@@ -440,6 +497,11 @@ object Present {
     fun countdown(code: CodeCard, now: Instant): String {
         val left = Formats.countdown(code.expiresAt, now)
         return if (left == "expired") "Code expired: getting a new one…" else "Expires in $left"
+    }
+
+    fun methodText(m: SignInMethod): String = when (m) {
+        SignInMethod.DEVICE_CODE -> "Paired with a code"
+        SignInMethod.ACCOUNT -> "Signed in with a Frame.io account"
     }
 
     // ---- network ----

@@ -4,6 +4,7 @@ import io.takeup.core.ActionKind
 import io.takeup.core.ConnectionView
 import io.takeup.core.QueueMode
 import io.takeup.core.RowState
+import io.takeup.core.SignInMethod
 import io.takeup.core.UiAction
 import java.time.Instant
 import org.junit.Assert.assertEquals
@@ -22,7 +23,9 @@ class PresentTest {
             val s = Present.connection(view, actions)
             assertTrue(s.stateId, s.title.isNotBlank())
             // Item / text-field actions are not plain buttons; every other offered action is one.
-            val expected = actions.filter { it !in setOf(ActionKind.CHOOSE_ACCOUNT, ActionKind.CHOOSE_PROJECT, ActionKind.SEARCH_PROJECTS) }
+            val expected = actions.filter {
+                it !in setOf(ActionKind.CHOOSE_ACCOUNT, ActionKind.CHOOSE_PROJECT, ActionKind.SEARCH_PROJECTS, ActionKind.COMPLETE_SIGN_IN)
+            }
             assertEquals(s.stateId, expected, s.buttons.map { it.kind })
         }
     }
@@ -53,7 +56,9 @@ class PresentTest {
 
     @Test
     fun connectedCardShowsUserProjectAndManagement() {
-        val (view, actions) = Samples.connections.first { it.first is ConnectionView.Connected }
+        val (view, actions) = Samples.connections.first {
+            (it.first as? ConnectionView.Connected)?.method == SignInMethod.ACCOUNT
+        }
         val s = Present.connection(view, actions)
         assertEquals("connected", s.stateId)
         assertEquals("Feature Film", s.projectName)
@@ -87,6 +92,33 @@ class PresentTest {
         val s = Present.connection(view, actions)
         assertTrue(s.isError)
         assertEquals(Intent.OpenUrl("https://help.frame.io/c2c"), s.buttons.first { it.kind == ActionKind.OPEN_HELP }.intent)
+    }
+
+    @Test
+    fun bothWaysToConnectAndTheSignInPage() {
+        val s = Present.connection(ConnectionView.NotAuthorized(null), listOf(ActionKind.PAIR, ActionKind.SIGN_IN))
+        assertEquals(listOf(UiAction.Pair, UiAction.SignIn), s.buttons.map(::dispatched))
+        val signing = Present.connection(
+            Samples.signingIn,
+            listOf(ActionKind.OPEN_SIGN_IN, ActionKind.COMPLETE_SIGN_IN, ActionKind.CANCEL_SIGN_IN),
+        )
+        assertEquals("signing_in", signing.stateId)
+        assertEquals(Samples.signingIn.authorizationUrl, signing.signInUrl)
+        assertEquals(Intent.OpenUrl(Samples.signingIn.authorizationUrl, signIn = true), signing.buttons.first().intent)
+        assertEquals(
+            Intent.Dispatch(UiAction.CompleteSignIn("io.takeup.app:/oauth2redirect?code=c")),
+            signing.completeSignIn!!("io.takeup.app:/oauth2redirect?code=c"),
+        )
+        // A sign-in page that is not a web page is not opened.
+        val hostile = ConnectionView.SigningIn("intent://evil")
+        assertNull(Present.intent(ActionKind.OPEN_SIGN_IN, connection = hostile))
+        // A paired device: no connection manager, and the card says how to change project.
+        val paired = Present.connection(
+            ConnectionView.Connected(Samples.user, Samples.projects[0], "Pixel 9", SignInMethod.DEVICE_CODE),
+            listOf(ActionKind.REFRESH, ActionKind.SIGN_OUT),
+        )
+        assertEquals(listOf(UiAction.Refresh, UiAction.SignOut), paired.buttons.map(::dispatched))
+        assertTrue(paired.message!!.contains("pair again"))
     }
 
     @Test

@@ -18,6 +18,7 @@ import io.takeup.core.QueueSection
 import io.takeup.core.QueueView
 import io.takeup.core.RowState
 import io.takeup.core.SectionKind
+import io.takeup.core.SignInMethod
 import io.takeup.core.UiAction
 import io.takeup.core.UserView
 
@@ -38,13 +39,20 @@ object Samples {
         attempt = 1u,
     )
 
+    val signingIn = ConnectionView.SigningIn(
+        authorizationUrl = "https://applications.frame.io/oauth2/auth?response_type=code&client_id=app&state=s",
+    )
+
     /** Every connection state, with the actions the engine offers in it. */
     val connections: List<Pair<ConnectionView, List<ActionKind>>> = listOf(
-        ConnectionView.NotAuthorized(message = null) to listOf(ActionKind.PAIR),
+        ConnectionView.NotAuthorized(message = null) to listOf(ActionKind.PAIR, ActionKind.SIGN_IN),
+        signingIn to listOf(ActionKind.OPEN_SIGN_IN, ActionKind.COMPLETE_SIGN_IN, ActionKind.CANCEL_SIGN_IN),
         ConnectionView.RequestingCode to listOf(ActionKind.CANCEL_PAIRING),
         showingCode to listOf(ActionKind.OPEN_VERIFICATION_LINK, ActionKind.CANCEL_PAIRING),
         ConnectionView.Authorizing to listOf(ActionKind.CANCEL_PAIRING),
-        ConnectionView.NotConnected(user) to listOf(ActionKind.RELOAD_ACCOUNTS, ActionKind.REFRESH, ActionKind.SIGN_OUT),
+        ConnectionView.NotConnected(user, SignInMethod.ACCOUNT) to listOf(ActionKind.RELOAD_ACCOUNTS, ActionKind.REFRESH, ActionKind.SIGN_OUT),
+        ConnectionView.NotConnected(user, SignInMethod.DEVICE_CODE) to
+            listOf(ActionKind.PAIR, ActionKind.SIGN_IN, ActionKind.REFRESH, ActionKind.SIGN_OUT),
         ConnectionView.LoadingAccounts(user) to listOf(ActionKind.SIGN_OUT),
         ConnectionView.ChoosingAccount(user, listOf(account)) to
             listOf(ActionKind.CHOOSE_ACCOUNT, ActionKind.RELOAD_ACCOUNTS, ActionKind.SIGN_OUT),
@@ -54,8 +62,10 @@ object Samples {
         ConnectionView.ChoosingProject(user, account, "", projects, 2uL) to
             listOf(ActionKind.SEARCH_PROJECTS, ActionKind.CHOOSE_PROJECT, ActionKind.BACK_TO_ACCOUNTS, ActionKind.CANCEL_CHANGE, ActionKind.SIGN_OUT),
         ConnectionView.Connecting(user, "Feature Film") to emptyList(),
-        ConnectionView.Connected(user, projects[0], "Pixel 9") to
+        ConnectionView.Connected(user, projects[0], "Pixel 9", SignInMethod.ACCOUNT) to
             listOf(ActionKind.CHANGE_PROJECT, ActionKind.DISCONNECT, ActionKind.REFRESH, ActionKind.SIGN_OUT),
+        ConnectionView.Connected(user, projects[0], "Pixel 9", SignInMethod.DEVICE_CODE) to
+            listOf(ActionKind.REFRESH, ActionKind.SIGN_OUT),
         ConnectionView.Failed(user = null, message = "Network error: timed out") to listOf(ActionKind.RETRY, ActionKind.DISMISS_ERROR),
     )
 
@@ -130,7 +140,9 @@ object Samples {
 
     /** One of each UiAction, as the app sends them. */
     val uiActions: List<UiAction> = listOf(
-        UiAction.Pair, UiAction.CancelPairing, UiAction.ReloadAccounts, UiAction.ChooseAccount("acc-1"),
+        UiAction.Pair, UiAction.CancelPairing, UiAction.SignIn,
+        UiAction.CompleteSignIn("io.takeup.app:/oauth2redirect?code=c&state=s"), UiAction.CancelSignIn,
+        UiAction.ReloadAccounts, UiAction.ChooseAccount("acc-1"),
         UiAction.BackToAccounts, UiAction.SearchProjects("feat"), UiAction.ChooseProject("p-1"), UiAction.CancelChange,
         UiAction.Disconnect, UiAction.ChangeProject, UiAction.SignOut, UiAction.Refresh, UiAction.Retry,
         UiAction.DismissError, UiAction.SetMode(QueueMode.AUTO), UiAction.Pause, UiAction.Resume, UiAction.CancelAll,

@@ -11,6 +11,7 @@ import io.takeup.core.QueueBanner
 import io.takeup.core.QueueMode
 import io.takeup.core.RowState
 import io.takeup.core.SectionKind
+import io.takeup.core.SignInMethod
 import io.takeup.core.UiAction
 import io.takeup.core.AssetKind
 import java.io.File
@@ -101,6 +102,8 @@ class SpecCoverageTest {
                         assertTrue("$id: project picker", (screen.picker as? Picker.Projects)?.items?.all { it.intent is Intent.Dispatch } == true)
                     ActionKind.SEARCH_PROJECTS ->
                         assertEquals("$id: search", Intent.Dispatch(UiAction.SearchProjects("x")), (screen.picker as Picker.Projects).search("x"))
+                    ActionKind.COMPLETE_SIGN_IN ->
+                        assertEquals("$id: the redirect", Intent.Dispatch(UiAction.CompleteSignIn("u")), screen.completeSignIn!!("u"))
                     else -> assertTrue("$id: no control for ${Present.actionId(k)}", screen.buttons.any { it.kind == k })
                 }
             }
@@ -162,6 +165,7 @@ class SpecCoverageTest {
                 val context = when (k) {
                     ActionKind.OPEN_VERIFICATION_LINK -> Samples.showingCode
                     ActionKind.OPEN_HELP -> Samples.connections.first { it.first is ConnectionView.NoC2cAccounts }.first
+                    ActionKind.OPEN_SIGN_IN -> Samples.signingIn
                     else -> fail("app action '$id' has no context in this test").let { throw IllegalStateException() }
                 }
                 assertTrue(id, Present.intent(k, connection = context) is Intent.OpenUrl)
@@ -182,6 +186,8 @@ class SpecCoverageTest {
         for (h in HoldReason.entries) assertTrue(Present.holdText(h).isNotBlank())
         assertSameIds("asset_kind", strings(enums["asset_kind"]), AssetKind.entries.map { it.name.lowercase() })
         assertSameIds("queue_mode", strings(enums["queue_mode"]), QueueMode.entries.map { it.name.lowercase() })
+        assertSameIds("sign_in_method", strings(enums["sign_in_method"]), SignInMethod.entries.map { it.name.lowercase() })
+        for (m in SignInMethod.entries) assertTrue(Present.methodText(m).isNotBlank())
     }
 
     @Test

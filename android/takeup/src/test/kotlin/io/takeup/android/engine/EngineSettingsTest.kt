@@ -17,6 +17,19 @@ class EngineSettingsTest {
         assertEquals(listOf("*.amazonaws.com"), c.uploadHosts)
         assertNull(c.extraRootCaPem)
         assertNull(c.queue)
+        assertNull("no client id: pairing only", c.appSignIn)
+    }
+
+    @Test
+    fun signInWithAFrameIoAccountNeedsOnlyAClientId() {
+        val s = EngineSettings("https://api.frame.io", "", "1.0.0", appClientId = "takeup-app")
+        val sign = s.toConfig(File("/f")).appSignIn!!
+        assertEquals("takeup-app", sign.clientId)
+        assertEquals(listOf("io.takeup.app:/oauth2redirect"), sign.redirectUris)
+        assertNull(sign.applicationsBase)
+        val test = EngineSettings("https://127.0.0.1:9", "", "1.0.0", appClientId = "a", applicationsBase = "https://127.0.0.1:9")
+        assertEquals("https://127.0.0.1:9", test.appSignIn()!!.applicationsBase)
+        assertNull(EngineSettings("https://api.frame.io", "s", "1.0.0", appClientId = " ").appSignIn())
     }
 
     @Test

@@ -237,7 +237,9 @@ pub fn journal_ops(data: &[u8]) {
                             .collect()
                     })
                     .unwrap_or_default();
-                if j.confirm_completed(id, "srv").unwrap_or(false) {
+                if j.confirm_completed(id, "srv").ok()
+                    == Some(crate::queue::journal::Completion::Confirmed)
+                {
                     for p in j.parts(id).expect("parts") {
                         assert_eq!(p.state, PartState::Acked, "confirmed: every part acked");
                         if !before.contains(&p.number) {

@@ -16,7 +16,7 @@ use crate::error::{Error, NetworkErrorKind};
 use super::classify::{self, Disposition};
 use super::config::QueueError;
 use super::file::{self, DigestKind, FileError};
-use super::journal::{AssetRow, AssetState, PartRow, PlannedPart, Restart};
+use super::journal::{AssetRow, AssetState, PartRow, PartState, PlannedPart, Restart};
 use super::plan::{plan_closed, plan_growth, spread_part_size};
 use super::planner::{self, PlanInput, Step};
 use super::shared::{Shared, now_ms};
@@ -123,10 +123,28 @@ impl Driver {
                 let h = self.verifying.take().expect("checked");
                 match h.await.unwrap_or(Verified::Unreadable) {
                     Verified::Mismatch(n) => {
-                        let reason = format!(
-                            "part {n} of the file changed after it was sent; uploading the file again as a new asset"
-                        );
-                        return self.restart(&row, reason, !row.closed, None).await;
+                        // Every part acknowledged: the server holds a complete asset with the
+                        // earlier bytes, and the file goes again as its next version; otherwise
+                        // the incomplete asset is abandoned.
+                        let complete = row.closed
+                            && !parts.is_empty()
+                            && parts.iter().all(|p| p.state == PartState::Acked);
+                        let (reason, version_of) = if complete {
+                            (
+                                format!(
+                                    "part {n} of the file changed after it was sent; uploading it again as a new version"
+                                ),
+                                row.server_id.clone(),
+                            )
+                        } else {
+                            (
+                                format!(
+                                    "part {n} of the file changed after it was sent; uploading the file again as a new asset"
+                                ),
+                                None,
+                            )
+                        };
+                        return self.restart(&row, reason, !row.closed, version_of).await;
                     }
                     Verified::Ok | Verified::Unreadable => false,
                 }
@@ -148,7 +166,13 @@ impl Driver {
             session: &sh.session,
             now_ms: now_ms(),
             writer_closed: sh.writer_closed(id),
-            growth_idle: self.growth.1.elapsed() >= sh.config.growth_idle,
+            // Not grown for the idle time: as this driver saw it, or as the file's mtime says
+            // (an app killed more often than the idle time must still finish a file whose
+            // writer stopped).
+            growth_idle: self.growth.1.elapsed() >= sh.config.growth_idle
+                || facts.as_ref().is_ok_and(|f| {
+                    now_ms() - f.mtime_ns / 1_000_000 >= sh.config.growth_idle.as_millis() as i64
+                }),
             verifying,
             config: &config,
         });
@@ -426,6 +450,12 @@ impl Driver {
         };
         let resp = match resp {
             Ok(r) => r,
+            Err(Error::NotFound { .. }) if row.version_of.is_some() => {
+                // The asset to version is gone (deleted on the server): a new asset, then.
+                tracing::info!(id, "the earlier version is gone; uploading as a new asset");
+                sh.db(move |j| j.clear_version_of(id)).await?;
+                return Ok(Flow::Continue);
+            }
             Err(e) => return self.api_failed(row, &e).await,
         };
         let (server_id, answer) = match wire::created_asset_id(&resp.body) {

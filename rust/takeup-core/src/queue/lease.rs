@@ -15,7 +15,7 @@ use super::classify::{self, Disposition};
 use super::config::QueueError;
 use super::file::{self, DigestKind, FileError};
 use super::journal::{
-    AssetState, Executor, LeaseFailure, LeaseGrant, LeaseReport, LeaseRow, Reclaim,
+    AssetState, Completion, Executor, LeaseFailure, LeaseGrant, LeaseReport, LeaseRow, Reclaim,
 };
 use super::shared::{Shared, lock, now_ms};
 
@@ -364,24 +364,39 @@ pub(super) async fn after_part_failure(
         }
         Effect::Gone => {
             let server = lease.server_id.clone();
-            if sh.db(move |j| j.confirm_completed(asset, &server)).await? {
+            let completion = sh.db(move |j| j.confirm_completed(asset, &server)).await?;
+            if completion == Completion::Confirmed {
                 tracing::info!(
                     asset,
                     "the upload completed with parts whose answers were lost; verifying them"
                 );
             } else {
-                let reason = verdict.reason.clone();
                 let row = sh.db(move |j| j.asset(asset)).await?;
                 if row.state.is_open() && row.server_id.as_deref() == Some(&lease.server_id) {
+                    // Ambiguous: the server may hold a complete asset with an earlier version of
+                    // the file; the file goes again as its next version, never as a second
+                    // asset beside it.
+                    let (reason, version_of) = if completion == Completion::Ambiguous {
+                        (
+                            "the file changed while its upload completed; uploading it again as a new version".to_string(),
+                            Some(lease.server_id.clone()),
+                        )
+                    } else {
+                        (verdict.reason.clone(), None)
+                    };
                     let facts = file::facts(&row.path).ok();
                     let growing = !row.closed;
+                    let fingerprint = match facts {
+                        Some(f) if !growing => file::fingerprint(&row.path, f.size).await.ok(),
+                        _ => None,
+                    };
                     let r = super::journal::Restart {
                         reason,
-                        size: if growing { None } else { row.size },
+                        size: facts.map(|f| f.size).filter(|_| !growing),
                         mtime_ns: facts.map(|f| f.mtime_ns).unwrap_or(row.mtime_ns),
-                        fingerprint: row.fingerprint.clone(),
+                        fingerprint: fingerprint.or(row.fingerprint.clone()),
                         growing,
-                        version_of: None,
+                        version_of,
                     };
                     sh.db(move |j| j.restart(asset, &r)).await?;
                     sh.drop_transfers(asset).await;

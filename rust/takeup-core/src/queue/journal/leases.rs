@@ -151,6 +151,18 @@ pub struct Restart {
     pub version_of: Option<String>,
 }
 
+/// What a vanished upload (S3 `NoSuchUpload`) means, from the record of every send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    /// It completed with the bytes sent: the open parts are acknowledged (unverified).
+    Confirmed,
+    /// It may have completed, but the file changed between sends that may have stored a part:
+    /// which version the server holds is unknown.
+    Ambiguous,
+    /// It cannot have completed (expired or aborted).
+    NotComplete,
+}
+
 /// A failed send, as the journal records it.
 #[derive(Clone, Debug)]
 pub struct LeaseFailure {
@@ -463,13 +475,15 @@ impl Journal {
     }
 
     /// The server says the upload is gone (S3 `NoSuchUpload`): did it complete with what was
-    /// sent? Yes when the file's size is final and every part not acknowledged was sent at least
-    /// once in a way that may have stored it (the process stopped, or the answer was lost) and
-    /// every send of it carried the same bytes: those parts are then acknowledged with that MD5,
-    /// not verified (they are hashed from the file again before the asset counts as done). A
-    /// part only ever refused by the server (an HTTP error) cannot have been stored: then the
-    /// upload did not complete, and nothing changes.
-    pub fn confirm_completed(&mut self, asset_id: i64, server_id: &str) -> JResult<bool> {
+    /// sent? Each part not acknowledged must have been sent at least once in a way that may have
+    /// stored it (the process stopped, or no answer came: a cut, a timeout); a part only ever
+    /// refused by the server (an HTTP error) was never stored, so the upload cannot have
+    /// completed ([`Completion::NotComplete`]). When every such part's possibly stored sends all
+    /// carried the same bytes, the upload completed with them ([`Completion::Confirmed`]): those
+    /// parts are acknowledged with that MD5, not verified (they are hashed from the file again
+    /// before the asset counts as done). When the file changed between such sends, the server
+    /// holds one of the versions and nothing tells which ([`Completion::Ambiguous`]).
+    pub fn confirm_completed(&mut self, asset_id: i64, server_id: &str) -> JResult<Completion> {
         let tx = self.conn.transaction()?;
         let (sid, closed): (Option<String>, bool) = tx.query_row(
             "SELECT server_id, closed FROM assets WHERE id = ?1",
@@ -477,7 +491,7 @@ impl Journal {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         if sid.as_deref() != Some(server_id) || !closed {
-            return Ok(false);
+            return Ok(Completion::NotComplete);
         }
         let open: Vec<u32> = {
             let mut stmt = tx.prepare(
@@ -492,27 +506,30 @@ impl Journal {
             |r| r.get(0),
         )?;
         if !has_final {
-            return Ok(false);
+            return Ok(Completion::NotComplete);
         }
         let mut acks = Vec::new();
+        let mut ambiguous = false;
         for number in open {
-            let sends: Vec<(String, bool)> = {
+            let mut stored: Vec<String> = {
                 let mut stmt = tx.prepare(
-                    "SELECT md5, maybe_stored FROM leases INDEXED BY leases_by_part
-                     WHERE asset_id = ?1 AND number = ?2 AND server_id = ?3 AND md5 IS NOT NULL",
+                    "SELECT md5 FROM leases INDEXED BY leases_by_part
+                     WHERE asset_id = ?1 AND number = ?2 AND server_id = ?3 AND md5 IS NOT NULL
+                        AND maybe_stored = 1",
                 )?;
-                stmt.query_map(params![asset_id, number, server_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
-                .collect::<Result<_, _>>()?
+                stmt.query_map(params![asset_id, number, server_id], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?
             };
-            let Some((md5, _)) = sends.iter().find(|(_, maybe)| *maybe) else {
-                return Ok(false);
-            };
-            if sends.iter().any(|(m, _)| m != md5) {
-                return Ok(false);
+            stored.sort();
+            stored.dedup();
+            match stored.len() {
+                0 => return Ok(Completion::NotComplete),
+                1 => acks.push((number, stored.remove(0))),
+                _ => ambiguous = true,
             }
-            acks.push((number, md5.clone()));
+        }
+        if ambiguous {
+            return Ok(Completion::Ambiguous);
         }
         let now = now_ms();
         for (number, md5) in &acks {
@@ -536,7 +553,7 @@ impl Journal {
             [asset_id],
         )?;
         tx.commit()?;
-        Ok(true)
+        Ok(Completion::Confirmed)
     }
 
     /// Take outstanding leases back: their parts go back to pending (without a failure). Returns
@@ -728,6 +745,15 @@ impl Journal {
             Self::set_state_tx(&tx, asset_id, AssetState::Queued)?;
         }
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Forget the server asset a new upload was to version (it no longer exists).
+    pub fn clear_version_of(&mut self, asset_id: i64) -> JResult<()> {
+        self.conn.execute(
+            "UPDATE assets SET version_of = NULL WHERE id = ?1",
+            [asset_id],
+        )?;
         Ok(())
     }
 
@@ -1001,6 +1027,72 @@ mod tests {
         assert_eq!(
             part.verified, None,
             "hashed in another session: verify before the final part"
+        );
+        j.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn a_vanished_upload_is_complete_only_when_every_open_part_may_have_been_stored() {
+        // Two parts, both sent; the process stopped (leases reclaimed: maybe stored).
+        let mut j = Journal::open_in_memory().unwrap();
+        let a = asset(&mut j, "a.mov", &[10, 5]);
+        j.set_final_cleared(a, Some("s1")).unwrap();
+        let sent = lease_all(&mut j, Executor::Engine, 2, "s1");
+        j.reconcile().unwrap();
+        assert_eq!(
+            j.confirm_completed(a, "srv-other").unwrap(),
+            Completion::NotComplete
+        );
+        assert_eq!(
+            j.confirm_completed(a, "srv-a.mov").unwrap(),
+            Completion::Confirmed
+        );
+        let parts = j.parts(a).unwrap();
+        assert!(
+            parts
+                .iter()
+                .all(|p| p.state == super::super::PartState::Acked)
+        );
+        assert!(
+            parts.iter().all(|p| p.verified.is_none()),
+            "verified before done"
+        );
+        assert_eq!(parts[0].md5, sent[0].md5);
+        j.check_invariants().unwrap();
+
+        // A part the server only ever refused (an HTTP error) was never stored.
+        let b = asset(&mut j, "b.mov", &[10, 5]);
+        j.set_final_cleared(b, Some("s1")).unwrap();
+        let sent = lease_all(&mut j, Executor::Engine, 2, "s1");
+        let mut refused = fail("500", true);
+        refused.maybe_stored = false;
+        j.lease_failed(&sent[1].id, &refused).unwrap();
+        j.lease_succeeded(&sent[0].id, "s1").unwrap();
+        assert_eq!(
+            j.confirm_completed(b, "srv-b.mov").unwrap(),
+            Completion::NotComplete
+        );
+
+        j.cancel(b).unwrap();
+        // The file changed between sends that may both have stored part 1: which bytes the
+        // server kept is unknown.
+        let c = asset(&mut j, "c.mov", &[10]);
+        j.set_final_cleared(c, Some("s1")).unwrap();
+        let first = lease_all(&mut j, Executor::Engine, 1, "s1").remove(0);
+        j.reclaim_leases(Reclaim::Lease(&first.id)).unwrap();
+        let second = j
+            .lease_parts(&grant(Executor::Engine, 1, "s1"))
+            .unwrap()
+            .remove(0);
+        j.set_lease_md5(&second.id, "other-bytes").unwrap();
+        j.reclaim_leases(Reclaim::Lease(&second.id)).unwrap();
+        assert_eq!(
+            j.confirm_completed(c, "srv-c.mov").unwrap(),
+            Completion::Ambiguous
+        );
+        assert_eq!(
+            j.parts(c).unwrap()[0].state,
+            super::super::PartState::Pending
         );
         j.check_invariants().unwrap();
     }

@@ -32,7 +32,8 @@ use serde::{Deserialize, Serialize};
 
 mod leases;
 pub use leases::{
-    Executor, LeaseFailure, LeaseGrant, LeaseReport, LeaseRow, LeaseState, Reclaim, Restart,
+    Completion, Executor, LeaseFailure, LeaseGrant, LeaseReport, LeaseRow, LeaseState, Reclaim,
+    Restart,
 };
 
 /// `PRAGMA application_id` of a Takeup journal ("TKUP").

@@ -71,9 +71,16 @@ for d in Sources/TakeupKit Tests/TakeupKitTests; do
     staged+=("$rel")
   done < <(find "ios/TakeupKit/$d" -type f -name '*.swift' -print0)
 done
-put "$TAKEUP_BINDINGS_DIR/swift/Takeup.swift" "$pkg/Sources/Takeup/Takeup.swift"
-put "$TAKEUP_BINDINGS_DIR/swift/TakeupFFI.h" "$pkg/Sources/TakeupFFI/TakeupFFI.h"
-staged+=(Sources/Takeup/Takeup.swift Sources/TakeupFFI/TakeupFFI.h)
+# The generated bindings: Takeup.swift + TakeupCore.swift (module Takeup), TakeupFFI.h +
+# TakeupCoreFFI.h (the C module TakeupFFI of the committed module.modulemap).
+for f in "$TAKEUP_BINDINGS_DIR"/swift/*.swift; do
+  put "$f" "$pkg/Sources/Takeup/$(basename "$f")"
+  staged+=("Sources/Takeup/$(basename "$f")")
+done
+for f in "$TAKEUP_BINDINGS_DIR"/swift/*.h; do
+  put "$f" "$pkg/Sources/TakeupFFI/$(basename "$f")"
+  staged+=("Sources/TakeupFFI/$(basename "$f")")
+done
 while IFS= read -r -d '' f; do
   rel="${f#"$pkg"/}"
   printf '%s\n' "${staged[@]}" | grep -qxF "$rel" || { log "removing stale $rel"; rm -f "$f"; }

@@ -27,6 +27,7 @@ const IDENTITY_FILE: &str = "identity.json";
 pub const JOURNAL_FILE: &str = "journal.sqlite";
 
 /// The result of [`Engine::sign_out`].
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignOutOutcome {
     /// Whether Frame.io confirmed the revocation (false when offline; local tokens are gone anyway).

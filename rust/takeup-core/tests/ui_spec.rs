@@ -297,7 +297,7 @@ fn entry(id: i64, state: AssetState) -> FileEntry {
         attempts: 0,
         reason: None,
         realtime: false,
-        retry_at_ms: None,
+        retry_at: None,
     }
 }
 
@@ -313,7 +313,7 @@ fn queue_with_everything() -> QueueStatus {
     growing.realtime = true;
     growing.sent_bytes = 10_000_000;
     let mut retrying = entry(4, AssetState::Queued);
-    retrying.retry_at_ms = Some(Utc::now().timestamp_millis() + 5000);
+    retrying.retry_at = Some(Utc::now() + chrono::Duration::seconds(5));
     retrying.attempts = 2;
     retrying.reason = Some("network problem: timeout".into());
     let mut failed = entry(6, AssetState::Failed);

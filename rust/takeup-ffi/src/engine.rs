@@ -1,5 +1,6 @@
 //! The engine object, the foreign traits the apps implement (secret store, listeners) and the
-//! subscription handle. Every method converts and forwards to `takeup_core::Engine`.
+//! subscription handle. Every method forwards to `takeup_core::Engine` on the library's runtime;
+//! arguments and results are the engine's own types (see `types.rs`).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -109,9 +110,9 @@ impl Drop for Subscription {
 struct StatusForwarder(Box<dyn StatusListener>, CancellationToken);
 
 impl tc::StatusListener for StatusForwarder {
-    fn on_status(&self, status: tc::EngineStatus) {
+    fn on_status(&self, status: EngineStatus) {
         if !self.1.is_cancelled() {
-            self.0.on_status(status.into());
+            self.0.on_status(status);
         }
     }
 }
@@ -169,17 +170,17 @@ impl TakeupEngine {
 
     /// The current status.
     pub fn status(&self) -> EngineStatus {
-        self.engine.status().into()
+        self.engine.status()
     }
 
     /// The current connection state.
     pub fn connection_state(&self) -> ConnectionState {
-        self.engine.connection_state().into()
+        self.engine.connection_state()
     }
 
     /// The cached identity (available offline).
     pub fn identity(&self) -> Option<Identity> {
-        self.engine.identity().map(Into::into)
+        self.engine.identity()
     }
 
     /// Whether a token pair is held.
@@ -250,7 +251,7 @@ impl TakeupEngine {
                             && last.as_ref() != Some(&p)
                         {
                             last = Some(p.clone());
-                            l.on_progress(p.into());
+                            l.on_progress(p);
                         }
                         if rx.changed().await.is_err() {
                             break;
@@ -266,7 +267,7 @@ impl TakeupEngine {
         })
         .await;
         *self.pairing.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        Ok(result??.into())
+        Ok(result??)
     }
 
     /// Cancel a running `pair` (returns whether one was running).
@@ -288,17 +289,13 @@ impl TakeupEngine {
     /// Re-read the identity from Frame.io.
     pub async fn refresh_identity(&self) -> Result<Identity> {
         let e = self.core();
-        Ok(on_runtime(async move { e.refresh_identity().await })
-            .await??
-            .into())
+        Ok(on_runtime(async move { e.refresh_identity().await }).await??)
     }
 
     /// Accounts where C2C is usable, or `AccountList.NoC2cAccounts` with a help URL.
     pub async fn list_accounts(&self) -> Result<AccountList> {
         let e = self.core();
-        Ok(on_runtime(async move { e.list_accounts().await })
-            .await??
-            .into())
+        Ok(on_runtime(async move { e.list_accounts().await }).await??)
     }
 
     /// Projects of an account whose name contains `search` (case-insensitive; `None`: all).
@@ -308,34 +305,28 @@ impl TakeupEngine {
         search: Option<String>,
     ) -> Result<Vec<Project>> {
         let e = self.core();
-        let list = on_runtime(async move { e.list_projects(&account_id, search.as_deref()).await })
-            .await??;
-        Ok(list.into_iter().map(Into::into).collect())
+        Ok(
+            on_runtime(async move { e.list_projects(&account_id, search.as_deref()).await })
+                .await??,
+        )
     }
 
     /// Connect this device to a project (by id); returns the new identity.
     pub async fn connect(&self, project_id: String) -> Result<Identity> {
         let e = self.core();
-        Ok(on_runtime(async move { e.connect(&project_id).await })
-            .await??
-            .into())
+        Ok(on_runtime(async move { e.connect(&project_id).await }).await??)
     }
 
     /// Disconnect from the project; returns the new identity.
     pub async fn disconnect(&self) -> Result<Identity> {
         let e = self.core();
-        Ok(on_runtime(async move { e.disconnect().await })
-            .await??
-            .into())
+        Ok(on_runtime(async move { e.disconnect().await }).await??)
     }
 
     /// Sign out: revoke on Frame.io (best effort) and delete the local tokens and identity.
     pub async fn sign_out(&self) -> Result<SignOutOutcome> {
         let e = self.core();
-        let o = on_runtime(async move { e.sign_out().await }).await??;
-        Ok(SignOutOutcome {
-            revoked_on_server: o.revoked_on_server,
-        })
+        Ok(on_runtime(async move { e.sign_out().await }).await??)
     }
 
     // ---- upload queue ----
@@ -344,13 +335,12 @@ impl TakeupEngine {
     /// A missing or unreadable file is `TakeupError.BadInput`.
     pub async fn enqueue(&self, path: String, options: EnqueueOptions) -> Result<Enqueued> {
         let e = self.core();
-        let r = on_runtime(async move {
+        Ok(on_runtime(async move {
             e.queue()
-                .enqueue(std::path::Path::new(&path), options.into())
+                .enqueue(std::path::Path::new(&path), options)
                 .await
         })
-        .await??;
-        Ok(r.into())
+        .await??)
     }
 
     /// The writer of a growing file finished: finalise its upload with the true size.
@@ -407,7 +397,7 @@ impl TakeupEngine {
 
     /// The current queue status.
     pub fn queue_status(&self) -> QueueStatus {
-        self.engine.queue().status().into()
+        self.engine.queue().status()
     }
 
     /// Call `listener` with the queue status (on an engine thread, right away) and on every
@@ -417,18 +407,18 @@ impl TakeupEngine {
         let stop = token.clone();
         let rx = self.engine.queue().watch();
         let mut failed: HashSet<i64> = rx.borrow().failed.iter().map(|f| f.id).collect();
-        forward_watch(rx, stop, move |status: tc::QueueStatus| {
+        forward_watch(rx, stop, move |status: QueueStatus| {
             // Retried files may fail again later.
             failed.retain(|id| status.failed.iter().any(|f| f.id == *id));
-            let new_failures: Vec<tc::FileEntry> = status
+            let new_failures: Vec<FileEntry> = status
                 .failed
                 .iter()
-                .filter(|f| f.state == tc::AssetState::Failed && failed.insert(f.id))
+                .filter(|f| f.state == AssetState::Failed && failed.insert(f.id))
                 .cloned()
                 .collect();
-            listener.on_queue_status(status.into());
+            listener.on_queue_status(status);
             for f in new_failures {
-                listener.on_upload_failed(f.into());
+                listener.on_upload_failed(f);
             }
         });
         Subscription::new(token, None)
@@ -437,20 +427,20 @@ impl TakeupEngine {
     /// Background-work hook (Android WorkManager worker, iOS BGProcessingTask): let pending
     /// uploads run for at most `max_seconds`, then report. Returns early when the queue is empty
     /// or held for a reason time cannot fix (paused, not paired, no project).
-    pub async fn run_background_work(&self, max_seconds: u32) -> BackgroundResult {
+    pub async fn run_background_work(&self, max_seconds: u32) -> BackgroundRun {
         let e = self.core();
         let max = Duration::from_secs(max_seconds.into());
         match on_runtime(async move { e.queue().run_for(max).await }).await {
-            Ok(r) => r.into(),
+            Ok(r) => r,
             Err(_) => {
                 let s = self.engine.queue().status();
                 let remaining = s.totals.queued + s.totals.active;
-                BackgroundResult {
+                BackgroundRun {
                     uploaded: 0,
                     remaining,
                     more_work: remaining > 0,
                     timed_out: false,
-                    hold: s.hold.map(Into::into),
+                    hold: s.hold,
                 }
             }
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use takeup_core as tc;
 
 use super::*;
-use crate::view::{ActionKind, AppView, ConnectionView, QueueBanner, UiAction};
+use takeup_core::ui::{ActionKind, AppView, ConnectionView, QueueBanner, UiAction};
 
 #[derive(Default)]
 struct MapStore(Mutex<HashMap<String, String>>);

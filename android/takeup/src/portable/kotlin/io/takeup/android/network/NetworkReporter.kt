@@ -3,7 +3,7 @@
 // which decides (online, connection type) and tells the engine only when that changes.
 package io.takeup.android.network
 
-import io.takeup.core.ConnectionType
+import io.takeup.core.types.ConnectionType
 
 /** Transports of a network (Android `NetworkCapabilities.TRANSPORT_*`). */
 enum class Transport { WIFI, CELLULAR, ETHERNET, USB, BLUETOOTH, VPN, OTHER }

@@ -15,7 +15,7 @@ use takeup_core::queue::journal::{
     AssetState, Enqueued, Journal, JournalError, NewAsset, PartState, PlannedPart, Reconciled,
     SCHEMA_VERSION,
 };
-use takeup_core::{AssetKind, EnqueueOptions, QueueMode};
+use takeup_core::{AssetKind, QueueMode};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -448,11 +448,7 @@ async fn an_engine_starts_on_a_v1_journal_and_uploads() {
     // A new file in manual mode: held, selected, uploaded intact.
     let media = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(media.path(), "B001_C001.mov", 6 * MIB as usize + 5, 7);
-    let id = e
-        .queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
+    let id = enqueue(&e, &p).await;
     assert_eq!(id, Enqueued::Added(13));
     wait_queue(&e, 10, "the new file held", |s| {
         s.held.iter().any(|f| f.id == 13)
@@ -460,20 +456,9 @@ async fn an_engine_starts_on_a_v1_journal_and_uploads() {
     .await;
     e.queue().select(vec![13]).await.unwrap();
     wait_queue(&e, 60, "the new file uploaded", |s| s.totals.done == 2).await;
-    let assets = env.get("/_emulator/assets").await;
-    let mine: Vec<&serde_json::Value> = assets
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["name"] == "B001_C001.mov")
-        .collect();
-    assert_eq!(mine.len(), 1, "{assets:#}");
-    let a = env
-        .get(&format!(
-            "/_emulator/assets/{}",
-            mine[0]["id"].as_str().unwrap()
-        ))
-        .await;
+    let mine = env.assets_named("B001_C001.mov").await;
+    assert_eq!(mine.len(), 1, "{mine:#?}");
+    let a = env.asset_report(&mine[0]).await;
     assert_eq!(a["sha256"], sha.as_str());
     e.shutdown();
 }

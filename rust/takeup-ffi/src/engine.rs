@@ -3,6 +3,7 @@
 //! arguments and results are the engine's own types (see `types.rs`).
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -148,6 +149,18 @@ impl TakeupEngine {
     fn core(&self) -> Arc<tc::Engine> {
         self.engine.clone()
     }
+
+    /// Run `f` with the engine on the library's runtime; its error becomes a [`TakeupError`].
+    async fn run<T, E, F, Fut>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(Arc<tc::Engine>) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+        TakeupError: From<E>,
+    {
+        Ok(on_runtime(f(self.core())).await??)
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -288,14 +301,13 @@ impl TakeupEngine {
 
     /// Re-read the identity from Frame.io.
     pub async fn refresh_identity(&self) -> Result<Identity> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.refresh_identity().await }).await??)
+        self.run(|e| async move { e.refresh_identity().await })
+            .await
     }
 
     /// Accounts where C2C is usable, or `AccountList.NoC2cAccounts` with a help URL.
     pub async fn list_accounts(&self) -> Result<AccountList> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.list_accounts().await }).await??)
+        self.run(|e| async move { e.list_accounts().await }).await
     }
 
     /// Projects of an account whose name contains `search` (case-insensitive; `None`: all).
@@ -304,29 +316,24 @@ impl TakeupEngine {
         account_id: String,
         search: Option<String>,
     ) -> Result<Vec<Project>> {
-        let e = self.core();
-        Ok(
-            on_runtime(async move { e.list_projects(&account_id, search.as_deref()).await })
-                .await??,
-        )
+        self.run(|e| async move { e.list_projects(&account_id, search.as_deref()).await })
+            .await
     }
 
     /// Connect this device to a project (by id); returns the new identity.
     pub async fn connect(&self, project_id: String) -> Result<Identity> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.connect(&project_id).await }).await??)
+        self.run(|e| async move { e.connect(&project_id).await })
+            .await
     }
 
     /// Disconnect from the project; returns the new identity.
     pub async fn disconnect(&self) -> Result<Identity> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.disconnect().await }).await??)
+        self.run(|e| async move { e.disconnect().await }).await
     }
 
     /// Sign out: revoke on Frame.io (best effort) and delete the local tokens and identity.
     pub async fn sign_out(&self) -> Result<SignOutOutcome> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.sign_out().await }).await??)
+        self.run(|e| async move { e.sign_out().await }).await
     }
 
     // ---- upload queue ----
@@ -334,13 +341,9 @@ impl TakeupEngine {
     /// Add a file to the durable upload queue (or report it is queued / uploaded already).
     /// A missing or unreadable file is `TakeupError.BadInput`.
     pub async fn enqueue(&self, path: String, options: EnqueueOptions) -> Result<Enqueued> {
-        let e = self.core();
-        Ok(on_runtime(async move {
-            e.queue()
-                .enqueue(std::path::Path::new(&path), options)
-                .await
-        })
-        .await??)
+        let path = std::path::PathBuf::from(path);
+        self.run(|e| async move { e.queue().enqueue(&path, options).await })
+            .await
     }
 
     /// The writer of a growing file finished: finalise its upload with the true size.
@@ -350,39 +353,37 @@ impl TakeupEngine {
 
     /// Manual mode: queue the selected files; returns how many were queued.
     pub async fn select(&self, ids: Vec<i64>) -> Result<u64> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.queue().select(ids).await }).await??)
+        self.run(|e| async move { e.queue().select(ids).await })
+            .await
     }
 
     /// Cancel one file (it stops at once); returns whether it was cancellable.
     pub async fn cancel_upload(&self, id: i64) -> Result<bool> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.queue().cancel(id).await }).await??)
+        self.run(|e| async move { e.queue().cancel(id).await })
+            .await
     }
 
     /// Cancel everything queued or uploading; returns how many files were cancelled.
     pub async fn cancel_all_uploads(&self) -> Result<u64> {
-        let e = self.core();
-        let n = on_runtime(async move { e.queue().cancel_all().await }).await??;
-        Ok(n as u64)
+        let n = self.run(|e| async move { e.queue().cancel_all().await });
+        Ok(n.await? as u64)
     }
 
     /// Retry a failed, skipped or cancelled file.
     pub async fn retry_upload(&self, id: i64) -> Result<()> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.queue().retry(id).await }).await??)
+        self.run(|e| async move { e.queue().retry(id).await }).await
     }
 
     /// Move a file to the top of the queue.
     pub async fn move_to_top(&self, id: i64) -> Result<()> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.queue().move_to_top(id).await }).await??)
+        self.run(|e| async move { e.queue().move_to_top(id).await })
+            .await
     }
 
     /// Auto or manual mode (persisted).
     pub async fn set_queue_mode(&self, mode: QueueMode) -> Result<()> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.queue().set_mode(mode).await }).await??)
+        self.run(|e| async move { e.queue().set_mode(mode).await })
+            .await
     }
 
     /// Pause uploads (running files stop; acknowledged parts are kept).

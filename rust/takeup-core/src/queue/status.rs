@@ -6,6 +6,19 @@ use serde::Serialize;
 
 use super::journal::{AssetKind, AssetRow, AssetState, Totals};
 
+impl AssetState {
+    /// Every state, in life order (for listing the whole queue).
+    pub const ALL: [AssetState; 7] = [
+        AssetState::Held,
+        AssetState::Queued,
+        AssetState::Active,
+        AssetState::Done,
+        AssetState::Failed,
+        AssetState::Skipped,
+        AssetState::Cancelled,
+    ];
+}
+
 /// Auto: files handed to the engine are queued. Manual: they wait for the user's selection.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

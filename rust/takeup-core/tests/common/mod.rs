@@ -167,6 +167,13 @@ impl Env {
         })
     }
 
+    /// A started engine, paired and connected to the default project.
+    pub async fn paired_engine(&self) -> Engine {
+        let engine = self.engine().await;
+        self.pair(&engine, true).await.expect("paired");
+        engine
+    }
+
     /// Pair `engine`, approving the first code shown (optionally without a project).
     pub async fn pair(&self, engine: &Engine, project: bool) -> Result<Identity> {
         let approver = self.approve_first_code(engine, project);

@@ -748,19 +748,11 @@ async fn a_real_session_produces_only_spec_views() {
     // Upload two files; then pause with one queued.
     let media = tempfile::tempdir().unwrap();
     let (a, _) = common::media_file(media.path(), "A001.mov", 6 << 20, 1);
-    engine
-        .queue()
-        .enqueue(&a, Default::default())
-        .await
-        .unwrap();
+    common::enqueue(&engine, &a).await;
     r.until("all done", |v| banner(v) == "all_done").await;
     vm.dispatch(UiAction::Pause);
     let (b, _) = common::media_file(media.path(), "A002.mov", 1 << 20, 2);
-    engine
-        .queue()
-        .enqueue(&b, Default::default())
-        .await
-        .unwrap();
+    common::enqueue(&engine, &b).await;
     let v = r
         .until("waiting (paused)", |v| banner(v) == "waiting")
         .await;
@@ -778,11 +770,7 @@ async fn a_real_session_produces_only_spec_views() {
     r.until("manual", |v| v.queue.mode == QueueMode::Manual)
         .await;
     let (c, _) = common::media_file(media.path(), "A003.mov", 1 << 20, 3);
-    engine
-        .queue()
-        .enqueue(&c, Default::default())
-        .await
-        .unwrap();
+    common::enqueue(&engine, &c).await;
     r.until("awaiting selection", |v| banner(v) == "awaiting_selection")
         .await;
     vm.dispatch(UiAction::SelectAll);

@@ -185,13 +185,12 @@ async fn poisoned_media_is_parked_and_does_not_block_others() {
     q.max_attempts = 3;
     q.max_files = 1;
     let e = paired(&env, q).await;
-    env.post("/_emulator/poison", json!({"name": "bad.mov"}))
-        .await;
-    env.post(
-        "/_emulator/poison",
+    for poison in [
+        json!({"name": "bad.mov"}),
         json!({"name": "rejected.mov", "mode": "reject_create"}),
-    )
-    .await;
+    ] {
+        env.post("/_emulator/poison", poison).await;
+    }
     let dir = tempfile::tempdir().unwrap();
     let (bad, _) = media(dir.path(), "bad.mov", 1000, 1);
     let (rejected, _) = media(dir.path(), "rejected.mov", 1000, 2);

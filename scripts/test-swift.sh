@@ -63,6 +63,9 @@ staged=(Package.swift)
 while IFS= read -r -d '' f; do staged+=("${f#tests/swift/}"); done \
   < <(find tests/swift/Sources tests/swift/Tests -type f ! -name '.*' -print0)
 for f in "${staged[@]}"; do put "tests/swift/$f" "$pkg/$f"; done
+# The binding tests share TakeupKit's test support (Recorder<T>).
+put ios/TakeupKit/Tests/TakeupKitTests/TestSupport.swift "$pkg/Tests/TakeupTests/TestSupport.swift"
+staged+=(Tests/TakeupTests/TestSupport.swift)
 # ios/TakeupKit: its own sources and tests (not the generated Sources/Takeup, staged below).
 for d in Sources/TakeupKit Tests/TakeupKitTests; do
   while IFS= read -r -d '' f; do

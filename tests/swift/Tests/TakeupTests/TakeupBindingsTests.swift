@@ -44,21 +44,8 @@ final class MemorySecretStore: SecretStore, @unchecked Sendable {
     }
 }
 
-/// Collects values delivered on engine threads.
-final class Recorder<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [T] = []
-    func add(_ item: T) {
-        lock.lock()
-        items.append(item)
-        lock.unlock()
-    }
-    var all: [T] {
-        lock.lock()
-        defer { lock.unlock() }
-        return items
-    }
-}
+// Values delivered on engine threads are collected in `Recorder<T>`: TakeupKit's test support
+// (ios/TakeupKit/Tests/TakeupKitTests/TestSupport.swift), staged next to this file.
 
 final class StatusRecorder: StatusListener, @unchecked Sendable {
     let statuses = Recorder<EngineStatus>()

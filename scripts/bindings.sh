@@ -8,9 +8,14 @@
 #           skipped when the existing binary already reports the uniffi version in Cargo.lock;
 #        2. builds the host cdylib (cargo build -p takeup-ffi) -> $TARGET/debug/libtakeup_ffi.so
 #           (.dylib on macOS);
-#        3. uniffi-bindgen generate --library that .so --language L --out-dir $TARGET/bindings/L
-#           (settings: rust/takeup-ffi/uniffi.toml; Kotlin package io.takeup.core, Swift module
-#           Takeup with the C module TakeupFFI).
+#        3. uniffi-bindgen generate --library that .so --language L --out-dir $TARGET/bindings/L.
+#           The library holds two UniFFI components, each with its uniffi.toml: takeup-ffi (the
+#           objects, callbacks, errors: Kotlin package io.takeup.core, Swift Takeup.swift +
+#           TakeupFFI.h) and takeup-core (the engine's data types: Kotlin package
+#           io.takeup.core.types, Swift TakeupCore.swift + TakeupCoreFFI.h). Both Swift files form
+#           the one module Takeup; their headers form the one C module TakeupFFI, whose module map
+#           (TakeupFFI.modulemap) this step writes with both headers (uniffi writes one per
+#           component).
 # The generator runs from its built binary rather than through `cargo run`: a `cargo run` after
 # step 2 would re-copy the library built with the bindgen feature over the plain one.
 # Prints on stdout `export TAKEUP_FFI_LIB_DIR=...` and `export TAKEUP_BINDINGS_DIR=...` (logs go to
@@ -57,6 +62,13 @@ cargo build -p takeup-ffi >&2
 for lang in "${languages[@]}"; do
   rm -rf "${out:?}/$lang"
   "$bindgen" generate --no-format --library "$lib" --language "$lang" --out-dir "$out/$lang" >&2
+  if [ "$lang" = swift ]; then
+    # One C module for both components: TakeupFFI.modulemap lists every generated header.
+    (cd "$out/swift" && for m in *.modulemap; do [ "$m" = TakeupFFI.modulemap ] || rm "$m"; done
+      headers="$(for h in *.h; do printf '    header "%s"\\n' "$h"; done)"
+      awk -v headers="$headers" '/^ *header / { if (!done) printf "%s", headers; done = 1; next } { print }' \
+        TakeupFFI.modulemap >TakeupFFI.modulemap.new && mv TakeupFFI.modulemap.new TakeupFFI.modulemap)
+  fi
   log "$lang -> $out/$lang: $(cd "$out/$lang" && find . -type f | sed 's:^\./::' | sort | tr '\n' ' ')"
 done
 

@@ -6,8 +6,9 @@
 # Builds libtakeup_ffi.so for the Android ABIs with cargo-ndk into a jniLibs tree, and generates the
 # Kotlin bindings next to it:
 #   $OUT/jniLibs/{arm64-v8a,armeabi-v7a,x86_64}/libtakeup_ffi.so
-#   $OUT/kotlin/io/takeup/core/takeup_ffi.kt
-# Copy (or point Gradle's sourceSets) jniLibs to app/src/main/jniLibs and the Kotlin file into the
+#   $OUT/kotlin/io/takeup/core/takeup_ffi.kt          (package io.takeup.core: the engine objects)
+#   $OUT/kotlin/io/takeup/core/types/takeup_core.kt   (package io.takeup.core.types: its data types)
+# Copy (or point Gradle's sourceSets) jniLibs to app/src/main/jniLibs and the Kotlin tree into the
 # app module; the app also needs JNA (`net.java.dev.jna:jna:5.x@aar`), kotlinx-coroutines and
 # rustls-platform-verifier's Android component (see docs/bindings.md).
 #

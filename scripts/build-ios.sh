@@ -6,11 +6,12 @@
 # generates the Swift bindings and packages an XCFramework:
 #   $OUT/Takeup.xcframework      (ios-arm64, ios-arm64_x86_64-simulator; headers + module map of
 #                                 the C module TakeupFFI)
-#   $OUT/Sources/Takeup/Takeup.swift   the Swift bindings (`import Takeup` in the app)
+#   $OUT/Sources/Takeup/{Takeup,TakeupCore}.swift   the Swift bindings, one module (`import Takeup`
+#                                 in the app): the engine objects and the engine's data types
 # Add both to the Xcode project or wrap them in a Swift package (binaryTarget + target).
 # With --kit, also installs them into the Swift package ios/TakeupKit (what ios/TakeupApp uses):
 #   ios/TakeupKit/Frameworks/TakeupFFI.xcframework   (named after its binary target, as SwiftPM wants)
-#   ios/TakeupKit/Sources/Takeup/Takeup.swift
+#   ios/TakeupKit/Sources/Takeup/{Takeup,TakeupCore}.swift
 #
 # Usage: scripts/build-ios.sh [--debug] [--kit] [OUT]    (default OUT: target/ios; release build)
 # Needs: macOS, Xcode (xcodebuild, lipo, xcrun), rustup.
@@ -59,9 +60,9 @@ bindings_env="$(scripts/bindings.sh swift)"
 eval "$bindings_env"
 rm -rf "$out"
 mkdir -p "$out/headers" "$out/sim" "$out/Sources/Takeup"
-cp "$TAKEUP_BINDINGS_DIR/swift/TakeupFFI.h" "$out/headers/"
+cp "$TAKEUP_BINDINGS_DIR"/swift/*.h "$out/headers/"
 cp "$TAKEUP_BINDINGS_DIR/swift/TakeupFFI.modulemap" "$out/headers/module.modulemap"
-cp "$TAKEUP_BINDINGS_DIR/swift/Takeup.swift" "$out/Sources/Takeup/"
+cp "$TAKEUP_BINDINGS_DIR"/swift/*.swift "$out/Sources/Takeup/"
 
 log "lipo: simulator slices (arm64 + x86_64)"
 lipo -create "$(lib aarch64-apple-ios-sim)" "$(lib x86_64-apple-ios)" -output "$out/sim/libtakeup_ffi.a"
@@ -72,13 +73,14 @@ xcodebuild -create-xcframework \
   -library "$out/sim/libtakeup_ffi.a" -headers "$out/headers" \
   -output "$out/Takeup.xcframework" >&2
 rm -rf "$out/sim" "$out/headers"
-log "done: $out/Takeup.xcframework and $out/Sources/Takeup/Takeup.swift"
+log "done: $out/Takeup.xcframework and $out/Sources/Takeup/*.swift"
 
 if [ "$kit" = 1 ]; then
   kit_dir=ios/TakeupKit
   rm -rf "$kit_dir/Frameworks/TakeupFFI.xcframework"
   mkdir -p "$kit_dir/Frameworks" "$kit_dir/Sources/Takeup"
   cp -R "$out/Takeup.xcframework" "$kit_dir/Frameworks/TakeupFFI.xcframework"
-  cp "$out/Sources/Takeup/Takeup.swift" "$kit_dir/Sources/Takeup/Takeup.swift"
-  log "installed into $kit_dir: Frameworks/TakeupFFI.xcframework, Sources/Takeup/Takeup.swift"
+  rm -f "$kit_dir"/Sources/Takeup/*.swift
+  cp "$out"/Sources/Takeup/*.swift "$kit_dir/Sources/Takeup/"
+  log "installed into $kit_dir: Frameworks/TakeupFFI.xcframework, Sources/Takeup/*.swift"
 fi

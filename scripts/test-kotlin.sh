@@ -38,7 +38,9 @@ mapfile -t android_sources < <( (find android/*/src/portable/kotlin android/*/sr
   android/jvm-test-runner android/takeup/src/main/kotlin -name '*.kt' 2>/dev/null
   ls android/app/src/main/kotlin/io/takeup/app/{AppViewModel,TakeupApplication}.kt 2>/dev/null) \
   | LC_ALL=C sort)
-sources=("$TAKEUP_BINDINGS_DIR"/kotlin/io/takeup/core/*.kt tests/kotlin/*.kt "${android_sources[@]}")
+# The generated bindings: io.takeup.core (engine objects) and io.takeup.core.types (its data types).
+mapfile -t binding_sources < <(find "$TAKEUP_BINDINGS_DIR/kotlin" -name '*.kt' | LC_ALL=C sort)
+sources=("${binding_sources[@]}" tests/kotlin/*.kt "${android_sources[@]}")
 # Test classes: the binding suite, then each android/*/src/test/kotlin/**/XTest.kt as PACKAGE.XTest.
 test_classes=(io.takeup.core.test.TakeupBindingsTest)
 for f in "${android_sources[@]}"; do

@@ -65,6 +65,9 @@ staged=(Package.swift)
 while IFS= read -r -d '' f; do staged+=("${f#tests/swift/}"); done \
   < <(find tests/swift/Sources tests/swift/Tests -type f ! -name '.*' -print0)
 for f in "${staged[@]}"; do put "tests/swift/$f" "$pkg/$f"; done
+# The binding tests share TakeupKit's test support (Recorder<T>).
+put ios/TakeupKit/Tests/TakeupKitTests/TestSupport.swift "$pkg/Tests/TakeupTests/TestSupport.swift"
+staged+=(Tests/TakeupTests/TestSupport.swift)
 # ios/TakeupKit: its own sources and tests (not the generated Sources/Takeup, staged below).
 for d in Sources/TakeupKit Tests/TakeupKitTests; do
   while IFS= read -r -d '' f; do
@@ -73,9 +76,16 @@ for d in Sources/TakeupKit Tests/TakeupKitTests; do
     staged+=("$rel")
   done < <(find "ios/TakeupKit/$d" -type f -name '*.swift' -print0)
 done
-put "$TAKEUP_BINDINGS_DIR/swift/Takeup.swift" "$pkg/Sources/Takeup/Takeup.swift"
-put "$TAKEUP_BINDINGS_DIR/swift/TakeupFFI.h" "$pkg/Sources/TakeupFFI/TakeupFFI.h"
-staged+=(Sources/Takeup/Takeup.swift Sources/TakeupFFI/TakeupFFI.h)
+# The generated bindings: Takeup.swift + TakeupCore.swift (module Takeup), TakeupFFI.h +
+# TakeupCoreFFI.h (the C module TakeupFFI of the committed module.modulemap).
+for f in "$TAKEUP_BINDINGS_DIR"/swift/*.swift; do
+  put "$f" "$pkg/Sources/Takeup/$(basename "$f")"
+  staged+=("Sources/Takeup/$(basename "$f")")
+done
+for f in "$TAKEUP_BINDINGS_DIR"/swift/*.h; do
+  put "$f" "$pkg/Sources/TakeupFFI/$(basename "$f")"
+  staged+=("Sources/TakeupFFI/$(basename "$f")")
+done
 while IFS= read -r -d '' f; do
   rel="${f#"$pkg"/}"
   printf '%s\n' "${staged[@]}" | grep -qxF "$rel" || { log "removing stale $rel"; rm -f "$f"; }

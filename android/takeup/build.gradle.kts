@@ -123,7 +123,9 @@ val checkRustOutputs = tasks.register("checkRustOutputs") {
     val libs = jniLibsDir
     doLast {
         val missing = buildList {
-            if (!File(bindings, "io/takeup/core/takeup_ffi.kt").isFile) add("$bindings/io/takeup/core/takeup_ffi.kt")
+            for (kt in listOf("io/takeup/core/takeup_ffi.kt", "io/takeup/core/types/takeup_core.kt")) {
+                if (!File(bindings, kt).isFile) add("$bindings/$kt")
+            }
             for (abi in listOf("arm64-v8a", "armeabi-v7a", "x86_64")) {
                 val so = File(libs, "$abi/libtakeup_ffi.so")
                 if (!so.isFile) add(so.path)

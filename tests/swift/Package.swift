@@ -1,8 +1,9 @@
 // swift-tools-version:5.9
 // SwiftPM package testing the generated Swift bindings (module `Takeup`) against the host-built
 // libtakeup_ffi. scripts/test-swift.sh stages it with the generated files (see README.md):
-//   Sources/TakeupFFI/TakeupFFI.h   C declarations of the FFI (generated)
-//   Sources/Takeup/Takeup.swift     the Swift bindings (generated)
+//   Sources/TakeupFFI/TakeupFFI.h, TakeupCoreFFI.h   C declarations of the FFI (generated)
+//   Sources/Takeup/Takeup.swift, TakeupCore.swift    the Swift bindings (generated): the engine
+//                                   objects and the engine's data types, one module
 // and with ios/TakeupKit's own sources and tests (its Apple-only files compile to nothing here):
 //   Sources/TakeupKit/              ios/TakeupKit/Sources/TakeupKit
 //   Tests/TakeupKitTests/           ios/TakeupKit/Tests/TakeupKitTests

@@ -151,17 +151,28 @@ struct AccountPicker: View {
 
     var body: some View {
         ForEach(accounts, id: \.id) { account in
-            Button {
+            PickerRow(title: account.name, symbol: "person.2") {
                 model.perform(.chooseAccount, target: .account(account.id), openURL: openURL)
-            } label: {
-                HStack {
-                    Label(account.name, systemImage: "person.2")
-                    Spacer()
-                    Image(systemName: "chevron.forward").foregroundStyle(.tertiary)
-                }
             }
-            .foregroundStyle(.primary)
         }
+    }
+}
+
+/// One choice of a picker (an account, a project): its name with a disclosure chevron.
+struct PickerRow: View {
+    let title: String
+    let symbol: String
+    let choose: () -> Void
+
+    var body: some View {
+        Button(action: choose) {
+            HStack {
+                Label(title, systemImage: symbol)
+                Spacer()
+                Image(systemName: "chevron.forward").foregroundStyle(.tertiary)
+            }
+        }
+        .foregroundStyle(.primary)
     }
 }
 
@@ -186,16 +197,9 @@ struct ProjectPicker: View {
                         .foregroundStyle(.secondary)
                 }
                 ForEach(projects, id: \.id) { project in
-                    Button {
+                    PickerRow(title: project.name, symbol: "folder") {
                         model.perform(.chooseProject, target: .project(project.id), openURL: openURL)
-                    } label: {
-                        HStack {
-                            Label(project.name, systemImage: "folder")
-                            Spacer()
-                            Image(systemName: "chevron.forward").foregroundStyle(.tertiary)
-                        }
                     }
-                    .foregroundStyle(.primary)
                 }
             }
             ConnectionButtons(view: view)

@@ -194,11 +194,7 @@ struct CurrentFileView: View {
         let p = Presentation.row(row)
         VStack(alignment: .leading, spacing: 6) {
             Text(row.name).font(.subheadline.weight(.medium)).lineLimit(1).truncationMode(.middle)
-            if let progress = p.progress {
-                ProgressView(value: progress)
-            } else {
-                ProgressView().progressViewStyle(.linear)
-            }
+            FileProgressBar(progress: p.progress)
             HStack {
                 Text(p.detail)
                 Spacer()
@@ -206,6 +202,19 @@ struct CurrentFileView: View {
             }
             .font(.caption.monospacedDigit())
             .foregroundStyle(.secondary)
+        }
+    }
+}
+
+/// A file's progress: the fraction when its size is known, else a running bar.
+struct FileProgressBar: View {
+    let progress: Double?
+
+    var body: some View {
+        if let progress {
+            ProgressView(value: progress)
+        } else {
+            ProgressView().progressViewStyle(.linear)
         }
     }
 }
@@ -228,11 +237,7 @@ struct FileRowView: View {
                         .background(Color.secondary.opacity(0.15), in: Capsule())
                 }
                 if p.showsProgress {
-                    if let progress = p.progress {
-                        ProgressView(value: progress)
-                    } else {
-                        ProgressView().progressViewStyle(.linear)
-                    }
+                    FileProgressBar(progress: p.progress)
                 }
                 Text("\(p.status) · \(p.detail)")
                     .font(.caption)

@@ -20,12 +20,13 @@ use crate::auth::pairing::PairingProgress;
 use crate::identity::{ProjectRef, UserInfo};
 
 /// Where the engine stands with Frame.io.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConnectionState {
     /// No valid authorization: offer "Connect to Frame.io" (pairing).
     NotAuthorized,
     /// Pairing is running; show the code, the URL and the QR code.
-    Pairing(PairingProgress),
+    Pairing(#[cfg_attr(feature = "uniffi", uniffi(name = "progress"))] PairingProgress),
     /// Paired, but no project is connected: offer account and project selection.
     NotConnected {
         /// The signed-in user.
@@ -41,6 +42,7 @@ pub enum ConnectionState {
 }
 
 /// How the host reaches the network (reported by the platform).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionType {
@@ -56,6 +58,7 @@ pub enum ConnectionType {
 }
 
 /// Link quality derived from recent request outcomes and measured throughput.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Health {
@@ -71,6 +74,7 @@ pub enum Health {
 }
 
 /// The network as the engine sees it.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq)]
 pub struct NetworkStatus {
     /// False after a connection failure or when the host reports no network.
@@ -101,6 +105,7 @@ impl Default for NetworkStatus {
 }
 
 /// Everything a connection-manager UI shows.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq)]
 pub struct EngineStatus {
     /// Authorization and project.

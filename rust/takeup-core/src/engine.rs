@@ -34,6 +34,7 @@ const FOREGROUND_REREAD: Duration = Duration::from_secs(5);
 pub const JOURNAL_FILE: &str = "journal.sqlite";
 
 /// The result of [`Engine::sign_out`].
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignOutOutcome {
     /// Whether Frame.io confirmed the revocation (false when offline; local tokens are gone anyway).

@@ -61,15 +61,7 @@ pub fn journal_ops(data: &[u8]) {
             *chunk.get(2).unwrap_or(&0),
         );
         let ids: Vec<i64> = j
-            .assets_in(&[
-                AssetState::Held,
-                AssetState::Queued,
-                AssetState::Active,
-                AssetState::Done,
-                AssetState::Failed,
-                AssetState::Skipped,
-                AssetState::Cancelled,
-            ])
+            .assets_in(&AssetState::ALL)
             .map(|v| v.iter().map(|r| r.id).collect())
             .unwrap_or_default();
         let pick = (!ids.is_empty()).then(|| ids[a as usize % ids.len()]);

@@ -14,6 +14,7 @@ pub const NO_C2C_HELP_URL: &str =
     "https://help.frame.io/en/articles/4887091-c2c-frame-io-camera-to-cloud-faqs";
 
 /// The signed-in user.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserInfo {
     /// User id.
@@ -27,6 +28,7 @@ pub struct UserInfo {
 }
 
 /// A project, always addressed by id; the name is for display only.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectRef {
     /// Project id (UUID).
@@ -36,6 +38,7 @@ pub struct ProjectRef {
 }
 
 /// This device as Frame.io knows it.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceInfo {
     /// Project-device id.
@@ -47,6 +50,7 @@ pub struct DeviceInfo {
 }
 
 /// Who is signed in and where uploads go.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     /// The user.
@@ -60,6 +64,7 @@ pub struct Identity {
 }
 
 /// An account the user can pick.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
     /// Account id.
@@ -69,6 +74,7 @@ pub struct Account {
 }
 
 /// A project the user can connect to.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Project {
     /// Project id.
@@ -78,10 +84,11 @@ pub struct Project {
 }
 
 /// The account listing.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AccountList {
     /// Accounts where C2C is usable.
-    Accounts(Vec<Account>),
+    Accounts(#[cfg_attr(feature = "uniffi", uniffi(name = "accounts"))] Vec<Account>),
     /// The user has no C2C-enabled account: show a message and link to `help_url`.
     NoC2cAccounts {
         /// Frame.io's support document.

@@ -9,6 +9,15 @@
 //! (auth endpoints and the [`auth::pairing`] state machine), [`tokens`], [`client`] (authorized
 //! requests), [`identity`], [`connection`], [`statedir`], [`engine`], [`queue`] (the durable
 //! upload queue) and [`ui`] (the view model both apps render).
+//!
+//! With the `uniffi` feature (turned on by `takeup-ffi` only) the plain data types crossing to
+//! Kotlin and Swift (status, identity, pairing, queue, the view model's views and actions) carry
+//! their UniFFI derives here, so each is defined once; see `docs/bindings.md`.
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+#[cfg(feature = "uniffi")]
+mod uniffi_types;
 
 pub mod auth;
 pub mod client;

@@ -28,6 +28,7 @@ use crate::secrets::SecretStore;
 /// may reach (device-code tokens only the device endpoints, account tokens the connection manager
 /// too).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum SignInMethod {
     /// Paired with a code (the device-code flow): the project is chosen on Frame.io while pairing.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::*;
 use takeup_core::queue::uploader::MIN_PART;
-use takeup_core::{EnqueueOptions, Hold, QueueConfig};
+use takeup_core::{Hold, QueueConfig};
 
 fn queue_config(env: &Env) -> QueueConfig {
     QueueConfig {
@@ -47,10 +47,7 @@ async fn run_for_uploads_what_is_queued_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     for (i, len) in [6 * 1024 * 1024, 1000].into_iter().enumerate() {
         let p = write(dir.path(), &format!("clip{i}.mov"), len);
-        e.queue()
-            .enqueue(&p, EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, &p).await;
     }
     let mut rx = e.queue().watch();
     tokio::time::timeout(Duration::from_secs(10), async {
@@ -82,10 +79,7 @@ async fn run_for_uploads_what_is_queued_and_reports() {
     // Paused by the user: the run ends early and leaves the file queued.
     e.queue().pause();
     let p = write(dir.path(), "clip9.mov", 1000);
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &p).await;
     let r = e.queue().run_for(Duration::from_secs(5)).await;
     assert_eq!(
         (r.remaining, &r.hold),

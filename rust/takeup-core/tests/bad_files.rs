@@ -67,10 +67,7 @@ async fn sizes_at_the_edges_and_awkward_names_upload_intact() {
     let mut expected = Vec::new();
     for (i, (name, len)) in cases.iter().enumerate() {
         let sha = write(dir.path(), name, *len, i as u8);
-        e.queue()
-            .enqueue(&dir.path().join(name), EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, &dir.path().join(name)).await;
         expected.push((name.clone(), sha));
     }
     wait(&e, "all uploaded", |s| s.totals.done == cases.len() as u64).await;
@@ -160,16 +157,10 @@ async fn files_deleted_truncated_or_rewritten_after_queueing_are_parked() {
         .enumerate()
     {
         write(dir.path(), name, 10_000, i as u8);
-        e.queue()
-            .enqueue(&dir.path().join(name), EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, &dir.path().join(name)).await;
     }
     let good_sha = write(dir.path(), "fine.mov", 10_000, 9);
-    e.queue()
-        .enqueue(&dir.path().join("fine.mov"), EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &dir.path().join("fine.mov")).await;
     std::fs::remove_file(dir.path().join("deleted.mov")).unwrap();
     std::fs::write(dir.path().join("truncated.mov"), vec![1u8; 500]).unwrap();
     // Same size, other bytes, and an mtime that differs.
@@ -209,12 +200,7 @@ async fn a_file_truncated_mid_upload_is_parked_and_never_sends_a_short_part() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shrinking.mov");
     write(dir.path(), "shrinking.mov", 3 * MIN_PART as usize, 1);
-    let id = e
-        .queue()
-        .enqueue(&path, EnqueueOptions::default())
-        .await
-        .unwrap()
-        .id();
+    let id = enqueue(&e, &path).await.id();
     // Mid-upload: a part is acknowledged, others are still to go.
     wait(&e, "a part acknowledged", |s| {
         s.uploading
@@ -229,11 +215,7 @@ async fn a_file_truncated_mid_upload_is_parked_and_never_sends_a_short_part() {
         .set_len(MIN_PART + 10)
         .unwrap();
     let s = wait(&e, "parked", |s| s.totals.failed == 1).await;
-    assert!(
-        s.failed[0].reason.as_deref().unwrap().contains("changed"),
-        "{:?}",
-        s.failed[0]
-    );
+    assert_failed_with(&s, "changed");
     // No part on the emulator has a size other than its declared one (short parts are refused
     // there, and the engine never completes the asset).
     let assets = env.get("/_emulator/assets").await;
@@ -256,12 +238,7 @@ async fn a_file_over_4_gib_is_planned_with_64_bit_offsets() {
     let path = dir.path().join("huge_sparse.mov");
     let size: u64 = 5 * 1024 * 1024 * 1024 + 3;
     std::fs::File::create(&path).unwrap().set_len(size).unwrap();
-    let id = e
-        .queue()
-        .enqueue(&path, EnqueueOptions::default())
-        .await
-        .unwrap()
-        .id();
+    let id = enqueue(&e, &path).await.id();
     wait(&e, "uploading", |s| s.uploading.iter().any(|f| f.id == id)).await;
     let mut parts = Vec::new();
     for _ in 0..100 {
@@ -337,10 +314,7 @@ fn an_unreadable_file_is_refused_with_a_reason() {
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
             .unwrap();
         e.queue().pause();
-        e.queue()
-            .enqueue(&path, EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, &path).await;
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o000))
             .unwrap();
         e.queue().resume();

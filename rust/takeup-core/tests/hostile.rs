@@ -13,8 +13,7 @@ use serde_json::json;
 use takeup_core::queue::Journal;
 use takeup_core::queue::uploader::MIN_PART;
 use takeup_core::{
-    CancellationToken, ConnectionState, Engine, EnqueueOptions, Error, NetworkErrorKind,
-    QueueConfig, QueueStatus,
+    CancellationToken, ConnectionState, Engine, Error, NetworkErrorKind, QueueConfig, QueueStatus,
 };
 
 fn queue_config(env: &Env) -> QueueConfig {
@@ -153,22 +152,12 @@ async fn insecure_or_foreign_upload_urls_park_the_file_and_nothing_is_sent() {
     let (b, _) = file(dir.path(), "foreign.jpg", 1000);
     env.fault(json!({"target": "api", "method": "POST", "path_contains": "/devices/assets", "nth": 1, "action": {"kind": "respond", "status": 200,
         "body": "{\"id\": \"11111111-1111-1111-1111-111111111111\", \"upload_urls\": [\"http://s3.amazonaws.com/parts/x/1\"]}"}})).await;
-    e.queue()
-        .enqueue(&a, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &a).await;
     let s = wait(&e, "insecure parked", |s| s.totals.failed == 1).await;
-    assert!(
-        s.failed[0].reason.as_deref().unwrap().contains("non-HTTPS"),
-        "{:?}",
-        s.failed[0]
-    );
+    assert_failed_with(&s, "non-HTTPS");
     env.post("/_emulator/faults", json!({"target": "api", "method": "POST", "path_contains": "/devices/assets", "nth": 1, "action": {"kind": "respond", "status": 200,
         "body": "{\"id\": \"22222222-2222-2222-2222-222222222222\", \"upload_urls\": [\"https://evil.example/parts/x/1\"]}"}})).await;
-    e.queue()
-        .enqueue(&b, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &b).await;
     let s = wait(&e, "foreign parked", |s| s.totals.failed == 2).await;
     assert!(
         s.failed
@@ -209,25 +198,11 @@ async fn broken_answers_during_uploads_are_retried_and_the_bytes_arrive() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (p, sha) = file(dir.path(), "survivor.mov", 2 * MIN_PART as usize + 99);
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &p).await;
     wait(&e, "uploaded", |s| s.totals.done == 1).await;
-    let assets = env.get("/_emulator/assets").await;
-    let list: Vec<_> = assets
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["name"] == "survivor.mov")
-        .collect();
+    let list = env.assets_named("survivor.mov").await;
     assert_eq!(list.len(), 1, "faked creations made no asset; one real one");
-    let one = env
-        .get(&format!(
-            "/_emulator/assets/{}",
-            list[0]["id"].as_str().unwrap()
-        ))
-        .await;
+    let one = env.asset_report(&list[0]).await;
     assert_eq!(one["sha256"], sha.as_str());
     journal_ok(&env);
 }
@@ -239,16 +214,9 @@ async fn a_redirected_part_upload_is_not_followed() {
     env.fault(json!({"target": "s3", "action": {"kind": "redirect", "location": "https://evil.example/steal", "status": 307}})).await;
     let dir = tempfile::tempdir().unwrap();
     let (p, _) = file(dir.path(), "redirected.mov", 1000);
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &p).await;
     let s = wait(&e, "parked", |s| s.totals.failed == 1).await;
-    assert!(
-        s.failed[0].reason.as_deref().unwrap().contains("307"),
-        "{:?}",
-        s.failed[0]
-    );
+    assert_failed_with(&s, "307");
     // The user retries once the server behaves: it completes on the same asset.
     e.queue().retry(s.failed[0].id).await.unwrap();
     wait(&e, "done on retry", |s| s.totals.done == 1).await;

@@ -13,9 +13,9 @@ use rusqlite::Connection;
 use rusqlite::types::Value;
 use takeup_core::queue::journal::{
     AssetState, Enqueued, Journal, JournalError, NewAsset, PartState, PlannedPart, Reconciled,
-    SCHEMA_VERSION,
+    SCHEMA_VERSION, Totals,
 };
-use takeup_core::{AssetKind, EnqueueOptions, QueueMode};
+use takeup_core::{AssetKind, QueueMode};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -87,16 +87,10 @@ fn has_column(path: &Path, table: &str, column: &str) -> bool {
     .any(|r| r[0] == Value::Text(column.into()))
 }
 
-fn all_states() -> [AssetState; 7] {
-    [
-        AssetState::Held,
-        AssetState::Queued,
-        AssetState::Active,
-        AssetState::Done,
-        AssetState::Failed,
-        AssetState::Skipped,
-        AssetState::Cancelled,
-    ]
+/// The totals' per-state counts: queued, active, held, done, failed, skipped, cancelled.
+fn per_state(t: &Totals) -> (u64, u64, u64, u64, u64, u64, u64) {
+    let (q, a, h, d) = (t.queued, t.active, t.held, t.done);
+    (q, a, h, d, t.failed, t.skipped, t.cancelled)
 }
 
 #[test]
@@ -162,18 +156,7 @@ fn a_v1_journal_migrates_with_every_asset_part_and_setting_kept() {
     );
     assert_eq!(j.setting("mode").unwrap().as_deref(), Some("manual"));
     let t = j.totals().unwrap();
-    assert_eq!(
-        (
-            t.queued,
-            t.active,
-            t.held,
-            t.done,
-            t.failed,
-            t.skipped,
-            t.cancelled
-        ),
-        (5, 1, 2, 1, 1, 1, 1)
-    );
+    assert_eq!(per_state(&t), (5, 1, 2, 1, 1, 1, 1));
     // Queued and active: 7 + 1 + 40 + 3 + 7 MiB; the growing file adds nothing (v1 subtracted
     // its acknowledged 5 MiB from the total, which v2 no longer does).
     assert_eq!((t.files_remaining, t.bytes_remaining), (6, 58 * MIB));
@@ -286,7 +269,7 @@ fn uploads_continue_on_a_migrated_journal() {
     let j = Journal::open(&path).unwrap();
     j.check_invariants().unwrap();
     assert_eq!(j.totals().unwrap(), t);
-    assert_eq!(j.assets_in(&all_states()).unwrap().len(), 13);
+    assert_eq!(j.assets_in(&AssetState::ALL).unwrap().len(), 13);
 }
 
 #[test]
@@ -423,17 +406,8 @@ async fn an_engine_starts_on_a_v1_journal_and_uploads() {
     let e = engine_with_queue(&env, queue_config(&env)).await;
     let s = e.queue().status();
     assert_eq!(s.mode, QueueMode::Manual, "the persisted mode");
-    let t = s.totals;
     assert_eq!(
-        (
-            t.queued,
-            t.active,
-            t.held,
-            t.done,
-            t.failed,
-            t.skipped,
-            t.cancelled
-        ),
+        per_state(&s.totals),
         (6, 0, 2, 1, 1, 1, 1),
         "the file that was uploading is back in the queue"
     );
@@ -453,11 +427,7 @@ async fn an_engine_starts_on_a_v1_journal_and_uploads() {
     // A new file in manual mode: held, selected, uploaded intact.
     let media = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(media.path(), "B001_C001.mov", 6 * MIB as usize + 5, 7);
-    let id = e
-        .queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
+    let id = enqueue(&e, &p).await;
     assert_eq!(id, Enqueued::Added(13));
     wait_queue(&e, 10, "the new file held", |s| {
         s.held.iter().any(|f| f.id == 13)
@@ -465,20 +435,9 @@ async fn an_engine_starts_on_a_v1_journal_and_uploads() {
     .await;
     e.queue().select(vec![13]).await.unwrap();
     wait_queue(&e, 60, "the new file uploaded", |s| s.totals.done == 2).await;
-    let assets = env.get("/_emulator/assets").await;
-    let mine: Vec<&serde_json::Value> = assets
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["name"] == "B001_C001.mov")
-        .collect();
-    assert_eq!(mine.len(), 1, "{assets:#}");
-    let a = env
-        .get(&format!(
-            "/_emulator/assets/{}",
-            mine[0]["id"].as_str().unwrap()
-        ))
-        .await;
+    let mine = env.assets_named("B001_C001.mov").await;
+    assert_eq!(mine.len(), 1, "{mine:#?}");
+    let a = env.asset_report(&mine[0]).await;
     assert_eq!(a["sha256"], sha.as_str());
     e.shutdown();
 }

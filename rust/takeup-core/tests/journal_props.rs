@@ -92,19 +92,11 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn ids(j: &Journal) -> Vec<i64> {
-    j.assets_in(&[
-        AssetState::Held,
-        AssetState::Queued,
-        AssetState::Active,
-        AssetState::Done,
-        AssetState::Failed,
-        AssetState::Skipped,
-        AssetState::Cancelled,
-    ])
-    .unwrap()
-    .iter()
-    .map(|a| a.id)
-    .collect()
+    j.assets_in(&AssetState::ALL)
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect()
 }
 
 fn pick(j: &Journal, p: u8) -> Option<i64> {

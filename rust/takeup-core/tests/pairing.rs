@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -99,8 +100,7 @@ async fn slow_down_from_the_emulator_adds_five_seconds() {
             matches!(s, ConnectionState::Pairing(p) if p.poll_interval == Duration::from_secs(6))
         })
         .await;
-        env.post("/_emulator/approve", json!({ "user_code": code }))
-            .await;
+        env.approve(&code).await;
     };
     let (r, _) = tokio::join!(
         engine.pair_with(&transport, CancellationToken::new()),
@@ -134,8 +134,7 @@ async fn expired_code_is_replaced_and_the_new_one_shown() {
         if let ConnectionState::Pairing(p) = engine.connection_state() {
             assert!(p.attempt >= 2);
         }
-        env.post("/_emulator/approve", json!({ "user_code": second }))
-            .await;
+        env.approve(&second).await;
     };
     let (r, _) = tokio::join!(engine.pair(CancellationToken::new()), approver);
     r.expect("paired with the second code");
@@ -153,108 +152,83 @@ async fn assert_clean(env: &Env, engine: &Engine, r: Result<takeup_core::Identit
     assert!(!env.dir.path().join("state/identity.json").exists());
 }
 
+/// Pair while `step` runs, cancel the pairing when it is done, and check that nothing is left.
+async fn cancel_after(env: &Env, engine: &Engine, step: impl Future<Output = ()>) {
+    let cancel = CancellationToken::new();
+    let canceller = async {
+        step.await;
+        cancel.cancel();
+    };
+    let (r, _) = tokio::join!(engine.pair(cancel.clone()), canceller);
+    assert_clean(env, engine, r).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_before_the_code_arrives() {
     let env = env().await;
-    env.fault(
-        json!({"target":"auth","path_contains":"/device/code","action":{"kind":"stall","ms":3000}}),
-    )
-    .await;
+    env.stall("auth", "/device/code", 3000).await;
     let engine = env.engine().await;
-    let cancel = CancellationToken::new();
-    let c = cancel.clone();
-    let canceller = async {
-        wait_state(
-            &engine,
-            |s| matches!(s, ConnectionState::Pairing(p) if p.phase == PairingPhase::RequestingCode),
-        )
-        .await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        c.cancel();
-    };
     let started = std::time::Instant::now();
-    let (r, _) = tokio::join!(engine.pair(cancel), canceller);
+    cancel_after(&env, &engine, async {
+        wait_phase(&engine, PairingPhase::RequestingCode).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    })
+    .await;
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "cancel is prompt"
     );
-    assert_clean(&env, &engine, r).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_while_showing_the_code() {
     let env = env().await;
     let engine = env.engine().await;
-    let cancel = CancellationToken::new();
-    let c = cancel.clone();
-    let canceller = async {
+    cancel_after(&env, &engine, async {
         wait_for_code(&engine, None).await;
-        c.cancel();
-    };
-    let (r, _) = tokio::join!(engine.pair(cancel), canceller);
-    assert_clean(&env, &engine, r).await;
+    })
+    .await;
+}
+
+/// Cancel while the server holds a token poll, before or after the code was approved.
+async fn cancel_during_a_held_poll(approved: bool) {
+    let env = env().await;
+    let engine = env.engine().await;
+    cancel_after(&env, &engine, async {
+        let code = wait_for_code(&engine, None).await;
+        env.stall("auth", "/v2/auth/token", 4000).await;
+        if approved {
+            env.approve(&code).await;
+        }
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_while_a_poll_is_in_flight() {
-    let env = env().await;
-    let engine = env.engine().await;
-    let cancel = CancellationToken::new();
-    let c = cancel.clone();
-    let canceller = async {
-        wait_for_code(&engine, None).await;
-        env.fault(json!({"target":"auth","path_contains":"/v2/auth/token","action":{"kind":"stall","ms":4000}}))
-            .await;
-        tokio::time::sleep(Duration::from_millis(1600)).await;
-        c.cancel();
-    };
-    let (r, _) = tokio::join!(engine.pair(cancel), canceller);
-    assert_clean(&env, &engine, r).await;
+    cancel_during_a_held_poll(false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_during_the_token_exchange() {
-    let env = env().await;
-    let engine = env.engine().await;
-    let cancel = CancellationToken::new();
-    let c = cancel.clone();
-    let canceller = async {
-        let code = wait_for_code(&engine, None).await;
-        // The approving poll is held by the server; cancel while it is in flight.
-        env.fault(json!({"target":"auth","path_contains":"/v2/auth/token","action":{"kind":"stall","ms":4000}}))
-            .await;
-        env.post("/_emulator/approve", json!({ "user_code": code }))
-            .await;
-        tokio::time::sleep(Duration::from_millis(1600)).await;
-        c.cancel();
-    };
-    let (r, _) = tokio::join!(engine.pair(cancel), canceller);
-    assert_clean(&env, &engine, r).await;
+    // The approving poll is held by the server; cancel while it is in flight.
+    cancel_during_a_held_poll(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_while_reading_the_identity_rolls_back() {
     let env = env().await;
     let engine = env.engine().await;
-    let cancel = CancellationToken::new();
-    let c = cancel.clone();
-    let canceller = async {
-        let code = wait_for_code(&engine, None).await;
-        env.fault(json!({"target":"api","path_contains":"/v2/devices/me","action":{"kind":"stall","ms":4000}}))
-            .await;
-        env.post("/_emulator/approve", json!({ "user_code": code }))
-            .await;
-        wait_state(
-            &engine,
-            |s| matches!(s, ConnectionState::Pairing(p) if p.phase == PairingPhase::Authorizing),
-        )
-        .await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        c.cancel();
-    };
     let since = env.last_seq().await;
-    let (r, _) = tokio::join!(engine.pair(cancel), canceller);
-    assert_clean(&env, &engine, r).await;
+    cancel_after(&env, &engine, async {
+        let code = wait_for_code(&engine, None).await;
+        env.stall("api", "/v2/devices/me", 4000).await;
+        env.approve(&code).await;
+        wait_phase(&engine, PairingPhase::Authorizing).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    })
+    .await;
     let revoked = env
         .requests(since)
         .await

@@ -12,8 +12,7 @@ use takeup_core::{AccountList, ConnectionState, EngineStatus, Error, SecretStore
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expiring_tokens_are_refreshed_silently() {
     let env = env().await;
-    let engine = env.engine().await;
-    env.pair(&engine, true).await.unwrap();
+    let engine = env.paired_engine().await;
     env.settings(json!({ "access_token_ttl_secs": 2 })).await;
     engine.refresh_tokens().await.unwrap(); // now a 2 s token
     let since = env.last_seq().await;
@@ -40,8 +39,7 @@ async fn expiring_tokens_are_refreshed_silently() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_spent_refresh_token_is_rejected_and_engine_uses_the_newest() {
     let env = env().await;
-    let engine = env.engine().await;
-    env.pair(&engine, true).await.unwrap();
+    let engine = env.paired_engine().await;
     let r1 = env.stored_tokens().unwrap()["refresh_token"].clone();
     engine.refresh_tokens().await.unwrap();
     let r2 = env.stored_tokens().unwrap()["refresh_token"].clone();
@@ -85,8 +83,7 @@ async fn rotation_spent_refresh_token_is_rejected_and_engine_uses_the_newest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spent_refresh_token_without_newer_pair_means_not_authorized() {
     let env = env().await;
-    let engine = env.engine().await;
-    env.pair(&engine, true).await.unwrap();
+    let engine = env.paired_engine().await;
     let key = env.store.keys()[0].clone();
     let old = env.store.get(&key).unwrap().unwrap();
     engine.refresh_tokens().await.unwrap();
@@ -155,8 +152,7 @@ async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_401_triggers_refresh_and_one_retry() {
     let env = env().await;
-    let engine = env.engine().await;
-    env.pair(&engine, true).await.unwrap();
+    let engine = env.paired_engine().await;
     let before = env.stored_tokens().unwrap()["access_token"].clone();
     env.fault(json!({"target":"api","path_contains":"/v2/devices/heartbeat","action":{"kind":"expired_token"}}))
         .await;
@@ -195,8 +191,7 @@ impl StatusListener for Recorder {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forgotten_device_becomes_not_authorized_and_listeners_are_told() {
     let env = env().await;
-    let engine = env.engine().await;
-    env.pair(&engine, true).await.unwrap();
+    let engine = env.paired_engine().await;
     let rec = Arc::new(Recorder::default());
     let sub = engine.subscribe(rec.clone());
     env.post("/_emulator/device/forget", json!({})).await;
@@ -334,8 +329,7 @@ async fn accounts_projects_search_connect_disconnect_and_no_c2c() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_out_revokes_and_deletes_even_offline() {
     let env = env().await;
-    let engine = env.engine().await;
-    env.pair(&engine, true).await.unwrap();
+    let engine = env.paired_engine().await;
     let out = engine.sign_out().await.unwrap();
     assert!(out.revoked_on_server);
     assert!(env.store.keys().is_empty());
@@ -353,8 +347,7 @@ async fn sign_out_revokes_and_deletes_even_offline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_carries_the_client_version_and_network_status_updates() {
     let env = env().await;
-    let engine = env.engine().await;
-    env.pair(&engine, true).await.unwrap();
+    let engine = env.paired_engine().await;
     engine.refresh_tokens().await.unwrap();
     engine.sign_out().await.unwrap();
     env.sign_in(&engine, false).await.unwrap();

@@ -298,7 +298,7 @@ fn entry(id: i64, state: AssetState) -> FileEntry {
         attempts: 0,
         reason: None,
         realtime: false,
-        retry_at_ms: None,
+        retry_at: None,
     }
 }
 
@@ -314,7 +314,7 @@ fn queue_with_everything() -> QueueStatus {
     growing.realtime = true;
     growing.sent_bytes = 10_000_000;
     let mut retrying = entry(4, AssetState::Queued);
-    retrying.retry_at_ms = Some(Utc::now().timestamp_millis() + 5000);
+    retrying.retry_at = Some(Utc::now() + chrono::Duration::seconds(5));
     retrying.attempts = 2;
     retrying.reason = Some("network problem: timeout".into());
     let mut failed = entry(6, AssetState::Failed);
@@ -937,19 +937,11 @@ async fn a_real_session_produces_only_spec_views() {
     // Upload two files; then pause with one queued.
     let media = tempfile::tempdir().unwrap();
     let (a, _) = common::media_file(media.path(), "A001.mov", 6 << 20, 1);
-    engine
-        .queue()
-        .enqueue(&a, Default::default())
-        .await
-        .unwrap();
+    common::enqueue(&engine, &a).await;
     r.until("all done", |v| banner(v) == "all_done").await;
     vm.dispatch(UiAction::Pause);
     let (b, _) = common::media_file(media.path(), "A002.mov", 1 << 20, 2);
-    engine
-        .queue()
-        .enqueue(&b, Default::default())
-        .await
-        .unwrap();
+    common::enqueue(&engine, &b).await;
     let v = r
         .until("waiting (paused)", |v| banner(v) == "waiting")
         .await;
@@ -967,11 +959,7 @@ async fn a_real_session_produces_only_spec_views() {
     r.until("manual", |v| v.queue.mode == QueueMode::Manual)
         .await;
     let (c, _) = common::media_file(media.path(), "A003.mov", 1 << 20, 3);
-    engine
-        .queue()
-        .enqueue(&c, Default::default())
-        .await
-        .unwrap();
+    common::enqueue(&engine, &c).await;
     r.until("awaiting selection", |v| banner(v) == "awaiting_selection")
         .await;
     vm.dispatch(UiAction::SelectAll);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use takeup_core::queue::uploader::MIN_PART;
 use takeup_core::{
@@ -34,40 +34,6 @@ async fn all_done(e: &Engine, n: u64, secs: u64) -> QueueStatus {
     .await
 }
 
-/// The emulator's assets with a given name.
-async fn emu_assets(env: &Env, name: &str) -> Vec<Value> {
-    env.get("/_emulator/assets")
-        .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["name"] == name)
-        .cloned()
-        .collect()
-}
-
-/// Exactly one complete asset with these bytes, each part stored at most `max_puts` times.
-async fn assert_uploaded_once(env: &Env, name: &str, sha: &str, max_puts: u64) -> Value {
-    let list = emu_assets(env, name).await;
-    let complete: Vec<&Value> = list.iter().filter(|a| a["complete"] == true).collect();
-    assert_eq!(
-        complete.len(),
-        1,
-        "{name}: one complete asset, got {list:#?}"
-    );
-    let id = complete[0]["id"].as_str().unwrap();
-    let a = env.get(&format!("/_emulator/assets/{id}")).await;
-    assert_eq!(a["sha256"], sha, "{name}: bytes differ");
-    for (n, p) in a["parts"].as_object().unwrap() {
-        let count = p["received_count"].as_u64().unwrap();
-        assert!(
-            count >= 1 && count <= max_puts,
-            "{name} part {n} stored {count} times"
-        );
-    }
-    a
-}
-
 #[tokio::test]
 async fn files_upload_with_standard_and_real_time_assets() {
     let env = env().await;
@@ -77,19 +43,12 @@ async fn files_upload_with_standard_and_real_time_assets() {
     let (big, big_sha) = media(dir.path(), "A001_C001.mov", 12 * MIB + 321, 2);
     let (tiny, tiny_sha) = media(dir.path(), "tiny.txt", 1, 3);
     for p in [&small, &big, &tiny] {
-        let r = e
-            .queue()
-            .enqueue(p, EnqueueOptions::default())
-            .await
-            .unwrap();
+        let r = enqueue(&e, p).await;
         assert!(matches!(r, Enqueued::Added(_)));
     }
     // The same file again is not queued twice.
     assert!(matches!(
-        e.queue()
-            .enqueue(&big, EnqueueOptions::default())
-            .await
-            .unwrap(),
+        enqueue(&e, &big).await,
         Enqueued::AlreadyQueued(_)
     ));
     let s = all_done(&e, 3, 60).await;
@@ -108,10 +67,7 @@ async fn files_upload_with_standard_and_real_time_assets() {
     assert_uploaded_once(&env, "tiny.txt", &tiny_sha, 1).await;
     // Already uploaded: not again.
     assert!(matches!(
-        e.queue()
-            .enqueue(&big, EnqueueOptions::default())
-            .await
-            .unwrap(),
+        enqueue(&e, &big).await,
         Enqueued::AlreadyUploaded(_)
     ));
     // Every call carried the version header; no part PUT carried a bearer token.
@@ -137,10 +93,7 @@ async fn priorities_decide_the_upload_order() {
     let (wav, _) = media(dir.path(), "take1.wav", 1000, 4);
     let (urgent, _) = media(dir.path(), "A002_C002.mov", 1000, 5);
     for p in [&hero, &notes, &proxy, &wav] {
-        e.queue()
-            .enqueue(p, EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, p).await;
     }
     e.queue()
         .enqueue(
@@ -211,10 +164,7 @@ async fn every_fault_kind_is_survived() {
         .enumerate()
     {
         let (p, sha) = media(dir.path(), &format!("clip{i}.mov"), size, i as u8);
-        e.queue()
-            .enqueue(&p, EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, &p).await;
         files.push((format!("clip{i}.mov"), sha));
     }
     all_done(&e, files.len() as u64, 120).await;
@@ -235,22 +185,18 @@ async fn poisoned_media_is_parked_and_does_not_block_others() {
     q.max_attempts = 3;
     q.max_files = 1;
     let e = paired(&env, q).await;
-    env.post("/_emulator/poison", json!({"name": "bad.mov"}))
-        .await;
-    env.post(
-        "/_emulator/poison",
+    for poison in [
+        json!({"name": "bad.mov"}),
         json!({"name": "rejected.mov", "mode": "reject_create"}),
-    )
-    .await;
+    ] {
+        env.post("/_emulator/poison", poison).await;
+    }
     let dir = tempfile::tempdir().unwrap();
     let (bad, _) = media(dir.path(), "bad.mov", 1000, 1);
     let (rejected, _) = media(dir.path(), "rejected.mov", 1000, 2);
     let (good, good_sha) = media(dir.path(), "good.mov", 1000, 3);
     for p in [&bad, &rejected, &good] {
-        e.queue()
-            .enqueue(p, EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, p).await;
     }
     let s = wait_queue(&e, 60, "good done, two failed", |s| {
         s.totals.done == 1 && s.totals.failed == 2
@@ -282,7 +228,7 @@ async fn poisoned_media_is_parked_and_does_not_block_others() {
     })
     .await;
     // One server asset for it, reused by the retry.
-    assert_eq!(emu_assets(&env, "bad.mov").await.len(), 1);
+    assert_eq!(env.assets_named("bad.mov").await.len(), 1);
 }
 
 #[tokio::test]
@@ -300,14 +246,8 @@ async fn media_recorded_while_paused_is_skipped_and_offset_decides() {
         .unwrap();
     env.post("/_emulator/device/pause", json!({})).await;
     let (during, _) = media(dir.path(), "during_pause.mov", 1000, 2);
-    e.queue()
-        .enqueue(&during, EnqueueOptions::default())
-        .await
-        .unwrap();
-    e.queue()
-        .enqueue(&old, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &during).await;
+    enqueue(&e, &old).await;
     let s = wait_queue(&e, 30, "one skipped, one done", |s| {
         s.totals.skipped == 1 && s.totals.done == 1
     })
@@ -323,10 +263,7 @@ async fn media_recorded_while_paused_is_skipped_and_offset_decides() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     env.post("/_emulator/device/resume", json!({})).await;
     let (after, after_sha) = media(dir.path(), "after_resume.mov", 1000, 3);
-    e.queue()
-        .enqueue(&after, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &after).await;
     wait_queue(&e, 30, "after resume done", |s| s.totals.done == 2).await;
     assert_uploaded_once(&env, "after_resume.mov", &after_sha, 1).await;
     // Skipped media stays skipped: never retried on its own.
@@ -345,20 +282,12 @@ async fn cancel_stops_at_once_and_frees_the_slot() {
     let dir = tempfile::tempdir().unwrap();
     let (big, _) = media(dir.path(), "big.mov", 12 * MIB, 1);
     let (small, small_sha) = media(dir.path(), "small.mov", 1000, 2);
-    let big_id = e
-        .queue()
-        .enqueue(&big, EnqueueOptions::default())
-        .await
-        .unwrap()
-        .id();
+    let big_id = enqueue(&e, &big).await.id();
     wait_queue(&e, 10, "big uploading", |s| {
         s.uploading.iter().any(|f| f.id == big_id)
     })
     .await;
-    e.queue()
-        .enqueue(&small, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &small).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(e.queue().cancel(big_id).await.unwrap());
     let s = wait_queue(&e, 10, "small done after cancel", |s| s.totals.done == 1).await;
@@ -369,14 +298,8 @@ async fn cancel_stops_at_once_and_frees_the_slot() {
     let (c1, _) = media(dir.path(), "c1.mov", 1000, 3);
     let (c2, _) = media(dir.path(), "c2.mov", 1000, 4);
     e.queue().pause();
-    e.queue()
-        .enqueue(&c1, EnqueueOptions::default())
-        .await
-        .unwrap();
-    e.queue()
-        .enqueue(&c2, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &c1).await;
+    enqueue(&e, &c2).await;
     assert_eq!(e.queue().cancel_all().await.unwrap(), 2);
     e.queue().resume();
     let s = wait_queue(&e, 10, "all cancelled", |s| s.totals.cancelled == 3).await;
@@ -419,7 +342,7 @@ async fn a_growing_file_uploads_while_it_is_written() {
         f.write_all(&c).unwrap();
         all.extend_from_slice(&c);
         tokio::time::sleep(Duration::from_millis(150)).await;
-        let assets = emu_assets(&env, "A003_C001_live.mp4").await;
+        let assets = env.assets_named("A003_C001_live.mp4").await;
         if assets
             .first()
             .is_some_and(|a| a["received_bytes"].as_u64().unwrap() > 0)
@@ -429,7 +352,7 @@ async fn a_growing_file_uploads_while_it_is_written() {
     }
     // Give the uploader a moment to send what is there, then say the recording ended.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let assets = emu_assets(&env, "A003_C001_live.mp4").await;
+    let assets = env.assets_named("A003_C001_live.mp4").await;
     saw_part_before_close |= assets
         .first()
         .is_some_and(|a| a["received_bytes"].as_u64().unwrap() > 0);
@@ -482,10 +405,7 @@ async fn offline_holds_without_burning_attempts_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media(dir.path(), "offline.mov", 2000, 1);
     let since = env.last_seq().await;
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &p).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     let s = e.queue().status();
     assert_eq!(s.hold, Some(Hold::Offline));
@@ -502,10 +422,7 @@ async fn offline_holds_without_burning_attempts_and_resumes() {
     // connection cut on every PUT for a while), then comes back.
     env.fault(json!({"target": "s3", "nth": 1, "times": 3, "action": {"kind": "drop_after_bytes", "bytes": 0}})).await;
     let (p2, sha2) = media(dir.path(), "flaky.mov", 2000, 2);
-    e.queue()
-        .enqueue(&p2, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &p2).await;
     all_done(&e, 2, 30).await;
     assert_uploaded_once(&env, "flaky.mov", &sha2, 1).await;
 }
@@ -522,12 +439,7 @@ async fn a_restart_resumes_from_the_last_acknowledged_part() {
         // The third part stalls: the app is stopped while it is in flight.
         env.fault(json!({"target": "s3", "nth": 3, "action": {"kind": "stall", "ms": 30000}}))
             .await;
-        let id = e
-            .queue()
-            .enqueue(&p, EnqueueOptions::default())
-            .await
-            .unwrap()
-            .id();
+        let id = enqueue(&e, &p).await.id();
         wait_queue(&e, 30, "two parts acknowledged", |s| {
             s.uploading
                 .iter()
@@ -545,7 +457,7 @@ async fn a_restart_resumes_from_the_last_acknowledged_part() {
     all_done(&e, 1, 60).await;
     let a = assert_uploaded_once(&env, "long_take.mov", &sha, 1).await;
     assert_eq!(
-        emu_assets(&env, "long_take.mov").await.len(),
+        env.assets_named("long_take.mov").await.len(),
         1,
         "never a new asset"
     );
@@ -565,10 +477,7 @@ async fn tokens_expire_mid_upload_and_a_forgotten_device_keeps_its_queue() {
     for i in 0..4 {
         let (p, sha) = media(dir.path(), &format!("t{i}.mov"), 1000, i);
         files.push((format!("t{i}.mov"), sha));
-        e.queue()
-            .enqueue(&p, EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, &p).await;
         tokio::time::sleep(Duration::from_millis(900)).await;
     }
     all_done(&e, 4, 60).await;
@@ -577,10 +486,7 @@ async fn tokens_expire_mid_upload_and_a_forgotten_device_keeps_its_queue() {
     }
     env.post("/_emulator/device/forget", json!({})).await;
     let (p, _) = media(dir.path(), "after_forget.mov", 1000, 9);
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &p).await;
     let s = wait_queue(&e, 20, "held: not authorized", |s| {
         s.hold == Some(Hold::NotAuthorized)
     })

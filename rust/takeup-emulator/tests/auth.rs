@@ -17,17 +17,9 @@ async fn untrusted_clients_and_plain_http_are_refused() {
     let plain = env.emu.base_url.replace("https://", "http://");
     let r = stranger.get(format!("{plain}/health")).send().await;
     assert!(r.is_err() || !r.unwrap().status().is_success());
-    let ok: Value = env
-        .http
-        .get(env.url("/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ok: Value = env.get("/health").await.json().await.unwrap();
     assert_eq!(ok, json!({"ok": true}));
-    let ok2 = env.http.get(env.url("/v2/health")).send().await.unwrap();
+    let ok2 = env.get("/v2/health").await;
     assert_eq!(ok2.status(), StatusCode::OK);
     // The CA was written where a client can point SSL_CERT_FILE.
     assert_eq!(
@@ -55,13 +47,13 @@ async fn device_code_with_and_without_qr_pairing() {
         format!("{}/pair?code={user_code}", env.emu.base_url)
     );
 
-    let v: Value = env.device_code("unit-1", false).await.json().await.unwrap();
+    let v: Value = env.code("unit-1", false).await;
     assert!(v.get("verification_uri").is_none());
     assert!(v.get("verification_uri_complete").is_none());
 
     // The account flag off: no URI fields even with the header.
     env.settings(json!({"qr_pairing_enabled": false})).await;
-    let v: Value = env.device_code("unit-1", true).await.json().await.unwrap();
+    let v: Value = env.code("unit-1", true).await;
     assert!(v.get("verification_uri_complete").is_none());
 }
 
@@ -69,12 +61,11 @@ async fn device_code_with_and_without_qr_pairing() {
 async fn auth_endpoints_take_forms_only_and_check_the_client() {
     let env = start().await;
     let json_body = env
-        .http
-        .post(env.url("/v2/auth/device/code"))
-        .json(&json!({"client_id": "x", "client_secret": SECRET, "scope": "asset_create offline"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/v2/auth/device/code",
+            &json!({"client_id": "x", "client_secret": SECRET, "scope": "asset_create offline"}),
+        )
+        .await;
     assert_eq!(
         error_code(json_body).await,
         (StatusCode::BAD_REQUEST, "invalid_request".into())
@@ -95,78 +86,66 @@ async fn auth_endpoints_take_forms_only_and_check_the_client() {
     assert_eq!(r.status(), StatusCode::OK);
 
     let wrong = env
-        .http
-        .post(env.url("/v2/auth/device/code"))
-        .form(&[
-            ("client_id", "unit-2"),
-            ("client_secret", "nope"),
-            ("scope", "asset_create offline"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/v2/auth/device/code",
+            &[
+                ("client_id", "unit-2"),
+                ("client_secret", "nope"),
+                ("scope", "asset_create offline"),
+            ],
+        )
+        .await;
     assert_eq!(
         error_code(wrong).await,
         (StatusCode::BAD_REQUEST, "invalid_client".into())
     );
 
     let missing = env
-        .http
-        .post(env.url("/v2/auth/device/code"))
-        .form(&[("client_secret", SECRET)])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/v2/auth/device/code", &[("client_secret", SECRET)])
+        .await;
     assert_eq!(
         error_code(missing).await,
         (StatusCode::BAD_REQUEST, "invalid_request".into())
     );
 
-    let bad_version = env
-        .http
-        .post(env.url("/v2/auth/device/code"))
-        .header("x-client-version", "not-a-version")
-        .form(&[("client_id", "unit-2"), ("client_secret", SECRET)])
-        .send()
-        .await
-        .unwrap();
+    let req = env.http.post(env.url("/v2/auth/device/code"));
+    let req = req.header("x-client-version", "not-a-version");
+    let bad_version = send(req.form(&[("client_id", "unit-2"), ("client_secret", SECRET)])).await;
     assert_eq!(
         error_code(bad_version).await,
         (StatusCode::BAD_REQUEST, "invalid_request".into())
     );
 
     let bad_grant = env
-        .http
-        .post(env.url("/v2/auth/token"))
-        .form(&[
-            ("client_id", "unit-2"),
-            ("client_secret", SECRET),
-            ("grant_type", "password"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/v2/auth/token",
+            &[
+                ("client_id", "unit-2"),
+                ("client_secret", SECRET),
+                ("grant_type", "password"),
+            ],
+        )
+        .await;
     assert_eq!(error_code(bad_grant).await.0, StatusCode::BAD_REQUEST);
 
     let poll_wrong_secret = env
-        .http
-        .post(env.url("/v2/auth/token"))
-        .form(&[
-            ("client_id", "unit-2"),
-            ("client_secret", "nope"),
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-            ("device_code", "whatever"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/v2/auth/token",
+            &[
+                ("client_id", "unit-2"),
+                ("client_secret", "nope"),
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("device_code", "whatever"),
+            ],
+        )
+        .await;
     assert_eq!(error_code(poll_wrong_secret).await.1, "invalid_client");
 }
 
 #[tokio::test]
 async fn polling_outcomes_pending_slow_down_approval() {
     let env = start().await;
-    let code: Value = env.device_code("unit-3", true).await.json().await.unwrap();
+    let code: Value = env.code("unit-3", true).await;
     let dc = code["device_code"].as_str().unwrap();
     assert_eq!(
         error_code(env.poll("unit-3", dc).await).await.1,
@@ -197,7 +176,7 @@ async fn polling_outcomes_pending_slow_down_approval() {
     );
 
     // Approval through the control API, then the poll answers tokens.
-    let code2: Value = env.device_code("unit-4", true).await.json().await.unwrap();
+    let code2: Value = env.code("unit-4", true).await;
     let approved = env
         .control_post(
             "/_emulator/approve",
@@ -226,12 +205,8 @@ async fn polling_outcomes_pending_slow_down_approval() {
     assert_eq!(error_code(again).await.1, "invalid_grant");
     // Unknown user code in the control API is a 404.
     let r = env
-        .http
-        .post(env.url("/_emulator/approve"))
-        .json(&json!({"user_code": "000000x"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json("/_emulator/approve", &json!({"user_code": "000000x"}))
+        .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
@@ -239,7 +214,7 @@ async fn polling_outcomes_pending_slow_down_approval() {
 async fn codes_expire() {
     let env = start().await;
     env.settings(json!({"code_ttl_secs": 1})).await;
-    let code: Value = env.device_code("unit-5", true).await.json().await.unwrap();
+    let code: Value = env.code("unit-5", true).await;
     assert_eq!(code["expires_in"], 1);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let r = env
@@ -248,19 +223,17 @@ async fn codes_expire() {
     assert_eq!(error_code(r).await.1, "expired_token");
     // Approving an expired code is refused too.
     let r = env
-        .http
-        .post(env.url("/_emulator/approve"))
-        .json(&json!({"user_code": code["user_code"]}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/_emulator/approve",
+            &json!({"user_code": code["user_code"]}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::GONE);
 }
 
 #[tokio::test]
 async fn refresh_rotates_and_rejects_the_old_pair() {
-    let env = start().await;
-    let t = env.pair("unit-6").await;
+    let (env, t) = paired("unit-6").await;
     let r = env.refresh("unit-6", &t.refresh).await;
     assert_eq!(r.status(), StatusCode::OK);
     let n: Value = r.json().await.unwrap();
@@ -268,14 +241,8 @@ async fn refresh_rotates_and_rejects_the_old_pair() {
     assert_ne!(new_access, t.access);
     assert_ne!(n["refresh_token"].as_str().unwrap(), t.refresh);
     // The old access token is dead, the new one works.
-    assert_eq!(
-        env.get_auth("/v2/devices/me", &t.access).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        env.get_auth("/v2/devices/me", new_access).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(env.me_status(&t.access).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(env.me_status(new_access).await, StatusCode::OK);
     // Re-using the spent refresh token: invalid_request.
     let reuse = env.refresh("unit-6", &t.refresh).await;
     assert_eq!(
@@ -300,12 +267,12 @@ async fn previous_refresh_token_grace_is_a_knob() {
         .await;
     let t = env.pair("unit-7").await;
     assert_eq!(
-        env.refresh("unit-7", &t.refresh).await.status(),
+        env.refresh_status("unit-7", &t.refresh).await,
         StatusCode::OK
     );
     // The response was "lost": the previous token is accepted once within the grace period...
     assert_eq!(
-        env.refresh("unit-7", &t.refresh).await.status(),
+        env.refresh_status("unit-7", &t.refresh).await,
         StatusCode::OK
     );
     // ...and only once.
@@ -320,10 +287,7 @@ async fn access_tokens_expire_with_the_configured_lifetime() {
     let env = start().await;
     env.settings(json!({"access_token_ttl_secs": 1})).await;
     let t = env.pair("unit-8").await;
-    assert_eq!(
-        env.get_auth("/v2/devices/me", &t.access).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(env.me_status(&t.access).await, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let r = env.get_auth("/v2/devices/me", &t.access).await;
     assert_eq!(
@@ -337,35 +301,29 @@ async fn access_tokens_expire_with_the_configured_lifetime() {
 
 #[tokio::test]
 async fn revoke_kills_the_pair() {
-    let env = start().await;
-    let t = env.pair("unit-9").await;
+    let (env, t) = paired("unit-9").await;
     let r = env
-        .http
-        .post(env.url("/v2/auth/revoke"))
-        .form(&[
-            ("client_id", "unit-9"),
-            ("client_secret", SECRET),
-            ("token", &t.refresh),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/v2/auth/revoke",
+            &[
+                ("client_id", "unit-9"),
+                ("client_secret", SECRET),
+                ("token", &t.refresh),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap(), json!({"success": true}));
+    assert_eq!(env.me_status(&t.access).await, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        env.get_auth("/v2/devices/me", &t.access).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        env.refresh("unit-9", &t.refresh).await.status(),
+        env.refresh_status("unit-9", &t.refresh).await,
         StatusCode::BAD_REQUEST
     );
 }
 
 #[tokio::test]
 async fn a_forgotten_device_gets_401_everywhere() {
-    let env = start().await;
-    let t = env.pair("unit-10").await;
+    let (env, t) = paired("unit-10").await;
     env.control_post("/_emulator/device/forget", json!({"client_id": "unit-10"}))
         .await;
     for path in ["/v2/devices/me", "/v2/me", "/v2/devices/accounts"] {
@@ -383,10 +341,7 @@ async fn a_forgotten_device_gets_401_everywhere() {
         );
     }
     let r = env
-        .create_asset(
-            &t.access,
-            json!({"name": "a.mov", "filetype": "video/quicktime", "filesize": 10}),
-        )
+        .create_asset(&t.access, file_body("a.mov", "video/quicktime", 10))
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // Refresh answers 401: credentials revoked.
@@ -397,16 +352,13 @@ async fn a_forgotten_device_gets_401_everywhere() {
     );
     // Pairing again works and the device comes back.
     let t2 = env.pair("unit-10").await;
-    assert_eq!(
-        env.get_auth("/v2/devices/me", &t2.access).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(env.me_status(&t2.access).await, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn the_pairing_page_approves_a_code() {
     let env = start().await;
-    let code: Value = env.device_code("unit-11", true).await.json().await.unwrap();
+    let code: Value = env.code("unit-11", true).await;
     let uc = code["user_code"].as_str().unwrap();
     let page = env
         .http
@@ -425,12 +377,8 @@ async fn the_pairing_page_approves_a_code() {
         .unwrap()
         .to_string();
     let r = env
-        .http
-        .post(env.url("/pair"))
-        .form(&[("user_code", uc), ("project_id", &project)])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/pair", &[("user_code", uc), ("project_id", &project)])
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("now connected"));
     let t = env
@@ -438,19 +386,15 @@ async fn the_pairing_page_approves_a_code() {
         .await;
     let t: Value = t.json().await.unwrap();
     let me: Value = env
-        .get_auth("/v2/devices/me", t["access_token"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v2/devices/me", t["access_token"].as_str().unwrap())
+        .await;
     assert_eq!(me["project_id"], project.as_str());
     // A wrong code on the page is refused with a message.
     let r = env
-        .http
-        .post(env.url("/pair"))
-        .form(&[("user_code", "999999"), ("project_id", &project)])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/pair",
+            &[("user_code", "999999"), ("project_id", &project)],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }

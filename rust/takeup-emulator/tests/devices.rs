@@ -8,14 +8,8 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn identity_and_rename() {
-    let env = start().await;
-    let t = env.pair("id-1").await;
-    let me: Value = env
-        .get_auth("/v2/devices/me", &t.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (env, t) = paired("id-1").await;
+    let me: Value = env.me(&t.access).await;
     assert_eq!(me["_type"], "project_device");
     assert_eq!(me["status"], "online");
     assert_eq!(me["last_known_firmware_version"], VERSION);
@@ -48,12 +42,7 @@ async fn identity_and_rename() {
         json!({"name": "Testbed (renamed)"}),
     )
     .await;
-    let me: Value = env
-        .get_auth("/v2/devices/me", &t.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = env.me(&t.access).await;
     assert_eq!(me["project_id"], project.as_str());
     assert_eq!(me["project"]["name"], "Testbed (renamed)");
 }
@@ -73,32 +62,21 @@ async fn accounts_projects_connect_disconnect() {
     assert!(me["project"].is_null());
     // Not connected: no uploads.
     let r = env
-        .create_asset(
-            &t.access,
-            json!({"name": "a.mov", "filetype": "video/quicktime", "filesize": 1}),
-        )
+        .create_asset(&t.access, file_body("a.mov", "video/quicktime", 1))
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
-    let accounts: Value = env
-        .get_auth("/v2/devices/accounts", &t.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let accounts: Value = env.get_json("/v2/devices/accounts", &t.access).await;
     let accounts = accounts.as_array().unwrap();
     assert_eq!(accounts.len(), 2);
     assert_eq!(accounts[0]["_type"], "account");
     let account = accounts[1]["id"].as_str().unwrap();
     let projects: Value = env
-        .get_auth(
+        .get_json(
             &format!("/v2/devices/accounts/{account}/projects"),
             &t.access,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(projects[0]["_type"], "project");
     let project = projects[1]["id"].as_str().unwrap();
     assert_eq!(projects[1]["name"], "ADR Sessions");
@@ -111,26 +89,17 @@ async fn accounts_projects_connect_disconnect() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let me: Value = env
-        .get_auth("/v2/devices/me", &t.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = env.me(&t.access).await;
     assert_eq!(me["project"]["name"], "ADR Sessions");
 
     // Bad and unknown ids.
+    let connect = |id: String| format!("/v2/devices/connect?project_id={id}");
     let r = env
-        .post_auth("/v2/devices/connect?project_id=nope", &t.access, None)
+        .post_auth(&connect("nope".into()), &t.access, None)
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = env
-        .post_auth(
-            &format!("/v2/devices/connect?project_id={}", uuid::Uuid::new_v4()),
-            &t.access,
-            None,
-        )
-        .await;
+    let unknown = connect(uuid::Uuid::new_v4().to_string());
+    let r = env.post_auth(&unknown, &t.access, None).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = env
         .get_auth(
@@ -147,23 +116,13 @@ async fn accounts_projects_connect_disconnect() {
         .post_auth("/v2/devices/disconnect", &t.access, None)
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let me: Value = env
-        .get_auth("/v2/devices/me", &t.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = env.me(&t.access).await;
     assert!(me["project"].is_null());
 
     // No C2C-enabled accounts: an empty list, and projects of a disabled account are forbidden.
     env.control_post("/_emulator/accounts/c2c", json!({"enabled": false}))
         .await;
-    let accounts: Value = env
-        .get_auth("/v2/devices/accounts", &t.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let accounts: Value = env.get_json("/v2/devices/accounts", &t.access).await;
     assert_eq!(accounts, json!([]));
     let r = env
         .get_auth(
@@ -176,18 +135,12 @@ async fn accounts_projects_connect_disconnect() {
 
 #[tokio::test]
 async fn heartbeat_and_missing_auth() {
-    let env = start().await;
-    let t = env.pair("hb-1").await;
+    let (env, t) = paired("hb-1").await;
     let r = env
         .post_auth("/v2/devices/heartbeat", &t.access, None)
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = env
-        .http
-        .post(env.url("/v2/devices/heartbeat"))
-        .send()
-        .await
-        .unwrap();
+    let r = send(env.http.post(env.url("/v2/devices/heartbeat"))).await;
     assert_eq!(
         detailed_title(r).await,
         (StatusCode::UNAUTHORIZED, "Not Authorized".into())
@@ -219,16 +172,12 @@ async fn rate_limit_answers_429_with_retry_after() {
     }
     assert_eq!(statuses, [200, 200, 200, 429, 429]);
     env.settings(json!({"rate_limit_per_sec": null})).await;
-    assert_eq!(
-        env.get_auth("/v2/devices/me", &t.access).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(env.me_status(&t.access).await, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn the_request_log_records_client_versions() {
-    let env = start().await;
-    let t = env.pair("log-1").await;
+    let (env, t) = paired("log-1").await;
     env.http
         .get(env.url("/v2/devices/me"))
         .bearer_auth(&t.access)
@@ -270,12 +219,7 @@ async fn the_request_log_records_client_versions() {
 #[tokio::test]
 async fn unknown_endpoints_are_404() {
     let env = start().await;
-    let r = env
-        .http
-        .get(env.url("/v2/nothing-here"))
-        .send()
-        .await
-        .unwrap();
+    let r = env.get("/v2/nothing-here").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 

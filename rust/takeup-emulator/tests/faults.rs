@@ -10,10 +10,7 @@ use serde_json::{Value, json};
 
 async fn one_part_asset(env: &Env, access: &str, name: &str, size: usize) -> (String, String) {
     let r = env
-        .create_asset(
-            access,
-            json!({"name": name, "filetype": "video/mp4", "filesize": size}),
-        )
+        .create_asset(access, file_body(name, "video/mp4", size))
         .await;
     let v: Value = r.json().await.unwrap();
     (
@@ -24,8 +21,7 @@ async fn one_part_asset(env: &Env, access: &str, name: &str, size: usize) -> (St
 
 #[tokio::test]
 async fn drop_after_bytes_cuts_the_connection_mid_body() {
-    let env = start().await;
-    let t = env.pair("f-1").await;
+    let (env, t) = paired("f-1").await;
     let size = 4 * 1024 * 1024;
     let (id, url) = one_part_asset(&env, &t.access, "drop.mov", size).await;
     env.fault(json!({"target": "s3", "action": {"kind": "drop_after_bytes", "bytes": 65536}}))
@@ -57,8 +53,7 @@ async fn drop_after_bytes_cuts_the_connection_mid_body() {
 
 #[tokio::test]
 async fn stats_count_every_s3_body_byte_received() {
-    let env = start().await;
-    let t = env.pair("f-stats").await;
+    let (env, t) = paired("f-stats").await;
     let s3_bytes = |v: Value| v["s3_body_bytes"].as_u64().unwrap();
     assert_eq!(s3_bytes(env.control_get("/_emulator/stats").await), 0);
     let size = 1024 * 1024;
@@ -94,8 +89,7 @@ async fn stats_count_every_s3_body_byte_received() {
 
 #[tokio::test]
 async fn stalls_hold_requests() {
-    let env = start().await;
-    let t = env.pair("f-2").await;
+    let (env, t) = paired("f-2").await;
     env.fault(json!({"target": "api", "action": {"kind": "stall", "ms": 400}}))
         .await;
     let start = Instant::now();
@@ -120,8 +114,7 @@ async fn stalls_hold_requests() {
 
 #[tokio::test]
 async fn s3_error_faults_have_s3_shapes() {
-    let env = start().await;
-    let t = env.pair("f-3").await;
+    let (env, t) = paired("f-3").await;
     let (id, url) = one_part_asset(&env, &t.access, "s3.mov", 100).await;
     let cases = [
         (json!({"kind": "internal_error"}), 500, "InternalError"),
@@ -161,8 +154,7 @@ async fn s3_error_faults_have_s3_shapes() {
 
 #[tokio::test]
 async fn api_error_faults_have_detailed_shapes() {
-    let env = start().await;
-    let t = env.pair("f-4").await;
+    let (env, t) = paired("f-4").await;
     let cases = [
         (json!({"kind": "internal_error"}), 500),
         (json!({"kind": "slow_down"}), 503),
@@ -190,27 +182,20 @@ async fn api_error_faults_have_detailed_shapes() {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(!r.headers().contains_key("retry-after"));
     // The injected 401 did not really kill the token.
-    assert_eq!(
-        env.get_auth("/v2/devices/me", &t.access).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(env.me_status(&t.access).await, StatusCode::OK);
     // Auth endpoints are their own target.
     env.fault(json!({"target": "auth", "action": {"kind": "service_unavailable"}}))
         .await;
     assert_eq!(
-        env.refresh("f-4", &t.refresh).await.status(),
+        env.refresh_status("f-4", &t.refresh).await,
         StatusCode::SERVICE_UNAVAILABLE
     );
-    assert_eq!(
-        env.refresh("f-4", &t.refresh).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(env.refresh_status("f-4", &t.refresh).await, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn nth_times_and_filters() {
-    let env = start().await;
-    let t = env.pair("f-5").await;
+    let (env, t) = paired("f-5").await;
     let (_, url) = one_part_asset(&env, &t.access, "nth.mov", 10).await;
     env.fault(json!({"target": "s3", "nth": 2, "times": 2, "action": {"kind": "internal_error"}}))
         .await;
@@ -236,12 +221,7 @@ async fn nth_times_and_filters() {
     // The control API is never faulted, and rules can be cleared.
     env.fault(json!({"target": "any", "action": {"kind": "internal_error"}}))
         .await;
-    let r = env
-        .http
-        .delete(env.url("/_emulator/faults"))
-        .send()
-        .await
-        .unwrap();
+    let r = env.delete("/_emulator/faults").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(env.control_get("/_emulator/faults").await, json!([]));
     // Bad specs are refused.
@@ -251,13 +231,7 @@ async fn nth_times_and_filters() {
         json!({"target": "nowhere", "action": {"kind": "internal_error"}}),
         json!({"target": "s3", "action": {"kind": "explode"}}),
     ] {
-        let r = env
-            .http
-            .post(env.url("/_emulator/faults"))
-            .json(&spec)
-            .send()
-            .await
-            .unwrap();
+        let r = env.post_json("/_emulator/faults", &spec).await;
         assert!(r.status().is_client_error(), "{spec}");
     }
 }
@@ -265,23 +239,11 @@ async fn nth_times_and_filters() {
 async fn pattern(env: &Env, seed: u64) -> Vec<u16> {
     env.control_post("/_emulator/seed", json!({"seed": seed}))
         .await;
-    env.http
-        .delete(env.url("/_emulator/faults"))
-        .send()
-        .await
-        .unwrap();
+    env.delete("/_emulator/faults").await;
     env.fault(json!({"target": "api", "path_contains": "/health", "probability": 0.5, "action": {"kind": "internal_error"}})).await;
     let mut out = Vec::new();
     for _ in 0..32 {
-        out.push(
-            env.http
-                .get(env.url("/v2/health"))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16(),
-        );
+        out.push(env.get("/v2/health").await.status().as_u16());
     }
     out
 }
@@ -299,8 +261,7 @@ async fn probabilistic_faults_replay_with_the_same_seed() {
 
 #[tokio::test]
 async fn hostile_answers_respond_redirect_and_stall_body() {
-    let env = start().await;
-    let t = env.pair("f-6").await;
+    let (env, t) = paired("f-6").await;
     env.fault(json!({"target": "api", "action": {"kind": "respond", "status": 200, "body": "{\"id\": 12, \"upload_urls\": \"nope\"", "headers": {"x-test": "1"}}})).await;
     let r = env.get_auth("/v2/devices/me", &t.access).await;
     assert_eq!(r.status(), StatusCode::OK);

@@ -59,14 +59,8 @@ async fn next_json(ws: &mut Ws) -> Option<Value> {
 
 #[tokio::test]
 async fn join_heartbeat_and_status_pushes() {
-    let env = start().await;
-    let t = env.pair("ws-1").await;
-    let me: Value = env
-        .get_auth("/v2/devices/me", &t.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (env, t) = paired("ws-1").await;
+    let me: Value = env.me(&t.access).await;
     let topic = format!("devices:{}", me["id"].as_str().unwrap());
     let mut ws = connect(&env, &t.access).await.unwrap();
 
@@ -134,6 +128,6 @@ async fn bad_tokens_idle_sockets_and_rotation() {
     env.settings(json!({"socket_idle_timeout_secs": 60})).await;
     let mut ws = connect(&env, &t.access).await.unwrap();
     // A refresh rotates the token: the socket opened with the old one is closed.
-    assert!(env.refresh("ws-2", &t.refresh).await.status().is_success());
+    assert!(env.refresh_status("ws-2", &t.refresh).await.is_success());
     assert!(next_json(&mut ws).await.is_none());
 }

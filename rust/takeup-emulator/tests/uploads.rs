@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 const MIB: usize = 1024 * 1024;
 
 async fn standard(env: &Env, access: &str, name: &str, size: usize, extra: Value) -> Value {
-    let mut body = json!({"name": name, "filetype": "video/mp4", "filesize": size});
+    let mut body = file_body(name, "video/mp4", size);
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
@@ -32,8 +32,7 @@ fn urls(asset: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn a_standard_upload_is_assembled_and_hashed() {
-    let env = start().await;
-    let t = env.pair("up-1").await;
+    let (env, t) = paired("up-1").await;
     // The API reference's example: 21,136,250 bytes -> 2 parts of 10,568,125.
     let size = 21_136_250;
     let data = bytes(size, 7);
@@ -75,18 +74,12 @@ async fn a_standard_upload_is_assembled_and_hashed() {
     assert_eq!(rep["stored_puts"], 2);
     assert_eq!(rep["sha256"], sha256(&data));
     // The legacy alias creates assets too, and form bodies are accepted for standard assets.
-    let r = env
-        .http
-        .post(env.url("/v2/assets"))
-        .bearer_auth(&t.access)
-        .form(&[
-            ("name", "b.wav"),
-            ("filetype", "audio/wav"),
-            ("filesize", "3"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let form = [
+        ("name", "b.wav"),
+        ("filetype", "audio/wav"),
+        ("filesize", "3"),
+    ];
+    let r = env.post_form_auth("/v2/assets", &t.access, &form).await;
     assert_eq!(r.status(), StatusCode::OK);
 }
 
@@ -139,8 +132,7 @@ async fn empty_files_are_refused_tiny_ones_are_one_part_and_requested_part_count
 
 #[tokio::test]
 async fn asset_validation_errors_are_detailed_400s() {
-    let env = start().await;
-    let t = env.pair("up-3").await;
+    let (env, t) = paired("up-3").await;
     let cases = [
         json!({"name": "a.mov", "filesize": 1}),
         json!({"name": "a.mov", "filetype": "not a mime", "filesize": 1}),
@@ -173,51 +165,38 @@ async fn asset_validation_errors_are_detailed_400s() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     // Real-time assets take JSON only.
+    let form = [
+        ("name", "a.mp4"),
+        ("filetype", "video/mp4"),
+        ("is_realtime_upload", "true"),
+    ];
     let r = env
-        .http
-        .post(env.url("/v2/devices/assets"))
-        .bearer_auth(&t.access)
-        .form(&[
-            ("name", "a.mp4"),
-            ("filetype", "video/mp4"),
-            ("is_realtime_upload", "true"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form_auth("/v2/devices/assets", &t.access, &form)
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn part_puts_are_verified_like_s3() {
-    let env = start().await;
-    let t = env.pair("up-4").await;
+    let (env, t) = paired("up-4").await;
     let asset = standard(&env, &t.access, "v.mp4", 1000, json!({})).await;
     let url = urls(&asset).remove(0);
     let data = bytes(1000, 3);
 
+    let mismatch = (StatusCode::FORBIDDEN, "SignatureDoesNotMatch".to_string());
+    let invalid = (StatusCode::BAD_REQUEST, "InvalidArgument".to_string());
     // Wrong Content-Type: the signature does not match.
-    let r = env
-        .put_part(&url, "video/quicktime", data.clone())
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(r).await,
-        (StatusCode::FORBIDDEN, "SignatureDoesNotMatch".into())
-    );
+    let r = env.put_part(&url, "video/quicktime", data.clone()).await;
+    assert_eq!(s3_code(r.unwrap()).await, mismatch);
     // Missing x-amz-acl.
-    let r = env
-        .http
-        .put(&url)
-        .header("content-type", "video/mp4")
-        .body(data.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(r).await,
-        (StatusCode::FORBIDDEN, "SignatureDoesNotMatch".into())
-    );
+    let r = send(
+        env.http
+            .put(&url)
+            .header("content-type", "video/mp4")
+            .body(data.clone()),
+    )
+    .await;
+    assert_eq!(s3_code(r).await, mismatch);
     // Tampered signature.
     let tampered = format!("{}0", &url[..url.len() - 1]);
     let tampered = if tampered == url {
@@ -225,11 +204,8 @@ async fn part_puts_are_verified_like_s3() {
     } else {
         tampered
     };
-    let r = env
-        .put_part(&tampered, "video/mp4", data.clone())
-        .await
-        .unwrap();
-    assert_eq!(s3_code(r).await.1, "SignatureDoesNotMatch");
+    let r = env.put_part(&tampered, "video/mp4", data.clone()).await;
+    assert_eq!(s3_code(r.unwrap()).await.1, "SignatureDoesNotMatch");
     // No signature at all.
     let bare = url.split('?').next().unwrap();
     let r = env.put_part(bare, "video/mp4", data.clone()).await.unwrap();
@@ -238,29 +214,15 @@ async fn part_puts_are_verified_like_s3() {
         (StatusCode::FORBIDDEN, "AccessDenied".into())
     );
     // An Authorization header is one auth mechanism too many.
-    let r = env
-        .http
-        .put(&url)
-        .header("content-type", "video/mp4")
-        .header("x-amz-acl", "private")
-        .bearer_auth(&t.access)
-        .body(data.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(r).await,
-        (StatusCode::BAD_REQUEST, "InvalidArgument".into())
-    );
+    let r = send(
+        env.part_request(&url, "video/mp4", data.clone())
+            .bearer_auth(&t.access),
+    )
+    .await;
+    assert_eq!(s3_code(r).await, invalid);
     // Wrong length.
-    let r = env
-        .put_part(&url, "video/mp4", data[..999].to_vec())
-        .await
-        .unwrap();
-    assert_eq!(
-        s3_code(r).await,
-        (StatusCode::BAD_REQUEST, "InvalidArgument".into())
-    );
+    let r = env.put_part(&url, "video/mp4", data[..999].to_vec()).await;
+    assert_eq!(s3_code(r.unwrap()).await, invalid);
     // Nothing was stored by any of these.
     let rep = env.asset(asset["id"].as_str().unwrap()).await;
     assert_eq!(rep["stored_puts"], 0);
@@ -297,8 +259,7 @@ async fn part_urls_expire() {
 
 #[tokio::test]
 async fn real_time_upload_of_a_growing_file() {
-    let env = start().await;
-    let t = env.pair("rt-1").await;
+    let (env, t) = paired("rt-1").await;
     let r = env
         .create_asset(
             &t.access,
@@ -429,17 +390,11 @@ async fn real_time_upload_of_a_growing_file() {
 
 #[tokio::test]
 async fn pause_and_offset_decide_what_may_upload() {
-    let env = start().await;
-    let t = env.pair("pz-1").await;
+    let (env, t) = paired("pz-1").await;
     // Media from 10 minutes ago, before any pause: fine.
     standard(&env, &t.access, "before.mov", 5, json!({"offset": 600})).await;
     env.control_post("/_emulator/device/pause", json!({})).await;
-    let me: Value = env
-        .get_auth("/v2/devices/me", &t.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = env.me(&t.access).await;
     assert_eq!(me["status"], "paused");
     // Media made now, while paused: 409 Channel Paused.
     let r = env
@@ -460,12 +415,7 @@ async fn pause_and_offset_decide_what_may_upload() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     env.control_post("/_emulator/device/resume", json!({}))
         .await;
-    let me: Value = env
-        .get_auth("/v2/devices/me", &t.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = env.me(&t.access).await;
     assert_eq!(me["status"], "online");
     // After resume: new media uploads; media created during the pause window (1 s ago) does not,
     // and the sign of the offset does not matter (abs).
@@ -482,8 +432,7 @@ async fn pause_and_offset_decide_what_may_upload() {
 
 #[tokio::test]
 async fn poisoned_names_always_fail() {
-    let env = start().await;
-    let t = env.pair("po-1").await;
+    let (env, t) = paired("po-1").await;
     env.control_post("/_emulator/poison", json!({"name": "bad.mov"}))
         .await;
     env.control_post(
@@ -501,10 +450,7 @@ async fn poisoned_names_always_fail() {
         );
     }
     let r = env
-        .create_asset(
-            &t.access,
-            json!({"name": "reject.mov", "filetype": "video/mp4", "filesize": 10}),
-        )
+        .create_asset(&t.access, file_body("reject.mov", "video/mp4", 10))
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     // Other names are unaffected.

@@ -1,7 +1,9 @@
 //! The engine object, the foreign traits the apps implement (secret store, listeners) and the
-//! subscription handle. Every method converts and forwards to `takeup_core::Engine`.
+//! subscription handle. Every method forwards to `takeup_core::Engine` on the library's runtime;
+//! arguments and results are the engine's own types (see `types.rs`).
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -109,9 +111,9 @@ impl Drop for Subscription {
 struct StatusForwarder(Box<dyn StatusListener>, CancellationToken);
 
 impl tc::StatusListener for StatusForwarder {
-    fn on_status(&self, status: tc::EngineStatus) {
+    fn on_status(&self, status: EngineStatus) {
         if !self.1.is_cancelled() {
-            self.0.on_status(status.into());
+            self.0.on_status(status);
         }
     }
 }
@@ -145,6 +147,18 @@ impl TakeupEngine {
     pub(crate) fn core(&self) -> Arc<tc::Engine> {
         self.engine.clone()
     }
+
+    /// Run `f` with the engine on the library's runtime; its error becomes a [`TakeupError`].
+    async fn run<T, E, F, Fut>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(Arc<tc::Engine>) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+        TakeupError: From<E>,
+    {
+        Ok(on_runtime(f(self.core())).await??)
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -167,17 +181,17 @@ impl TakeupEngine {
 
     /// The current status.
     pub fn status(&self) -> EngineStatus {
-        self.engine.status().into()
+        self.engine.status()
     }
 
     /// The current connection state.
     pub fn connection_state(&self) -> ConnectionState {
-        self.engine.connection_state().into()
+        self.engine.connection_state()
     }
 
     /// The cached identity (available offline).
     pub fn identity(&self) -> Option<Identity> {
-        self.engine.identity().map(Into::into)
+        self.engine.identity()
     }
 
     /// Whether a token pair is held.
@@ -241,7 +255,7 @@ impl TakeupEngine {
                             && last.as_ref() != Some(&p)
                         {
                             last = Some(p.clone());
-                            l.on_progress(p.into());
+                            l.on_progress(p);
                         }
                         if rx.changed().await.is_err() {
                             break;
@@ -256,7 +270,7 @@ impl TakeupEngine {
             r
         })
         .await;
-        Ok(result??.into())
+        Ok(result??)
     }
 
     /// Cancel a running `pair` (returns whether one was running). `pair` may be called again at
@@ -267,18 +281,13 @@ impl TakeupEngine {
 
     /// Re-read the identity from Frame.io.
     pub async fn refresh_identity(&self) -> Result<Identity> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.refresh_identity().await })
-            .await??
-            .into())
+        self.run(|e| async move { e.refresh_identity().await })
+            .await
     }
 
     /// Accounts where C2C is usable, or `AccountList.NoC2cAccounts` with a help URL.
     pub async fn list_accounts(&self) -> Result<AccountList> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.list_accounts().await })
-            .await??
-            .into())
+        self.run(|e| async move { e.list_accounts().await }).await
     }
 
     /// Projects of an account whose name contains `search` (case-insensitive; `None`: all).
@@ -287,35 +296,24 @@ impl TakeupEngine {
         account_id: String,
         search: Option<String>,
     ) -> Result<Vec<Project>> {
-        let e = self.core();
-        let list = on_runtime(async move { e.list_projects(&account_id, search.as_deref()).await })
-            .await??;
-        Ok(list.into_iter().map(Into::into).collect())
+        self.run(|e| async move { e.list_projects(&account_id, search.as_deref()).await })
+            .await
     }
 
     /// Connect this device to a project (by id); returns the new identity.
     pub async fn connect(&self, project_id: String) -> Result<Identity> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.connect(&project_id).await })
-            .await??
-            .into())
+        self.run(|e| async move { e.connect(&project_id).await })
+            .await
     }
 
     /// Disconnect from the project; returns the new identity.
     pub async fn disconnect(&self) -> Result<Identity> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.disconnect().await })
-            .await??
-            .into())
+        self.run(|e| async move { e.disconnect().await }).await
     }
 
     /// Sign out: revoke on Frame.io (best effort) and delete the local tokens and identity.
     pub async fn sign_out(&self) -> Result<SignOutOutcome> {
-        let e = self.core();
-        let o = on_runtime(async move { e.sign_out().await }).await??;
-        Ok(SignOutOutcome {
-            revoked_on_server: o.revoked_on_server,
-        })
+        self.run(|e| async move { e.sign_out().await }).await
     }
 
     // ---- upload queue ----
@@ -323,14 +321,9 @@ impl TakeupEngine {
     /// Add a file to the durable upload queue (or report it is queued / uploaded already).
     /// A missing or unreadable file is `TakeupError.BadInput`.
     pub async fn enqueue(&self, path: String, options: EnqueueOptions) -> Result<Enqueued> {
-        let e = self.core();
-        let r = on_runtime(async move {
-            e.queue()
-                .enqueue(std::path::Path::new(&path), options.into())
-                .await
-        })
-        .await??;
-        Ok(r.into())
+        let path = std::path::PathBuf::from(path);
+        self.run(|e| async move { e.queue().enqueue(&path, options).await })
+            .await
     }
 
     /// The writer of a growing file finished: finalise its upload with the true size.
@@ -340,39 +333,37 @@ impl TakeupEngine {
 
     /// Manual mode: queue the selected files; returns how many were queued.
     pub async fn select(&self, ids: Vec<i64>) -> Result<u64> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.queue().select(ids).await }).await??)
+        self.run(|e| async move { e.queue().select(ids).await })
+            .await
     }
 
     /// Cancel one file (it stops at once); returns whether it was cancellable.
     pub async fn cancel_upload(&self, id: i64) -> Result<bool> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.queue().cancel(id).await }).await??)
+        self.run(|e| async move { e.queue().cancel(id).await })
+            .await
     }
 
     /// Cancel everything queued or uploading; returns how many files were cancelled.
     pub async fn cancel_all_uploads(&self) -> Result<u64> {
-        let e = self.core();
-        let n = on_runtime(async move { e.queue().cancel_all().await }).await??;
-        Ok(n as u64)
+        let n = self.run(|e| async move { e.queue().cancel_all().await });
+        Ok(n.await? as u64)
     }
 
     /// Retry a failed, skipped or cancelled file.
     pub async fn retry_upload(&self, id: i64) -> Result<()> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.queue().retry(id).await }).await??)
+        self.run(|e| async move { e.queue().retry(id).await }).await
     }
 
     /// Move a file to the top of the queue.
     pub async fn move_to_top(&self, id: i64) -> Result<()> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.queue().move_to_top(id).await }).await??)
+        self.run(|e| async move { e.queue().move_to_top(id).await })
+            .await
     }
 
     /// Auto or manual mode (persisted).
     pub async fn set_queue_mode(&self, mode: QueueMode) -> Result<()> {
-        let e = self.core();
-        Ok(on_runtime(async move { e.queue().set_mode(mode).await }).await??)
+        self.run(|e| async move { e.queue().set_mode(mode).await })
+            .await
     }
 
     /// Pause uploads (running files stop; acknowledged parts are kept).
@@ -387,7 +378,7 @@ impl TakeupEngine {
 
     /// The current queue status.
     pub fn queue_status(&self) -> QueueStatus {
-        self.engine.queue().status().into()
+        self.engine.queue().status()
     }
 
     /// Call `listener` with the queue status (on an engine thread, right away) and on every
@@ -397,18 +388,18 @@ impl TakeupEngine {
         let stop = token.clone();
         let rx = self.engine.queue().watch();
         let mut failed: HashSet<i64> = rx.borrow().failed.iter().map(|f| f.id).collect();
-        forward_watch(rx, stop, move |status: tc::QueueStatus| {
+        forward_watch(rx, stop, move |status: QueueStatus| {
             // Retried files may fail again later.
             failed.retain(|id| status.failed.iter().any(|f| f.id == *id));
-            let new_failures: Vec<tc::FileEntry> = status
+            let new_failures: Vec<FileEntry> = status
                 .failed
                 .iter()
-                .filter(|f| f.state == tc::AssetState::Failed && failed.insert(f.id))
+                .filter(|f| f.state == AssetState::Failed && failed.insert(f.id))
                 .cloned()
                 .collect();
-            listener.on_queue_status(status.into());
+            listener.on_queue_status(status);
             for f in new_failures {
-                listener.on_upload_failed(f.into());
+                listener.on_upload_failed(f);
             }
         });
         Subscription::new(token, None)
@@ -417,20 +408,20 @@ impl TakeupEngine {
     /// Background-work hook (Android WorkManager worker, iOS BGProcessingTask): let pending
     /// uploads run for at most `max_seconds`, then report. Returns early when the queue is empty
     /// or held for a reason time cannot fix (paused, not paired, no project).
-    pub async fn run_background_work(&self, max_seconds: u32) -> BackgroundResult {
+    pub async fn run_background_work(&self, max_seconds: u32) -> BackgroundRun {
         let e = self.core();
         let max = Duration::from_secs(max_seconds.into());
         match on_runtime(async move { e.queue().run_for(max).await }).await {
-            Ok(r) => r.into(),
+            Ok(r) => r,
             Err(_) => {
                 let s = self.engine.queue().status();
                 let remaining = s.totals.queued + s.totals.active;
-                BackgroundResult {
+                BackgroundRun {
                     uploaded: 0,
                     remaining,
                     more_work: remaining > 0,
                     timed_out: false,
-                    hold: s.hold.map(Into::into),
+                    hold: s.hold,
                 }
             }
         }

@@ -1,6 +1,8 @@
 //! UniFFI layer between the Takeup engine (`takeup-core`) and the Android (Kotlin) and iOS (Swift)
-//! apps. Thin on purpose: every export converts its arguments, forwards to the engine and
-//! converts the result; the behaviour lives in `takeup-core`.
+//! apps. Thin on purpose: every export forwards to the engine; the behaviour lives in
+//! `takeup-core`, and so do the records and enums that cross (derived there behind its `uniffi`
+//! feature, re-exported here). This crate holds the objects, the callback interfaces,
+//! the error mapping, the start-up config and the platform glue.
 //!
 //! Bindings are generated from this crate's compiled library (`scripts/bindings.sh`, settings in
 //! `uniffi.toml`: Kotlin package `io.takeup.core`, Swift module `Takeup`). The surface is

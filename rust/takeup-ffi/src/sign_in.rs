@@ -12,19 +12,13 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use takeup_core as tc;
-/// How the install is authorized (the engine's type).
+/// How the install is authorized (the engine's type, with its UniFFI derive).
 pub use takeup_core::SignInMethod;
 
 use crate::engine::TakeupEngine;
 use crate::error::TakeupError;
 use crate::runtime::on_runtime;
-use crate::types::Identity;
-
-#[uniffi::remote(Enum)]
-pub enum SignInMethod {
-    DeviceCode,
-    Account,
-}
+use takeup_core::Identity;
 
 /// The app's sign-in settings (a public OAuth client: no secret).
 #[derive(Debug, Clone, uniffi::Record)]
@@ -109,11 +103,7 @@ impl TakeupEngine {
         redirect_url: String,
     ) -> Result<Identity, TakeupError> {
         let e = self.core();
-        Ok(
-            on_runtime(async move { e.complete_app_sign_in(&redirect_url).await })
-                .await??
-                .into(),
-        )
+        Ok(on_runtime(async move { e.complete_app_sign_in(&redirect_url).await }).await??)
     }
 
     /// Drop the sign-in in progress.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use takeup_core as tc;
 
 use super::*;
-use crate::view::{ActionKind, AppView, ConnectionView, QueueBanner, UiAction};
+use takeup_core::ui::{ActionKind, AppView, ConnectionView, QueueBanner, UiAction};
 
 #[derive(Default)]
 struct MapStore(Mutex<HashMap<String, String>>);
@@ -160,22 +160,41 @@ fn http_base_is_invalid_config_and_store_errors_map() {
     );
 }
 
+/// Collects what a listener receives.
+struct Rec<T>(Mutex<Vec<T>>);
+
+impl<T> Default for Rec<T> {
+    fn default() -> Self {
+        Self(Mutex::new(Vec::new()))
+    }
+}
+
+impl StatusListener for Arc<Rec<EngineStatus>> {
+    fn on_status(&self, status: EngineStatus) {
+        self.0.lock().unwrap().push(status);
+    }
+}
+
+impl ViewListener for Arc<Rec<AppView>> {
+    fn on_view(&self, view: AppView) {
+        self.0.lock().unwrap().push(view);
+    }
+}
+
+/// A started engine whose server never answers (these tests need none).
+fn engine_without_server() -> Arc<TakeupEngine> {
+    let store: Arc<dyn SecretStore> = Arc::new(MapStore::default());
+    let start = start_engine(config("https://127.0.0.1:1"), store);
+    runtime::runtime().block_on(start).unwrap()
+}
+
 #[test]
 fn engine_starts_and_reports_status_through_subscriptions() {
-    struct Rec(Mutex<Vec<EngineStatus>>);
-    impl StatusListener for Arc<Rec> {
-        fn on_status(&self, status: EngineStatus) {
-            self.0.lock().unwrap().push(status);
-        }
-    }
     let rt = runtime::runtime();
-    let store: Arc<dyn SecretStore> = Arc::new(MapStore::default());
-    let engine = rt
-        .block_on(start_engine(config("https://127.0.0.1:1"), store))
-        .unwrap();
+    let engine = engine_without_server();
     assert!(!engine.is_paired());
     assert_eq!(engine.connection_state(), ConnectionState::NotAuthorized);
-    let rec = Arc::new(Rec(Mutex::new(vec![])));
+    let rec = Arc::new(Rec::default());
     let sub = engine.subscribe_status(Box::new(rec.clone()));
     assert_eq!(
         rec.0.lock().unwrap().len(),
@@ -214,17 +233,7 @@ fn engine_starts_and_reports_status_through_subscriptions() {
 
 #[test]
 fn view_model_is_one_per_engine_and_delivers_views() {
-    struct Rec(Mutex<Vec<AppView>>);
-    impl ViewListener for Arc<Rec> {
-        fn on_view(&self, view: AppView) {
-            self.0.lock().unwrap().push(view);
-        }
-    }
-    let rt = runtime::runtime();
-    let store: Arc<dyn SecretStore> = Arc::new(MapStore::default());
-    let engine = rt
-        .block_on(start_engine(config("https://127.0.0.1:1"), store))
-        .unwrap();
+    let engine = engine_without_server();
     let vm = engine.view_model();
     assert!(Arc::ptr_eq(&vm, &engine.view_model()), "one view model");
     let v = vm.current();
@@ -235,7 +244,7 @@ fn view_model_is_one_per_engine_and_delivers_views() {
     assert_eq!(v.connection_actions, vec![ActionKind::Pair]);
     assert_eq!(v.queue.banner, QueueBanner::Empty);
 
-    let rec = Arc::new(Rec(Mutex::new(vec![])));
+    let rec = Arc::new(Rec::default());
     let sub = vm.subscribe(Box::new(rec.clone()));
     let wait = |what: &str, pred: &dyn Fn(&AppView) -> bool| {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);

@@ -82,20 +82,7 @@ final class FakeEngine: BackgroundWorkEngine, @unchecked Sendable {
     }
 }
 
-final class Decisions: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [BackgroundDecision] = []
-    func add(_ d: BackgroundDecision) {
-        lock.lock()
-        items.append(d)
-        lock.unlock()
-    }
-    var all: [BackgroundDecision] {
-        lock.lock()
-        defer { lock.unlock() }
-        return items
-    }
-}
+typealias Decisions = Recorder<BackgroundDecision>
 
 final class BackgroundPolicyTests: XCTestCase {
     func testDecisions() {

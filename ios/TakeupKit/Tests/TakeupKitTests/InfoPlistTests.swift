@@ -6,16 +6,8 @@ import XCTest
 @testable import TakeupKit
 
 final class InfoPlistTests: XCTestCase {
-    private func loadInfoPlist(file: StaticString = #filePath) throws -> [String: Any] {
-        var candidates: [URL] = []
-        if let env = ProcessInfo.processInfo.environment["TAKEUP_APP_INFO_PLIST"], !env.isEmpty {
-            candidates.append(URL(fileURLWithPath: env))
-        }
-        candidates.append(
-            URL(fileURLWithPath: "\(file)").deletingLastPathComponent()
-                .appendingPathComponent("../../../TakeupApp/Support/Info.plist").standardizedFileURL)
-        let url = try XCTUnwrap(candidates.first { FileManager.default.fileExists(atPath: $0.path) },
-                                "the app's Info.plist: tried \(candidates.map(\.path))")
+    private func loadInfoPlist() throws -> [String: Any] {
+        let url = try testInput(env: "TAKEUP_APP_INFO_PLIST", relative: "../../../TakeupApp/Support/Info.plist")
         let plist = try PropertyListSerialization.propertyList(from: Data(contentsOf: url), format: nil)
         return try XCTUnwrap(plist as? [String: Any])
     }

@@ -5,18 +5,11 @@ import XCTest
 @testable import TakeupKit
 
 final class RecordingSink: NetworkReportSink, @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [NetworkReport] = []
+    private let items = Recorder<NetworkReport>()
     func networkChanged(online: Bool, connectionType: ConnectionType) {
-        lock.lock()
-        items.append(NetworkReport(online: online, connectionType: connectionType))
-        lock.unlock()
+        items.add(NetworkReport(online: online, connectionType: connectionType))
     }
-    var reports: [NetworkReport] {
-        lock.lock()
-        defer { lock.unlock() }
-        return items
-    }
+    var reports: [NetworkReport] { items.all }
 }
 
 final class NetworkReportTests: XCTestCase {

@@ -126,7 +126,7 @@ final class AppViewHelpersTests: XCTestCase {
         view.connection = .notConnected(user: Samples.user, method: .account)
         XCTAssertNil(view.connectedProjectName)
 
-        let got = Recorder()
+        let got = Recorder<String>()
         ViewListenerBlock { got.add(Presentation.connection($0.connection).stateId) }.onView(view: view)
         XCTAssertEqual(got.all, ["not_connected"])
     }
@@ -137,20 +137,5 @@ final class AppViewHelpersTests: XCTestCase {
         XCTAssertTrue(TakeupError.Storage(userMessage: "locked").isRetryable)
         XCTAssertFalse(TakeupError.InvalidConfig(userMessage: "http").isRetryable)
         XCTAssertFalse(TakeupError.InvalidClient(userMessage: "secret").isRetryable)
-    }
-}
-
-final class Recorder: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [String] = []
-    func add(_ s: String) {
-        lock.lock()
-        items.append(s)
-        lock.unlock()
-    }
-    var all: [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return items
     }
 }

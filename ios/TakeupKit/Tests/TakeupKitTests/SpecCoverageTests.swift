@@ -10,24 +10,10 @@ import XCTest
 
 /// shared-ui-spec/spec.json: from TAKEUP_UI_SPEC (scripts/test-swift.sh stages it), else from the
 /// checkout this file is in (a Mac: ios/TakeupKit/Tests/TakeupKitTests/ → the repository root).
-func loadSpec(file: StaticString = #filePath) throws -> [String: Any] {
-    var candidates: [URL] = []
-    if let env = ProcessInfo.processInfo.environment["TAKEUP_UI_SPEC"], !env.isEmpty {
-        candidates.append(URL(fileURLWithPath: env))
-    }
-    candidates.append(
-        URL(fileURLWithPath: "\(file)").deletingLastPathComponent()
-            .appendingPathComponent("../../../../shared-ui-spec/spec.json").standardizedFileURL)
-    guard let url = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
-        throw SpecNotFound(tried: candidates.map(\.path))
-    }
+func loadSpec() throws -> [String: Any] {
+    let url = try testInput(env: "TAKEUP_UI_SPEC", relative: "../../../../shared-ui-spec/spec.json")
     let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
     return try XCTUnwrap(object as? [String: Any], "spec.json is not an object")
-}
-
-struct SpecNotFound: Error, CustomStringConvertible {
-    var tried: [String]
-    var description: String { "shared-ui-spec/spec.json not found; tried \(tried)" }
 }
 
 private func dict(_ any: Any?, _ what: String) throws -> [String: Any] {

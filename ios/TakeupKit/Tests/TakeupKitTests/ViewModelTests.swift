@@ -9,18 +9,9 @@ import XCTest
 @testable import TakeupKit
 
 final class ViewRecorder: ViewListener, @unchecked Sendable {
-    private let lock = NSLock()
-    private var views: [AppView] = []
-    func onView(view: AppView) {
-        lock.lock()
-        views.append(view)
-        lock.unlock()
-    }
-    var all: [AppView] {
-        lock.lock()
-        defer { lock.unlock() }
-        return views
-    }
+    private let views = Recorder<AppView>()
+    func onView(view: AppView) { views.add(view) }
+    var all: [AppView] { views.all }
     var last: AppView? { all.last }
     /// The connection state ids seen, without repeats in a row.
     var connectionStates: [String] {

@@ -36,6 +36,7 @@ use super::{AuthApi, DeviceCode, DeviceCodeGrant, PollOutcome, TokenGrant};
 use crate::error::{Error, Result};
 
 /// Where pairing stands.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PairingPhase {
     /// Asking the server for a code.
@@ -47,6 +48,7 @@ pub enum PairingPhase {
 }
 
 /// A code to show: the six digits, the URL and the QR content.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PairingCode {
     /// The code the user types in Frame.io.
@@ -62,6 +64,7 @@ pub struct PairingCode {
 }
 
 /// Pairing progress, as published in [`ConnectionState::Pairing`](crate::ConnectionState).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PairingProgress {
     /// The current step.

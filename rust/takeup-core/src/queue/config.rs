@@ -104,6 +104,11 @@ impl From<QueueError> for Error {
 }
 
 /// What [`UploadQueue::run_for`] achieved.
+#[cfg_attr(
+    feature = "uniffi",
+    derive(uniffi::Record),
+    uniffi(name = "BackgroundResult")
+)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BackgroundRun {
     /// Files that finished uploading during the run.
@@ -120,16 +125,22 @@ pub struct BackgroundRun {
 }
 
 /// How a file is added.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, Default)]
 pub struct EnqueueOptions {
     /// Proxy, hero, audio or other; guessed from the file when `None`.
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub kind: Option<AssetKind>,
     /// Put it at the top of the queue.
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub top: bool,
     /// The file is still being written: upload it in real time as it grows.
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub growing: bool,
     /// Name on Frame.io (default: the file name).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub name: Option<String>,
     /// Channel index (0 = the device).
+    #[cfg_attr(feature = "uniffi", uniffi(default = 0))]
     pub channel: u32,
 }

@@ -1,11 +1,26 @@
 //! The queue's status for UIs: totals, per-file progress and rate, and the queued / uploading /
 //! completed / failed lists with reasons. Pushed to listeners and readable as a snapshot.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::journal::{AssetKind, AssetRow, AssetState, Totals};
 
+impl AssetState {
+    /// Every state, in life order (for listing the whole queue).
+    pub const ALL: [AssetState; 7] = [
+        AssetState::Held,
+        AssetState::Queued,
+        AssetState::Active,
+        AssetState::Done,
+        AssetState::Failed,
+        AssetState::Skipped,
+        AssetState::Cancelled,
+    ];
+}
+
 /// Auto: files handed to the engine are queued. Manual: they wait for the user's selection.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum QueueMode {
@@ -15,6 +30,7 @@ pub enum QueueMode {
 }
 
 /// Why the queue is not uploading right now.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "reason")]
 pub enum Hold {
@@ -34,6 +50,7 @@ pub enum Hold {
 }
 
 /// One file in a list.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FileEntry {
     pub id: i64,
@@ -53,8 +70,9 @@ pub struct FileEntry {
     /// Why it failed or was skipped; the last error while it retries.
     pub reason: Option<String>,
     pub realtime: bool,
-    /// When it will be tried again, Unix ms (waiting after a failure).
-    pub retry_at_ms: Option<i64>,
+    /// When it will be tried again (waiting after a failure). Serialized as Unix ms.
+    #[serde(rename = "retry_at_ms", with = "chrono::serde::ts_milliseconds_option")]
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 impl FileEntry {
@@ -72,12 +90,13 @@ impl FileEntry {
             attempts: row.attempts,
             reason: row.last_error.clone(),
             realtime: row.realtime && !row.closed,
-            retry_at_ms: row.retry_at_ms,
+            retry_at: row.retry_at_ms.and_then(DateTime::from_timestamp_millis),
         }
     }
 }
 
 /// Everything a queue screen shows.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct QueueStatus {
     pub mode: QueueMode,
@@ -95,4 +114,33 @@ pub struct QueueStatus {
     /// Failed and skipped, most recent first, with reasons.
     pub failed: Vec<FileEntry>,
     pub cancelled: Vec<FileEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retry_time_serializes_as_unix_ms() {
+        let mut f = FileEntry {
+            id: 1,
+            name: "a.mov".into(),
+            path: "/m/a.mov".into(),
+            kind: AssetKind::Proxy,
+            state: AssetState::Queued,
+            size: Some(10),
+            uploaded_bytes: 0,
+            sent_bytes: 0,
+            rate_bps: 0.0,
+            attempts: 1,
+            reason: None,
+            realtime: false,
+            retry_at: DateTime::from_timestamp_millis(1_767_225_660_123),
+        };
+        let v = serde_json::to_value(&f).unwrap();
+        assert_eq!(v["retry_at_ms"], 1_767_225_660_123_i64);
+        assert!(v.get("retry_at").is_none());
+        f.retry_at = None;
+        assert!(serde_json::to_value(&f).unwrap()["retry_at_ms"].is_null());
+    }
 }

@@ -293,9 +293,11 @@ impl Shared {
         self.changed.notify_one();
     }
 
-    fn spawn_command<F>(self: Arc<Self>, what: &'static str, fut: F)
+    /// Run an engine command in the background; a failure becomes the alert `Could not {what}`.
+    fn spawn_command<F, T, E>(self: Arc<Self>, what: &'static str, fut: F)
     where
-        F: std::future::Future<Output = Result<(), String>> + Send + 'static,
+        F: std::future::Future<Output = Result<T, E>> + Send + 'static,
+        E: std::fmt::Display,
     {
         let rt = self.runtime.clone();
         rt.spawn(async move {
@@ -544,13 +546,9 @@ impl Shared {
                     self.set_flow(Flow::Idle);
                 }
             }
-            UiAction::Disconnect => self.spawn_command("disconnect", async move {
-                engine
-                    .disconnect()
-                    .await
-                    .map(drop)
-                    .map_err(|e| e.to_string())
-            }),
+            UiAction::Disconnect => {
+                self.spawn_command("disconnect", async move { engine.disconnect().await })
+            }
             UiAction::SignOut => {
                 {
                     let mut st = self.lock();
@@ -558,14 +556,12 @@ impl Shared {
                     st.generation += 1;
                     st.selection.clear();
                 }
-                self.spawn_command("sign out", async move {
-                    engine.sign_out().await.map(drop).map_err(|e| e.to_string())
-                })
+                self.spawn_command("sign out", async move { engine.sign_out().await })
             }
             UiAction::Refresh => self.spawn_command("refresh", async move {
                 match engine.refresh_identity().await {
                     Ok(_) | Err(Error::NotAuthorized) => Ok(()),
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(e),
                 }
             }),
             UiAction::Retry => self.retry(),
@@ -577,24 +573,14 @@ impl Shared {
                     st.generation += 1;
                 }
             }
-            UiAction::SetMode { mode } => {
-                self.spawn_command("change the upload mode", async move {
-                    engine
-                        .queue()
-                        .set_mode(mode)
-                        .await
-                        .map_err(|e| e.to_string())
-                })
-            }
+            UiAction::SetMode { mode } => self
+                .spawn_command("change the upload mode", async move {
+                    engine.queue().set_mode(mode).await
+                }),
             UiAction::Pause => engine.queue().pause(),
             UiAction::Resume => engine.queue().resume(),
             UiAction::CancelAll => self.spawn_command("cancel the uploads", async move {
-                engine
-                    .queue()
-                    .cancel_all()
-                    .await
-                    .map(drop)
-                    .map_err(|e| e.to_string())
+                engine.queue().cancel_all().await
             }),
             UiAction::UploadSelected => {
                 let held: BTreeSet<i64> =
@@ -607,12 +593,7 @@ impl Shared {
                 };
                 if !ids.is_empty() {
                     self.spawn_command("queue the selected files", async move {
-                        engine
-                            .queue()
-                            .select(ids)
-                            .await
-                            .map(drop)
-                            .map_err(|e| e.to_string())
+                        engine.queue().select(ids).await
                     })
                 }
             }
@@ -627,26 +608,22 @@ impl Shared {
                     st.selection.insert(id);
                 }
             }
-            UiAction::MoveToTop { id } => {
-                self.spawn_command("move the file to the top", async move {
-                    engine
-                        .queue()
-                        .move_to_top(id)
-                        .await
-                        .map_err(|e| e.to_string())
-                })
+            UiAction::MoveToTop { id } => self
+                .spawn_command("move the file to the top", async move {
+                    engine.queue().move_to_top(id).await
+                }),
+            UiAction::CancelFile { id } => {
+                self.spawn_command(
+                    "cancel the file",
+                    async move { engine.queue().cancel(id).await },
+                )
             }
-            UiAction::CancelFile { id } => self.spawn_command("cancel the file", async move {
-                engine
-                    .queue()
-                    .cancel(id)
-                    .await
-                    .map(drop)
-                    .map_err(|e| e.to_string())
-            }),
-            UiAction::RetryFile { id } => self.spawn_command("retry the file", async move {
-                engine.queue().retry(id).await.map_err(|e| e.to_string())
-            }),
+            UiAction::RetryFile { id } => {
+                self.spawn_command(
+                    "retry the file",
+                    async move { engine.queue().retry(id).await },
+                )
+            }
         }
     }
 }

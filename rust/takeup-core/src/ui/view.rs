@@ -15,6 +15,7 @@ use crate::queue::{AssetKind, AssetState, FileEntry, Hold, QueueMode, QueueStatu
 pub use crate::tokens::SignInMethod;
 
 /// Everything on screen.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AppView {
     /// The connection manager.
@@ -32,6 +33,7 @@ pub struct AppView {
 }
 
 /// The signed-in user as shown.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UserView {
     pub name: String,
@@ -54,6 +56,7 @@ impl From<&UserInfo> for UserView {
 }
 
 /// An account in the picker.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AccountItem {
     pub id: String,
@@ -61,6 +64,7 @@ pub struct AccountItem {
 }
 
 /// A project in the picker or the connected card.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProjectItem {
     pub id: String,
@@ -68,6 +72,7 @@ pub struct ProjectItem {
 }
 
 /// The connection manager's state.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ConnectionView {
@@ -151,6 +156,7 @@ pub enum ConnectionView {
 }
 
 /// The network badge.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum NetworkView {
@@ -169,6 +175,7 @@ pub enum NetworkView {
 }
 
 /// Why nothing uploads.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldReason {
@@ -194,6 +201,7 @@ impl From<Hold> for HoldReason {
 }
 
 /// The queue's headline.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum QueueBanner {
@@ -218,6 +226,7 @@ pub enum QueueBanner {
 }
 
 /// Where a file stands, as shown on its row.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RowState {
@@ -235,6 +244,7 @@ pub enum RowState {
 }
 
 /// One file.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FileRow {
     pub id: i64,
@@ -255,6 +265,7 @@ pub struct FileRow {
 }
 
 /// A group of rows.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SectionKind {
@@ -267,6 +278,7 @@ pub enum SectionKind {
 }
 
 /// A titled list of rows (only non-empty sections are listed, in display order).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct QueueSection {
     pub kind: SectionKind,
@@ -276,6 +288,7 @@ pub struct QueueSection {
 }
 
 /// The upload queue screen.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct QueueView {
     pub mode: QueueMode,
@@ -293,6 +306,7 @@ pub struct QueueView {
 }
 
 /// A banner above everything.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Notice {
@@ -302,6 +316,7 @@ pub enum Notice {
 
 /// The actions a view offers (the app shows a control for each). `open_verification_link` and
 /// `open_help` are handled by the app (open a URL); the others are dispatched as `UiAction`s.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
@@ -340,6 +355,7 @@ pub enum ActionKind {
 }
 
 /// What the user did.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum UiAction {
@@ -714,7 +730,7 @@ fn row(f: &FileEntry, selection: &BTreeSet<i64>) -> FileRow {
             f.size.map(format::bytes).unwrap_or_default(),
             vec![A::ToggleSelect, A::CancelFile],
         ),
-        AssetState::Queued if f.retry_at_ms.is_some() => (
+        AssetState::Queued if f.retry_at.is_some() => (
             RowState::WaitingToRetry,
             format!(
                 "Will retry (attempt {}){}",

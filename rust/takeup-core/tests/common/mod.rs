@@ -131,6 +131,32 @@ impl Env {
         assert!(r.status().is_success());
     }
 
+    /// Hold every request to `target` (`api`, `auth`, `s3`) whose path contains `path` for `ms`.
+    pub async fn stall(&self, target: &str, path: &str, ms: u64) {
+        let action = json!({"kind": "stall", "ms": ms});
+        self.fault(json!({"target": target, "path_contains": path, "action": action}))
+            .await;
+    }
+
+    /// Approve a shown code (to the default project).
+    pub async fn approve(&self, user_code: &str) {
+        self.post("/_emulator/approve", json!({ "user_code": user_code }))
+            .await;
+    }
+
+    /// The emulator's assets named `name`.
+    pub async fn assets_named(&self, name: &str) -> Vec<Value> {
+        let all = self.get("/_emulator/assets").await;
+        let all = all.as_array().unwrap().iter();
+        all.filter(|a| a["name"] == name).cloned().collect()
+    }
+
+    /// The emulator's report (bytes, parts, sha256) of a listed asset.
+    pub async fn asset_report(&self, listed: &Value) -> Value {
+        let id = listed["id"].as_str().unwrap();
+        self.get(&format!("/_emulator/assets/{id}")).await
+    }
+
     /// The request log after `since`.
     pub async fn requests(&self, since: u64) -> Vec<Value> {
         let v = self
@@ -163,6 +189,13 @@ impl Env {
             use takeup_core::SecretStore;
             serde_json::from_str(&self.store.get(k).unwrap().unwrap()).unwrap()
         })
+    }
+
+    /// A started engine, paired and connected to the default project.
+    pub async fn paired_engine(&self) -> Engine {
+        let engine = self.engine().await;
+        self.pair(&engine, true).await.expect("paired");
+        engine
     }
 
     /// Pair `engine`, approving the first code shown (optionally without a project).
@@ -251,6 +284,37 @@ pub async fn wait_state(engine: &Engine, pred: impl Fn(&ConnectionState) -> bool
     .expect("state reached")
 }
 
+/// Exactly one complete asset named `name` with these bytes, each part stored at least once and
+/// at most `max_puts` times; returns its report.
+pub async fn assert_uploaded_once(env: &Env, name: &str, sha: &str, max_puts: u64) -> Value {
+    let list = env.assets_named(name).await;
+    let complete: Vec<&Value> = list.iter().filter(|a| a["complete"] == true).collect();
+    assert_eq!(
+        complete.len(),
+        1,
+        "{name}: one complete asset, got {list:#?}"
+    );
+    let a = env.asset_report(complete[0]).await;
+    assert_eq!(a["sha256"], sha, "{name}: bytes differ");
+    for (n, p) in a["parts"].as_object().unwrap() {
+        let count = p["received_count"].as_u64().unwrap();
+        assert!(
+            count >= 1 && count <= max_puts,
+            "{name} part {n} stored {count} times"
+        );
+    }
+    a
+}
+
+/// Wait (up to 10 s) until pairing reaches `phase`.
+pub async fn wait_phase(engine: &Engine, phase: PairingPhase) {
+    wait_state(
+        engine,
+        |s| matches!(s, ConnectionState::Pairing(p) if p.phase == phase),
+    )
+    .await
+}
+
 /// Upload-queue settings for tests: 5 MiB parts, short backoffs and timeouts, the emulator's S3
 /// host allowed.
 pub fn queue_config(env: &Env) -> takeup_core::QueueConfig {
@@ -309,6 +373,19 @@ pub fn media_file(
     let p = dir.join(name);
     std::fs::write(&p, &data).unwrap();
     (p, hex::encode(sha2::Sha256::digest(&data)))
+}
+
+/// Queue `path` with the default options.
+pub async fn enqueue(e: &Engine, path: &std::path::Path) -> takeup_core::Enqueued {
+    let options = takeup_core::EnqueueOptions::default();
+    e.queue().enqueue(path, options).await.unwrap()
+}
+
+/// The first failed file's reason contains `needle`.
+pub fn assert_failed_with(s: &takeup_core::QueueStatus, needle: &str) {
+    let f = &s.failed[0];
+    let reason = f.reason.as_deref().unwrap_or_default();
+    assert!(reason.contains(needle), "{needle:?} not in {f:?}");
 }
 
 /// Wait (up to `secs`) until the queue status satisfies `pred`; the panic shows the status.

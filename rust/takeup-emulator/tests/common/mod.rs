@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use takeup_emulator::{Emulator, EmulatorConfig, Settings};
@@ -55,10 +55,22 @@ pub async fn start_with(settings: Settings) -> Env {
     Env { emu, http }
 }
 
+/// A started emulator and `client_id` paired with it (to the default project).
+pub async fn paired(client_id: &str) -> (Env, Tokens) {
+    let env = start().await;
+    let tokens = env.pair(client_id).await;
+    (env, tokens)
+}
+
 pub struct Tokens {
     pub access: String,
     pub refresh: String,
     pub client_id: String,
+}
+
+/// Send a request; a transport failure fails the test.
+pub async fn send(req: RequestBuilder) -> Response {
+    req.send().await.unwrap()
 }
 
 impl Env {
@@ -66,22 +78,32 @@ impl Env {
         format!("{}{}", self.emu.base_url, path)
     }
 
+    /// `GET path` without a token or a version header.
+    pub async fn get(&self, path: &str) -> Response {
+        send(self.http.get(self.url(path))).await
+    }
+
+    /// `POST path` with a JSON body, without a token.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        send(self.http.post(self.url(path)).json(body)).await
+    }
+
+    /// `POST path` with a form body, without a token or a version header.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        send(self.http.post(self.url(path)).form(form)).await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> Response {
+        send(self.http.delete(self.url(path))).await
+    }
+
     pub async fn control_post(&self, path: &str, body: Value) -> Value {
-        let r = self
-            .http
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "control {path}: {}", r.status());
-        r.json().await.unwrap()
+        success_json(path, self.post_json(path, &body).await).await
     }
 
     pub async fn control_get(&self, path: &str) -> Value {
-        let r = self.http.get(self.url(path)).send().await.unwrap();
-        assert!(r.status().is_success(), "control {path}: {}", r.status());
-        r.json().await.unwrap()
+        success_json(path, self.get(path).await).await
     }
 
     pub async fn fault(&self, spec: Value) {
@@ -108,44 +130,46 @@ impl Env {
         req.send().await.unwrap()
     }
 
-    pub async fn poll(&self, client_id: &str, device_code: &str) -> Response {
-        self.http
-            .post(self.url("/v2/auth/token"))
-            .header("x-client-version", VERSION)
-            .form(&[
-                ("client_id", client_id),
-                ("client_secret", SECRET),
-                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-                ("device_code", device_code),
-            ])
-            .send()
+    /// The device code's answer as JSON.
+    pub async fn code(&self, client_id: &str, platypus: bool) -> Value {
+        self.device_code(client_id, platypus)
+            .await
+            .json()
             .await
             .unwrap()
     }
 
-    pub async fn refresh(&self, client_id: &str, refresh: &str) -> Response {
-        self.http
-            .post(self.url("/v2/auth/token"))
-            .header("x-client-version", VERSION)
-            .form(&[
-                ("client_id", client_id),
-                ("client_secret", SECRET),
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh),
-            ])
-            .send()
+    /// `POST /v2/auth/token` for `client_id` with the right secret and this grant.
+    async fn token(&self, client_id: &str, grant: &str, key: &str, value: &str) -> Response {
+        let form = [
+            ("client_id", client_id),
+            ("client_secret", SECRET),
+            ("grant_type", grant),
+            (key, value),
+        ];
+        let req = self.http.post(self.url("/v2/auth/token"));
+        send(req.header("x-client-version", VERSION).form(&form)).await
+    }
+
+    pub async fn poll(&self, client_id: &str, device_code: &str) -> Response {
+        let grant = "urn:ietf:params:oauth:grant-type:device_code";
+        self.token(client_id, grant, "device_code", device_code)
             .await
-            .unwrap()
+    }
+
+    pub async fn refresh(&self, client_id: &str, refresh: &str) -> Response {
+        self.token(client_id, "refresh_token", "refresh_token", refresh)
+            .await
+    }
+
+    /// The status a refresh with this token answers.
+    pub async fn refresh_status(&self, client_id: &str, refresh: &str) -> StatusCode {
+        self.refresh(client_id, refresh).await.status()
     }
 
     /// Pair `client_id` (approved to the default project unless `no_project`).
     pub async fn pair_with(&self, client_id: &str, approve: Value) -> Tokens {
-        let code: Value = self
-            .device_code(client_id, true)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let code = self.code(client_id, true).await;
         let mut approve = approve;
         approve["user_code"] = code["user_code"].clone();
         self.control_post("/_emulator/approve", approve).await;
@@ -252,13 +276,39 @@ impl Env {
     }
 
     pub async fn get_auth(&self, path: &str, access: &str) -> Response {
-        self.http
-            .get(self.url(path))
-            .bearer_auth(access)
-            .header("x-client-version", VERSION)
-            .send()
-            .await
-            .unwrap()
+        let req = self.http.get(self.url(path)).bearer_auth(access);
+        send(req.header("x-client-version", VERSION)).await
+    }
+
+    /// The JSON answer of an authorized `GET path`.
+    pub async fn get_json(&self, path: &str, access: &str) -> Value {
+        self.get_auth(path, access).await.json().await.unwrap()
+    }
+
+    /// The status `GET /v2/devices/me` answers with this token.
+    pub async fn me_status(&self, access: &str) -> StatusCode {
+        self.get_auth("/v2/devices/me", access).await.status()
+    }
+
+    /// An authorized `POST path` with a form body.
+    pub async fn post_form_auth(
+        &self,
+        path: &str,
+        access: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
+        send(
+            self.http
+                .post(self.url(path))
+                .bearer_auth(access)
+                .form(form),
+        )
+        .await
+    }
+
+    /// This device as `GET /v2/devices/me` shows it.
+    pub async fn me(&self, access: &str) -> Value {
+        self.get_json("/v2/devices/me", access).await
     }
 
     pub async fn post_auth(&self, path: &str, access: &str, body: Option<Value>) -> Response {
@@ -278,19 +328,19 @@ impl Env {
             .await
     }
 
+    /// A part PUT as the engine sends it (Content-Type and the private ACL signed in the URL).
+    pub fn part_request(&self, url: &str, content_type: &str, bytes: Vec<u8>) -> RequestBuilder {
+        let req = self.http.put(url).header("content-type", content_type);
+        req.header("x-amz-acl", "private").body(bytes)
+    }
+
     pub async fn put_part(
         &self,
         url: &str,
         content_type: &str,
         bytes: Vec<u8>,
     ) -> reqwest::Result<Response> {
-        self.http
-            .put(url)
-            .header("content-type", content_type)
-            .header("x-amz-acl", "private")
-            .body(bytes)
-            .send()
-            .await
+        self.part_request(url, content_type, bytes).send().await
     }
 
     pub async fn asset(&self, id: &str) -> Value {
@@ -313,6 +363,27 @@ pub fn query(url: &str, key: &str) -> Option<String> {
         .query_pairs()
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.into_owned())
+}
+
+/// A successful answer's JSON; anything else fails the test.
+async fn success_json(what: &str, r: Response) -> Value {
+    assert!(r.status().is_success(), "control {what}: {}", r.status());
+    r.json().await.unwrap()
+}
+
+/// The body creating a standard asset.
+pub fn file_body(name: &str, filetype: &str, filesize: usize) -> Value {
+    json!({"name": name, "filetype": filetype, "filesize": filesize})
+}
+
+/// The part URLs of an answer (`upload_urls`).
+pub fn upload_urls(answer: &Value) -> Vec<String> {
+    answer["upload_urls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Deterministic test bytes.

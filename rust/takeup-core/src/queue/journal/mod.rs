@@ -92,6 +92,7 @@ impl From<rusqlite::Error> for JournalError {
 pub type JResult<T> = Result<T, JournalError>;
 
 /// What kind of media a file is; decides its default priority.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AssetKind {
@@ -133,6 +134,7 @@ impl AssetKind {
 }
 
 /// Where an asset is in its life.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AssetState {
@@ -308,13 +310,14 @@ pub struct PlannedPart {
 }
 
 /// What `enqueue` did.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Enqueued {
-    Added(i64),
+    Added(#[cfg_attr(feature = "uniffi", uniffi(name = "id"))] i64),
     /// The file is already in the queue (not finished): nothing added.
-    AlreadyQueued(i64),
+    AlreadyQueued(#[cfg_attr(feature = "uniffi", uniffi(name = "id"))] i64),
     /// The same file (path and fingerprint) was already uploaded: nothing added.
-    AlreadyUploaded(i64),
+    AlreadyUploaded(#[cfg_attr(feature = "uniffi", uniffi(name = "id"))] i64),
 }
 
 impl Enqueued {
@@ -335,6 +338,7 @@ pub struct Reconciled {
 }
 
 /// Totals for the status screen.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
     pub files_remaining: u64,

@@ -9,15 +9,15 @@ import io.takeup.android.engine.EngineHolder
 import io.takeup.android.work.UploadScheduler
 import io.takeup.app.present.Present
 import io.takeup.app.present.Screen
-import io.takeup.core.AppView
-import io.takeup.core.EnqueueOptions
-import io.takeup.core.QueueBanner
 import io.takeup.core.Subscription
 import io.takeup.core.TakeupEngine
 import io.takeup.core.TakeupException
-import io.takeup.core.UiAction
 import io.takeup.core.ViewListener
 import io.takeup.core.ViewModel as EngineViewModel
+import io.takeup.core.types.AppView
+import io.takeup.core.types.EnqueueOptions
+import io.takeup.core.types.QueueBanner
+import io.takeup.core.types.UiAction
 import java.io.File
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.flow.MutableStateFlow

@@ -1,4 +1,4 @@
-// The app's rendering mapper: the engine's view (io.takeup.core.AppView and its parts) → plain
+// The app's rendering mapper: the engine's view (io.takeup.core.types.AppView and its parts) → plain
 // screen models the Compose layer draws without further decisions. Plain Kotlin over the
 // generated bindings: compiled and unit-tested on the JVM by scripts/test-kotlin.sh, including a
 // check against shared-ui-spec/spec.json that every state and action listed there is mapped.
@@ -7,26 +7,26 @@
 // bindings fails compilation here until it is mapped.
 package io.takeup.app.present
 
-import io.takeup.core.AccountItem
-import io.takeup.core.ActionKind
-import io.takeup.core.AppView
-import io.takeup.core.ConnectionType
-import io.takeup.core.ConnectionView
-import io.takeup.core.FileRow
-import io.takeup.core.Health
-import io.takeup.core.HoldReason
-import io.takeup.core.NetworkView
-import io.takeup.core.Notice
-import io.takeup.core.ProjectItem
-import io.takeup.core.QueueBanner
-import io.takeup.core.QueueMode
-import io.takeup.core.QueueView
-import io.takeup.core.RowState
-import io.takeup.core.SectionKind
-import io.takeup.core.SignInMethod
-import io.takeup.core.UiAction
-import io.takeup.core.UserView
 import io.takeup.android.format.Formats
+import io.takeup.core.types.AccountItem
+import io.takeup.core.types.ActionKind
+import io.takeup.core.types.AppView
+import io.takeup.core.types.ConnectionType
+import io.takeup.core.types.ConnectionView
+import io.takeup.core.types.FileRow
+import io.takeup.core.types.Health
+import io.takeup.core.types.HoldReason
+import io.takeup.core.types.NetworkView
+import io.takeup.core.types.Notice
+import io.takeup.core.types.ProjectItem
+import io.takeup.core.types.QueueBanner
+import io.takeup.core.types.QueueMode
+import io.takeup.core.types.QueueView
+import io.takeup.core.types.RowState
+import io.takeup.core.types.SectionKind
+import io.takeup.core.types.SignInMethod
+import io.takeup.core.types.UiAction
+import io.takeup.core.types.UserView
 import java.time.Instant
 
 /** What a control does when used. */

@@ -77,44 +77,31 @@ object MiniJson {
             }
         }
 
-        fun arr(): List<Any?> {
-            val out = ArrayList<Any?>()
-            i++
+        fun arr(): List<Any?> = items(']', ArrayList<Any?>()) { it.add(value()) }
+
+        fun obj(): Map<String, Any?> = items('}', LinkedHashMap<String, Any?>()) {
             ws()
-            if (s[i] == ']') {
-                i++
-                return out
-            }
-            while (true) {
-                out.add(value())
-                ws()
-                when (s[i++]) {
-                    ',' -> continue
-                    ']' -> return out
-                    else -> error("expected , or ] at ${i - 1}")
-                }
-            }
+            val k = str()
+            ws()
+            require(s[i++] == ':') { "expected : at ${i - 1}" }
+            it[k] = value()
         }
 
-        fun obj(): Map<String, Any?> {
-            val out = LinkedHashMap<String, Any?>()
+        /** The items of an array or object: [item] reads each into [out] up to [close]. */
+        private fun <T> items(close: Char, out: T, item: (T) -> Unit): T {
             i++
             ws()
-            if (s[i] == '}') {
+            if (s[i] == close) {
                 i++
                 return out
             }
             while (true) {
-                ws()
-                val k = str()
-                ws()
-                require(s[i++] == ':') { "expected : at ${i - 1}" }
-                out[k] = value()
+                item(out)
                 ws()
                 when (s[i++]) {
                     ',' -> continue
-                    '}' -> return out
-                    else -> error("expected , or } at ${i - 1}")
+                    close -> return out
+                    else -> error("expected , or $close at ${i - 1}")
                 }
             }
         }

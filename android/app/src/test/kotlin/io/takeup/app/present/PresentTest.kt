@@ -1,11 +1,11 @@
 package io.takeup.app.present
 
-import io.takeup.core.ActionKind
-import io.takeup.core.ConnectionView
-import io.takeup.core.QueueMode
-import io.takeup.core.RowState
-import io.takeup.core.SignInMethod
-import io.takeup.core.UiAction
+import io.takeup.core.types.ActionKind
+import io.takeup.core.types.ConnectionView
+import io.takeup.core.types.QueueMode
+import io.takeup.core.types.RowState
+import io.takeup.core.types.SignInMethod
+import io.takeup.core.types.UiAction
 import java.time.Instant
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse

@@ -1,26 +1,26 @@
 package io.takeup.app.present
 
-import io.takeup.core.AccountItem
-import io.takeup.core.ActionKind
-import io.takeup.core.AppView
-import io.takeup.core.AssetKind
-import io.takeup.core.ConnectionType
-import io.takeup.core.ConnectionView
-import io.takeup.core.FileRow
-import io.takeup.core.Health
-import io.takeup.core.HoldReason
-import io.takeup.core.NetworkView
-import io.takeup.core.Notice
-import io.takeup.core.ProjectItem
-import io.takeup.core.QueueBanner
-import io.takeup.core.QueueMode
-import io.takeup.core.QueueSection
-import io.takeup.core.QueueView
-import io.takeup.core.RowState
-import io.takeup.core.SectionKind
-import io.takeup.core.SignInMethod
-import io.takeup.core.UiAction
-import io.takeup.core.UserView
+import io.takeup.core.types.AccountItem
+import io.takeup.core.types.ActionKind
+import io.takeup.core.types.AppView
+import io.takeup.core.types.AssetKind
+import io.takeup.core.types.ConnectionType
+import io.takeup.core.types.ConnectionView
+import io.takeup.core.types.FileRow
+import io.takeup.core.types.Health
+import io.takeup.core.types.HoldReason
+import io.takeup.core.types.NetworkView
+import io.takeup.core.types.Notice
+import io.takeup.core.types.ProjectItem
+import io.takeup.core.types.QueueBanner
+import io.takeup.core.types.QueueMode
+import io.takeup.core.types.QueueSection
+import io.takeup.core.types.QueueView
+import io.takeup.core.types.RowState
+import io.takeup.core.types.SectionKind
+import io.takeup.core.types.SignInMethod
+import io.takeup.core.types.UiAction
+import io.takeup.core.types.UserView
 
 /** One value of every variant of the view model's types, as the engine would send them. */
 object Samples {

@@ -3,7 +3,7 @@
 // which decides (online, connection type) and tells the engine only when that changes.
 package io.takeup.android.network
 
-import io.takeup.core.ConnectionType
+import io.takeup.core.types.ConnectionType
 
 /** Transports of a network (Android `NetworkCapabilities.TRANSPORT_*`). */
 enum class Transport { WIFI, CELLULAR, ETHERNET, USB, BLUETOOTH, VPN, OTHER }
@@ -64,23 +64,24 @@ class NetworkReporter(private val sink: (online: Boolean, type: ConnectionType) 
     /** A network became the default (facts may follow in [capabilities]). */
     @Synchronized
     fun available(id: String) {
-        if (current != id) {
-            current = id
-            facts = null
-            blockedNow = false
-        }
+        makeCurrent(id)
         publish()
     }
 
     /** New capabilities of a network (it is the default: the callback is a default-network one). */
     @Synchronized
     fun capabilities(id: String, newFacts: NetworkFacts) {
-        if (current != id) {
-            current = id
-            blockedNow = false
-        }
+        makeCurrent(id)
         facts = newFacts
         publish()
+    }
+
+    /** [id] is the default network now: a new one starts without facts and not blocked. */
+    private fun makeCurrent(id: String) {
+        if (current == id) return
+        current = id
+        facts = null
+        blockedNow = false
     }
 
     /** Blocked status changed (Android `onBlockedStatusChanged`). */

@@ -3,8 +3,8 @@
 // itself to a dataSync foreground service given Android 15's 6 h / 24 h limit.
 package io.takeup.android.work
 
-import io.takeup.core.BackgroundResult
-import io.takeup.core.Hold
+import io.takeup.core.types.BackgroundResult
+import io.takeup.core.types.Hold
 import java.time.Duration
 import java.time.Instant
 

@@ -1,6 +1,6 @@
 package io.takeup.android.network
 
-import io.takeup.core.ConnectionType
+import io.takeup.core.types.ConnectionType
 import org.junit.Assert.assertEquals
 import org.junit.Test
 

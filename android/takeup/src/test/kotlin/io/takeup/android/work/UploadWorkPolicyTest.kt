@@ -1,7 +1,7 @@
 package io.takeup.android.work
 
-import io.takeup.core.BackgroundResult
-import io.takeup.core.Hold
+import io.takeup.core.types.BackgroundResult
+import io.takeup.core.types.Hold
 import java.time.Duration
 import java.time.Instant
 import org.junit.Assert.assertEquals

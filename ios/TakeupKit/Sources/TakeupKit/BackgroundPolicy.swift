@@ -50,7 +50,7 @@ public enum BackgroundPolicy {
     public static func isHeldByUser(_ hold: Hold?) -> Bool {
         switch hold {
         case .pausedByUser?, .notAuthorized?, .notConnected?: return true
-        case .offline?, nil: return false
+        case .offline?, .suspended?, .insecure?, nil: return false
         }
     }
 
@@ -109,6 +109,8 @@ public enum BackgroundPolicy {
         case .offline?: return "offline"
         case .notAuthorized?: return "not paired"
         case .notConnected?: return "no project"
+        case .suspended?: return "suspended by the system"
+        case .insecure?: return "no secure connection"
         case nil: return "none"
         }
     }

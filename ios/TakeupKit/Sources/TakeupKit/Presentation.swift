@@ -355,6 +355,8 @@ public enum Presentation {
         case .offline: return "offline"
         case .notAuthorized: return "not_authorized"
         case .notConnected: return "not_connected"
+        case .suspended: return "suspended"
+        case .insecure: return "insecure"
         }
     }
 
@@ -364,6 +366,8 @@ public enum Presentation {
         case .offline: return "Waiting for the network"
         case .notAuthorized: return "Not connected to Frame.io"
         case .notConnected: return "No project chosen"
+        case .suspended: return "Suspended by the system"
+        case .insecure: return "No secure connection"
         }
     }
 
@@ -373,6 +377,8 @@ public enum Presentation {
         case .offline: return "wifi.slash"
         case .notAuthorized: return "person.crop.circle.badge.exclamationmark"
         case .notConnected: return "folder.badge.questionmark"
+        case .suspended: return "moon.zzz"
+        case .insecure: return "lock.trianglebadge.exclamationmark"
         }
     }
 

@@ -104,7 +104,7 @@ enum Samples {
 
     static let sections: [SectionKind] = [.uploading, .queued, .awaitingSelection, .failed, .completed, .cancelled]
     static let notices: [Notice] = [.devicePaused(message: "The device is paused in Frame.io.")]
-    static let holdReasons: [HoldReason] = [.pausedByUser, .offline, .notAuthorized, .notConnected]
+    static let holdReasons: [HoldReason] = [.pausedByUser, .offline, .notAuthorized, .notConnected, .suspended, .insecure]
     static let connectionTypes: [ConnectionType] = [.wifi, .cellular, .ethernet, .unknown]
     static let health: [Health] = [.unknown, .good, .fair, .poor]
     static let kinds: [AssetKind] = [.proxy, .hero, .audio, .other]

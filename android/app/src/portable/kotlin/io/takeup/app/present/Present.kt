@@ -535,6 +535,8 @@ object Present {
         HoldReason.OFFLINE -> "Offline"
         HoldReason.NOT_AUTHORIZED -> "Not connected to Frame.io"
         HoldReason.NOT_CONNECTED -> "No project chosen"
+        HoldReason.SUSPENDED -> "Suspended by the system"
+        HoldReason.INSECURE -> "No secure connection"
     }
 
     fun banner(b: QueueBanner): BannerModel = when (b) {

@@ -59,6 +59,9 @@ async fn sizes_at_the_edges_and_awkward_names_upload_intact() {
         // No extension, unknown type (application/octet-stream): fine for a standard asset.
         ("NOEXT".into(), 3000),
         ("notes.unknownext".into(), 3000),
+        // No extension and more than one part: a real-time asset, whose name needs one (the
+        // type's extension is sent, the real name follows with the final part).
+        ("CLIP0001".into(), MIN_PART as usize + 77),
         ("exactly-one-part.mov".into(), MIN_PART as usize),
         ("one-over-a-part.mov".into(), MIN_PART as usize + 1),
         ("Szene 12 – Take \"3\" 'alt' ñ 日本.wav".into(), 4096),
@@ -96,6 +99,7 @@ async fn sizes_at_the_edges_and_awkward_names_upload_intact() {
     };
     assert_eq!(parts("exactly-one-part.mov").await, 1);
     assert_eq!(parts("one-over-a-part.mov").await, 2);
+    assert_eq!(parts("CLIP0001").await, 2);
 
     // An empty file: Frame.io takes 1 byte to 5 TiB, so it is parked with the reason and no
     // asset is left on the server.

@@ -17,6 +17,7 @@ use super::classify::{self, Disposition};
 use super::config::QueueError;
 use super::file::{self, DigestKind, FileError};
 use super::journal::{AssetRow, AssetState, PartRow, PartState, PlannedPart, Restart};
+use super::naming;
 use super::plan::{plan_closed, plan_growth, spread_part_size};
 use super::planner::{self, PlanInput, Step};
 use super::shared::{Shared, now_ms};
@@ -336,6 +337,23 @@ impl Driver {
 
     /// An API step failed: what the queue does with the asset.
     async fn api_failed(&self, row: &AssetRow, e: &Error) -> Result<Flow, QueueError> {
+        if let Error::RateLimited { retry_after } = e {
+            // Frame.io asks everyone to slow down (the client already paused its calls): wait,
+            // without spending one of this file's attempts.
+            let (id, max) = (self.id, self.sh.config.max_attempts);
+            let delay = classify::backoff(
+                1,
+                self.sh.config.backoff_base,
+                self.sh.config.backoff_max,
+                *retry_after,
+            );
+            let at = now_ms() + delay.as_millis() as i64;
+            let reason = e.to_string();
+            self.sh
+                .db(move |j| j.attempt_failed(id, &reason, at, max, false).map(|_| ()))
+                .await?;
+            return Ok(Flow::Stop(End::Left));
+        }
         if let Error::Network { kind } = e {
             // The network's fault: hold or back off, never spend the file's attempts.
             match kind {
@@ -436,9 +454,18 @@ impl Driver {
         if standard {
             body["filesize"] = json!(row.size.unwrap_or(0));
         } else {
+            // A real-time asset's name needs an extension; without one the type gives it, and
+            // the real name follows with the final part (`asset_name`).
             body["is_realtime_upload"] = json!(true);
-            if !row.name.contains('.') {
-                body["extension"] = json!(".bin");
+            let naming = naming::realtime_naming(&row.name, &row.filetype);
+            match naming.name {
+                Some(n) => body["name"] = json!(n),
+                None => {
+                    if let Some(map) = body.as_object_mut() {
+                        map.remove("name");
+                    }
+                    body["extension"] = json!(naming.extension);
+                }
             }
         }
         if let Some(v) = &row.version_of {

@@ -15,6 +15,7 @@
 
 use super::file::{FileError, FileFacts};
 use super::journal::{AssetRow, AssetState, PartRow, PartState, PlannedPart};
+use super::naming::check_size;
 use super::plan::{part_size_for, plan_growth};
 
 /// Tuning the planner reads.
@@ -156,6 +157,13 @@ pub fn decide(input: &PlanInput) -> Step {
         }
     }
     if row.server_id.is_none() {
+        // An empty file, or one over 5 TiB, cannot become an asset: say so, create nothing.
+        if row.closed
+            && let Some(size) = row.size
+            && let Err(e) = check_size(size)
+        {
+            return park_failed(e.to_string());
+        }
         let standard = row.closed
             && row
                 .size
@@ -357,6 +365,24 @@ mod tests {
         let r = row(None, false);
         assert_eq!(
             decide_with(&r, &[], facts(0, 100)),
+            Step::Create { standard: false }
+        );
+    }
+
+    #[test]
+    fn an_empty_closed_file_is_parked_before_anything_is_created() {
+        let r = row(Some(0), true);
+        match decide_with(&r, &[], facts(0, 100)) {
+            Step::Park {
+                state: AssetState::Failed,
+                reason,
+            } => assert!(reason.contains("empty"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        // A growing file that is empty so far just waits for bytes.
+        let g = row(None, false);
+        assert_eq!(
+            decide_with(&g, &[], facts(0, 100)),
             Step::Create { standard: false }
         );
     }

@@ -9,32 +9,18 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Ctx, join_session_keyring, text};
+use common::{Ctx, ok, skip_without_keyring, text};
 use serde_json::{Value, json};
-
-fn skip() -> bool {
-    if join_session_keyring() {
-        return false;
-    }
-    eprintln!(
-        "SKIPPED: the kernel refuses a new session keyring here ({}); the CLI cannot keep a \
-         pairing across processes without a keyring",
-        std::io::Error::last_os_error()
-    );
-    true
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paired_queue_is_not_reported_on_hold_at_start() {
-    if skip() {
+    if skip_without_keyring() {
         return;
     }
     let ctx = Ctx::new().await;
     ctx.pair().await;
 
-    let out = ctx.takeup(&["status", "--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s: Value = serde_json::from_str(&ok(&mut ctx.takeup(&["status", "--json"]))).unwrap();
     assert_eq!(s["hold"], Value::Null, "paired and connected: {s:#}");
     let out = ctx.takeup(&["status"]).output().unwrap();
     assert!(
@@ -45,11 +31,7 @@ async fn a_paired_queue_is_not_reported_on_hold_at_start() {
 
     let media = tempfile::tempdir().unwrap();
     std::fs::write(media.path().join("A.mov"), vec![1u8; 2048]).unwrap();
-    let out = ctx
-        .takeup(&["enqueue", media.path().join("A.mov").to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    ok(&mut ctx.takeup(&["enqueue", media.path().join("A.mov").to_str().unwrap()]));
     let out = ctx.takeup(&["run", "--no-progress"]).output().unwrap();
     let err = text(&out.stderr);
     assert!(out.status.success(), "{err}");
@@ -62,7 +44,7 @@ async fn a_paired_queue_is_not_reported_on_hold_at_start() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_exits_1_when_files_failed_and_130_on_ctrl_c() {
-    if skip() {
+    if skip_without_keyring() {
         return;
     }
     let ctx = Ctx::new().await;
@@ -76,11 +58,7 @@ async fn run_exits_1_when_files_failed_and_130_on_ctrl_c() {
     .await;
     for (name, len) in [("BAD.mov", 1000usize), ("GOOD.mov", 3000)] {
         std::fs::write(media.path().join(name), vec![9u8; len]).unwrap();
-        let out = ctx
-            .takeup(&["enqueue", media.path().join(name).to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        ok(&mut ctx.takeup(&["enqueue", media.path().join(name).to_str().unwrap()]));
     }
     let out = ctx.takeup(&["run", "--no-progress"]).output().unwrap();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
@@ -95,11 +73,7 @@ async fn run_exits_1_when_files_failed_and_130_on_ctrl_c() {
     ctx.takeup(&["cancel", "--all"]).output().unwrap();
     let big: Vec<u8> = (0..12 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
     std::fs::write(media.path().join("BIG.mov"), big).unwrap();
-    let out = ctx
-        .takeup(&["enqueue", media.path().join("BIG.mov").to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    ok(&mut ctx.takeup(&["enqueue", media.path().join("BIG.mov").to_str().unwrap()]));
     ctx.post(
         "/_emulator/faults",
         json!({"target": "s3", "probability": 1.0, "action": {"kind": "stall", "ms": 2000}}),
@@ -140,7 +114,7 @@ async fn run_exits_1_when_files_failed_and_130_on_ctrl_c() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_and_server_text_are_printed_with_control_characters_escaped() {
-    if skip() {
+    if skip_without_keyring() {
         return;
     }
     let ctx = Ctx::new().await;

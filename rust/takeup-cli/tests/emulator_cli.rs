@@ -1,27 +1,17 @@
 //! `takeup emulator` as a standalone process: prints where it listens and its CA, serves HTTPS
 //! that a client trusting that CA accepts, writes parts under `--data`, and stops on Ctrl-C.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+mod common;
 
+use std::process::Command;
+
+use common::{Standalone, interrupt, wait_exit};
 use serde_json::Value;
 
 #[tokio::test]
 async fn standalone_emulator_prints_its_urls_and_ca_and_stops_on_sigint() {
-    let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_takeup"))
-        .args(["emulator", "--listen", "127.0.0.1:0", "--json", "--data"])
-        .arg(data.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("takeup starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: Value = serde_json::from_str(&line).expect("one JSON line");
+    let mut emu = Standalone::start();
+    let info = emu.info.clone();
     let base = info["base_url"].as_str().unwrap();
     assert!(base.starts_with("https://127.0.0.1:"));
     assert!(
@@ -31,14 +21,12 @@ async fn standalone_emulator_prints_its_urls_and_ca_and_stops_on_sigint() {
             .starts_with("https://127.0.0.1:")
     );
     let ca_path = info["ca_path"].as_str().unwrap();
-    assert_eq!(std::path::Path::new(ca_path), data.path().join("ca.pem"));
-    let ca = std::fs::read(ca_path).unwrap();
-
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
-        .build()
-        .unwrap();
+    assert_eq!(
+        std::path::Path::new(ca_path),
+        emu.data.path().join("ca.pem")
+    );
+    // The control client trusts only the printed CA.
+    let http = emu.ctl.clone();
     let health: Value = http
         .get(format!("{base}/health"))
         .send()
@@ -59,24 +47,9 @@ async fn standalone_emulator_prints_its_urls_and_ca_and_stops_on_sigint() {
     assert!(page.contains("123456"));
 
     // Ctrl-C stops it cleanly.
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let mut waited = Duration::ZERO;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "exit status {status}");
-            break;
-        }
-        assert!(
-            waited < Duration::from_secs(10),
-            "emulator did not stop on SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-        waited += Duration::from_millis(50);
-    }
+    interrupt(&emu.child);
+    let status = wait_exit(&mut emu.child, 10);
+    assert!(status.success(), "exit status {status}");
 }
 
 #[test]

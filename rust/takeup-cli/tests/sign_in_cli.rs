@@ -4,72 +4,21 @@
 
 #![cfg(target_os = "linux")]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::io::{BufRead, BufReader, Write};
+use std::process::{ChildStdout, Command, Stdio};
+
+use common::{Standalone, interrupt, join_session_keyring, wait_exit};
 use serde_json::{Value, json};
 
-/// Join a fresh session keyring that the children inherit (see kill_resume.rs).
-fn join_session_keyring() -> bool {
-    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-    let id = unsafe {
-        libc::syscall(
-            libc::SYS_keyctl,
-            KEYCTL_JOIN_SESSION_KEYRING,
-            std::ptr::null::<libc::c_char>(),
-        )
-    };
-    id >= 0
+/// The app sign-in flow's commands against a standalone emulator.
+trait SignIn {
+    fn takeup(&self, state: &std::path::Path, args: &[&str]) -> Command;
+    async fn approve(&self, url: &str) -> String;
 }
 
-struct Emu {
-    child: Child,
-    info: Value,
-    ctl: reqwest::Client,
-    _data: tempfile::TempDir,
-}
-
-impl Drop for Emu {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn standalone_emulator() -> Emu {
-    let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_takeup"))
-        .args(["emulator", "--listen", "127.0.0.1:0", "--json", "--data"])
-        .arg(data.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("takeup starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: Value = serde_json::from_str(&line).expect("one JSON line");
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let ca = std::fs::read(info["ca_path"].as_str().unwrap()).unwrap();
-    let ctl = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
-        .build()
-        .unwrap();
-    Emu {
-        child,
-        info,
-        ctl,
-        _data: data,
-    }
-}
-
-impl Emu {
-    fn s(&self, k: &str) -> String {
-        self.info[k].as_str().unwrap().to_string()
-    }
-
+impl SignIn for Standalone {
     fn takeup(&self, state: &std::path::Path, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_takeup"));
         c.args(args)
@@ -110,17 +59,6 @@ fn authorization_url(out: &mut BufReader<ChildStdout>) -> String {
     }
 }
 
-fn wait_exit(child: &mut Child, secs: u64) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "takeup sign-in did not finish");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn output(c: &mut Command) -> (bool, String, String) {
     let o = c.stdin(Stdio::null()).output().unwrap();
     (
@@ -136,7 +74,7 @@ async fn sign_in_through_the_loopback_redirect_a_pasted_one_and_ctrl_c() {
         eprintln!("SKIPPED: no session keyring here; the CLI cannot keep tokens across commands");
         return;
     }
-    let emu = standalone_emulator();
+    let emu = Standalone::start();
     let state = tempfile::tempdir().unwrap();
 
     // 1. The browser comes back to the loopback listener.
@@ -230,11 +168,7 @@ async fn sign_in_through_the_loopback_redirect_a_pasted_one_and_ctrl_c() {
         .unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     authorization_url(&mut out);
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    interrupt(&child);
     let status = wait_exit(&mut child, 10);
     assert!(!status.success());
     let mut err = String::new();

@@ -1,5 +1,10 @@
 //! The keyring secret store for real: Linux keyutils in a fresh session keyring joined in-process.
 
+#[cfg(target_os = "linux")]
+#[path = "common/keyring.rs"]
+mod keyring;
+#[cfg(target_os = "linux")]
+use keyring::skip_without_keyring;
 use takeup_core::{KeyringSecretStore, MemorySecretStore, SecretStore};
 
 fn round_trip(store: &dyn SecretStore, key: &str) {
@@ -22,18 +27,7 @@ fn memory_store_round_trip() {
 #[cfg(target_os = "linux")]
 #[test]
 fn keyutils_store_round_trip_in_a_fresh_session_keyring() {
-    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-    // Join a new anonymous session keyring for this thread (keyctl(JOIN, NULL)).
-    let id = unsafe {
-        libc::syscall(
-            libc::SYS_keyctl,
-            KEYCTL_JOIN_SESSION_KEYRING,
-            std::ptr::null::<libc::c_char>(),
-        )
-    };
-    if id < 0 {
-        let err = std::io::Error::last_os_error();
-        println!("SKIPPED: the kernel refuses a new session keyring here: {err}");
+    if skip_without_keyring() {
         return;
     }
     let store = KeyringSecretStore::platform_default(format!("takeup-test-{}", std::process::id()))

@@ -65,11 +65,7 @@ async fn put(http: &reqwest::Client, t: &PartTransfer) -> (u16, String) {
 async fn drain(e: &Engine, http: &reqwest::Client) -> usize {
     let mut sent = 0;
     loop {
-        let leases = e
-            .queue()
-            .next_transfers(4, Duration::from_secs(5))
-            .await
-            .unwrap();
+        let leases = lease(&e, 4).await;
         if leases.is_empty() {
             let s = e.queue().status();
             if s.totals.queued + s.totals.active == 0 {
@@ -80,16 +76,38 @@ async fn drain(e: &Engine, http: &reqwest::Client) -> usize {
         for t in leases {
             let (status, _) = put(http, &t).await;
             assert_eq!(status, 200, "{t:?}");
-            assert_eq!(
-                e.queue()
-                    .transfer_succeeded(&t.lease_id, None)
-                    .await
-                    .unwrap(),
-                TransferAck::Applied
-            );
+            assert_eq!(succeeded(&e, &t.lease_id).await, TransferAck::Applied);
             sent += 1;
         }
     }
+}
+
+/// Up to `n` leases (waiting up to 10 s for the first).
+async fn lease(e: &Engine, n: usize) -> Vec<PartTransfer> {
+    e.queue()
+        .next_transfers(n, Duration::from_secs(10))
+        .await
+        .unwrap()
+}
+
+async fn lease_one(e: &Engine) -> PartTransfer {
+    lease(e, 1).await.remove(0)
+}
+
+async fn succeeded(e: &Engine, lease_id: &str) -> TransferAck {
+    e.queue().transfer_succeeded(lease_id, None).await.unwrap()
+}
+
+async fn failed(e: &Engine, lease_id: &str, error: TransferError) -> TransferAck {
+    e.queue().transfer_failed(lease_id, error).await.unwrap()
+}
+
+async fn enqueue(e: &Engine, p: &std::path::Path) -> i64 {
+    e.queue()
+        .enqueue(p, EnqueueOptions::default())
+        .await
+        .unwrap()
+        .id()
 }
 
 async fn emu_asset(env: &Env, name: &str) -> Value {
@@ -122,19 +140,12 @@ async fn a_platform_executor_uploads_through_leases() {
     let (big, big_sha) = media_file(dir.path(), "A001_C001.mov", 12 * MIB + 5, 1);
     let (small, small_sha) = media_file(dir.path(), "still.jpg", 200_000, 2);
     for p in [&big, &small] {
-        e.queue()
-            .enqueue(p, EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, p).await;
     }
     // The engine moves no bytes itself.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(e.queue().status().totals.done, 0);
-    let first = e
-        .queue()
-        .next_transfers(16, Duration::from_secs(10))
-        .await
-        .unwrap();
+    let first = lease(&e, 16).await;
     assert!(!first.is_empty());
     for t in &first {
         let names: Vec<&str> = t.headers.iter().map(|h| h.name.as_str()).collect();
@@ -172,53 +183,35 @@ async fn failures_duplicates_and_late_reports_are_counted_once() {
     let e = platform_engine(&env, platform_queue(&env)).await;
     let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "A001_C002.mov", 3 * MIN_PART as usize + 10, 3);
-    let id = e
-        .queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap()
-        .id();
+    let id = enqueue(&e, &p).await;
     let http = executor(&env);
 
     // A failure: the part goes back in line (after its backoff) and is leased again.
-    let t = e
-        .queue()
-        .next_transfers(1, Duration::from_secs(10))
-        .await
-        .unwrap()
-        .remove(0);
-    let ack = e
-        .queue()
-        .transfer_failed(
-            &t.lease_id,
-            TransferError::Http {
-                status: 500,
-                body: "<Error><Code>InternalError</Code></Error>".into(),
-                retry_after: None,
-            },
-        )
-        .await
-        .unwrap();
+    let t = lease_one(&e).await;
+    let ack = failed(
+        &e,
+        &t.lease_id,
+        TransferError::Http {
+            status: 500,
+            body: "<Error><Code>InternalError</Code></Error>".into(),
+            retry_after: None,
+        },
+    )
+    .await;
     assert_eq!(ack, TransferAck::Applied);
     // Reported twice: the second changes nothing.
     assert_eq!(
-        e.queue()
-            .transfer_failed(
-                &t.lease_id,
-                TransferError::Network {
-                    kind: takeup_core::NetworkErrorKind::Interrupted
-                }
-            )
-            .await
-            .unwrap(),
+        failed(
+            &e,
+            &t.lease_id,
+            TransferError::Network {
+                kind: takeup_core::NetworkErrorKind::Interrupted
+            }
+        )
+        .await,
         TransferAck::Stale
     );
-    let again = e
-        .queue()
-        .next_transfers(1, Duration::from_secs(10))
-        .await
-        .unwrap()
-        .remove(0);
+    let again = lease_one(&e).await;
     assert_eq!(again.part_number, t.part_number);
     assert_ne!(again.lease_id, t.lease_id);
     let row = &e
@@ -232,24 +225,13 @@ async fn failures_duplicates_and_late_reports_are_counted_once() {
     // again, and then both reports arrive. The part is acknowledged once.
     assert_eq!(put(&http, &again).await.0, 200);
     assert_eq!(
-        e.queue()
-            .transfer_failed(&again.lease_id, TransferError::Abandoned)
-            .await
-            .unwrap(),
+        failed(&e, &again.lease_id, TransferError::Abandoned).await,
         TransferAck::Applied
     );
-    let third = e
-        .queue()
-        .next_transfers(1, Duration::from_secs(10))
-        .await
-        .unwrap()
-        .remove(0);
+    let third = lease_one(&e).await;
     assert_eq!(third.part_number, t.part_number);
     assert_eq!(
-        e.queue()
-            .transfer_succeeded(&again.lease_id, None)
-            .await
-            .unwrap(),
+        succeeded(&e, &again.lease_id).await,
         TransferAck::Applied,
         "the late success of the earlier lease acknowledges the part"
     );
@@ -263,25 +245,13 @@ async fn failures_duplicates_and_late_reports_are_counted_once() {
     let once = acked(&e.queue().parts(id).await.unwrap());
     assert_eq!(once, MIN_PART);
     assert_eq!(put(&http, &third).await.0, 200);
-    assert_eq!(
-        e.queue()
-            .transfer_succeeded(&third.lease_id, None)
-            .await
-            .unwrap(),
-        TransferAck::Stale
-    );
+    assert_eq!(succeeded(&e, &third.lease_id).await, TransferAck::Stale);
     assert_eq!(
         acked(&e.queue().parts(id).await.unwrap()),
         once,
         "counted once"
     );
-    assert_eq!(
-        e.queue()
-            .transfer_succeeded("no-such-lease", None)
-            .await
-            .unwrap(),
-        TransferAck::Unknown
-    );
+    assert_eq!(succeeded(&e, "no-such-lease").await, TransferAck::Unknown);
 
     drain(&e, &http).await;
     wait_queue(&e, 30, "done", |s| s.totals.done == 1).await;
@@ -297,36 +267,21 @@ async fn an_unreported_lease_expires_and_its_part_goes_again() {
     let e = platform_engine(&env, q).await;
     let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "A001_C003.mov", 2 * MIN_PART as usize + 1, 4);
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
-    let dropped = e
-        .queue()
-        .next_transfers(1, Duration::from_secs(10))
-        .await
-        .unwrap()
-        .remove(0);
+    enqueue(&e, &p).await;
+    let dropped = lease_one(&e).await;
     // The OS dropped the task: no report ever comes.
     tokio::time::sleep(Duration::from_millis(1300)).await;
     let mut seen_again = false;
     let http = executor(&env);
     for _ in 0..20 {
-        let leases = e
-            .queue()
-            .next_transfers(4, Duration::from_secs(5))
-            .await
-            .unwrap();
+        let leases = lease(&e, 4).await;
         if leases.is_empty() {
             break;
         }
         for t in leases {
             seen_again |= t.part_number == dropped.part_number;
             assert_eq!(put(&http, &t).await.0, 200);
-            e.queue()
-                .transfer_succeeded(&t.lease_id, None)
-                .await
-                .unwrap();
+            succeeded(&e, &t.lease_id).await;
         }
     }
     assert!(seen_again, "the expired lease's part was leased again");
@@ -345,15 +300,8 @@ async fn a_restart_between_lease_and_report_keeps_what_the_platform_still_runs()
     let http = executor(&env);
     let (running, dropped) = {
         let e = platform_engine(&env, platform_queue(&env)).await;
-        e.queue()
-            .enqueue(&p, EnqueueOptions::default())
-            .await
-            .unwrap();
-        let mut l = e
-            .queue()
-            .next_transfers(2, Duration::from_secs(10))
-            .await
-            .unwrap();
+        enqueue(&e, &p).await;
+        let mut l = lease(&e, 2).await;
         assert_eq!(l.len(), 2);
         e.shutdown();
         (l.remove(0), l.remove(0))
@@ -369,13 +317,7 @@ async fn a_restart_between_lease_and_report_keeps_what_the_platform_still_runs()
         .await
         .unwrap();
     assert_eq!(back, 1, "the dropped lease is taken back");
-    assert_eq!(
-        e.queue()
-            .transfer_succeeded(&running.lease_id, None)
-            .await
-            .unwrap(),
-        TransferAck::Applied
-    );
+    assert_eq!(succeeded(&e, &running.lease_id).await, TransferAck::Applied);
     let sent = drain(&e, &http).await;
     wait_queue(&e, 30, "done", |s| s.totals.done == 1).await;
     let a = emu_asset(&env, "A001_C004.mov").await;
@@ -401,47 +343,31 @@ async fn a_part_whose_url_expired_is_registered_again_before_it_is_leased() {
     env.settings(json!({"url_ttl_secs": 2})).await;
     let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "A001_C005.mov", 2 * MIN_PART as usize + 7, 6);
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
-    let first = e
-        .queue()
-        .next_transfers(1, Duration::from_secs(10))
-        .await
-        .unwrap()
-        .remove(0);
+    enqueue(&e, &p).await;
+    let first = lease_one(&e).await;
     tokio::time::sleep(Duration::from_millis(2300)).await;
     let http = executor(&env);
     // Sent too late: S3 refuses the expired URL; the report makes the engine fetch a new one.
     let (status, body) = put(&http, &first).await;
     assert_eq!(status, 403, "{body}");
-    e.queue()
-        .transfer_failed(
-            &first.lease_id,
-            TransferError::Http {
-                status,
-                body,
-                retry_after: None,
-            },
-        )
-        .await
-        .unwrap();
+    failed(
+        &e,
+        &first.lease_id,
+        TransferError::Http {
+            status,
+            body,
+            retry_after: None,
+        },
+    )
+    .await;
     env.settings(json!({"url_ttl_secs": 3600})).await;
     // Other parts may go first; the refused one comes back with a fresh URL.
     let mut again = None;
     for _ in 0..10 {
-        let leases = e
-            .queue()
-            .next_transfers(4, Duration::from_secs(10))
-            .await
-            .unwrap();
+        let leases = lease(&e, 4).await;
         for t in leases {
             assert_eq!(put(&http, &t).await.0, 200, "{t:?}");
-            e.queue()
-                .transfer_succeeded(&t.lease_id, None)
-                .await
-                .unwrap();
+            succeeded(&e, &t.lease_id).await;
             if t.part_number == first.part_number {
                 again = Some(t);
             }
@@ -466,16 +392,8 @@ async fn a_slice_holds_exactly_the_leased_bytes_or_nothing() {
     let e = platform_engine(&env, platform_queue(&env)).await;
     let dir = tempfile::tempdir().unwrap();
     let (p, _) = media_file(dir.path(), "A001_C006.mov", 2 * MIN_PART as usize + 3, 7);
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
-    let t = e
-        .queue()
-        .next_transfers(1, Duration::from_secs(10))
-        .await
-        .unwrap()
-        .remove(0);
+    enqueue(&e, &p).await;
+    let t = lease_one(&e).await;
     let slice = dir.path().join("slice.part");
     e.queue()
         .write_transfer_slice(&t.lease_id, slice.clone())

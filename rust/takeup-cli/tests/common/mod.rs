@@ -2,25 +2,17 @@
 //! pointed at both.
 #![allow(dead_code)]
 
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use takeup_emulator::{Emulator, EmulatorConfig, Settings};
 
-/// Join a fresh session keyring: the children inherit it, so a pairing made by one `takeup`
-/// process is seen by the next. False when the kernel refuses (the caller skips).
-pub fn join_session_keyring() -> bool {
-    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-    let id = unsafe {
-        libc::syscall(
-            libc::SYS_keyctl,
-            KEYCTL_JOIN_SESSION_KEYRING,
-            std::ptr::null::<libc::c_char>(),
-        )
-    };
-    id >= 0
-}
+#[path = "../../../takeup-core/tests/common/keyring.rs"]
+mod keyring;
+#[allow(unused_imports)]
+pub use keyring::{join_session_keyring, skip_without_keyring};
 
 pub struct Ctx {
     pub emu: Emulator,
@@ -29,9 +21,9 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// An emulator polling every second, without the API rate limit.
     pub async fn new() -> Ctx {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let emu = Emulator::start(EmulatorConfig {
+        Ctx::start(EmulatorConfig {
             settings: Settings {
                 poll_interval_secs: 1,
                 rate_limit_per_sec: None,
@@ -40,7 +32,11 @@ impl Ctx {
             ..Default::default()
         })
         .await
-        .unwrap();
+    }
+
+    pub async fn start(config: EmulatorConfig) -> Ctx {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let emu = Emulator::start(config).await.unwrap();
         let ctl = reqwest::Client::builder()
             .tls_certs_only([reqwest::Certificate::from_pem(emu.ca_pem.as_bytes()).unwrap()])
             .build()
@@ -120,6 +116,110 @@ impl Ctx {
         }
         assert!(pair.wait().unwrap().success(), "takeup pair");
     }
+}
+
+/// SIGKILL a child and reap it.
+pub fn kill9(mut child: Child) {
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    let _ = child.wait();
+}
+
+/// Send SIGINT (Ctrl-C) to a child.
+pub fn interrupt(child: &Child) {
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+}
+
+/// Wait up to `secs` for a child to exit.
+pub fn wait_exit(child: &mut Child, secs: u64) -> ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the child did not exit in {secs} s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Run a command to its end; asserts it succeeded and returns its stdout.
+pub fn ok(c: &mut Command) -> String {
+    let out = c.stdin(Stdio::null()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{c:?}: {}\n{}",
+        out.status,
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// A `takeup emulator` child process and what it printed about itself.
+pub struct Standalone {
+    pub child: Child,
+    pub info: Value,
+    pub ctl: reqwest::Client,
+    pub data: tempfile::TempDir,
+}
+
+impl Drop for Standalone {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Standalone {
+    /// `takeup emulator --listen 127.0.0.1:0 --json --data DIR`, once it printed its JSON line.
+    pub fn start() -> Standalone {
+        let data = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_takeup"))
+            .args(["emulator", "--listen", "127.0.0.1:0", "--json", "--data"])
+            .arg(data.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("takeup starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let info: Value = serde_json::from_str(&line).expect("one JSON line");
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let ca = std::fs::read(info["ca_path"].as_str().unwrap()).unwrap();
+        let ctl = reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
+            .build()
+            .unwrap();
+        Standalone {
+            child,
+            info,
+            ctl,
+            data,
+        }
+    }
+
+    /// A string field of the JSON line (`base_url`, `ca_path`, ...).
+    pub fn s(&self, k: &str) -> String {
+        self.info[k].as_str().unwrap().to_string()
+    }
+}
+
+/// Write a media file of `len` bytes (a pattern that depends on `seed`) into `dir`; its name and
+/// sha256.
+pub fn media(dir: &std::path::Path, name: &str, len: usize, seed: u8) -> (String, String) {
+    use sha2::{Digest, Sha256};
+    let data: Vec<u8> = (0..len)
+        .map(|i| ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8 ^ seed)
+        .collect();
+    std::fs::write(dir.join(name), &data).unwrap();
+    (name.to_string(), hex::encode(Sha256::digest(&data)))
 }
 
 /// Output of a finished child as text.

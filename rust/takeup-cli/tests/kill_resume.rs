@@ -1,6 +1,9 @@
 //! Resume after the process is killed: `takeup run` children are SIGKILLed at several points and
-//! restarted; in the end every file is on the emulator exactly once, with the right sha256, and no
-//! part was stored more than once more than needed.
+//! restarted; in the end every file is on the emulator exactly once, with the right sha256, and
+//! what was stored again is bounded by the kills: a part is sent again only when a kill caught it
+//! in flight (stored by S3 but its answer not yet written to the journal, or cut), so each part is
+//! stored at most once per kill more, and all re-stored parts together at most the parts in flight
+//! (2 files x 2 parts) per kill.
 
 #![cfg(target_os = "linux")]
 
@@ -78,6 +81,7 @@ async fn sigkilled_uploads_resume_without_duplicates() {
             .count()
             == files.len()
     };
+    let mut kills = 0u64;
     for delay_ms in [0u64, 500, 200, 900, 100] {
         let now = ctx.get("/_emulator/assets").await;
         if all_complete(&now) {
@@ -96,6 +100,7 @@ async fn sigkilled_uploads_resume_without_duplicates() {
         }
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
         kill9(child);
+        kills += 1;
     }
     let mid: Value = ctx.get("/_emulator/assets").await;
     assert!(
@@ -109,6 +114,7 @@ async fn sigkilled_uploads_resume_without_duplicates() {
     assert!(out.status.success(), "final run: {}", text(&out.stderr));
 
     let assets: Value = ctx.get("/_emulator/assets").await;
+    let mut stored_again = 0;
     for (name, sha) in &files {
         let mine: Vec<&Value> = assets
             .as_array()
@@ -127,9 +133,20 @@ async fn sigkilled_uploads_resume_without_duplicates() {
         assert_eq!(one["sha256"], sha.as_str(), "{name}: bytes");
         for (n, p) in one["parts"].as_object().unwrap() {
             let c = p["received_count"].as_u64().unwrap();
-            assert!((1..=2).contains(&c), "{name} part {n} stored {c} times");
+            // The kill trigger fires just after S3 stored bytes, the moment a part is most
+            // likely stored but not yet acknowledged: on a loaded machine the same part can be
+            // caught twice.
+            assert!(
+                (1..=1 + kills).contains(&c),
+                "{name} part {n} stored {c} times in {kills} kills"
+            );
+            stored_again += c - 1;
         }
     }
+    assert!(
+        stored_again <= 4 * kills,
+        "{stored_again} parts stored again in {kills} kills (at most 4 in flight)"
+    );
     let status = ctx.takeup(&["status", "--json"]).output().unwrap();
     let s: Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(s["totals"]["done"], 3);

@@ -7,10 +7,11 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{ChildStdout, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
 
-use common::{Standalone, interrupt, join_session_keyring, wait_exit};
-use serde_json::{Value, json};
+use common::{Standalone, interrupt, join_session_keyring, ok, post_json, wait_exit};
+use serde_json::json;
 
 /// The app sign-in flow's commands against a standalone emulator.
 trait SignIn {
@@ -33,15 +34,8 @@ impl SignIn for Standalone {
     }
 
     async fn approve(&self, url: &str) -> String {
-        let r = self
-            .ctl
-            .post(format!("{}/_emulator/oauth/approve", self.s("base_url")))
-            .json(&json!({ "url": url }))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-        let v: Value = r.json().await.unwrap();
+        let approve = format!("{}/_emulator/oauth/approve", self.s("base_url"));
+        let v = post_json(&self.ctl, approve, json!({ "url": url })).await;
         v["redirect"].as_str().unwrap().to_string()
     }
 }
@@ -59,13 +53,33 @@ fn authorization_url(out: &mut BufReader<ChildStdout>) -> String {
     }
 }
 
-fn output(c: &mut Command) -> (bool, String, String) {
-    let o = c.stdin(Stdio::null()).output().unwrap();
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+/// Start `takeup sign-in ARGS`; the child, its stdout past the authorization URL, and the URL.
+fn start_sign_in(
+    emu: &Standalone,
+    state: &Path,
+    args: &[&str],
+    stdin: Stdio,
+) -> (Child, BufReader<ChildStdout>, String) {
+    let mut child = emu
+        .takeup(state, args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let url = authorization_url(&mut out);
+    (child, out, url)
+}
+
+/// Wait for a sign-in to succeed; the rest of what it printed.
+fn signed_in(mut child: Child, mut out: BufReader<ChildStdout>) -> String {
+    let status = wait_exit(&mut child, 20);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(status.success(), "{status}: {rest}");
+    assert!(rest.contains("Signed in."), "{rest}");
+    rest
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,17 +90,10 @@ async fn sign_in_through_the_loopback_redirect_a_pasted_one_and_ctrl_c() {
     }
     let emu = Standalone::start();
     let state = tempfile::tempdir().unwrap();
+    let takeup = |args: &[&str]| ok(&mut emu.takeup(state.path(), args));
 
     // 1. The browser comes back to the loopback listener.
-    let mut child = emu
-        .takeup(state.path(), &["sign-in"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let url = authorization_url(&mut out);
+    let (child, out, url) = start_sign_in(&emu, state.path(), &["sign-in"], Stdio::null());
     let redirect = emu.approve(&url).await;
     assert!(
         redirect.starts_with("http://127.0.0.1:") && redirect.contains("/callback?code="),
@@ -95,19 +102,14 @@ async fn sign_in_through_the_loopback_redirect_a_pasted_one_and_ctrl_c() {
     let page = reqwest::get(&redirect).await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("signed in"));
-    let status = wait_exit(&mut child, 20);
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
-    assert!(status.success(), "{status}: {rest}");
-    assert!(rest.contains("Signed in."), "{rest}");
+    let rest = signed_in(child, out);
     assert!(
         rest.contains("Dana Reyes <dana.reyes@example.com>"),
         "{rest}"
     );
 
     // The next commands use the account sign-in: accounts and connect work.
-    let (ok, accounts, err) = output(&mut emu.takeup(state.path(), &["accounts"]));
-    assert!(ok, "{err}");
+    let accounts = takeup(&["accounts"]);
     let northlight = accounts
         .lines()
         .find(|l| l.contains("Northlight Pictures"))
@@ -116,31 +118,21 @@ async fn sign_in_through_the_loopback_redirect_a_pasted_one_and_ctrl_c() {
         .next()
         .unwrap()
         .to_string();
-    let (ok, projects, err) = output(&mut emu.takeup(
-        state.path(),
-        &["projects", &northlight, "--search", "testbed"],
-    ));
-    assert!(ok, "{err}");
+    let projects = takeup(&["projects", &northlight, "--search", "testbed"]);
     let project = projects.split_whitespace().next().unwrap().to_string();
-    let (ok, connected, err) = output(&mut emu.takeup(state.path(), &["connect", &project]));
-    assert!(ok, "{err}");
+    let connected = takeup(&["connect", &project]);
     assert!(connected.contains("Project: Testbed"), "{connected}");
-    let (ok, who, err) = output(&mut emu.takeup(state.path(), &["whoami"]));
-    assert!(ok, "{err}");
+    let who = takeup(&["whoami"]);
     assert!(who.contains("with a Frame.io account"), "{who}");
-    let (ok, _, err) = output(&mut emu.takeup(state.path(), &["sign-out"]));
-    assert!(ok, "{err}");
+    takeup(&["sign-out"]);
 
     // 2. Pasted: no listener, the address the browser ended up on typed on stdin.
-    let mut child = emu
-        .takeup(state.path(), &["sign-in", "--no-listen"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let url = authorization_url(&mut out);
+    let (mut child, out, url) = start_sign_in(
+        &emu,
+        state.path(),
+        &["sign-in", "--no-listen"],
+        Stdio::piped(),
+    );
     let redirect = emu.approve(&url).await;
     assert!(
         redirect.starts_with("http://127.0.0.1/callback?"),
@@ -149,32 +141,18 @@ async fn sign_in_through_the_loopback_redirect_a_pasted_one_and_ctrl_c() {
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "not the right address").unwrap();
     writeln!(stdin, "{redirect}").unwrap();
-    let status = wait_exit(&mut child, 20);
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
-    assert!(status.success(), "{status}: {rest}");
-    assert!(rest.contains("Signed in."), "{rest}");
+    signed_in(child, out);
     drop(stdin);
-    let (ok, _, err) = output(&mut emu.takeup(state.path(), &["sign-out"]));
-    assert!(ok, "{err}");
+    takeup(&["sign-out"]);
 
     // 3. Ctrl-C while waiting: cancelled, nothing stored.
-    let mut child = emu
-        .takeup(state.path(), &["sign-in"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    authorization_url(&mut out);
+    let (mut child, _out, _) = start_sign_in(&emu, state.path(), &["sign-in"], Stdio::null());
     interrupt(&child);
     let status = wait_exit(&mut child, 10);
     assert!(!status.success());
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(err.contains("cancelled"), "{err}");
-    let (ok, who, err) = output(&mut emu.takeup(state.path(), &["whoami"]));
-    assert!(ok, "{err}");
+    let who = takeup(&["whoami"]);
     assert!(who.contains("Not connected"), "{who}");
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
-use takeup_core::{ConnectionState, Engine, EnqueueOptions, LostReason};
+use takeup_core::{ConnectionState, Engine, LostReason};
 
 const ALL_401: &str =
     r#"{"target": "api", "probability": 1.0, "action": {"kind": "expired_token"}}"#;
@@ -41,10 +41,7 @@ async fn sixty_seconds_of_401_cost_at_most_ten_token_and_ten_api_calls() {
     let media = tempfile::tempdir().unwrap();
     for i in 0..3 {
         let (p, _) = media_file(media.path(), &format!("C{i:03}.mov"), 300_000, i);
-        e.queue()
-            .enqueue(&p, EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, &p).await;
     }
     tokio::time::sleep(Duration::from_secs(60)).await;
 
@@ -92,10 +89,7 @@ async fn the_engine_recovers_by_itself_when_the_tokens_are_accepted_again() {
     env.fault(serde_json::from_str(ALL_401).unwrap()).await;
     let media = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(media.path(), "R001.mov", 400_000, 7);
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &p).await;
     // 0.5 + 1 + 2 s of pauses: the third refusal reports not authorized.
     wait_state(&e, |s| *s == ConnectionState::NotAuthorized).await;
     assert!(e.is_paired());

@@ -21,19 +21,6 @@ fn sha_of(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
 
-/// The emulator's assets named `name` (with their details).
-async fn emu_assets(env: &Env, name: &str) -> Vec<Value> {
-    let list = env.get("/_emulator/assets").await;
-    let mut out = Vec::new();
-    for a in list.as_array().unwrap() {
-        if a["name"] == name {
-            let id = a["id"].as_str().unwrap();
-            out.push(env.get(&format!("/_emulator/assets/{id}")).await);
-        }
-    }
-    out
-}
-
 /// The completed entries a status stream ever showed, and the reasons it ever showed.
 #[derive(Default)]
 struct Seen {
@@ -69,16 +56,6 @@ fn record(e: &Engine) -> Arc<Mutex<Seen>> {
         }
     });
     seen
-}
-
-async fn clear_faults(env: &Env) {
-    let r = env
-        .ctl
-        .delete(format!("{}/_emulator/faults", env.emu.base_url))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
 }
 
 fn append(path: &Path, len: usize, seed: u8) {
@@ -118,12 +95,7 @@ async fn a_file_that_grows_before_its_last_part_is_uploaded_whole() {
         .unwrap()
         .set_modified(old)
         .unwrap();
-    let id = e
-        .queue()
-        .enqueue(&path, EnqueueOptions::default())
-        .await
-        .unwrap()
-        .id();
+    let id = enqueue(&e, &path).await.id();
     wait_queue(&e, 30, "a part acknowledged", |s| {
         s.uploading.iter().any(|f| f.uploaded_bytes > 0)
     })
@@ -132,7 +104,7 @@ async fn a_file_that_grows_before_its_last_part_is_uploaded_whole() {
     append(&path, 8 * MIB, 2);
     let s = wait_queue(&e, 60, "done", |s| s.totals.done == 1).await;
     assert_eq!(s.completed[0].size, Some(20 * MIB as u64));
-    let assets = emu_assets(&env, "A002_C001.mov").await;
+    let assets = env.asset_reports("A002_C001.mov").await;
     let complete: Vec<&Value> = assets.iter().filter(|a| a["complete"] == true).collect();
     assert_eq!(complete.len(), 1, "{assets:#?}");
     assert_eq!(complete[0]["sha256"], sha_of(&path).as_str());
@@ -150,12 +122,7 @@ async fn a_file_that_grows_while_its_last_part_is_sent_is_uploaded_again_as_a_ne
         .await;
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = media_file(dir.path(), "A002_C002.mov", 3 * 1000 * 1000, 3);
-    let id = e
-        .queue()
-        .enqueue(&path, EnqueueOptions::default())
-        .await
-        .unwrap()
-        .id();
+    let id = enqueue(&e, &path).await.id();
     // Its one (final) part is on its way: the file grows under it.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while e.queue().leases_out().await.unwrap().is_empty() {
@@ -166,7 +133,7 @@ async fn a_file_that_grows_while_its_last_part_is_sent_is_uploaded_again_as_a_ne
     append(&path, 5 * 1000 * 1000, 4);
     let s = wait_queue(&e, 60, "done", |s| s.totals.done == 1).await;
     assert_eq!(s.completed[0].size, Some(8_000_000));
-    let assets = emu_assets(&env, "A002_C002.mov").await;
+    let assets = env.asset_reports("A002_C002.mov").await;
     let complete: Vec<&Value> = assets.iter().filter(|a| a["complete"] == true).collect();
     let whole: Vec<&&Value> = complete
         .iter()
@@ -202,10 +169,7 @@ async fn resume_verifies_what_was_sent_and_a_rewritten_file_goes_again_as_a_new_
             json!({"target": "s3", "probability": 1.0, "action": {"kind": "stall", "ms": 300}}),
         )
         .await;
-        e.queue()
-            .enqueue(&path, EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, &path).await;
         wait_queue(&e, 30, "two parts acknowledged", |s| {
             s.uploading.iter().any(|f| f.uploaded_bytes >= 2 * MIN_PART)
         })
@@ -227,7 +191,7 @@ async fn resume_verifies_what_was_sent_and_a_rewritten_file_goes_again_as_a_new_
         .unwrap()
         .set_modified(mtime)
         .unwrap();
-    clear_faults(&env).await;
+    env.clear_faults().await;
     let e = Engine::start(
         {
             let mut c = env.config();
@@ -240,7 +204,7 @@ async fn resume_verifies_what_was_sent_and_a_rewritten_file_goes_again_as_a_new_
     .unwrap();
     let seen = record(&e);
     wait_queue(&e, 60, "done", |s| s.totals.done == 1).await;
-    let assets = emu_assets(&env, "A002_C003.mov").await;
+    let assets = env.asset_reports("A002_C003.mov").await;
     let complete: Vec<&Value> = assets.iter().filter(|a| a["complete"] == true).collect();
     assert_eq!(complete.len(), 1, "{assets:#?}");
     assert_eq!(
@@ -271,12 +235,9 @@ async fn a_server_asset_that_vanished_is_created_again_and_retry_works() {
     env.fault(json!({"target": "api", "path_contains": "/realtime_upload", "nth": 1, "action": {"kind": "status", "status": 404}}))
         .await;
     let (a, a_sha) = media_file(dir.path(), "A002_C004.mov", 2 * MIN_PART as usize + 1, 6);
-    e.queue()
-        .enqueue(&a, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &a).await;
     wait_queue(&e, 30, "done", |s| s.totals.done == 1).await;
-    let assets = emu_assets(&env, "A002_C004.mov").await;
+    let assets = env.asset_reports("A002_C004.mov").await;
     let complete: Vec<&Value> = assets.iter().filter(|x| x["complete"] == true).collect();
     assert_eq!(complete.len(), 1);
     assert_eq!(complete[0]["sha256"], a_sha.as_str());
@@ -286,12 +247,7 @@ async fn a_server_asset_that_vanished_is_created_again_and_retry_works() {
     env.fault(json!({"target": "api", "path_contains": "/realtime_upload", "probability": 1.0, "action": {"kind": "status", "status": 404}}))
         .await;
     let (b, b_sha) = media_file(dir.path(), "A002_C005.mov", 2 * MIN_PART as usize + 2, 7);
-    let id = e
-        .queue()
-        .enqueue(&b, EnqueueOptions::default())
-        .await
-        .unwrap()
-        .id();
+    let id = enqueue(&e, &b).await.id();
     let s = wait_queue(&e, 30, "parked", |s| s.totals.failed == 1).await;
     assert!(
         s.failed[0]
@@ -302,10 +258,10 @@ async fn a_server_asset_that_vanished_is_created_again_and_retry_works() {
         "{:?}",
         s.failed[0]
     );
-    clear_faults(&env).await;
+    env.clear_faults().await;
     e.queue().retry(id).await.unwrap();
     wait_queue(&e, 30, "done after retry", |s| s.totals.done == 2).await;
-    let assets = emu_assets(&env, "A002_C005.mov").await;
+    let assets = env.asset_reports("A002_C005.mov").await;
     let complete: Vec<&Value> = assets.iter().filter(|x| x["complete"] == true).collect();
     assert_eq!(complete.len(), 1);
     assert_eq!(complete[0]["sha256"], b_sha.as_str());
@@ -323,11 +279,7 @@ async fn one_file_is_one_entry_whatever_path_names_it() {
     std::os::unix::fs::symlink(&x, &link).unwrap();
     let hard = dir.path().join("hard.mov");
     std::fs::hard_link(&x, &hard).unwrap();
-    let first = e
-        .queue()
-        .enqueue(&x, EnqueueOptions::default())
-        .await
-        .unwrap();
+    let first = enqueue(&e, &x).await;
     assert!(matches!(first, Enqueued::Added(_)));
     for alias in [
         dir.path().join("sub/../x.mov"),
@@ -336,10 +288,7 @@ async fn one_file_is_one_entry_whatever_path_names_it() {
         hard.clone(),
     ] {
         assert_eq!(
-            e.queue()
-                .enqueue(&alias, EnqueueOptions::default())
-                .await
-                .unwrap(),
+            enqueue(&e, &alias).await,
             Enqueued::AlreadyQueued(first.id()),
             "{}",
             alias.display()
@@ -348,31 +297,19 @@ async fn one_file_is_one_entry_whatever_path_names_it() {
     e.queue().resume();
     wait_queue(&e, 30, "done", |s| s.totals.done == 1).await;
     assert_eq!(
-        e.queue()
-            .enqueue(&link, EnqueueOptions::default())
-            .await
-            .unwrap(),
+        enqueue(&e, &link).await,
         Enqueued::AlreadyUploaded(first.id())
     );
-    assert_eq!(emu_assets(&env, "x.mov").await.len(), 1);
+    assert_eq!(env.asset_reports("x.mov").await.len(), 1);
 
     // A new recording under a name still queued: the old entry can no longer be uploaded (its
     // file is gone); it says so, and the new file is its own entry.
     e.queue().pause();
     let (y, _) = media_file(dir.path(), "y.mov", 50_000, 9);
-    let old = e
-        .queue()
-        .enqueue(&y, EnqueueOptions::default())
-        .await
-        .unwrap()
-        .id();
+    let old = enqueue(&e, &y).await.id();
     std::fs::rename(&y, dir.path().join("y.old")).unwrap();
     let (y2, y2_sha) = media_file(dir.path(), "y.mov", 60_000, 10);
-    let new = e
-        .queue()
-        .enqueue(&y2, EnqueueOptions::default())
-        .await
-        .unwrap();
+    let new = enqueue(&e, &y2).await;
     assert!(matches!(new, Enqueued::Added(n) if n != old), "{new:?}");
     e.queue().resume();
     let s = wait_queue(&e, 30, "the new file done", |s| s.totals.done == 2).await;
@@ -381,7 +318,7 @@ async fn one_file_is_one_entry_whatever_path_names_it() {
         parked.reason.as_deref().unwrap().contains("replaced"),
         "{parked:?}"
     );
-    let ys = emu_assets(&env, "y.mov").await;
+    let ys = env.asset_reports("y.mov").await;
     assert_eq!(ys.len(), 1);
     assert_eq!(ys[0]["sha256"], y2_sha.as_str());
 
@@ -389,24 +326,13 @@ async fn one_file_is_one_entry_whatever_path_names_it() {
     // same entry follows it and uploads it once.
     e.queue().pause();
     let (z, z_sha) = media_file(dir.path(), "z.mov", 70_000, 14);
-    let z_id = e
-        .queue()
-        .enqueue(&z, EnqueueOptions::default())
-        .await
-        .unwrap()
-        .id();
+    let z_id = enqueue(&e, &z).await.id();
     let moved = dir.path().join("sub/z-renamed.mov");
     std::fs::rename(&z, &moved).unwrap();
-    assert_eq!(
-        e.queue()
-            .enqueue(&moved, EnqueueOptions::default())
-            .await
-            .unwrap(),
-        Enqueued::AlreadyQueued(z_id)
-    );
+    assert_eq!(enqueue(&e, &moved).await, Enqueued::AlreadyQueued(z_id));
     e.queue().resume();
     wait_queue(&e, 30, "the moved file done", |s| s.totals.done == 3).await;
-    let zs = emu_assets(&env, "z.mov").await;
+    let zs = env.asset_reports("z.mov").await;
     assert_eq!(
         zs.len(),
         1,
@@ -428,16 +354,13 @@ async fn network_faults_never_park_a_file() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "A002_C006.mov", 2 * MIN_PART as usize + 3, 11);
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &p).await;
     let s = wait_queue(&e, 90, "done", |s| {
         s.totals.done == 1 || s.totals.failed > 0
     })
     .await;
     assert_eq!(s.totals.failed, 0, "{s:#?}");
-    let a = emu_assets(&env, "A002_C006.mov").await;
+    let a = env.asset_reports("A002_C006.mov").await;
     assert_eq!(a.iter().filter(|x| x["complete"] == true).count(), 1);
     assert!(a.iter().any(|x| x["sha256"] == sha.as_str()));
 }
@@ -450,10 +373,7 @@ async fn a_tls_failure_holds_the_queue_and_parks_nothing() {
     {
         let e = paired_with_queue(&env, queue_config(&env)).await;
         e.queue().pause();
-        e.queue()
-            .enqueue(&p, EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, &p).await;
         e.queue().resume();
         e.shutdown();
     }
@@ -486,7 +406,7 @@ async fn a_tls_failure_holds_the_queue_and_parks_nothing() {
     .await
     .unwrap();
     wait_queue(&e, 30, "done", |s| s.totals.done == 1).await;
-    let a = emu_assets(&env, "A002_C007.mov").await;
+    let a = env.asset_reports("A002_C007.mov").await;
     assert_eq!(a.len(), 1);
     assert_eq!(a[0]["sha256"], sha.as_str());
     let row = &e.queue().assets(vec![AssetState::Done]).await.unwrap()[0];
@@ -546,10 +466,7 @@ async fn a_reported_network_change_restarts_the_parts_in_flight_at_once() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "A002_C008.mov", 3 * MIN_PART as usize + 5, 13);
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &p).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while e.queue().leases_out().await.unwrap().len() < 3 {
         assert!(tokio::time::Instant::now() < deadline, "three parts out");
@@ -557,7 +474,7 @@ async fn a_reported_network_change_restarts_the_parts_in_flight_at_once() {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     // The new path works.
-    clear_faults(&env).await;
+    env.clear_faults().await;
     let reported = tokio::time::Instant::now();
     e.network_changed(true, takeup_core::ConnectionType::Cellular);
     wait_queue(&e, 20, "done", |s| s.totals.done == 1).await;
@@ -566,7 +483,7 @@ async fn a_reported_network_change_restarts_the_parts_in_flight_at_once() {
         "resent on the new path at once, not after the stall timeout: {:?}",
         reported.elapsed()
     );
-    let a = emu_assets(&env, "A002_C008.mov").await;
+    let a = env.asset_reports("A002_C008.mov").await;
     assert_eq!(a.iter().filter(|x| x["complete"] == true).count(), 1);
     assert_eq!(a[0]["sha256"], sha.as_str());
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::*;
 use serde_json::{Value, json};
 use takeup_core::queue::uploader::MIN_PART;
-use takeup_core::{Engine, EnqueueOptions, PartTransfer, QueueConfig, TransferAck, TransferError};
+use takeup_core::{Engine, PartTransfer, QueueConfig, TransferAck, TransferError};
 
 const MIB: usize = 1024 * 1024;
 
@@ -102,14 +102,6 @@ async fn failed(e: &Engine, lease_id: &str, error: TransferError) -> TransferAck
     e.queue().transfer_failed(lease_id, error).await.unwrap()
 }
 
-async fn enqueue(e: &Engine, p: &std::path::Path) -> i64 {
-    e.queue()
-        .enqueue(p, EnqueueOptions::default())
-        .await
-        .unwrap()
-        .id()
-}
-
 async fn emu_asset(env: &Env, name: &str) -> Value {
     let list = env.get("/_emulator/assets").await;
     let complete: Vec<&Value> = list
@@ -183,7 +175,7 @@ async fn failures_duplicates_and_late_reports_are_counted_once() {
     let e = platform_engine(&env, platform_queue(&env)).await;
     let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "A001_C002.mov", 3 * MIN_PART as usize + 10, 3);
-    let id = enqueue(&e, &p).await;
+    let id = enqueue(&e, &p).await.id();
     let http = executor(&env);
 
     // A failure: the part goes back in line (after its backoff) and is leased again.

@@ -8,24 +8,12 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
+use takeup_core::QueueConfig;
 use takeup_core::queue::uploader::MIN_PART;
-use takeup_core::{EnqueueOptions, QueueConfig};
-
-async fn assets_named(env: &Env, name: &str) -> Vec<Value> {
-    let list = env.get("/_emulator/assets").await;
-    let mut out = Vec::new();
-    for a in list.as_array().unwrap() {
-        if a["name"] == name {
-            let id = a["id"].as_str().unwrap();
-            out.push(env.get(&format!("/_emulator/assets/{id}")).await);
-        }
-    }
-    out
-}
 
 /// Exactly one complete asset with these bytes; any other is an empty orphan (never a part).
 async fn once_intact(env: &Env, name: &str, sha: &str) -> usize {
-    let all = assets_named(env, name).await;
+    let all = env.asset_reports(name).await;
     let complete: Vec<&Value> = all.iter().filter(|a| a["complete"] == true).collect();
     assert_eq!(complete.len(), 1, "{name}: {all:#?}");
     assert_eq!(complete[0]["sha256"], sha, "{name}");
@@ -53,17 +41,14 @@ async fn a_lost_answer_to_the_only_part_is_a_completed_upload() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "still.jpg", 300_000, 1);
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &p).await;
     let s = wait_queue(&e, 30, "done", |s| {
         s.totals.done == 1 || s.totals.failed > 0
     })
     .await;
     assert_eq!((s.totals.done, s.totals.failed), (1, 0), "{s:#?}");
     assert_eq!(once_intact(&env, "still.jpg", &sha).await, 0);
-    let a = &assets_named(&env, "still.jpg").await[0];
+    let a = &env.asset_reports("still.jpg").await[0];
     assert_eq!(a["stored_puts"], 1, "stored once: {a:#}");
 }
 
@@ -81,10 +66,7 @@ async fn lost_answers_to_the_last_parts_of_a_multipart_upload_complete_it() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "A003_C001.mov", 3 * MIN_PART as usize + 11, 2);
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &p).await;
     // Nothing is acknowledged while the answers are lost; then the link is fine again.
     wait_queue(&e, 30, "parts sent", |s| {
         s.uploading.iter().any(|f| f.sent_bytes > 0)
@@ -92,7 +74,7 @@ async fn lost_answers_to_the_last_parts_of_a_multipart_upload_complete_it() {
     .await;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let all = assets_named(&env, "A003_C001.mov").await;
+        let all = env.asset_reports("A003_C001.mov").await;
         if all.iter().any(|a| a["complete"] == true) {
             break;
         }
@@ -128,10 +110,7 @@ async fn a_lost_creation_answer_costs_at_most_one_empty_orphan() {
     let (small, small_sha) = media_file(dir.path(), "B001.mov", 200_000, 3);
     let (big, big_sha) = media_file(dir.path(), "B002.mov", 2 * MIN_PART as usize + 9, 4);
     for p in [&small, &big] {
-        e.queue()
-            .enqueue(p, EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, p).await;
     }
     let s = wait_queue(&e, 60, "both done", |s| {
         s.totals.done == 2 || s.totals.failed > 0

@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::json;
-use takeup_core::{
-    ConnectionState, Engine, EnqueueOptions, Error, SecretStore, SignInError, SignInMethod,
-};
+use takeup_core::{ConnectionState, Engine, Error, SecretStore, SignInError, SignInMethod};
 
 fn pending_key(env: &Env) -> Option<String> {
     env.store
@@ -77,10 +75,7 @@ async fn sign_in_choose_a_project_and_upload() {
     e.connect(&project).await.unwrap();
     let media = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(media.path(), "S001.mov", 7 << 20, 4);
-    e.queue()
-        .enqueue(&p, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&e, &p).await;
     wait_queue(&e, 60, "uploaded", |s| s.totals.done == 1).await;
     let assets = env.get("/_emulator/assets").await;
     let a = assets

@@ -7,7 +7,6 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use takeup_core::EnqueueOptions;
 
 const MIB: u64 = 1024 * 1024;
 
@@ -29,10 +28,7 @@ async fn the_server_chooses_how_many_parts_a_standard_asset_has() {
     let mut expected = Vec::new();
     for (i, (name, size, parts)) in cases.iter().enumerate() {
         let (p, sha) = media_file(dir.path(), name, *size as usize, i as u8 + 1);
-        e.queue()
-            .enqueue(&p, EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, &p).await;
         expected.push((*name, *size, *parts, sha));
     }
     wait_queue(&e, 60, "all uploaded", |s| {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use takeup_core::{EnqueueOptions, Error, UploaderHolder};
+use takeup_core::{Error, UploaderHolder};
 
 fn holder_of(r: takeup_core::Result<takeup_core::Engine>) -> UploaderHolder {
     match r {
@@ -100,18 +100,8 @@ async fn status_enqueue_and_cancel_work_alongside_a_running_uploader() {
         .expect("a non-uploading engine starts alongside the uploader");
     let (a, sha_a) = common::media_file(media.path(), "LOCK_A.mov", 12 * 1024 * 1024, 1);
     let (b, _) = common::media_file(media.path(), "LOCK_B.mov", 6 * 1024 * 1024, 2);
-    let id_a = editor
-        .queue()
-        .enqueue(&a, EnqueueOptions::default())
-        .await
-        .unwrap()
-        .id();
-    let id_b = editor
-        .queue()
-        .enqueue(&b, EnqueueOptions::default())
-        .await
-        .unwrap()
-        .id();
+    let id_a = common::enqueue(&editor, &a).await.id();
+    let id_b = common::enqueue(&editor, &b).await.id();
     assert!(editor.queue().cancel(id_b).await.unwrap());
     // The uploader reads the other engine's journal writes (the same SQLite journal).
     uploader.queue().resume();

@@ -9,8 +9,12 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use takeup_emulator::{Emulator, EmulatorConfig, Settings};
 
+#[path = "../../../takeup-core/tests/common/control.rs"]
+mod control;
 #[path = "../../../takeup-core/tests/common/keyring.rs"]
 mod keyring;
+#[allow(unused_imports)]
+pub use control::{control_client, get_json, post_json};
 #[allow(unused_imports)]
 pub use keyring::{join_session_keyring, skip_without_keyring};
 
@@ -37,10 +41,7 @@ impl Ctx {
     pub async fn start(config: EmulatorConfig) -> Ctx {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let emu = Emulator::start(config).await.unwrap();
-        let ctl = reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(emu.ca_pem.as_bytes()).unwrap()])
-            .build()
-            .unwrap();
+        let ctl = control_client(emu.ca_pem.as_bytes());
         Ctx {
             emu,
             ctl,
@@ -68,28 +69,11 @@ impl Ctx {
     }
 
     pub async fn get(&self, path: &str) -> Value {
-        self.ctl
-            .get(format!("{}{path}", self.emu.base_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        get_json(&self.ctl, format!("{}{path}", self.emu.base_url)).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self
-            .ctl
-            .post(format!("{}{path}", self.emu.base_url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let v = r.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{path}: {status} {v}");
-        v
+        post_json(&self.ctl, format!("{}{path}", self.emu.base_url), body).await
     }
 
     /// Pair through `takeup pair`, approving the code like a user would (connected to the first
@@ -191,12 +175,8 @@ impl Standalone {
             .read_line(&mut line)
             .unwrap();
         let info: Value = serde_json::from_str(&line).expect("one JSON line");
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let ca = std::fs::read(info["ca_path"].as_str().unwrap()).unwrap();
-        let ctl = reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
-            .build()
-            .unwrap();
+        let ctl = control_client(&ca);
         Standalone {
             child,
             info,

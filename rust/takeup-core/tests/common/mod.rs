@@ -14,6 +14,9 @@ use takeup_core::{
 };
 use takeup_emulator::{Emulator, EmulatorConfig, Settings};
 
+mod control;
+pub use control::{control_client, get_json, post_json};
+
 pub const VERSION: &str = "3.1.4";
 
 pub struct Env {
@@ -44,10 +47,7 @@ pub async fn env_with(secret: &str, settings: Settings) -> Env {
     })
     .await
     .expect("emulator starts");
-    let ctl = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(emu.ca_pem.as_bytes()).unwrap()])
-        .build()
-        .unwrap();
+    let ctl = control_client(emu.ca_pem.as_bytes());
     Env {
         emu,
         ctl,
@@ -89,28 +89,11 @@ impl Env {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self
-            .ctl
-            .post(format!("{}{path}", self.emu.base_url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let v: Value = r.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{path}: {status} {v}");
-        v
+        post_json(&self.ctl, format!("{}{path}", self.emu.base_url), body).await
     }
 
     pub async fn get(&self, path: &str) -> Value {
-        self.ctl
-            .get(format!("{}{path}", self.emu.base_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        get_json(&self.ctl, format!("{}{path}", self.emu.base_url)).await
     }
 
     pub async fn settings(&self, patch: Value) {
@@ -149,6 +132,15 @@ impl Env {
         let all = self.get("/_emulator/assets").await;
         let all = all.as_array().unwrap().iter();
         all.filter(|a| a["name"] == name).cloned().collect()
+    }
+
+    /// The emulator's reports (bytes, parts, sha256) of every asset named `name`.
+    pub async fn asset_reports(&self, name: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        for a in self.assets_named(name).await {
+            out.push(self.asset_report(&a).await);
+        }
+        out
     }
 
     /// The emulator's report (bytes, parts, sha256) of a listed asset.

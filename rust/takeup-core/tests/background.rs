@@ -30,11 +30,7 @@ fn write(dir: &std::path::Path, name: &str, len: usize) -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_for_uploads_what_is_queued_and_reports() {
     let env = env().await;
-    let mut c = env.config();
-    c.queue = queue_config(&env);
-    let e = takeup_core::Engine::start(c, env.store.clone())
-        .await
-        .unwrap();
+    let e = engine_with_queue(&env, queue_config(&env)).await;
 
     // Nothing queued: returns at once with nothing to do.
     let r = e.queue().run_for(Duration::from_secs(5)).await;

@@ -192,16 +192,7 @@ async fn resume_verifies_what_was_sent_and_a_rewritten_file_goes_again_as_a_new_
         .set_modified(mtime)
         .unwrap();
     env.clear_faults().await;
-    let e = Engine::start(
-        {
-            let mut c = env.config();
-            c.queue = slow_queue(&env);
-            c
-        },
-        env.store.clone(),
-    )
-    .await
-    .unwrap();
+    let e = engine_with_queue(&env, slow_queue(&env)).await;
     let seen = record(&e);
     wait_queue(&e, 60, "done", |s| s.totals.done == 1).await;
     let assets = env.asset_reports("A002_C003.mov").await;
@@ -395,16 +386,7 @@ async fn a_tls_failure_holds_the_queue_and_parks_nothing() {
     );
     drop(e);
     // The right network again: it uploads.
-    let e = Engine::start(
-        {
-            let mut c = env.config();
-            c.queue = queue_config(&env);
-            c
-        },
-        env.store.clone(),
-    )
-    .await
-    .unwrap();
+    let e = engine_with_queue(&env, queue_config(&env)).await;
     wait_queue(&e, 30, "done", |s| s.totals.done == 1).await;
     let a = env.asset_reports("A002_C007.mov").await;
     assert_eq!(a.len(), 1);

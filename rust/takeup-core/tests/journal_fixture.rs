@@ -43,26 +43,16 @@ fn asset(path: &str, kind: AssetKind, size: Option<u64>, held: bool) -> NewAsset
 
 /// Parts of `sizes` bytes, numbered from 1, the last one final unless `open_ended`.
 fn plan(id: i64, sizes: &[u64], open_ended: bool) -> Vec<PlannedPart> {
-    let mut offset = 0;
-    sizes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let p = PlannedPart {
-                number: i as u32 + 1,
-                offset,
-                size: *s,
-                is_final: !open_ended && i + 1 == sizes.len(),
-                url: Some(format!(
-                    "https://bucket.s3.amazonaws.com/a{id}/p{}?X-Amz-Expires=86400",
-                    i + 1
-                )),
-                url_expires_ms: Some(1_767_312_000_000),
-            };
-            offset += s;
-            p
-        })
-        .collect()
+    let url = |n| {
+        Some(format!(
+            "https://bucket.s3.amazonaws.com/a{id}/p{n}?X-Amz-Expires=86400"
+        ))
+    };
+    let mut parts = PlannedPart::consecutive(sizes, open_ended, url);
+    for p in &mut parts {
+        p.url_expires_ms = Some(1_767_312_000_000);
+    }
+    parts
 }
 
 #[test]

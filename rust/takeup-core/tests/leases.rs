@@ -26,11 +26,7 @@ fn platform_queue(env: &Env) -> QueueConfig {
 }
 
 async fn platform_engine(env: &Env, q: QueueConfig) -> Engine {
-    let mut c = env.config();
-    c.queue = q;
-    let e = Engine::start(c, env.store.clone())
-        .await
-        .expect("engine starts");
+    let e = engine_with_queue(env, q).await;
     e.queue().set_engine_transfers(false);
     if !e.is_paired() {
         env.pair(&e, true).await.expect("paired");

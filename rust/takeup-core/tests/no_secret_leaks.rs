@@ -158,14 +158,8 @@ async fn no_secret_reaches_logs_files_errors_or_debug() {
     };
     secrets.push(pending["verifier"].as_str().unwrap().to_string());
     let redirect = env
-        .post(
-            "/_emulator/oauth/approve",
-            json!({ "url": request.authorization_url }),
-        )
-        .await["redirect"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .approve_authorization(&request.authorization_url, false)
+        .await;
     let code = url_query(&redirect, "code");
     secrets.push(code);
     let id = engine.complete_app_sign_in(&redirect).await.unwrap();

@@ -45,14 +45,8 @@ async fn sign_in_choose_a_project_and_upload() {
         assert!(!String::from_utf8_lossy(&bytes).contains(&q["state"]));
     }
     let redirect = env
-        .post(
-            "/_emulator/oauth/approve",
-            json!({ "url": request.authorization_url }),
-        )
-        .await["redirect"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .approve_authorization(&request.authorization_url, false)
+        .await;
     let id = e.complete_app_sign_in(&redirect).await.unwrap();
     assert_eq!(id.user.email, "dana.reyes@example.com");
     assert!(id.user.image_url.is_some());

@@ -863,15 +863,7 @@ async fn a_real_session_produces_only_spec_views() {
     let ui::ConnectionView::SigningIn { authorization_url } = &v.connection else {
         unreachable!()
     };
-    let redirect = env
-        .post(
-            "/_emulator/oauth/approve",
-            json!({ "url": authorization_url }),
-        )
-        .await["redirect"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let redirect = env.approve_authorization(authorization_url, false).await;
     vm.dispatch(UiAction::CompleteSignIn {
         redirect_url: redirect,
     });

@@ -41,6 +41,20 @@ pub(crate) fn required<'a>(
     }
 }
 
+/// Read a form body and the fields every request of its kind must have (non-empty): the form
+/// and those fields in order, or the answer to give (400 `invalid_request`, or the form's error).
+pub(crate) async fn form_with<const N: usize>(
+    req: Request,
+    keys: [&str; N],
+) -> Result<(std::collections::HashMap<String, String>, [String; N]), Response> {
+    let form = read_form(req).await.map_err(form_error)?;
+    let mut values: [String; N] = std::array::from_fn(|_| String::new());
+    for (v, k) in values.iter_mut().zip(keys) {
+        *v = required(&form, k)?.to_string();
+    }
+    Ok((form, values))
+}
+
 pub(crate) fn token_body(access: String, refresh: String, ttl: u64) -> Response {
     (
         StatusCode::OK,
@@ -58,16 +72,9 @@ pub(crate) fn token_body(access: String, refresh: String, ttl: u64) -> Response 
 pub async fn device_code(State(st): State<AppState>, req: Request) -> Response {
     let platypus = header_str(req.headers(), "x-client-platypus-enabled")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let form = match read_form(req).await {
+    let (form, [client_id, secret]) = match form_with(req, ["client_id", "client_secret"]).await {
         Ok(f) => f,
-        Err(e) => return form_error(e),
-    };
-    let (client_id, secret) = match (
-        required(&form, "client_id"),
-        required(&form, "client_secret"),
-    ) {
-        (Ok(a), Ok(b)) => (a.to_string(), b.to_string()),
-        (Err(r), _) | (_, Err(r)) => return r,
+        Err(r) => return r,
     };
     if client_id.contains('@') || client_id.len() > 200 {
         return simple(StatusCode::BAD_REQUEST, "invalid_request");
@@ -129,18 +136,11 @@ pub async fn token(State(st): State<AppState>, req: Request) -> Response {
     let version = header_str(req.headers(), CLIENT_VERSION)
         .unwrap_or("0.0.0")
         .to_string();
-    let form = match read_form(req).await {
-        Ok(f) => f,
-        Err(e) => return form_error(e),
-    };
-    let (client_id, secret, grant) = match (
-        required(&form, "client_id"),
-        required(&form, "client_secret"),
-        required(&form, "grant_type"),
-    ) {
-        (Ok(a), Ok(b), Ok(c)) => (a.to_string(), b.to_string(), c.to_string()),
-        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r,
-    };
+    let (form, [client_id, secret, grant]) =
+        match form_with(req, ["client_id", "client_secret", "grant_type"]).await {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
     let mut w = st.world();
     let Some(model) = w.model_by_secret(&secret).cloned() else {
         return simple(StatusCode::BAD_REQUEST, "invalid_client");
@@ -295,18 +295,11 @@ fn refresh(w: &mut World, client_id: &str, rt: &str) -> Response {
 
 /// `POST /v2/auth/revoke`
 pub async fn revoke(State(st): State<AppState>, req: Request) -> Response {
-    let form = match read_form(req).await {
-        Ok(f) => f,
-        Err(e) => return form_error(e),
-    };
-    let (client_id, secret, token) = match (
-        required(&form, "client_id"),
-        required(&form, "client_secret"),
-        required(&form, "token"),
-    ) {
-        (Ok(a), Ok(b), Ok(c)) => (a.to_string(), b.to_string(), c.to_string()),
-        (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r,
-    };
+    let (_, [client_id, secret, token]) =
+        match form_with(req, ["client_id", "client_secret", "token"]).await {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
     let mut w = st.world();
     if w.model_by_secret(&secret).is_none() {
         return simple(StatusCode::BAD_REQUEST, "invalid_client");

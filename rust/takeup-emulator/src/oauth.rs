@@ -29,23 +29,17 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::api::{RefreshRefused, form_error, required, rotate, token_body};
-use crate::common::{AppState, read_form};
+use crate::api::{RefreshRefused, required, rotate, token_body};
+use crate::common::AppState;
 use crate::respond::{bad_request, not_found, simple};
 use crate::state::{
     APP_SCOPES, AuthCode, Device, DeviceKind, PendingAuthorization, TokenKind, World,
 };
 
+use crate::pair_page::esc;
+
 /// How long an opened authorization page waits for the user's decision.
 const PENDING_TTL: Duration = Duration::from_secs(600);
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     (
@@ -332,14 +326,11 @@ pub async fn token(State(st): State<AppState>, req: Request) -> Response {
     let version = crate::common::header_str(req.headers(), "x-client-version")
         .unwrap_or("0.0.0")
         .to_string();
-    let form = match read_form(req).await {
-        Ok(f) => f,
-        Err(e) => return form_error(e),
-    };
-    let (client_id, grant) = match (required(&form, "client_id"), required(&form, "grant_type")) {
-        (Ok(a), Ok(b)) => (a.to_string(), b.to_string()),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
+    let (form, [client_id, grant]) =
+        match crate::api::form_with(req, ["client_id", "grant_type"]).await {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
     let mut w = st.world();
     if w.app(&client_id).is_none() {
         return invalid_client();
@@ -474,13 +465,9 @@ fn exchange(
 /// `POST /oauth2/revoke` (RFC 7009): `token`, `client_id`. Any token of an app install kills all
 /// of them; 200 also for unknown tokens.
 pub async fn revoke(State(st): State<AppState>, req: Request) -> Response {
-    let form = match read_form(req).await {
+    let (_, [client_id, token]) = match crate::api::form_with(req, ["client_id", "token"]).await {
         Ok(f) => f,
-        Err(e) => return form_error(e),
-    };
-    let (client_id, token) = match (required(&form, "client_id"), required(&form, "token")) {
-        (Ok(a), Ok(b)) => (a.to_string(), b.to_string()),
-        (Err(r), _) | (_, Err(r)) => return r,
+        Err(r) => return r,
     };
     let mut w = st.world();
     if w.app(&client_id).is_none() {

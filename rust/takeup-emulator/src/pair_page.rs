@@ -10,7 +10,8 @@ use crate::api;
 use crate::common::AppState;
 use crate::state::Approval;
 
-fn esc(s: &str) -> String {
+/// Text escaped for HTML (element content and quoted attributes).
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -34,17 +34,7 @@ async fn put_with_md5(env: &Env, url: &str, data: Vec<u8>, md5: &str) -> reqwest
 
 /// A real-time asset and the URL of its one final part of `size` bytes.
 async fn realtime_one_part(env: &Env, access: &str, name: &str, size: usize) -> (String, String) {
-    let r = env
-        .create_asset(
-            access,
-            json!({"name": name, "filetype": "video/mp4", "is_realtime_upload": true}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let id = r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = env.create_realtime(access, name).await;
     let r = env
         .post_auth(
             &format!("/v2/devices/assets/{id}/realtime_upload/parts"),
@@ -113,16 +103,7 @@ async fn a_lost_creation_answer_leaves_the_asset_created() {
 async fn a_lost_part_registration_answer_leaves_the_parts_registered() {
     let env = start().await;
     let t = env.pair("lost-parts").await;
-    let r = env
-        .create_asset(
-            &t.access,
-            json!({"name": "rt.mov", "filetype": "video/mp4", "is_realtime_upload": true}),
-        )
-        .await;
-    let id = r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = env.create_realtime(&t.access, "rt.mov").await;
     env.fault(json!({
         "target": "api", "path_contains": "/realtime_upload/parts",
         "action": {"kind": "drop_answer"}
@@ -311,16 +292,7 @@ async fn content_md5_is_checked_as_s3_does() {
 async fn an_asset_deleted_on_the_server_is_gone_for_the_device() {
     let env = start().await;
     let t = env.pair("deleted").await;
-    let r = env
-        .create_asset(
-            &t.access,
-            json!({"name": "del.mov", "filetype": "video/mp4", "is_realtime_upload": true}),
-        )
-        .await;
-    let id = r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = env.create_realtime(&t.access, "del.mov").await;
     let path = format!("/v2/devices/assets/{id}/realtime_upload/parts");
     let r = env
         .post_auth(

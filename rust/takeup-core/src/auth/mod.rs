@@ -207,16 +207,11 @@ impl AuthApi {
 
     /// One poll of `POST /v2/auth/token` with the device-code grant.
     pub async fn poll_token(&self, device_code: &DeviceCode) -> Result<PollOutcome> {
-        let req = self
-            .http
-            .request(reqwest::Method::POST, "/v2/auth/token")?
-            .form(&[
-                ("client_id", self.client_id.as_str()),
-                ("client_secret", self.client_secret.as_str()),
-                ("grant_type", DEVICE_CODE_GRANT),
-                ("device_code", device_code.expose()),
-            ]);
-        let resp = self.http.send(req).await?;
+        let grant = [
+            ("grant_type", DEVICE_CODE_GRANT),
+            ("device_code", device_code.expose()),
+        ];
+        let resp = self.token_request(&grant).await?;
         if resp.is_success() {
             return grant_from(&resp).map(PollOutcome::Granted);
         }
@@ -232,17 +227,26 @@ impl AuthApi {
     /// [`Error::BadRequest`] (`invalid_request`) or [`Error::AuthorizationRejected`]
     /// (`invalid_grant`); a revoked device answers [`Error::NotAuthorized`].
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenGrant> {
+        let grant = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        let resp = self.token_request(&grant).await?.success()?;
+        grant_or_keep(&resp, refresh_token)
+    }
+
+    /// `POST /v2/auth/token` with the client's credentials and `grant`.
+    async fn token_request(&self, grant: &[(&str, &str)]) -> Result<crate::http::HttpResponse> {
+        let mut form = vec![
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.as_str()),
+        ];
+        form.extend_from_slice(grant);
         let req = self
             .http
             .request(reqwest::Method::POST, "/v2/auth/token")?
-            .form(&[
-                ("client_id", self.client_id.as_str()),
-                ("client_secret", self.client_secret.as_str()),
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh_token),
-            ]);
-        let resp = self.http.send(req).await?.success()?;
-        grant_or_keep(&resp, refresh_token)
+            .form(&form);
+        self.http.send(req).await
     }
 
     /// `POST /v2/auth/revoke` of a token (access or refresh).

@@ -320,19 +320,25 @@ impl Driver {
                 .park(AssetState::Failed, FileError::Changed.to_string())
                 .await;
         } else {
-            // Other bytes: whatever was sent must be verified again before the final part.
-            tracing::info!(
-                id,
-                "the file changed during its upload; verifying what was sent"
-            );
-            self.sh
-                .db(move |j| {
-                    j.clear_verified(id)?;
-                    j.update_file_facts(id, facts.mtime_ns, Some(&fp))
-                })
-                .await?;
+            self.verify_again(facts.mtime_ns, fp).await?;
         }
         Ok(Flow::Continue)
+    }
+
+    /// The file has other bytes than recorded: whatever was sent must be verified again before
+    /// the final part; the new facts are recorded.
+    async fn verify_again(&self, mtime_ns: i64, fp: String) -> Result<(), QueueError> {
+        let id = self.id;
+        tracing::info!(
+            id,
+            "the file changed during its upload; verifying what was sent"
+        );
+        self.sh
+            .db(move |j| {
+                j.clear_verified(id)?;
+                j.update_file_facts(id, mtime_ns, Some(&fp))
+            })
+            .await
     }
 
     /// An API step failed: what the queue does with the asset.
@@ -381,18 +387,14 @@ impl Driver {
         match d.clone() {
             Disposition::Skipped { reason } => self.park(AssetState::Skipped, reason).await,
             Disposition::Fatal { reason } => self.park(AssetState::Failed, reason).await,
-            Disposition::AuthLost => {
-                self.sh.auth_lost();
-                self.sh
-                    .db(move |j| {
-                        j.attempt_failed(id, &reason, now_ms(), max, false)
-                            .map(|_| ())
-                    })
-                    .await?;
-                Ok(Flow::Stop(End::Left))
-            }
-            Disposition::WaitForNetwork { .. } => {
-                self.sh.network_down(false);
+            Disposition::AuthLost | Disposition::WaitForNetwork { .. } => {
+                // The queue holds (not authorized / offline); the attempt is recorded without
+                // counting towards parking the file.
+                if matches!(d, Disposition::AuthLost) {
+                    self.sh.auth_lost();
+                } else {
+                    self.sh.network_down(false);
+                }
                 self.sh
                     .db(move |j| {
                         j.attempt_failed(id, &reason, now_ms(), max, false)
@@ -710,16 +712,7 @@ impl Driver {
             Err(e) => return self.unreadable(e).await,
         };
         if Some(&fp) != row.fingerprint.as_ref() {
-            tracing::info!(
-                id,
-                "the file changed during its upload; verifying what was sent"
-            );
-            self.sh
-                .db(move |j| {
-                    j.clear_verified(id)?;
-                    j.update_file_facts(id, facts.mtime_ns, Some(&fp))
-                })
-                .await?;
+            self.verify_again(facts.mtime_ns, fp).await?;
             return Ok(Flow::Continue);
         }
         let session = self.sh.session.clone();

@@ -571,25 +571,25 @@ fn connection(i: &ViewInputs<'_>) -> (ConnectionView, Vec<ActionKind>) {
         return (V::NotAuthorized { message }, connect);
     };
     let method = i.method.unwrap_or_default();
+    let connected_to = |user, project: &crate::identity::ProjectRef| V::Connected {
+        user,
+        project: ProjectItem {
+            id: project.id.clone(),
+            name: project.name.clone(),
+        },
+        device_name: i
+            .identity
+            .map(|d| d.device.name.clone())
+            .unwrap_or_default(),
+        method,
+    };
     let connected = matches!(i.status.connection, ConnectionState::Connected { .. });
     // A paired device cannot use the connection manager: no pickers, no disconnect.
     if !method.can_manage_connection() {
         return match &i.status.connection {
-            ConnectionState::Connected { project, .. } => (
-                V::Connected {
-                    user,
-                    project: ProjectItem {
-                        id: project.id.clone(),
-                        name: project.name.clone(),
-                    },
-                    device_name: i
-                        .identity
-                        .map(|d| d.device.name.clone())
-                        .unwrap_or_default(),
-                    method,
-                },
-                vec![A::Refresh, A::SignOut],
-            ),
+            ConnectionState::Connected { project, .. } => {
+                (connected_to(user, project), vec![A::Refresh, A::SignOut])
+            }
             _ => {
                 connect.extend([A::Refresh, A::SignOut]);
                 (V::NotConnected { user, method }, connect)
@@ -655,18 +655,7 @@ fn connection(i: &ViewInputs<'_>) -> (ConnectionView, Vec<ActionKind>) {
         Flow::Idle | Flow::Failed { .. } | Flow::SigningIn { .. } | Flow::CompletingSignIn => {
             match &i.status.connection {
                 ConnectionState::Connected { project, .. } => (
-                    V::Connected {
-                        user,
-                        project: ProjectItem {
-                            id: project.id.clone(),
-                            name: project.name.clone(),
-                        },
-                        device_name: i
-                            .identity
-                            .map(|d| d.device.name.clone())
-                            .unwrap_or_default(),
-                        method,
-                    },
+                    connected_to(user, project),
                     vec![A::ChangeProject, A::Disconnect, A::Refresh, A::SignOut],
                 ),
                 _ => (

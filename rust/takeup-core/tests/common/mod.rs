@@ -220,10 +220,17 @@ impl Env {
         let request = engine
             .begin_app_sign_in(Some("http://127.0.0.1:45678/callback"))
             .expect("sign-in starts");
+        self.approve_authorization(&request.authorization_url, deny)
+            .await
+    }
+
+    /// Approve (or deny) an authorization URL in the emulator as the user would in the browser:
+    /// the URL the browser is sent back to.
+    pub async fn approve_authorization(&self, url: &str, deny: bool) -> String {
         let v = self
             .post(
                 "/_emulator/oauth/approve",
-                json!({ "url": request.authorization_url, "deny": deny }),
+                json!({ "url": url, "deny": deny }),
             )
             .await;
         v["redirect"].as_str().unwrap().to_string()

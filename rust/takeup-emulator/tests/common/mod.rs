@@ -328,6 +328,15 @@ impl Env {
             .await
     }
 
+    /// Create a real-time asset named `name` (video/mp4); its id.
+    pub async fn create_realtime(&self, access: &str, name: &str) -> String {
+        let body = json!({"name": name, "filetype": "video/mp4", "is_realtime_upload": true});
+        let r = self.create_asset(access, body).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.unwrap();
+        v["id"].as_str().unwrap().to_string()
+    }
+
     /// A part PUT as the engine sends it (Content-Type and the private ACL signed in the URL).
     pub fn part_request(&self, url: &str, content_type: &str, bytes: Vec<u8>) -> RequestBuilder {
         let req = self.http.put(url).header("content-type", content_type);

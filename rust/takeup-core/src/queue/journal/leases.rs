@@ -797,23 +797,9 @@ mod tests {
             .unwrap()
             .id();
         j.start(id).unwrap();
-        let mut offset = 0;
-        let parts: Vec<PlannedPart> = sizes
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let p = PlannedPart {
-                    number: i as u32 + 1,
-                    offset,
-                    size: *s,
-                    is_final: i + 1 == sizes.len(),
-                    url: Some(format!("https://s3.example/{name}/{}", i + 1)),
-                    url_expires_ms: None,
-                };
-                offset += s;
-                p
-            })
-            .collect();
+        let parts = PlannedPart::consecutive(sizes, false, |n| {
+            Some(format!("https://s3.example/{name}/{n}"))
+        });
         j.record_created(id, &format!("srv-{name}"), false, &parts)
             .unwrap();
         id

@@ -309,6 +309,32 @@ pub struct PlannedPart {
     pub url_expires_ms: Option<i64>,
 }
 
+impl PlannedPart {
+    /// Parts of `sizes` bytes one after the other, numbered from 1, the last one final unless
+    /// `open_ended` (a growing file); `url(number)` gives each part's URL.
+    pub fn consecutive(
+        sizes: &[u64],
+        open_ended: bool,
+        url: impl Fn(u32) -> Option<String>,
+    ) -> Vec<PlannedPart> {
+        let mut offset = 0;
+        let mut parts = Vec::with_capacity(sizes.len());
+        for (i, size) in sizes.iter().enumerate() {
+            let number = i as u32 + 1;
+            parts.push(PlannedPart {
+                number,
+                offset,
+                size: *size,
+                is_final: !open_ended && i + 1 == sizes.len(),
+                url: url(number),
+                url_expires_ms: None,
+            });
+            offset += size;
+        }
+        parts
+    }
+}
+
 /// What `enqueue` did.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1640,23 +1666,9 @@ mod tests {
     }
 
     fn plan(sizes: &[u64]) -> Vec<PlannedPart> {
-        let mut offset = 0;
-        sizes
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let p = PlannedPart {
-                    number: i as u32 + 1,
-                    offset,
-                    size: *s,
-                    is_final: i + 1 == sizes.len(),
-                    url: Some(format!("https://s3.example/{i}")),
-                    url_expires_ms: None,
-                };
-                offset += s;
-                p
-            })
-            .collect()
+        PlannedPart::consecutive(sizes, false, |n| {
+            Some(format!("https://s3.example/{}", n - 1))
+        })
     }
 
     #[test]

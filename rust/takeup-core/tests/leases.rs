@@ -61,7 +61,7 @@ async fn put(http: &reqwest::Client, t: &PartTransfer) -> (u16, String) {
 async fn drain(e: &Engine, http: &reqwest::Client) -> usize {
     let mut sent = 0;
     loop {
-        let leases = lease(&e, 4).await;
+        let leases = lease(e, 4).await;
         if leases.is_empty() {
             let s = e.queue().status();
             if s.totals.queued + s.totals.active == 0 {
@@ -72,7 +72,7 @@ async fn drain(e: &Engine, http: &reqwest::Client) -> usize {
         for t in leases {
             let (status, _) = put(http, &t).await;
             assert_eq!(status, 200, "{t:?}");
-            assert_eq!(succeeded(&e, &t.lease_id).await, TransferAck::Applied);
+            assert_eq!(succeeded(e, &t.lease_id).await, TransferAck::Applied);
             sent += 1;
         }
     }

@@ -26,6 +26,7 @@ pub struct EmulatorArgs {
 }
 
 pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
+    let mut interrupt = crate::interrupt::Interrupt::new()?;
     let emulator = Emulator::start(EmulatorConfig {
         listen: args.listen,
         s3_listen: args.s3_listen,
@@ -67,7 +68,7 @@ pub async fn run(args: EmulatorArgs) -> anyhow::Result<()> {
     }
     use std::io::Write;
     std::io::stdout().flush()?;
-    tokio::signal::ctrl_c().await?;
+    interrupt.recv().await;
     emulator.stop().await;
     Ok(())
 }

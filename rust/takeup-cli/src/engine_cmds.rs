@@ -69,10 +69,10 @@ pub async fn pair_interactive(
         }
     };
     let ctrl_c = cancel.clone();
+    let mut interrupt = crate::interrupt::Interrupt::new()?;
     let signal = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            ctrl_c.cancel();
-        }
+        interrupt.recv().await;
+        ctrl_c.cancel();
     });
     let result = tokio::select! {
         r = engine.pair(cancel) => r,

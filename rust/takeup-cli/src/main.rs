@@ -9,6 +9,7 @@ mod demo;
 mod emulator_cmd;
 mod engine_cmds;
 mod host;
+mod interrupt;
 mod progress;
 mod queue_cmds;
 mod sign_in_cmd;

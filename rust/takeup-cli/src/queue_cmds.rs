@@ -174,8 +174,7 @@ pub async fn follow(engine: &Engine, keep_running: bool, bars: bool) -> anyhow::
     let mut rx = engine.queue().watch();
     let mut progress = QueueProgress::new(bars);
     progress.seen(&rx.borrow());
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    let mut interrupt = crate::interrupt::Interrupt::new()?;
     let mut held_since: Option<(Hold, tokio::time::Instant)> = None;
     let mut interrupted = false;
     let status = loop {
@@ -211,7 +210,7 @@ pub async fn follow(engine: &Engine, keep_running: bool, bars: bool) -> anyhow::
         tokio::select! {
             r = rx.changed() => { if r.is_err() { break s; } }
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-            _ = &mut ctrl_c => {
+            _ = interrupt.recv() => {
                 progress.println("stopping; unfinished uploads resume from their last acknowledged part next time");
                 interrupted = true;
                 break engine.queue().status();

@@ -139,28 +139,6 @@ fn read_stdin(tx: mpsc::Sender<Answer>) {
     });
 }
 
-/// Ctrl-C, registered when created (tokio's `ctrl_c()` registers only when first polled).
-struct Interrupt {
-    #[cfg(unix)]
-    signal: tokio::signal::unix::Signal,
-}
-
-impl Interrupt {
-    fn new() -> anyhow::Result<Self> {
-        Ok(Self {
-            #[cfg(unix)]
-            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?,
-        })
-    }
-
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        self.signal.recv().await;
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 pub async fn run(g: &Globals, a: &SignInArgs) -> anyhow::Result<()> {
     if a.engine.app_client_id.is_none() {
         anyhow::bail!(
@@ -180,7 +158,7 @@ pub async fn run(g: &Globals, a: &SignInArgs) -> anyhow::Result<()> {
         format!("http://127.0.0.1:{port}/callback")
     };
     // Listen for Ctrl-C before the URL is printed: a Ctrl-C right after it must cancel, not kill.
-    let mut interrupt = Interrupt::new()?;
+    let mut interrupt = crate::interrupt::Interrupt::new()?;
     let request = engine.begin_app_sign_in(Some(&redirect))?;
     outln!("Open this address in a browser and sign in with your Frame.io account:\n");
     outln!("  {}\n", request.authorization_url);

@@ -36,14 +36,7 @@ async fn standalone_emulator_prints_its_urls_and_ca_and_stops_on_sigint() {
         .await
         .unwrap();
     assert_eq!(health["ok"], true);
-    let page = http
-        .get(format!("{base}/pair?code=123456"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = common::get_text(&http, format!("{base}/pair?code=123456")).await;
     assert!(page.contains("123456"));
 
     // Ctrl-C stops it cleanly.

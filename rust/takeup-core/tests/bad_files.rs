@@ -199,8 +199,7 @@ async fn a_file_truncated_mid_upload_is_parked_and_never_sends_a_short_part() {
     q.max_parts_per_file = 1;
     let e = paired(&env, q).await;
     // Slow the parts so the file can change between them.
-    env.fault(json!({"target": "s3", "probability": 1.0, "action": {"kind": "stall", "ms": 400}}))
-        .await;
+    env.slow_parts(400).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shrinking.mov");
     write(dir.path(), "shrinking.mov", 3 * MIN_PART as usize, 1);

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::*;
-use serde_json::json;
 use takeup_core::queue::journal::{
     AssetKind, AssetState, Journal, JournalError, NewAsset, PartState, SCHEMA_VERSION,
 };
@@ -256,8 +255,7 @@ async fn a_full_disk_during_a_run_is_a_clear_error_and_the_queue_continues() {
     q.max_parts_per_file = 1;
     let e = paired_with_queue(&env, q).await;
     // A slow link: every part takes a moment, so the disk fills while parts are in flight.
-    env.fault(json!({"target": "s3", "probability": 1.0, "action": {"kind": "stall", "ms": 250}}))
-        .await;
+    env.slow_parts(250).await;
     let mut ids = Vec::new();
     for p in &first {
         ids.push(enqueue(&e, p).await.id());

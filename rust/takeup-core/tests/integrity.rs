@@ -83,8 +83,7 @@ async fn a_file_that_grows_before_its_last_part_is_uploaded_whole() {
     let env = env().await;
     let e = paired_with_queue(&env, slow_queue(&env)).await;
     let seen = record(&e);
-    env.fault(json!({"target": "s3", "probability": 1.0, "action": {"kind": "stall", "ms": 400}}))
-        .await;
+    env.slow_parts(400).await;
     let dir = tempfile::tempdir().unwrap();
     // Written long ago as far as its mtime says: taken as a closed file.
     let (path, _) = media_file(dir.path(), "A002_C001.mov", 12 * MIB, 1);
@@ -118,8 +117,7 @@ async fn a_file_that_grows_while_its_last_part_is_sent_is_uploaded_again_as_a_ne
     let env = env().await;
     let e = paired_with_queue(&env, slow_queue(&env)).await;
     let seen = record(&e);
-    env.fault(json!({"target": "s3", "probability": 1.0, "action": {"kind": "stall", "ms": 1500}}))
-        .await;
+    env.slow_parts(1500).await;
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = media_file(dir.path(), "A002_C002.mov", 3 * 1000 * 1000, 3);
     let id = enqueue(&e, &path).await.id();

@@ -350,12 +350,16 @@ async fn a_growing_file_uploads_while_it_is_written() {
             saw_part_before_close = true;
         }
     }
-    // Give the uploader a moment to send what is there, then say the recording ended.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let assets = env.assets_named("A003_C001_live.mp4").await;
-    saw_part_before_close |= assets
-        .first()
-        .is_some_and(|a| a["received_bytes"].as_u64().unwrap() > 0);
+    // Parts go up while the file is still open: wait for them (however loaded the machine),
+    // then say the recording ended.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !saw_part_before_close && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let assets = env.assets_named("A003_C001_live.mp4").await;
+        saw_part_before_close = assets
+            .first()
+            .is_some_and(|a| a["received_bytes"].as_u64().unwrap() > 0);
+    }
     assert!(
         saw_part_before_close,
         "parts go up while the file is written"

@@ -360,15 +360,11 @@ async fn the_pairing_page_approves_a_code() {
     let env = start().await;
     let code: Value = env.code("unit-11", true).await;
     let uc = code["user_code"].as_str().unwrap();
-    let page = env
-        .http
-        .get(code["verification_uri_complete"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(
+        &env.http,
+        code["verification_uri_complete"].as_str().unwrap(),
+    )
+    .await;
     assert!(page.contains(&format!("value=\"{uc}\"")));
     assert!(page.contains("Testbed"));
     let world = env.control_get("/_emulator/world").await;

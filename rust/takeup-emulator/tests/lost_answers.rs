@@ -153,10 +153,7 @@ async fn a_lost_part_answer_leaves_the_part_stored_and_a_resend_finds_the_upload
     assert_eq!(rep["parts"]["1"]["received_count"], 1);
     // Sent again: the multipart upload was completed and is gone, as on S3.
     let r = env.put_part(&url, "video/mp4", data.clone()).await.unwrap();
-    assert_eq!(
-        s3_code(r).await,
-        (StatusCode::NOT_FOUND, "NoSuchUpload".into())
-    );
+    assert_eq!(s3_code(r).await, no_such_upload());
     let rep = env.asset(&id).await;
     assert_eq!(rep["parts"]["1"]["received_count"], 1);
     assert_eq!(rep["sha256"], sha256(&data));
@@ -206,10 +203,7 @@ async fn parts_of_a_completed_standard_upload_are_refused_and_earlier_resends_ov
     for (i, url) in urls.iter().enumerate() {
         let part = data[i * half..(i + 1) * half].to_vec();
         let r = env.put_part(url, "video/mp4", part).await.unwrap();
-        assert_eq!(
-            s3_code(r).await,
-            (StatusCode::NOT_FOUND, "NoSuchUpload".into())
-        );
+        assert_eq!(s3_code(r).await, no_such_upload());
     }
     let rep = env.asset(id).await;
     assert_eq!(rep["parts"]["1"]["received_count"], 2);
@@ -327,10 +321,7 @@ async fn an_asset_deleted_on_the_server_is_gone_for_the_device() {
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = env.put_part(&url, "video/mp4", data).await.unwrap();
-    assert_eq!(
-        s3_code(r).await,
-        (StatusCode::NOT_FOUND, "NoSuchUpload".into())
-    );
+    assert_eq!(s3_code(r).await, no_such_upload());
     let r = env
         .http
         .get(env.url(&format!("/_emulator/assets/{id}")))

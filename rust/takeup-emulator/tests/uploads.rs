@@ -64,10 +64,7 @@ async fn a_standard_upload_is_assembled_and_hashed() {
         .put_part(&urls[1], "video/mp4", data[chunk..].to_vec())
         .await
         .unwrap();
-    assert_eq!(
-        s3_code(r).await,
-        (StatusCode::NOT_FOUND, "NoSuchUpload".into())
-    );
+    assert_eq!(s3_code(r).await, no_such_upload());
     let rep = env.asset(id).await;
     assert_eq!(rep["parts"]["1"]["received_count"], 1);
     assert_eq!(rep["parts"]["2"]["received_count"], 1);

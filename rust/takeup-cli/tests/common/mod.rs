@@ -14,7 +14,7 @@ mod control;
 #[path = "../../../takeup-core/tests/common/keyring.rs"]
 mod keyring;
 #[allow(unused_imports)]
-pub use control::{control_client, get_json, post_json};
+pub use control::{control_client, get_json, get_text, post_json};
 #[allow(unused_imports)]
 pub use keyring::{join_session_keyring, skip_without_keyring};
 

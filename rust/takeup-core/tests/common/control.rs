@@ -20,6 +20,12 @@ pub async fn get_json(ctl: &reqwest::Client, url: String) -> Value {
     r.json().await.unwrap()
 }
 
+/// GET `url` as text (a page).
+pub async fn get_text(ctl: &reqwest::Client, url: String) -> String {
+    let r = ctl.get(url).send().await.unwrap();
+    r.text().await.unwrap()
+}
+
 /// POST `body` to `url`; asserts a 2xx answer and returns its JSON (null when it has none).
 pub async fn post_json(ctl: &reqwest::Client, url: String, body: Value) -> Value {
     let r = ctl.post(&url).json(&body).send().await.unwrap();

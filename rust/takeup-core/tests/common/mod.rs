@@ -121,6 +121,13 @@ impl Env {
             .await;
     }
 
+    /// Hold every part PUT for `ms` before S3 reads it (slow parts, so tests can act mid-upload).
+    pub async fn slow_parts(&self, ms: u64) {
+        let action = json!({"kind": "stall", "ms": ms});
+        self.fault(json!({"target": "s3", "probability": 1.0, "action": action}))
+            .await;
+    }
+
     /// Approve a shown code (to the default project).
     pub async fn approve(&self, user_code: &str) {
         self.post("/_emulator/approve", json!({ "user_code": user_code }))

@@ -421,6 +421,16 @@ pub async fn detailed_title(r: Response) -> (StatusCode, String) {
     )
 }
 
+/// What S3 answers a part PUT to a multipart upload that no longer exists (completed or aborted).
+pub fn no_such_upload() -> (StatusCode, String) {
+    (StatusCode::NOT_FOUND, "NoSuchUpload".into())
+}
+
+/// GET an absolute URL (a page the emulator serves) as text.
+pub async fn page_text(http: &Client, url: &str) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 pub async fn s3_code(r: Response) -> (StatusCode, String) {
     let status = r.status();
     let body = r.text().await.unwrap();

@@ -202,24 +202,11 @@ fn poll_device_code(
         .filter(|c| c.is_ascii_alphanumeric())
         .take(6)
         .collect();
-    let device = w
-        .devices
-        .entry(client_id.to_string())
-        .or_insert_with(|| Device {
-            id: Uuid::new_v4(),
-            device_id: Uuid::new_v4(),
-            client_id: client_id.to_string(),
-            name: format!("Takeup-{}", short.to_uppercase()),
-            model_id,
-            project_id: None,
-            paused: false,
-            pause_windows: Vec::new(),
-            forgotten: false,
-            last_seen_at: None,
-            firmware_version: version.to_string(),
-            channel_id,
-            kind: DeviceKind::Hardware,
-        });
+    let device = w.devices.entry(client_id.to_string()).or_insert_with(|| {
+        let name = format!("Takeup-{}", short.to_uppercase());
+        let (id, kind) = (Uuid::new_v4(), DeviceKind::Hardware);
+        Device::new(id, client_id, name, model_id, version, channel_id, kind)
+    });
     device.forgotten = false;
     device.project_id = approval.project_id;
     device.last_seen_at = Some(Utc::now());

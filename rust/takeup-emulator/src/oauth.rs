@@ -423,26 +423,22 @@ fn exchange(
     {
         return simple(StatusCode::BAD_REQUEST, "invalid_request");
     }
-    let device = w
-        .devices
-        .entry(device_id.clone())
-        .or_insert_with(|| Device {
-            id: Uuid::new_v4(),
-            device_id: Uuid::new_v5(&Uuid::NAMESPACE_OID, device_id.as_bytes()),
-            client_id: device_id.clone(),
-            name: format!("Takeup app {}", short.to_uppercase()),
-            model_id: Uuid::nil(),
-            project_id: None,
-            paused: false,
-            pause_windows: Vec::new(),
-            forgotten: false,
-            last_seen_at: None,
-            firmware_version: version.to_string(),
-            channel_id: Uuid::new_v4(),
-            kind: DeviceKind::App {
-                app_client_id: client_id.to_string(),
-            },
-        });
+    let device = w.devices.entry(device_id.clone()).or_insert_with(|| {
+        let id = Uuid::new_v5(&Uuid::NAMESPACE_OID, device_id.as_bytes());
+        let name = format!("Takeup app {}", short.to_uppercase());
+        let kind = DeviceKind::App {
+            app_client_id: client_id.to_string(),
+        };
+        Device::new(
+            id,
+            &device_id,
+            name,
+            Uuid::nil(),
+            version,
+            Uuid::new_v4(),
+            kind,
+        )
+    });
     if device.forgotten {
         device.forgotten = false;
         device.project_id = None;

@@ -326,6 +326,33 @@ pub struct Device {
 }
 
 impl Device {
+    /// A device as pairing or sign-in first creates it: not connected, not paused.
+    pub fn new(
+        device_id: Uuid,
+        client_id: &str,
+        name: String,
+        model_id: Uuid,
+        firmware_version: &str,
+        channel_id: Uuid,
+        kind: DeviceKind,
+    ) -> Device {
+        Device {
+            id: Uuid::new_v4(),
+            device_id,
+            client_id: client_id.to_string(),
+            name,
+            model_id,
+            project_id: None,
+            paused: false,
+            pause_windows: Vec::new(),
+            forgotten: false,
+            last_seen_at: None,
+            firmware_version: firmware_version.to_string(),
+            channel_id,
+            kind,
+        }
+    }
+
     pub fn status(&self) -> DeviceStatus {
         if self.paused {
             DeviceStatus::Paused

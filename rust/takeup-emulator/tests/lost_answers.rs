@@ -121,13 +121,7 @@ async fn a_lost_part_registration_answer_leaves_the_parts_registered() {
     let rep = env.asset(&id).await;
     assert_eq!(rep["parts"]["1"]["size"], 5 * MIB, "{rep:#}");
     // Asking again gives a fresh URL for the same part.
-    let r = env
-        .post_auth(
-            &path,
-            &t.access,
-            Some(json!({"parts": [{"number": 1, "size": 5 * MIB, "is_final": false}]})),
-        )
-        .await;
+    let r = env.register_first_part(&t.access, &id).await;
     assert_eq!(r.status(), StatusCode::OK);
     let s = stats(&env).await;
     assert_eq!(
@@ -288,13 +282,7 @@ async fn an_asset_deleted_on_the_server_is_gone_for_the_device() {
     let t = env.pair("deleted").await;
     let id = env.create_realtime(&t.access, "del.mov").await;
     let path = format!("/v2/devices/assets/{id}/realtime_upload/parts");
-    let r = env
-        .post_auth(
-            &path,
-            &t.access,
-            Some(json!({"parts": [{"number": 1, "size": 5 * MIB, "is_final": false}]})),
-        )
-        .await;
+    let r = env.register_first_part(&t.access, &id).await;
     let url = r.json::<Value>().await.unwrap()["upload_urls"][0]
         .as_str()
         .unwrap()

@@ -271,13 +271,7 @@ async fn real_time_upload_of_a_growing_file() {
     let parts_path = format!("/v2/devices/assets/{id}/realtime_upload/parts");
     let data = bytes(5 * MIB + 5 * MIB + 123, 9);
 
-    let r = env
-        .post_auth(
-            &parts_path,
-            &t.access,
-            Some(json!({"parts": [{"number": 1, "size": 5 * MIB, "is_final": false}]})),
-        )
-        .await;
+    let r = env.register_first_part(&t.access, id).await;
     assert_eq!(r.status(), StatusCode::OK);
     let u1 = r.json::<Value>().await.unwrap()["upload_urls"][0]
         .as_str()

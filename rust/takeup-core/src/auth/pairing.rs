@@ -232,6 +232,10 @@ mod tests {
                 codes: Mutex::new(0),
             }
         }
+        /// Polls that all answer (no transport error), in order.
+        fn answering(code_ttl: u64, polls: impl IntoIterator<Item = PollOutcome>) -> Self {
+            Self::new(code_ttl, polls.into_iter().map(Ok).collect())
+        }
         fn gaps(&self, start: Instant) -> Vec<u64> {
             let t = self.poll_times.lock().unwrap();
             let mut prev = start;
@@ -290,15 +294,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn slow_down_adds_five_seconds() {
-        let t = Scripted::new(
+        use PollOutcome::*;
+        let t = Scripted::answering(
             120,
-            vec![
-                Ok(PollOutcome::Pending),
-                Ok(PollOutcome::SlowDown),
-                Ok(PollOutcome::Pending),
-                Ok(PollOutcome::SlowDown),
-                Ok(PollOutcome::Granted(tokens())),
-            ],
+            [Pending, SlowDown, Pending, SlowDown, Granted(tokens())],
         );
         let (seen, obs) = recorder();
         let start = Instant::now();
@@ -324,15 +323,8 @@ mod tests {
     async fn expiry_requests_a_new_code_and_shows_it() {
         // Code lives 12 s: polls at 5 and 10, then the local deadline passes; the server's
         // expired_token is handled too.
-        let t = Scripted::new(
-            12,
-            vec![
-                Ok(PollOutcome::Pending),
-                Ok(PollOutcome::Pending),
-                Ok(PollOutcome::Expired),
-                Ok(PollOutcome::Granted(tokens())),
-            ],
-        );
+        use PollOutcome::*;
+        let t = Scripted::answering(12, [Pending, Pending, Expired, Granted(tokens())]);
         let (seen, obs) = recorder();
         run(
             &t,

@@ -337,6 +337,13 @@ impl Env {
         v["id"].as_str().unwrap().to_string()
     }
 
+    /// Register real-time part 1 (5 MiB, not final) of asset `id`.
+    pub async fn register_first_part(&self, access: &str, id: &str) -> Response {
+        let path = format!("/v2/devices/assets/{id}/realtime_upload/parts");
+        let parts = json!({"parts": [{"number": 1, "size": 5 * 1024 * 1024, "is_final": false}]});
+        self.post_auth(&path, access, Some(parts)).await
+    }
+
     /// A part PUT as the engine sends it (Content-Type and the private ACL signed in the URL).
     pub fn part_request(&self, url: &str, content_type: &str, bytes: Vec<u8>) -> RequestBuilder {
         let req = self.http.put(url).header("content-type", content_type);

@@ -169,12 +169,12 @@ async fn steps(engine: &Engine, emulator: &Emulator, dir: &Path) -> anyhow::Resu
     let control = reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(emulator.ca_pem.as_bytes())?])
         .build()?;
-    let assets: serde_json::Value = control
-        .get(format!("{}/_emulator/assets", emulator.base_url))
-        .send()
-        .await?
-        .json()
-        .await?;
+    // The emulator's control API: its list of assets, and one asset's report.
+    let control_get = |path: String| {
+        let req = control.get(format!("{}{path}", emulator.base_url));
+        async move { anyhow::Ok(req.send().await?.json::<serde_json::Value>().await?) }
+    };
+    let assets = control_get("/_emulator/assets".into()).await?;
     let mut bad = 0;
     outln!(
         "  {:<22} {:>10}  {:<6} {:<10} result",
@@ -196,12 +196,7 @@ async fn steps(engine: &Engine, emulator: &Emulator, dir: &Path) -> anyhow::Resu
         }) {
             Some(a) => {
                 let id = a["id"].as_str().unwrap_or_default();
-                let one: serde_json::Value = control
-                    .get(format!("{}/_emulator/assets/{id}", emulator.base_url))
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
+                let one = control_get(format!("/_emulator/assets/{id}")).await?;
                 let api = if one["realtime"] == true {
                     "real-time"
                 } else {

@@ -396,7 +396,8 @@ impl std::fmt::Debug for TokenManager {
     }
 }
 
-fn storage(e: crate::secrets::SecretStoreError) -> Error {
+/// A secret store failure as the engine reports it.
+pub(crate) fn storage(e: crate::secrets::SecretStoreError) -> Error {
     Error::Storage(e.to_string())
 }
 

@@ -170,9 +170,7 @@ impl std::fmt::Debug for AppAuthApi {
     }
 }
 
-fn storage(e: crate::secrets::SecretStoreError) -> Error {
-    Error::Storage(e.to_string())
-}
+use crate::tokens::storage;
 
 impl AppAuthApi {
     pub(crate) fn new(

@@ -211,6 +211,21 @@ impl HttpClient {
             .timeout(self.request_timeout))
     }
 
+    /// `POST path` with a form body (the token and revoke endpoints); `timeout` replaces the
+    /// request timeout where one is given.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        timeout: Option<Duration>,
+    ) -> Result<HttpResponse> {
+        let mut req = self.request(reqwest::Method::POST, path)?.form(form);
+        if let Some(t) = timeout {
+            req = req.timeout(t);
+        }
+        self.send(req).await
+    }
+
     /// The underlying client (for the uploader's S3 PUTs, which share pools and TLS settings).
     pub fn raw(&self) -> &reqwest::Client {
         &self.client

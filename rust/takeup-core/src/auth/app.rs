@@ -324,18 +324,15 @@ impl AppAuthApi {
 
     /// `POST /oauth2/token` with the authorization code grant.
     async fn exchange(&self, code: &str, redirect_uri: &str, verifier: &str) -> Result<TokenGrant> {
-        let req = self
-            .http
-            .request(reqwest::Method::POST, "/oauth2/token")?
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", redirect_uri),
-                ("client_id", self.config.client_id.as_str()),
-                ("code_verifier", verifier),
-                ("device_id", self.device_id.as_str()),
-            ]);
-        let resp = self.http.send(req).await?;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("client_id", self.config.client_id.as_str()),
+            ("code_verifier", verifier),
+            ("device_id", self.device_id.as_str()),
+        ];
+        let resp = self.http.post_form("/oauth2/token", &form, None).await?;
         if resp.is_success() {
             return crate::auth::grant_from(&resp);
         }
@@ -348,30 +345,26 @@ impl AppAuthApi {
     /// `POST /oauth2/token` with the refresh grant. A server that does not rotate refresh tokens
     /// (answers without one) keeps the old one in use.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenGrant> {
-        let req = self
-            .http
-            .request(reqwest::Method::POST, "/oauth2/token")?
-            .form(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh_token),
-                ("client_id", self.config.client_id.as_str()),
-                ("device_id", self.device_id.as_str()),
-            ]);
-        let resp = self.http.send(req).await?.success()?;
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", self.config.client_id.as_str()),
+            ("device_id", self.device_id.as_str()),
+        ];
+        let resp = self.http.post_form("/oauth2/token", &form, None).await?;
+        let resp = resp.success()?;
         crate::auth::grant_or_keep(&resp, refresh_token)
     }
 
     /// `POST /oauth2/revoke` (RFC 7009) of a token.
     pub async fn revoke(&self, token: &str) -> Result<()> {
-        let req = self
-            .http
-            .request(reqwest::Method::POST, "/oauth2/revoke")?
-            .timeout(Duration::from_secs(10))
-            .form(&[
-                ("token", token),
-                ("client_id", self.config.client_id.as_str()),
-            ]);
-        self.http.send(req).await?.success().map(|_| ())
+        let form = [
+            ("token", token),
+            ("client_id", self.config.client_id.as_str()),
+        ];
+        let revoke_timeout = Some(Duration::from_secs(10));
+        let resp = self.http.post_form("/oauth2/revoke", &form, revoke_timeout);
+        resp.await?.success().map(|_| ())
     }
 }
 

@@ -242,24 +242,20 @@ impl AuthApi {
             ("client_secret", self.client_secret.as_str()),
         ];
         form.extend_from_slice(grant);
-        let req = self
-            .http
-            .request(reqwest::Method::POST, "/v2/auth/token")?
-            .form(&form);
-        self.http.send(req).await
+        self.http.post_form("/v2/auth/token", &form, None).await
     }
 
     /// `POST /v2/auth/revoke` of a token (access or refresh).
     pub async fn revoke(&self, token: &str) -> Result<()> {
-        let req = self
+        let form = [
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.as_str()),
+            ("token", token),
+        ];
+        let revoke_timeout = Some(Duration::from_secs(10));
+        let resp = self
             .http
-            .request(reqwest::Method::POST, "/v2/auth/revoke")?
-            .timeout(Duration::from_secs(10))
-            .form(&[
-                ("client_id", self.client_id.as_str()),
-                ("client_secret", self.client_secret.as_str()),
-                ("token", token),
-            ]);
-        self.http.send(req).await?.success().map(|_| ())
+            .post_form("/v2/auth/revoke", &form, revoke_timeout);
+        resp.await?.success().map(|_| ())
     }
 }

@@ -101,6 +101,12 @@ fn user_line(user: &UserInfo) -> String {
     }
 }
 
+/// Print who and where the engine is now.
+fn show_identity(engine: &takeup_core::Engine) {
+    let status = engine.status();
+    print_identity(engine.identity().as_ref(), &status, engine.sign_in_method());
+}
+
 pub fn print_identity(id: Option<&Identity>, status: &EngineStatus, method: Option<SignInMethod>) {
     match &status.connection {
         ConnectionState::NotAuthorized => outln!(
@@ -175,11 +181,7 @@ pub async fn whoami(g: &Globals, a: &EngineArgs) -> anyhow::Result<()> {
             Err(e) => errln!("warning: {}", safe(&e.to_string())),
         }
     }
-    print_identity(
-        engine.identity().as_ref(),
-        &engine.status(),
-        engine.sign_in_method(),
-    );
+    show_identity(&engine);
     Ok(())
 }
 
@@ -221,11 +223,7 @@ pub async fn projects(
 pub async fn connect(g: &Globals, a: &EngineArgs, project: &str) -> anyhow::Result<()> {
     let engine = crate::host::engine(g, a).await?;
     engine.connect(project).await?;
-    print_identity(
-        engine.identity().as_ref(),
-        &engine.status(),
-        engine.sign_in_method(),
-    );
+    show_identity(&engine);
     Ok(())
 }
 

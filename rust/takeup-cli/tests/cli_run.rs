@@ -9,16 +9,14 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Ctx, ok, skip_without_keyring, text};
+use common::{Ctx, ok, text};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paired_queue_is_not_reported_on_hold_at_start() {
-    if skip_without_keyring() {
+    let Some(ctx) = Ctx::paired().await else {
         return;
-    }
-    let ctx = Ctx::new().await;
-    ctx.pair().await;
+    };
 
     let s: Value = serde_json::from_str(&ok(&mut ctx.takeup(&["status", "--json"]))).unwrap();
     assert_eq!(s["hold"], Value::Null, "paired and connected: {s:#}");
@@ -44,11 +42,9 @@ async fn a_paired_queue_is_not_reported_on_hold_at_start() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_exits_1_when_files_failed_and_130_on_ctrl_c() {
-    if skip_without_keyring() {
+    let Some(ctx) = Ctx::paired().await else {
         return;
-    }
-    let ctx = Ctx::new().await;
-    ctx.pair().await;
+    };
     let media = tempfile::tempdir().unwrap();
     // Refused at creation (400): parked at once.
     ctx.post(
@@ -114,11 +110,9 @@ async fn run_exits_1_when_files_failed_and_130_on_ctrl_c() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_and_server_text_are_printed_with_control_characters_escaped() {
-    if skip_without_keyring() {
+    let Some(ctx) = Ctx::paired().await else {
         return;
-    }
-    let ctx = Ctx::new().await;
-    ctx.pair().await;
+    };
     // A project name from the server with an escape sequence and a bell in it.
     let world = ctx.get("/_emulator/world").await;
     let project = world["accounts"][0]["projects"][0]["id"]

@@ -13,6 +13,15 @@ use std::time::{Duration, Instant};
 use common::{Ctx, kill9, ok, text};
 use takeup_emulator::EmulatorConfig;
 
+/// `takeup run --keep-running` in the background (it holds the queue until killed).
+fn run_in_background(ctx: &Ctx) -> std::process::Child {
+    let mut c = ctx.takeup(&["run", "--keep-running", "--no-progress"]);
+    c.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// Wait until the holder file names `pid` (the child has taken the lock).
 fn wait_for_holder(state: &Path, pid: u32) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -38,12 +47,7 @@ async fn a_second_run_is_refused_until_the_first_is_killed() {
     std::fs::write(media.path().join("clip.mov"), vec![7u8; 4096]).unwrap();
 
     // The first uploader keeps running (not paired: it waits for a pairing, holding the queue).
-    let first = ctx
-        .takeup(&["run", "--keep-running", "--no-progress"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let first = run_in_background(&ctx);
     let holder = wait_for_holder(ctx.state.path(), first.id());
     assert_eq!(holder["name"], "takeup run");
 
@@ -79,12 +83,7 @@ async fn a_second_run_is_refused_until_the_first_is_killed() {
     // SIGKILL: no cleanup runs, the holder file stays behind, yet the OS released the lock.
     kill9(first);
     assert!(ctx.state.path().join("uploader.json").exists());
-    let second = ctx
-        .takeup(&["run", "--keep-running", "--no-progress"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let second = run_in_background(&ctx);
     let holder = wait_for_holder(ctx.state.path(), second.id());
     assert_eq!(holder["name"], "takeup run");
     kill9(second);

@@ -38,6 +38,17 @@ impl Ctx {
         .await
     }
 
+    /// A context paired through `takeup pair`, in a fresh session keyring the children share;
+    /// `None` (the test is skipped, saying why) where no keyring can be joined.
+    pub async fn paired() -> Option<Ctx> {
+        if skip_without_keyring() {
+            return None;
+        }
+        let ctx = Ctx::new().await;
+        ctx.pair().await;
+        Some(ctx)
+    }
+
     pub async fn start(config: EmulatorConfig) -> Ctx {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let emu = Emulator::start(config).await.unwrap();

@@ -149,9 +149,11 @@ async fn directories_symlink_loops_and_missing_files_are_refused_with_a_reason()
 #[tokio::test]
 async fn files_deleted_truncated_or_rewritten_after_queueing_are_parked() {
     let env = env().await;
-    let mut q = queue_config(&env);
-    q.max_files = 1;
-    q.max_parts_per_file = 1;
+    let q = takeup_core::QueueConfig {
+        max_files: 1,
+        max_parts_per_file: 1,
+        ..queue_config(&env)
+    };
     let e = paired(&env, q).await;
     let dir = tempfile::tempdir().unwrap();
     // Hold the queue while the files change under it.
@@ -195,8 +197,10 @@ async fn files_deleted_truncated_or_rewritten_after_queueing_are_parked() {
 #[tokio::test]
 async fn a_file_truncated_mid_upload_is_parked_and_never_sends_a_short_part() {
     let env = env().await;
-    let mut q = queue_config(&env);
-    q.max_parts_per_file = 1;
+    let q = takeup_core::QueueConfig {
+        max_parts_per_file: 1,
+        ..queue_config(&env)
+    };
     let e = paired(&env, q).await;
     // Slow the parts so the file can change between them.
     env.slow_parts(400).await;
@@ -229,8 +233,10 @@ async fn a_file_truncated_mid_upload_is_parked_and_never_sends_a_short_part() {
 #[tokio::test]
 async fn a_file_over_4_gib_is_planned_with_64_bit_offsets() {
     let env = env().await;
-    let mut q = queue_config(&env);
-    q.max_parts_per_file = 1;
+    let q = takeup_core::QueueConfig {
+        max_parts_per_file: 1,
+        ..queue_config(&env)
+    };
     let e = paired(&env, q).await;
     // Park every part PUT so nothing big is sent: only the plan is checked.
     env.fault(

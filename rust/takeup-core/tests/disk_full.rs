@@ -251,8 +251,10 @@ async fn a_full_disk_during_a_run_is_a_clear_error_and_the_queue_continues() {
         add("A001_C002.mov", 3 * big + 7, 2),
         add("A001_C003_proxy.mov", 100_000, 3),
     ];
-    let mut q = queue_config(&env);
-    q.max_parts_per_file = 1;
+    let q = takeup_core::QueueConfig {
+        max_parts_per_file: 1,
+        ..queue_config(&env)
+    };
     let e = paired_with_queue(&env, q).await;
     // A slow link: every part takes a moment, so the disk fills while parts are in flight.
     env.slow_parts(250).await;

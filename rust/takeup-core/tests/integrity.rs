@@ -333,8 +333,10 @@ async fn one_file_is_one_entry_whatever_path_names_it() {
 #[tokio::test]
 async fn network_faults_never_park_a_file() {
     let env = env().await;
-    let mut q = queue_config(&env);
-    q.max_attempts = 2;
+    let q = takeup_core::QueueConfig {
+        max_attempts: 2,
+        ..queue_config(&env)
+    };
     let e = paired_with_queue(&env, q).await;
     // Far more cut connections and timeouts than attempts: on the API and on every part.
     env.fault(json!({"target": "s3", "nth": 1, "times": 8, "action": {"kind": "drop_after_bytes", "bytes": 50000}}))
@@ -431,13 +433,15 @@ async fn a_card_dump_is_queued_in_one_call_each_file_with_its_outcome() {
 #[tokio::test]
 async fn a_reported_network_change_restarts_the_parts_in_flight_at_once() {
     let env = env().await;
-    let mut q = queue_config(&env);
-    q.adaptive = false;
-    q.max_files = 1;
-    q.max_parts_per_file = 3;
     // Long stall and response timeouts: without the report, the parts would hang for a minute.
-    q.stall_timeout = Duration::from_secs(60);
-    q.response_timeout = Duration::from_secs(60);
+    let q = takeup_core::QueueConfig {
+        adaptive: false,
+        max_files: 1,
+        max_parts_per_file: 3,
+        stall_timeout: Duration::from_secs(60),
+        response_timeout: Duration::from_secs(60),
+        ..queue_config(&env)
+    };
     let e = paired_with_queue(&env, q).await;
     // The old path swallows everything: the first three PUTs never get an answer.
     env.fault(

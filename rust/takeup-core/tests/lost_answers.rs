@@ -55,10 +55,12 @@ async fn a_lost_answer_to_the_only_part_is_a_completed_upload() {
 #[tokio::test]
 async fn lost_answers_to_the_last_parts_of_a_multipart_upload_complete_it() {
     let env = env().await;
-    let mut q = config(&env);
-    q.adaptive = false;
-    q.max_files = 1;
-    q.max_parts_per_file = 3;
+    let q = takeup_core::QueueConfig {
+        adaptive: false,
+        max_files: 1,
+        max_parts_per_file: 3,
+        ..config(&env)
+    };
     let e = paired_with_queue(&env, q).await;
     // Every PUT stored, every answer lost: the upload completes on the server without one
     // acknowledgement reaching the engine.

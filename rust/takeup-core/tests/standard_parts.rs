@@ -16,8 +16,10 @@ async fn the_server_chooses_how_many_parts_a_standard_asset_has() {
     // The server aims at 5 MiB parts; the engine would send closed files under 16 MiB as one.
     env.settings(json!({ "standard_part_bytes": 5 * MIB }))
         .await;
-    let mut q = queue_config(&env);
-    q.part_size = 16 * MIB;
+    let q = takeup_core::QueueConfig {
+        part_size: 16 * MIB,
+        ..queue_config(&env)
+    };
     let e = paired_with_queue(&env, q).await;
     let dir = tempfile::tempdir().unwrap();
     let cases = [

@@ -82,8 +82,10 @@ async fn files_upload_with_standard_and_real_time_assets() {
 #[tokio::test]
 async fn priorities_decide_the_upload_order() {
     let env = env().await;
-    let mut q = queue_config(&env);
-    q.max_files = 1;
+    let q = takeup_core::QueueConfig {
+        max_files: 1,
+        ..queue_config(&env)
+    };
     let e = engine_with(&env, q).await;
     let dir = tempfile::tempdir().unwrap();
     // Queued before pairing: the queue holds until connected.
@@ -133,8 +135,10 @@ async fn priorities_decide_the_upload_order() {
 #[tokio::test]
 async fn every_fault_kind_is_survived() {
     let env = env().await;
-    let mut q = queue_config(&env);
-    q.max_attempts = 20;
+    let q = takeup_core::QueueConfig {
+        max_attempts: 20,
+        ..queue_config(&env)
+    };
     let e = paired(&env, q).await;
     let faults = [
         json!({"target": "s3", "nth": 1, "action": {"kind": "drop_after_bytes", "bytes": 100000}}),
@@ -181,9 +185,11 @@ async fn every_fault_kind_is_survived() {
 #[tokio::test]
 async fn poisoned_media_is_parked_and_does_not_block_others() {
     let env = env().await;
-    let mut q = queue_config(&env);
-    q.max_attempts = 3;
-    q.max_files = 1;
+    let q = takeup_core::QueueConfig {
+        max_attempts: 3,
+        max_files: 1,
+        ..queue_config(&env)
+    };
     let e = paired(&env, q).await;
     for poison in [
         json!({"name": "bad.mov"}),
@@ -273,9 +279,11 @@ async fn media_recorded_while_paused_is_skipped_and_offset_decides() {
 #[tokio::test]
 async fn cancel_stops_at_once_and_frees_the_slot() {
     let env = env().await;
-    let mut q = queue_config(&env);
-    q.max_files = 1;
-    q.max_parts_per_file = 1;
+    let q = takeup_core::QueueConfig {
+        max_files: 1,
+        max_parts_per_file: 1,
+        ..queue_config(&env)
+    };
     let e = paired(&env, q).await;
     // Every part PUT of the big file stalls long: it would hold the only slot.
     env.fault(json!({"target": "s3", "path_contains": "/parts/", "nth": 1, "times": 1, "action": {"kind": "stall", "ms": 60000}})).await;
@@ -381,8 +389,10 @@ async fn a_growing_file_uploads_while_it_is_written() {
 #[tokio::test]
 async fn a_growing_file_that_stops_growing_is_finalised() {
     let env = env().await;
-    let mut q = queue_config(&env);
-    q.growth_idle = Duration::from_millis(800);
+    let q = takeup_core::QueueConfig {
+        growth_idle: Duration::from_millis(800),
+        ..queue_config(&env)
+    };
     let e = paired(&env, q).await;
     let dir = tempfile::tempdir().unwrap();
     let (path, sha) = media(dir.path(), "voice.wav", 6 * MIB + 7, 9);
@@ -434,8 +444,10 @@ async fn offline_holds_without_burning_attempts_and_resumes() {
 #[tokio::test]
 async fn a_restart_resumes_from_the_last_acknowledged_part() {
     let env = env().await;
-    let mut q = queue_config(&env);
-    q.max_parts_per_file = 1;
+    let q = takeup_core::QueueConfig {
+        max_parts_per_file: 1,
+        ..queue_config(&env)
+    };
     let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media(dir.path(), "long_take.mov", 4 * MIN_PART as usize + 11, 1);
     {
@@ -473,8 +485,10 @@ async fn a_restart_resumes_from_the_last_acknowledged_part() {
 async fn tokens_expire_mid_upload_and_a_forgotten_device_keeps_its_queue() {
     let env = env().await;
     env.settings(json!({"access_token_ttl_secs": 2})).await;
-    let mut q = queue_config(&env);
-    q.max_files = 1;
+    let q = takeup_core::QueueConfig {
+        max_files: 1,
+        ..queue_config(&env)
+    };
     let e = paired(&env, q).await;
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();

@@ -81,13 +81,7 @@ async fn accounts_projects_connect_disconnect() {
     let project = projects[1]["id"].as_str().unwrap();
     assert_eq!(projects[1]["name"], "ADR Sessions");
 
-    let r = env
-        .post_auth(
-            &format!("/v2/devices/connect?project_id={project}"),
-            &t.access,
-            None,
-        )
-        .await;
+    let r = env.connect(&t.access, project).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let me: Value = env.me(&t.access).await;
     assert_eq!(me["project"]["name"], "ADR Sessions");

@@ -263,13 +263,7 @@ impl Env {
         if connect {
             let world = self.control_get("/_emulator/world").await;
             let project = world["accounts"][0]["projects"][0]["id"].as_str().unwrap();
-            let r = self
-                .post_auth(
-                    &format!("/v2/devices/connect?project_id={project}"),
-                    &tokens.access,
-                    None,
-                )
-                .await;
+            let r = self.connect(&tokens.access, project).await;
             assert_eq!(r.status(), StatusCode::NO_CONTENT);
         }
         tokens
@@ -321,6 +315,12 @@ impl Env {
             req = req.json(&b);
         }
         req.send().await.unwrap()
+    }
+
+    /// `POST /v2/devices/connect?project_id=...` with this token.
+    pub async fn connect(&self, access: &str, project: &str) -> Response {
+        let path = format!("/v2/devices/connect?project_id={project}");
+        self.post_auth(&path, access, None).await
     }
 
     pub async fn create_asset(&self, access: &str, body: Value) -> Response {

@@ -149,12 +149,7 @@ async fn directories_symlink_loops_and_missing_files_are_refused_with_a_reason()
 #[tokio::test]
 async fn files_deleted_truncated_or_rewritten_after_queueing_are_parked() {
     let env = env().await;
-    let q = takeup_core::QueueConfig {
-        max_files: 1,
-        max_parts_per_file: 1,
-        ..queue_config(&env)
-    };
-    let e = paired(&env, q).await;
+    let e = paired(&env, one_part_at_a_time(&env)).await;
     let dir = tempfile::tempdir().unwrap();
     // Hold the queue while the files change under it.
     e.queue().pause();

@@ -279,12 +279,7 @@ async fn media_recorded_while_paused_is_skipped_and_offset_decides() {
 #[tokio::test]
 async fn cancel_stops_at_once_and_frees_the_slot() {
     let env = env().await;
-    let q = takeup_core::QueueConfig {
-        max_files: 1,
-        max_parts_per_file: 1,
-        ..queue_config(&env)
-    };
-    let e = paired(&env, q).await;
+    let e = paired(&env, one_part_at_a_time(&env)).await;
     // Every part PUT of the big file stalls long: it would hold the only slot.
     env.fault(json!({"target": "s3", "path_contains": "/parts/", "nth": 1, "times": 1, "action": {"kind": "stall", "ms": 60000}})).await;
     let dir = tempfile::tempdir().unwrap();

@@ -341,6 +341,15 @@ pub fn queue_config(env: &Env) -> takeup_core::QueueConfig {
     }
 }
 
+/// [`queue_config`] with one file and one part at a time (tests that act between parts).
+pub fn one_part_at_a_time(env: &Env) -> takeup_core::QueueConfig {
+    takeup_core::QueueConfig {
+        max_files: 1,
+        max_parts_per_file: 1,
+        ..queue_config(env)
+    }
+}
+
 /// An engine with these queue settings (not paired yet).
 pub async fn engine_with_queue(env: &Env, q: takeup_core::QueueConfig) -> Engine {
     let mut c = env.config();

@@ -283,6 +283,20 @@ mod tests {
         }
     }
 
+    /// Pairing with the default options, never cancelled.
+    async fn run_to_end(
+        t: &Scripted,
+        observe: &(dyn Fn(PairingProgress) + Send + Sync),
+    ) -> Result<TokenGrant> {
+        run(
+            t,
+            &PairingOptions::default(),
+            &CancellationToken::new(),
+            observe,
+        )
+        .await
+    }
+
     fn recorder() -> (
         std::sync::Arc<Mutex<Vec<PairingProgress>>>,
         impl Fn(PairingProgress) + Send + Sync,
@@ -301,14 +315,7 @@ mod tests {
         );
         let (seen, obs) = recorder();
         let start = Instant::now();
-        let got = run(
-            &t,
-            &PairingOptions::default(),
-            &CancellationToken::new(),
-            &obs,
-        )
-        .await
-        .unwrap();
+        let got = run_to_end(&t, &obs).await.unwrap();
         assert_eq!(got.access_token, "a");
         assert_eq!(t.gaps(start), vec![5, 5, 10, 10, 15]);
         let seen = seen.lock().unwrap();
@@ -326,14 +333,7 @@ mod tests {
         use PollOutcome::*;
         let t = Scripted::answering(12, [Pending, Pending, Expired, Granted(tokens())]);
         let (seen, obs) = recorder();
-        run(
-            &t,
-            &PairingOptions::default(),
-            &CancellationToken::new(),
-            &obs,
-        )
-        .await
-        .unwrap();
+        run_to_end(&t, &obs).await.unwrap();
         assert_eq!(*t.codes.lock().unwrap(), 3);
         let seen = seen.lock().unwrap();
         let shown: Vec<String> = seen
@@ -371,14 +371,7 @@ mod tests {
                 Err(Error::InvalidClient),
             ],
         );
-        let err = run(
-            &t,
-            &PairingOptions::default(),
-            &CancellationToken::new(),
-            &|_| {},
-        )
-        .await
-        .unwrap_err();
+        let err = run_to_end(&t, &|_| {}).await.unwrap_err();
         assert!(matches!(err, Error::InvalidClient));
         assert_eq!(t.poll_times.lock().unwrap().len(), 3);
     }

@@ -158,7 +158,8 @@ class TransferLeaseTest {
         try {
             val state = File(dir, "state")
             val store = LeaseSecretStore()
-            val clip = File(dir, "A008_C002.mov")
+            // A name of its own: the emulator may hold clips of earlier runs.
+            val clip = File(dir, "A008_C002_${java.util.UUID.randomUUID().toString().take(8)}.mov")
             val size = 8 * 5 * MIB + 999 // 9 parts of 5 MiB
             val digest = MessageDigest.getInstance("SHA-256")
             clip.outputStream().buffered().use { out ->

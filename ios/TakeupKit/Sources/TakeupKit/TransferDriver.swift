@@ -139,6 +139,9 @@ public final class TransferDriver: NSObject, @unchecked Sendable {
     private var inFlight: [String: UInt64] = [:]
     private var bodies: [Int: Data] = [:]
     private var reportsInFlight = 0
+    /// Leases whose task completion this driver handled: a session may still list such a task
+    /// (its registry lags the delegate), and it must not count as in flight again.
+    private var handled: Set<String> = []
     /// Outcomes no engine took yet (none attached, or it was stopping): reported on `attach`.
     private var unreported: [(leaseId: String, outcome: TransferOutcome)] = []
     private var waiters: [(settledOnly: Bool, c: CheckedContinuation<Void, Never>)] = []
@@ -193,7 +196,9 @@ public final class TransferDriver: NSObject, @unchecked Sendable {
         let sizes = running.map { (try? sliceSize($0)) ?? 0 }
         let done = locked { () -> [(leaseId: String, outcome: TransferOutcome)] in
             self.engine = engine
-            for (id, size) in zip(running, sizes) where inFlight[id] == nil { inFlight[id] = size }
+            for (id, size) in zip(running, sizes) where inFlight[id] == nil && !handled.contains(id) {
+                inFlight[id] = size
+            }
             let done = unreported
             unreported = []
             reportsInFlight += 1
@@ -260,6 +265,20 @@ public final class TransferDriver: NSObject, @unchecked Sendable {
     /// Cancel every task (their leases are given back as abandoned when reported).
     public func cancelAll() {
         session.getAllTasks { tasks in tasks.forEach { $0.cancel() } }
+    }
+
+    /// Lease ids of the tasks in flight (diagnostics, tests).
+    public var leasesInFlight: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Array(inFlight.keys)
+    }
+
+    /// Whether nothing is in flight, pending a report or being leased.
+    public var isIdle: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return isIdleLocked
     }
 
     public var tasksInFlight: Int {
@@ -412,6 +431,7 @@ public final class TransferDriver: NSObject, @unchecked Sendable {
         guard let leaseId = task.taskDescription else { return }
         lock.lock()
         let body = bodies.removeValue(forKey: task.taskIdentifier) ?? Data()
+        handled.insert(leaseId)
         reportsInFlight += 1
         let engine = self.engine
         lock.unlock()

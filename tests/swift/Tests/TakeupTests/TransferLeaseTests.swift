@@ -109,7 +109,8 @@ final class TransferLeaseTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let state = dir.appendingPathComponent("state")
         let store = MemorySecretStore()
-        let clip = dir.appendingPathComponent("A007_C003.mov")
+        // A name of its own: the emulator may hold clips of earlier runs.
+        let clip = dir.appendingPathComponent("A007_C003_\(UUID().uuidString.prefix(8)).mov")
         let size = 8 * 5 * mib + 4321  // 9 parts of 5 MiB
         try writeClip(clip, size: size, seed: 3)
         let slices = dir.appendingPathComponent("Caches/transfer-slices")
@@ -158,7 +159,12 @@ final class TransferLeaseTests: XCTestCase {
         try await waitUntil("the clip uploaded", seconds: 120) {
             second.queueStatus().totals.done == 1
         }
-        await driver.waitIdle()
+        do {
+            try await waitUntil("the driver idle", seconds: 30) { driver.isIdle }
+        } catch {
+            XCTFail("the driver is not idle; in flight: \(driver.leasesInFlight)")
+            throw error
+        }
         driver.stopLeasing()
 
         // Every report was taken (nil: kept while the engine restarted, then reported to the

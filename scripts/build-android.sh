@@ -43,6 +43,12 @@ args=()
 [ "$profile" = release ] && args+=(--release)
 t_args=()
 for abi in "${abis[@]}"; do t_args+=(-t "$abi"); done
+# 16 KB pages (apps targeting Android 15 must load on 16 KB-page devices): every LOAD segment
+# aligned to 16 KiB. Added to whatever RUSTFLAGS the caller set for each target.
+for t in "${targets[@]}"; do
+  var="CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$t")_RUSTFLAGS"
+  export "$var=${!var:-} -C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,-z,common-page-size=16384"
+done
 log "cargo ndk ${t_args[*]} -P $platform -o $out/jniLibs build -p takeup-ffi ${args[*]}"
 cargo ndk "${t_args[@]}" -P "$platform" -o "$out/jniLibs" build -p takeup-ffi --locked "${args[@]}"
 
@@ -52,7 +58,14 @@ eval "$bindings_env"
 rm -rf "$out/kotlin"
 mkdir -p "$out"
 cp -r "$TAKEUP_BINDINGS_DIR/kotlin" "$out/kotlin"
+readelf="$(ls "$ndk"/toolchains/llvm/prebuilt/*/bin/llvm-readelf 2>/dev/null | head -n1 || true)"
 for abi in "${abis[@]}"; do
-  [ -f "$out/jniLibs/$abi/libtakeup_ffi.so" ] || die "missing $out/jniLibs/$abi/libtakeup_ffi.so"
+  so="$out/jniLibs/$abi/libtakeup_ffi.so"
+  [ -f "$so" ] || die "missing $so"
+  # Check the 16 KB alignment of the 64-bit libraries (what Play checks for Android 15).
+  if [ -n "$readelf" ] && [ "$abi" != armeabi-v7a ]; then
+    bad="$("$readelf" -lW "$so" | awk '$1 == "LOAD" && $NF != "0x4000" && $NF != "0x10000" { print $NF }')"
+    [ -z "$bad" ] || die "$so: LOAD segments aligned to $bad, not 16 KiB"
+  fi
 done
 log "done: $out/jniLibs/{$(IFS=,; echo "${abis[*]}")}/libtakeup_ffi.so and $out/kotlin"

@@ -41,8 +41,9 @@ mapfile -t android_sources < <( (find android/*/src/portable/kotlin android/*/sr
 # The generated bindings: io.takeup.core (engine objects) and io.takeup.core.types (its data types).
 mapfile -t binding_sources < <(find "$TAKEUP_BINDINGS_DIR/kotlin" -name '*.kt' | LC_ALL=C sort)
 sources=("${binding_sources[@]}" tests/kotlin/*.kt "${android_sources[@]}")
-# Test classes: the binding suite, then each android/*/src/test/kotlin/**/XTest.kt as PACKAGE.XTest.
-test_classes=(io.takeup.core.test.TakeupBindingsTest)
+# Test classes: the binding suites (tests/kotlin/*Test.kt, package io.takeup.core.test), then each android/*/src/test/kotlin/**/XTest.kt as PACKAGE.XTest.
+test_classes=()
+for f in tests/kotlin/*Test.kt; do test_classes+=("io.takeup.core.test.$(basename "$f" .kt)"); done
 for f in "${android_sources[@]}"; do
   case "$f" in
     android/*/src/test/kotlin/*Test.kt)

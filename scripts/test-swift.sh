@@ -3,8 +3,10 @@
 # tests/swift/ with them inside the Swift chroot (scripts/setup-swift.sh), starts the C2C emulator on
 # the host (scripts/test-emulator.sh; the chroot shares the host's network, so 127.0.0.1 reaches it;
 # killed on exit) and runs `swift test` (XCTest) there against the host-built libtakeup_ffi.so: a
-# real pairing, a real sign-in with the app flow and real uploads. FoundationNetworking cannot
-# trust the emulator's test CA, so this script approves pending pairing codes (curl loop), answers
+# real pairing, a real sign-in with the app flow and real uploads, and TakeupKit's lease executor
+# (TransferDriver, URLSession upload tasks) against the emulator's S3 stand-in: for the run, the
+# emulator's test CA is the chroot's system trust store (the only store FoundationNetworking reads).
+# The older tests do not rely on it: this script approves pending pairing codes (curl loop), answers
 # the sign-in pages the tests write to /takeup/emu (emulator_oauth_approver) and dumps the
 # emulator's asset reports into
 # the chroot (/takeup/emu, TAKEUP_TEST_EMULATOR_DUMP) for the tests to compare sha256s. Exits
@@ -120,14 +122,31 @@ rm -rf "$dump"
 mkdir -p "$dump"
 
 mounted_proc=0
+ca_store="$R/etc/ssl/certs/ca-certificates.crt"
+ca_backup=""
+ca_installed=0
 cleanup() {
   emulator_stop
   rm -rf "$emu_dir"
+  if [ "$ca_installed" = 1 ]; then
+    if [ -n "$ca_backup" ]; then mv -f "$ca_backup" "$ca_store"; else rm -f "$ca_store"; fi
+  fi
   if [ "$mounted_proc" = 1 ]; then umount "$R/proc" 2>/dev/null || umount -l "$R/proc" || true; fi
 }
 trap cleanup EXIT
 emulator_start "$emu_dir"
 cp "$TAKEUP_TEST_CA_PEM_FILE" "$dump/ca.pem"
+# URLSession on Linux (FoundationNetworking: libcurl with OpenSSL) trusts only the system store
+# and cannot be given a CA: for the run, the emulator's test CA is the chroot's system store
+# (the chroot has no other; a store that exists is kept and restored on exit). The lease
+# executor test (TransferLeaseTests) reaches the S3 stand-in and the control API this way.
+mkdir -p "$(dirname "$ca_store")"
+if [ -e "$ca_store" ]; then
+  ca_backup="$work/.ca-store.orig"
+  cp -p "$ca_store" "$ca_backup"
+fi
+ca_installed=1
+cat "$TAKEUP_TEST_CA_PEM_FILE" ${ca_backup:+"$ca_backup"} >"$ca_store"
 emulator_approver
 emulator_oauth_approver "$dump"
 emulator_asset_dumper "$dump"

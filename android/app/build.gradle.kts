@@ -42,6 +42,12 @@ android {
         // The redirect URI is io.takeup.app:/oauth2redirect (AndroidManifest.xml).
         buildConfigField("String", "TAKEUP_APP_CLIENT_ID", quoted(prop("takeup.appClientId")))
         buildConfigField("String", "TAKEUP_APPLICATIONS_BASE", quoted(prop("takeup.applicationsBase")))
+
+        // Only the ABIs the engine is built for (scripts/build-android.sh): Play then does not
+        // offer the app to devices it cannot load libtakeup_ffi.so on.
+        ndk {
+            abiFilters += listOf("arm64-v8a", "armeabi-v7a", "x86_64")
+        }
     }
 
     buildFeatures {
@@ -65,6 +71,10 @@ android {
 
     packaging {
         resources.excludes += "/META-INF/{AL2.0,LGPL2.1}"
+        // Native libraries stored uncompressed and 16 KB-aligned in the APK (AGP 8.5.1+), loaded
+        // in place: with the libraries' own 16 KiB LOAD alignment (scripts/build-android.sh) the
+        // app runs on Android 15's 16 KB-page devices.
+        jniLibs.useLegacyPackaging = false
     }
 
     testOptions {

@@ -10,8 +10,6 @@
 //                        worker decisions)
 //   $rustOut/kotlin      the generated bindings (not in git)
 // jniLibs: $rustOut/jniLibs/{arm64-v8a,armeabi-v7a,x86_64}/libtakeup_ffi.so (not in git).
-import org.gradle.api.provider.ValueSource
-import org.gradle.api.provider.ValueSourceParameters
 
 plugins {
     alias(libs.plugins.android.library)
@@ -58,41 +56,9 @@ kotlin {
     }
 }
 
-// rustls-platform-verifier's Kotlin component must have exactly the version of the
-// `rustls-platform-verifier-android` crate the Rust library was built with (from its README).
-abstract class RustlsVersion : ValueSource<String, RustlsVersion.Params> {
-    interface Params : ValueSourceParameters {
-        val lockFile: RegularFileProperty
-    }
+// rustls-platform-verifier's version rule (the Cargo.lock version) is registered for every module
+// in the root build.gradle.kts: `:app` resolves this module's dependency on it too.
 
-    companion object {
-        const val CRATE_NAME = "rustls-platform-verifier-android"
-    }
-
-    override fun obtain(): String {
-        val lines = parameters.lockFile.get().asFile.readLines()
-        val nameIdx = lines.indexOfFirst { it.trim() == "name = \"$CRATE_NAME\"" }
-        val version = if (nameIdx < 0) null else lines.drop(nameIdx + 1)
-            .firstOrNull { it.trimStart().startsWith("version = ") }
-            ?.substringAfter('"', "")
-            ?.substringBefore('"', "")
-            ?.takeIf { it.isNotEmpty() }
-        return version ?: error("$CRATE_NAME not found in ${parameters.lockFile.get().asFile}")
-    }
-}
-
-val rustlsPlatformVerifierVersion = providers.of(RustlsVersion::class.java) {
-    parameters.lockFile.set(File(repoRoot, "Cargo.lock"))
-}
-
-configurations.configureEach {
-    resolutionStrategy.eachDependency {
-        if (requested.group == "rustls" && requested.name == "rustls-platform-verifier") {
-            useVersion(rustlsPlatformVerifierVersion.get())
-            because("must equal the rustls-platform-verifier-android crate version in Cargo.lock")
-        }
-    }
-}
 
 dependencies {
     // The bindings' public types use JNA and kotlinx-coroutines (suspend functions): `api`.

@@ -18,7 +18,9 @@ let package = Package(
         .target(name: "Takeup", dependencies: ["TakeupFFI"], path: "Sources/Takeup"),
         // The iOS package's portable part (formatting, presentation, policies, engine holder).
         .target(name: "TakeupKit", dependencies: ["Takeup"], path: "Sources/TakeupKit"),
-        .testTarget(name: "TakeupTests", dependencies: ["Takeup"], path: "Tests/TakeupTests"),
+        // The binding tests include the lease executor of TakeupKit (TransferDriver) run against the
+        // emulator.
+        .testTarget(name: "TakeupTests", dependencies: ["Takeup", "TakeupKit"], path: "Tests/TakeupTests"),
         .testTarget(name: "TakeupKitTests", dependencies: ["TakeupKit"], path: "Tests/TakeupKitTests"),
     ]
 )

@@ -4,4 +4,4 @@
 // against the generated bindings on every run. Never run; not a model of Android behaviour.
 @file:Suppress("unused", "UNUSED_PARAMETER")
 package android.database
-interface Cursor : java.io.Closeable { fun moveToFirst(): Boolean; fun getString(i: Int): String? }
+interface Cursor : java.io.Closeable { fun moveToFirst(): Boolean; fun getString(i: Int): String?; fun getLong(i: Int): Long; fun isNull(i: Int): Boolean }

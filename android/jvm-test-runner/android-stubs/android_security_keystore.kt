@@ -17,3 +17,4 @@ object KeyProperties {
     const val KEY_ALGORITHM_AES = "AES"; const val PURPOSE_ENCRYPT = 1; const val PURPOSE_DECRYPT = 2
     const val BLOCK_MODE_GCM = "GCM"; const val ENCRYPTION_PADDING_NONE = "NoPadding"
 }
+class KeyPermanentlyInvalidatedException(message: String? = null) : java.security.InvalidKeyException(message)

@@ -7,7 +7,10 @@ package androidx.work
 import java.util.concurrent.TimeUnit
 class WorkerParameters
 class ForegroundInfo { constructor(id: Int, n: android.app.Notification); constructor(id: Int, n: android.app.Notification, type: Int) }
-object WorkInfo { const val STOP_REASON_FOREGROUND_SERVICE_TIMEOUT = -128; const val STOP_REASON_CANCELLED_BY_APP = 1 }
+class WorkInfo(val state: State) {
+    enum class State { ENQUEUED, RUNNING, SUCCEEDED, FAILED, BLOCKED, CANCELLED }
+    companion object { const val STOP_REASON_FOREGROUND_SERVICE_TIMEOUT = -128; const val STOP_REASON_CANCELLED_BY_APP = 1 }
+}
 abstract class ListenableWorker(val applicationContext: android.content.Context, p: WorkerParameters) {
     val stopReason: Int get() = 0
     abstract class Result { companion object { fun success(): Result = TODO(); fun retry(): Result = TODO() } }
@@ -19,7 +22,7 @@ abstract class CoroutineWorker(c: android.content.Context, p: WorkerParameters) 
 }
 enum class BackoffPolicy { LINEAR, EXPONENTIAL }
 enum class NetworkType { CONNECTED }
-enum class ExistingWorkPolicy { KEEP, APPEND_OR_REPLACE }
+enum class ExistingWorkPolicy { KEEP, REPLACE, APPEND_OR_REPLACE }
 enum class OutOfQuotaPolicy { RUN_AS_NON_EXPEDITED_WORK_REQUEST }
 class Constraints { class Builder { fun setRequiredNetworkType(t: NetworkType) = this; fun build() = Constraints() } }
 class OneTimeWorkRequest { class Builder(c: Class<out ListenableWorker>) {
@@ -27,4 +30,5 @@ class OneTimeWorkRequest { class Builder(c: Class<out ListenableWorker>) {
     fun setBackoffCriteria(p: BackoffPolicy, d: Long, u: TimeUnit) = this; fun addTag(t: String) = this; fun build() = OneTimeWorkRequest() } }
 inline fun <reified W : ListenableWorker> OneTimeWorkRequestBuilder(): OneTimeWorkRequest.Builder = OneTimeWorkRequest.Builder(W::class.java)
 class WorkManager { fun enqueueUniqueWork(n: String, p: ExistingWorkPolicy, r: OneTimeWorkRequest): Any = Unit
+    fun getWorkInfosForUniqueWork(n: String): java.util.concurrent.Future<List<WorkInfo>> = TODO()
     companion object { fun getInstance(c: android.content.Context): WorkManager = WorkManager() } }

@@ -1,5 +1,6 @@
 // The app's state: the engine (through EngineHolder), its view model and the last AppView, plus the
-// platform glue (network monitor, background uploads). Main actor only.
+// platform glue (network monitor, background uploads, the background upload session). Main actor
+// only.
 import Foundation
 import SwiftUI
 import Takeup
@@ -23,6 +24,9 @@ final class AppModel: ObservableObject {
 
     let holder: EngineHolder?
     private(set) var background: BackgroundUploads?
+    /// The background URLSession that moves leased parts while the app is not running (created at
+    /// launch, before iOS delivers the session's events).
+    let transfers = BackgroundTransfers()
     private var engine: TakeupEngine?
     private var viewModel: ViewModel?
     private var subscription: Subscription?
@@ -39,6 +43,13 @@ final class AppModel: ObservableObject {
             if let url = Bundle.main.url(forResource: "TestRootCA", withExtension: "pem"),
                let pem = try? String(contentsOf: url, encoding: .utf8) {
                 settings.extraRootCaPem = pem
+            }
+            // Launched in the background (for the upload session's events, a background task):
+            // only the background session moves bytes, the engine's executor starts off.
+            if !BackgroundTransfers.engineTransfersAtLaunch {
+                var q = settings.queue ?? QueueTuning()
+                q.engineTransfers = false
+                settings.queue = q
             }
             holder = EngineHolder(settings: settings, secretStore: KeychainSecretStore())
         } catch {
@@ -64,6 +75,10 @@ final class AppModel: ObservableObject {
             let monitor = NetworkMonitor(engine: engine)
             monitor.start()
             self.monitor = monitor
+            // Re-attach the background session's tasks to the engine (what iOS finished or
+            // dropped while the app was not running is reported / sent again).
+            let transfers = self.transfers
+            Task { await transfers.attach(engine: engine) }
         }
         return engine
     }
@@ -141,8 +156,11 @@ final class AppModel: ObservableObject {
     func scenePhaseChanged(_ phase: ScenePhase) {
         guard let engine else { return }
         switch phase {
-        case .background: background?.appDidEnterBackground(engine: engine)
+        case .background:
+            transfers.appDidEnterBackground()
+            background?.appDidEnterBackground(engine: engine)
         case .active:
+            transfers.appDidBecomeActive()
             background?.appDidBecomeActive(engine: engine)
             // Re-read the device: a project renamed or a pause made in Frame.io shows at once.
             Task { await engine.appForeground() }
@@ -162,23 +180,19 @@ final class AppModel: ObservableObject {
     }
 
     /// Copies picked files into the media folder and queues them (auto mode uploads them; manual
-    /// mode holds them for selection).
+    /// mode holds them for selection). The copies (multi-GB clips) are made off the main thread and
+    /// keep the originals' creation and modification times (the pause rule is computed from them).
     func importFiles(_ urls: [URL]) async {
         guard let engine else { return }
         var failures: [String] = []
+        let dir = Self.mediaDirectory
         for url in urls {
-            let scoped = url.startAccessingSecurityScopedResource()
-            defer { if scoped { url.stopAccessingSecurityScopedResource() } }
             do {
-                let dir = Self.mediaDirectory
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                var dest = dir.appendingPathComponent(url.lastPathComponent)
-                if FileManager.default.fileExists(atPath: dest.path) {
-                    let stem = dest.deletingPathExtension().lastPathComponent
-                    dest = dir.appendingPathComponent("\(stem)-\(UUID().uuidString.prefix(8))")
-                        .appendingPathExtension(url.pathExtension)
-                }
-                try FileManager.default.copyItem(at: url, to: dest)
+                let dest = try await Task.detached(priority: .userInitiated) {
+                    let scoped = url.startAccessingSecurityScopedResource()
+                    defer { if scoped { url.stopAccessingSecurityScopedResource() } }
+                    return try MediaImport.copy(url, into: dir)
+                }.value
                 _ = try await engine.enqueue(path: dest.path, options: EnqueueOptions())
             } catch let error as TakeupError {
                 failures.append("\(url.lastPathComponent): \(error.message)")

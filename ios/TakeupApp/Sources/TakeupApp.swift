@@ -37,4 +37,15 @@ final class AppDelegate: NSObject, UIApplicationDelegate {
         model.background?.register()
         return true
     }
+
+    /// iOS woke (or launched) the app for the background upload session's events: the engine
+    /// starts (without its own executor when in the background), the session's completions are
+    /// reported and the next parts leased; iOS gets its time back once that is done.
+    func application(
+        _ application: UIApplication, handleEventsForBackgroundURLSession identifier: String,
+        completionHandler: @escaping () -> Void
+    ) {
+        model.transfers.handleEvents(identifier: identifier, completionHandler: completionHandler)
+        Task { _ = try? await model.ensureEngine() }
+    }
 }

@@ -1,6 +1,7 @@
 //! What the engine's types need at the FFI beyond their derives (feature `uniffi`): the
-//! bindings' time type.
+//! bindings' time type and file paths.
 
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
@@ -13,6 +14,15 @@ uniffi::custom_type!(Timestamp, SystemTime, {
     remote,
     lower: |t| t.into(),
     try_lift: |t| from_system_time(t),
+});
+
+// Paths cross as strings (the apps' file APIs take strings or build URLs from them). Every path
+// the engine holds came from the app as a string (`enqueue`), so the lossy conversion never
+// changes one.
+uniffi::custom_type!(PathBuf, String, {
+    remote,
+    lower: |p| p.to_string_lossy().into_owned(),
+    try_lift: |s| Ok(PathBuf::from(s)),
 });
 
 /// `SystemTime` to `DateTime<Utc>`, failing (instead of panicking) outside chrono's range.

@@ -82,4 +82,21 @@ async fn run_for_uploads_what_is_queued_and_reports() {
         (1, &Some(Hold::PausedByUser)),
         "{r:?}"
     );
+
+    // Suspended by the OS (its background time ran out): the run ends early too, with the
+    // file still queued, and the user's pause is a separate hold that outlives the suspension.
+    e.queue().set_suspended(true);
+    e.queue().resume();
+    let started = std::time::Instant::now();
+    let r = e.queue().run_for(Duration::from_secs(30)).await;
+    assert!(started.elapsed() < Duration::from_secs(10), "{r:?}");
+    assert_eq!(
+        (r.remaining, &r.hold, r.timed_out),
+        (1, &Some(Hold::Suspended), false),
+        "{r:?}"
+    );
+    assert!(!e.queue().is_paused(), "suspension is not the user's pause");
+    e.queue().set_suspended(false);
+    let r = e.queue().run_for(Duration::from_secs(60)).await;
+    assert_eq!((r.remaining, &r.hold), (0, &None), "{r:?}");
 }

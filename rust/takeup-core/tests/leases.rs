@@ -405,3 +405,42 @@ async fn a_slice_holds_exactly_the_leased_bytes_or_nothing() {
     assert!(err.to_string().contains("changed"), "{err}");
     assert!(!other.exists());
 }
+
+#[tokio::test]
+async fn an_engine_started_without_its_executor_leases_nothing_to_itself() {
+    // An iOS app relaunched in the background for its upload session's events: the engine
+    // starts paired with files queued, and only the platform's executor may take their parts.
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (p, sha) = media_file(dir.path(), "A001_C009.mov", 2 * MIN_PART as usize + 7, 9);
+    {
+        let e = platform_engine(&env, platform_queue(&env)).await;
+        e.queue()
+            .enqueue(&p, EnqueueOptions::default())
+            .await
+            .unwrap();
+        e.shutdown();
+    }
+    let mut c = env.config();
+    c.queue = QueueConfig {
+        engine_transfers: false,
+        ..platform_queue(&env)
+    };
+    let e = Engine::start(c, env.store.clone()).await.unwrap();
+    assert!(e.is_paired());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        e.queue().leases_out().await.unwrap().is_empty(),
+        "the engine leased parts to itself"
+    );
+    assert_eq!(e.queue().status().totals.done, 0);
+    let sent = drain(&e, &executor(&env)).await;
+    wait_queue(&e, 30, "done", |s| s.totals.done == 1).await;
+    let a = emu_asset(&env, "A001_C009.mov").await;
+    assert_eq!(a["sha256"], sha.as_str());
+    assert_eq!(
+        sent,
+        stored_counts(&a).len(),
+        "the platform sent every part"
+    );
+}

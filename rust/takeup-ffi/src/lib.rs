@@ -11,7 +11,10 @@
 //!   rendered by both apps, and the user's actions (`UiAction`);
 //! - [`start_engine`] → [`TakeupEngine`] (pairing, sign-in with a Frame.io account
 //!   ([`SignInRequest`]), account / project selection, identity, status, network input,
-//!   `app_foreground`, the upload queue, the background-work hook);
+//!   `app_foreground`, the upload queue, the background-work hook) and the part-transfer lease
+//!   API for a platform executor (`transfers.rs`: `next_transfers`, `transfer_succeeded`,
+//!   `transfer_failed`, `pending_transfers`, `write_transfer_slice`, `set_engine_transfers`,
+//!   `set_suspended`);
 //! - foreign traits the apps implement: [`SecretStore`], [`StatusListener`], [`PairingListener`],
 //!   [`UploadListener`]; subscriptions are [`Subscription`] objects;
 //! - errors: [`TakeupError`] with [`error_action`]; [`SecretStoreError`] for the app's store;
@@ -27,6 +30,7 @@ mod error;
 mod logging;
 mod runtime;
 mod sign_in;
+mod transfers;
 mod types;
 mod view;
 
@@ -37,6 +41,9 @@ pub use engine::{
 pub use error::{ErrorAction, SecretStoreError, TakeupError, error_action};
 pub use logging::init_logging;
 pub use sign_in::{AppSignIn, SignInMethod, SignInRequest};
+pub use transfers::{
+    MAX_BODY_EXCERPT, NetworkErrorKind, PartTransfer, TransferAck, TransferError, TransferHeader,
+};
 pub use types::*;
 pub use view::{ViewListener, ViewModel};
 

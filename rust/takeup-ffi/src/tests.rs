@@ -62,9 +62,17 @@ fn config_conversion_keeps_defaults_unless_set() {
     f.queue = Some(QueueTuning {
         max_files: Some(3),
         growth_idle: Some(Duration::from_secs(2)),
+        engine_transfers: Some(false),
         ..QueueTuning::default()
     });
+    assert!(
+        config("https://api.example")
+            .into_core()
+            .queue
+            .engine_transfers
+    );
     let c = f.into_core();
+    assert!(!c.queue.engine_transfers);
     assert_eq!(c.queue.upload_hosts, vec!["127.0.0.1:9".to_string()]);
     assert_eq!(c.queue.max_files, 3);
     assert_eq!(c.queue.growth_idle, Duration::from_secs(2));

@@ -46,6 +46,11 @@ pub struct QueueTuning {
     /// The most part uploads in flight over all files when adaptive (default 32).
     #[uniffi(default = None)]
     pub max_parallel_parts: Option<u32>,
+    /// Whether the engine's own executor moves part bytes from the start (default true). An app
+    /// started to hand its parts to a platform executor (an iOS relaunch in the background for
+    /// the upload session's events) starts with it off; `set_engine_transfers` changes it later.
+    #[uniffi(default = None)]
+    pub engine_transfers: Option<bool>,
 }
 
 /// How to start the engine.
@@ -115,6 +120,9 @@ impl EngineConfig {
             }
             if let Some(v) = t.max_parallel_parts {
                 q.max_parallel_parts = (v as usize).max(1);
+            }
+            if let Some(v) = t.engine_transfers {
+                q.engine_transfers = v;
             }
         }
         c

@@ -1,15 +1,16 @@
 // The decisions around background uploads, in plain Swift (tested on Linux): when to ask iOS for
 // background time, what to tell it when a run ends, and how an expiring run stops the engine
-// without leaving the user's queue paused. BackgroundUploads.swift (Apple only) wires these to
-// BGTaskScheduler and UIApplication.beginBackgroundTask.
+// (the engine's suspension hold, never the user's persisted pause). BackgroundUploads.swift
+// (Apple only) wires these to BGTaskScheduler and UIApplication.beginBackgroundTask.
 import Foundation
 import Takeup
 
 /// The engine calls a background run needs (TakeupEngine has them; tests use a double).
 public protocol BackgroundWorkEngine: AnyObject, Sendable {
     func runBackgroundWork(maxSeconds: UInt32) async -> BackgroundResult
-    func pauseUploads()
-    func resumeUploads()
+    /// The OS suspends the app's work (or allows it again): a hold of its own, never the user's
+    /// persisted pause.
+    func setSuspended(suspended: Bool)
     func queueStatus() -> QueueStatus
 }
 
@@ -116,40 +117,43 @@ public enum BackgroundPolicy {
     }
 }
 
-/// Remembers whether background code paused the engine because iOS took its time back, so the
-/// pause is lifted when the app (or the next background run) continues, and a pause the user
-/// chose is never lifted by it.
-public final class ExpiryPauseLedger: @unchecked Sendable {
+/// Remembers whether background code suspended the engine because iOS took its time back, so
+/// the suspension is lifted when the app (or the next background run) continues. Suspension is
+/// the engine's own hold (`set_suspended`): the user's pause is persisted and untouched by it, so
+/// a pause the user chose stays whatever the background code does.
+public final class ExpirySuspension: @unchecked Sendable {
+    /// The app's one ledger: the background task window (BackgroundUploads) suspends, the
+    /// background upload session's wake (BackgroundTransfers) lifts it to lease the next parts.
+    public static let shared = ExpirySuspension()
+
     private let lock = NSLock()
-    private var pausedForExpiry = false
+    private var suspendedForExpiry = false
 
     public init() {}
 
-    public var isPausedForExpiry: Bool {
+    public var isSuspendedForExpiry: Bool {
         lock.lock()
         defer { lock.unlock() }
-        return pausedForExpiry
+        return suspendedForExpiry
     }
 
-    /// Stop the engine's uploads now (acknowledged parts are kept). If the user had already
-    /// paused, nothing is recorded, so `resume` leaves their pause alone.
-    public func pause(_ engine: BackgroundWorkEngine) {
-        // Already paused (by the user, or by an earlier expiry recorded here): nothing to do.
-        guard engine.queueStatus().hold != .pausedByUser else { return }
+    /// Stop the engine's in-process uploads now (acknowledged parts are kept; transfers handed to
+    /// the background URLSession go on in the OS).
+    public func suspend(_ engine: BackgroundWorkEngine) {
         lock.lock()
-        pausedForExpiry = true
+        suspendedForExpiry = true
         lock.unlock()
-        engine.pauseUploads()
+        engine.setSuspended(suspended: true)
     }
 
-    /// Lift the pause if this ledger made it; returns whether it did.
+    /// Lift the suspension if this ledger made it; returns whether it did.
     @discardableResult
     public func resume(_ engine: BackgroundWorkEngine) -> Bool {
         lock.lock()
-        let ours = pausedForExpiry
-        pausedForExpiry = false
+        let ours = suspendedForExpiry
+        suspendedForExpiry = false
         lock.unlock()
-        if ours { engine.resumeUploads() }
+        if ours { engine.setSuspended(suspended: false) }
         return ours
     }
 }
@@ -158,7 +162,7 @@ public final class ExpiryPauseLedger: @unchecked Sendable {
 /// engine's background work, and reports exactly one decision, whichever of "the run ended",
 /// "iOS expired it" and "the engine could not start" comes first.
 public final class BackgroundSession: @unchecked Sendable {
-    private let ledger: ExpiryPauseLedger
+    private let ledger: ExpirySuspension
     private let maxSeconds: UInt32
     private let complete: @Sendable (BackgroundDecision) -> Void
     private let lock = NSLock()
@@ -167,7 +171,7 @@ public final class BackgroundSession: @unchecked Sendable {
 
     /// `complete` is called once, on whichever thread finishes the session.
     public init(
-        maxSeconds: UInt32, ledger: ExpiryPauseLedger,
+        maxSeconds: UInt32, ledger: ExpirySuspension,
         complete: @escaping @Sendable (BackgroundDecision) -> Void
     ) {
         self.maxSeconds = maxSeconds
@@ -182,7 +186,7 @@ public final class BackgroundSession: @unchecked Sendable {
     }
 
     /// Runs the engine's background work and completes with its decision, unless the session was
-    /// already completed (expired). Lifts an earlier expiry pause first.
+    /// already completed (expired). Lifts an earlier expiry suspension first.
     public func run(_ engine: BackgroundWorkEngine) async {
         guard claim(engine) else { return }
         ledger.resume(engine)
@@ -199,13 +203,14 @@ public final class BackgroundSession: @unchecked Sendable {
         return true
     }
 
-    /// iOS wants the time back (expiration handler): pause the engine's uploads so they stop
-    /// cleanly, and complete now. The pending `runBackgroundWork` then returns within moments.
+    /// iOS wants the time back (expiration handler): suspend the engine's in-process uploads so
+    /// they stop cleanly, and complete now. The pending `runBackgroundWork` then returns within
+    /// moments (the engine's run ends on the suspension hold).
     public func expire() {
         lock.lock()
         let engine = finished ? nil : self.engine
         lock.unlock()
-        if let engine { ledger.pause(engine) }
+        if let engine { ledger.suspend(engine) }
         finish(BackgroundPolicy.decide(nil, expired: true))
     }
 

@@ -22,7 +22,7 @@ public final class BackgroundUploads: @unchecked Sendable {
 
     public let identifier: String
     private let engineProvider: @Sendable () async throws -> TakeupEngine
-    private let ledger = ExpiryPauseLedger()
+    private let ledger = ExpirySuspension.shared
     private let log = Logger(subsystem: "io.takeup.app", category: "background")
 
     /// `engine`: returns the process's engine, starting it if needed (iOS may launch the process
@@ -133,7 +133,7 @@ public final class BackgroundUploads: @unchecked Sendable {
         UIApplication.shared.endBackgroundTask(f.id)
     }
 
-    /// The app is in the foreground again: lift a pause made when background time ran out.
+    /// The app is in the foreground again: lift a suspension made when background time ran out.
     @MainActor
     public func appDidBecomeActive(engine: TakeupEngine) {
         ledger.resume(engine)

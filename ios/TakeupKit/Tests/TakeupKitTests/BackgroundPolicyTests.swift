@@ -23,11 +23,13 @@ func result(uploaded: UInt64 = 0, remaining: UInt64 = 0, timedOut: Bool = false,
                      timedOut: timedOut, hold: hold)
 }
 
-/// An engine double: pause/resume change its hold; `runBackgroundWork` waits until released or
-/// paused (as the engine's run returns once the user-pause hold appears).
+/// An engine double: the user's pause and the OS suspension are separate holds (as in the
+/// engine); `runBackgroundWork` waits until released, paused or suspended (as the engine's run
+/// returns once such a hold appears).
 final class FakeEngine: BackgroundWorkEngine, @unchecked Sendable {
     private let lock = NSLock()
     private var paused = false
+    private var suspended = false
     private var released = false
     private(set) var calls: [String] = []
     var nextResult = result(uploaded: 1)
@@ -42,38 +44,41 @@ final class FakeEngine: BackgroundWorkEngine, @unchecked Sendable {
     func runBackgroundWork(maxSeconds: UInt32) async -> BackgroundResult {
         record("run(\(maxSeconds))")
         while true {
-            let (p, r) = flags()
+            let (p, s, r) = flags()
             if p { return result(uploaded: 0, remaining: 3, hold: .pausedByUser) }
+            if s { return result(uploaded: 0, remaining: 3, hold: .suspended) }
             if r { return nextResult }
             try? await Task.sleep(nanoseconds: 5_000_000)
         }
     }
-    private func flags() -> (paused: Bool, released: Bool) {
+    private func flags() -> (paused: Bool, suspended: Bool, released: Bool) {
         lock.lock()
         defer { lock.unlock() }
-        return (paused, released)
+        return (paused, suspended, released)
     }
     func release() {
         lock.lock()
         released = true
         lock.unlock()
     }
-    func pauseUploads() {
-        record("pause")
+    /// The user pauses in the app (not part of BackgroundWorkEngine: background code never does).
+    func userPauses() {
+        record("user pause")
         lock.lock()
         paused = true
         lock.unlock()
     }
-    func resumeUploads() {
-        record("resume")
+    func setSuspended(suspended: Bool) {
+        record(suspended ? "suspend" : "unsuspend")
         lock.lock()
-        paused = false
+        self.suspended = suspended
         lock.unlock()
     }
     func queueStatus() -> QueueStatus {
         lock.lock()
         defer { lock.unlock() }
-        return TakeupKitTests.queueStatus(hold: paused ? .pausedByUser : userHold)
+        return TakeupKitTests.queueStatus(
+            hold: paused ? .pausedByUser : suspended ? .suspended : userHold)
     }
     var recorded: [String] {
         lock.lock()
@@ -129,7 +134,7 @@ final class BackgroundPolicyTests: XCTestCase {
     func testARunThatEndsCompletesOnceWithItsDecision() async {
         let engine = FakeEngine()
         let decisions = Decisions()
-        let session = BackgroundSession(maxSeconds: 60, ledger: ExpiryPauseLedger()) { decisions.add($0) }
+        let session = BackgroundSession(maxSeconds: 60, ledger: ExpirySuspension()) { decisions.add($0) }
         engine.nextResult = result(uploaded: 2, remaining: 1, timedOut: true)
         engine.release()
         await session.run(engine)
@@ -138,50 +143,53 @@ final class BackgroundPolicyTests: XCTestCase {
         XCTAssertEqual(engine.recorded, ["run(60)"], "no pause after the run ended")
     }
 
-    func testExpiryPausesCompletesAtOnceAndTheNextRunResumes() async throws {
+    func testExpirySuspendsCompletesAtOnceAndTheNextRunResumes() async throws {
         let engine = FakeEngine()
-        let ledger = ExpiryPauseLedger()
+        let ledger = ExpirySuspension()
         let decisions = Decisions()
         let session = BackgroundSession(maxSeconds: 1800, ledger: ledger) { decisions.add($0) }
         let run = Task { await session.run(engine) }
         while engine.recorded.isEmpty { try await Task.sleep(nanoseconds: 2_000_000) }
         session.expire()
         XCTAssertEqual(decisions.all.map { [$0.success, $0.resubmit] }, [[false, true]])
-        await run.value  // the engine's run returns once paused; its result is ignored
+        await run.value  // the engine's run returns once suspended; its result is ignored
         XCTAssertEqual(decisions.all.count, 1)
-        XCTAssertTrue(ledger.isPausedForExpiry)
-        XCTAssertEqual(engine.queueStatus().hold, .pausedByUser)
+        XCTAssertTrue(ledger.isSuspendedForExpiry)
+        XCTAssertEqual(engine.queueStatus().hold, .suspended, "the OS's hold, not the user's pause")
 
-        // The next background run lifts the pause it made, then runs.
+        // The next background run lifts the suspension it made, then runs.
         let next = BackgroundSession(maxSeconds: 1800, ledger: ledger) { decisions.add($0) }
         engine.release()
         await next.run(engine)
-        XCTAssertEqual(engine.recorded, ["run(1800)", "pause", "resume", "run(1800)"])
-        XCTAssertFalse(ledger.isPausedForExpiry)
+        XCTAssertEqual(engine.recorded, ["run(1800)", "suspend", "unsuspend", "run(1800)"])
+        XCTAssertFalse(ledger.isSuspendedForExpiry)
         XCTAssertEqual(decisions.all.last?.success, true)
     }
 
-    func testAPauseTheUserChoseIsNeverLifted() {
+    func testExpiryNeverTouchesThePauseTheUserChose() async throws {
         let engine = FakeEngine()
-        let ledger = ExpiryPauseLedger()
-        engine.pauseUploads()  // the user's pause
-        ledger.pause(engine)   // expiry while paused: nothing recorded
-        XCTAssertFalse(ledger.isPausedForExpiry)
-        XCTAssertFalse(ledger.resume(engine))
-        XCTAssertEqual(engine.recorded, ["pause"])
-        XCTAssertEqual(engine.queueStatus().hold, .pausedByUser)
+        let ledger = ExpirySuspension()
+        engine.userPauses()
+        let session = BackgroundSession(maxSeconds: 60, ledger: ledger) { _ in }
+        let run = Task { await session.run(engine) }
+        await run.value
+        session.expire()  // too late: ignored
+        ledger.suspend(engine)  // a later expiry while the user's pause holds
+        XCTAssertTrue(ledger.resume(engine))
+        XCTAssertEqual(engine.recorded, ["user pause", "run(60)", "suspend", "unsuspend"])
+        XCTAssertEqual(engine.queueStatus().hold, .pausedByUser, "the user's pause stays")
     }
 
     func testExpiryBeforeTheEngineStartedAndAFailedStart() async {
         let engine = FakeEngine()
         let decisions = Decisions()
-        let session = BackgroundSession(maxSeconds: 10, ledger: ExpiryPauseLedger()) { decisions.add($0) }
+        let session = BackgroundSession(maxSeconds: 10, ledger: ExpirySuspension()) { decisions.add($0) }
         session.expire()
         await session.run(engine)  // over: does not run
         XCTAssertEqual(engine.recorded, [])
         XCTAssertEqual(decisions.all.count, 1)
 
-        let failed = BackgroundSession(maxSeconds: 10, ledger: ExpiryPauseLedger()) { decisions.add($0) }
+        let failed = BackgroundSession(maxSeconds: 10, ledger: ExpirySuspension()) { decisions.add($0) }
         failed.failToStart()
         XCTAssertEqual(decisions.all.last?.success, false)
         XCTAssertEqual(decisions.all.last?.resubmit, true)

@@ -53,6 +53,11 @@ pub struct QueueConfig {
     /// How long a platform executor's lease lasts unless its URL expires first; an unreported
     /// part is leased again afterwards.
     pub platform_lease_ttl: Duration,
+    /// Whether the engine's own executor moves part bytes from the start (see
+    /// `UploadQueue::set_engine_transfers`). Off for a process that a platform executor drives
+    /// from the first moment (an iOS app relaunched in the background for its upload session's
+    /// events), so the engine never leases a part to itself in between.
+    pub engine_transfers: bool,
 }
 
 impl Default for QueueConfig {
@@ -73,6 +78,7 @@ impl Default for QueueConfig {
             mode: QueueMode::Auto,
             run: true,
             platform_lease_ttl: PLATFORM_LEASE_TTL,
+            engine_transfers: true,
         }
     }
 }

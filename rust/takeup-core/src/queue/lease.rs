@@ -24,6 +24,7 @@ const ENGINE_LEASE_TTL: Duration = Duration::from_secs(3600);
 
 /// One header of a part request.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TransferHeader {
     pub name: String,
     pub value: String,
@@ -33,6 +34,7 @@ pub struct TransferHeader {
 /// Send exactly this: `method` to `url` with `headers` (and no others that S3 signs, no
 /// Authorization), the body being `length` bytes of the file at `path` from `offset`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PartTransfer {
     pub lease_id: String,
     /// The queue entry (file) it belongs to.
@@ -54,6 +56,7 @@ pub struct PartTransfer {
 
 /// Why a transfer failed, as the executor saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum TransferError {
     /// The upload server answered with a non-2xx status.
     Http {
@@ -73,6 +76,7 @@ pub enum TransferError {
 
 /// What a report changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum TransferAck {
     /// Applied: the part is acknowledged, or back in line after the failure.
     Applied,

@@ -104,6 +104,7 @@ impl UploadQueue {
         };
         let paused = journal.setting(PAUSED_SETTING)?.as_deref() == Some("1");
         let run = config.run;
+        let engine_transfers = config.engine_transfers;
         let adapt = super::adapt::Adaptive::new(
             config.max_parts_per_file * config.max_files.max(1),
             config.max_files.max(1),
@@ -122,7 +123,7 @@ impl UploadQueue {
             mode: Mutex::new(mode),
             paused_by_user: AtomicBool::new(paused),
             suspended: AtomicBool::new(false),
-            engine_transfers: AtomicBool::new(true),
+            engine_transfers: AtomicBool::new(engine_transfers),
             host_offline: AtomicBool::new(false),
             inferred_offline: AtomicBool::new(false),
             inferred_insecure: AtomicBool::new(false),
@@ -503,7 +504,8 @@ impl UploadQueue {
     /// Let the queue upload for at most `max` and report: for a host's background-work slot
     /// (Android WorkManager, iOS BGProcessingTask). The scheduler already runs on its own; this
     /// wakes it and waits until nothing is queued or uploading, the queue is held for a reason
-    /// time cannot fix (paused by the user, not paired, no project), or `max` has passed.
+    /// time cannot fix (paused by the user, not paired, no project) or suspended by the OS (the
+    /// slot's time was taken back), or `max` has passed.
     /// Files held for selection (manual mode) are not background work.
     pub async fn run_for(&self, max: Duration) -> BackgroundRun {
         let mut rx = self.watch();
@@ -519,7 +521,12 @@ impl UploadQueue {
                 s.totals.queued + s.totals.active == 0
                     || matches!(
                         s.hold,
-                        Some(Hold::PausedByUser | Hold::NotAuthorized | Hold::NotConnected)
+                        Some(
+                            Hold::PausedByUser
+                                | Hold::NotAuthorized
+                                | Hold::NotConnected
+                                | Hold::Suspended
+                        )
                     )
             };
             if idle {

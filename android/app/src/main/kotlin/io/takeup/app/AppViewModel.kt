@@ -6,6 +6,7 @@ import android.provider.OpenableColumns
 import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
 import io.takeup.android.engine.EngineHolder
+import io.takeup.android.media.MediaTimes
 import io.takeup.android.work.UploadScheduler
 import io.takeup.app.present.Present
 import io.takeup.app.present.Screen
@@ -129,8 +130,22 @@ class AppViewModel(app: Application) : AndroidViewModel(app) {
         var n = 1
         while (target.exists()) target = File(dir, "${n++}-${name.replace('/', '_')}")
         app.contentResolver.openInputStream(uri)!!.use { input -> target.outputStream().use { input.copyTo(it) } }
+        // Keep the original time: the engine's pause rule (`offset`) is computed from it.
+        val original = MediaTimes.originalMillis(
+            longColumn(app, uri, "last_modified"),
+            longColumn(app, uri, "datetaken"),
+            longColumn(app, uri, "date_modified"),
+        )
+        if (original != null) target.setLastModified(original)
         return target
     }
+
+    /** One numeric column of a content URI, null when the provider has no such column or value. */
+    private fun longColumn(app: Application, uri: Uri, column: String): Long? = runCatching {
+        app.contentResolver.query(uri, arrayOf(column), null, null, null)?.use { c ->
+            if (c.moveToFirst() && !c.isNull(0)) c.getLong(0) else null
+        }
+    }.getOrNull()
 
     override fun onCleared() {
         subscription?.cancel()

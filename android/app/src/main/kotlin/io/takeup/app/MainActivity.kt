@@ -63,4 +63,9 @@ class MainActivity : ComponentActivity() {
         UploadScheduler.appCameToForeground(this)
         model.appForeground()
     }
+
+    override fun onStop() {
+        UploadScheduler.appLeftForeground()
+        super.onStop()
+    }
 }

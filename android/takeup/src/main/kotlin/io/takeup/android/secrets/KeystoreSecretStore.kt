@@ -3,10 +3,12 @@ package io.takeup.android.secrets
 import android.content.Context
 import android.content.SharedPreferences
 import android.security.keystore.KeyGenParameterSpec
+import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.util.Log
 import io.takeup.core.SecretStore
 import java.io.IOException
+import java.security.InvalidKeyException
 import java.security.KeyStore
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
@@ -67,6 +69,9 @@ internal class AndroidKeystoreKeySource(private val alias: String) : KeySource {
         cached = null
         keyStore().deleteEntry(alias)
     }
+
+    override fun isPermanentlyInvalidated(e: InvalidKeyException): Boolean =
+        e is KeyPermanentlyInvalidatedException
 
     private companion object {
         const val PROVIDER = "AndroidKeyStore"

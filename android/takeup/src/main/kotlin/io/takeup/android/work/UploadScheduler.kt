@@ -9,8 +9,10 @@ import androidx.work.NetworkType
 import androidx.work.OneTimeWorkRequest
 import androidx.work.OneTimeWorkRequestBuilder
 import androidx.work.OutOfQuotaPolicy
+import androidx.work.WorkInfo
 import androidx.work.WorkManager
 import java.time.Instant
+import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
 
 /**
@@ -22,10 +24,36 @@ object UploadScheduler {
     const val WORK_NAME = "takeup-upload"
     private const val PREFS = "io.takeup.work"
 
-    /** Start background uploads unless a run is already enqueued or running. */
+    /**
+     * Start background uploads now: a request waiting in retry backoff is replaced, a running
+     * one gets one follow-up (UploadWorkPolicy.kickPolicy). Any thread: the decision reads
+     * WorkManager's database on the scheduler's own thread (one kick at a time, so two kicks
+     * never chain two follow-ups).
+     */
     fun kick(context: Context) {
-        WorkManager.getInstance(context)
-            .enqueueUniqueWork(WORK_NAME, ExistingWorkPolicy.KEEP, request())
+        val app = context.applicationContext
+        kicks.execute { kickNow(app) }
+    }
+
+    private val kicks = Executors.newSingleThreadExecutor { r -> Thread(r, "takeup-upload-kick").apply { isDaemon = true } }
+
+    private fun kickNow(context: Context) {
+        val wm = WorkManager.getInstance(context)
+        val phases = runCatching { wm.getWorkInfosForUniqueWork(WORK_NAME).get() }.getOrDefault(emptyList())
+            .mapNotNull {
+                when (it.state) {
+                    WorkInfo.State.RUNNING -> WorkPhase.RUNNING
+                    WorkInfo.State.ENQUEUED -> WorkPhase.WAITING
+                    WorkInfo.State.BLOCKED -> WorkPhase.FOLLOW_UP
+                    else -> null
+                }
+            }
+        val policy = when (UploadWorkPolicy.kickPolicy(phases)) {
+            KickPolicy.KEEP -> ExistingWorkPolicy.KEEP
+            KickPolicy.REPLACE -> ExistingWorkPolicy.REPLACE
+            KickPolicy.APPEND_OR_REPLACE -> ExistingWorkPolicy.APPEND_OR_REPLACE
+        }
+        wm.enqueueUniqueWork(WORK_NAME, policy, request())
     }
 
     /** The next run after this one finishes (chained: runs as soon as the current one succeeds). */
@@ -34,10 +62,23 @@ object UploadScheduler {
             .enqueueUniqueWork(WORK_NAME, ExistingWorkPolicy.APPEND_OR_REPLACE, request())
     }
 
-    /** The app came to the foreground: this resets Android 15's dataSync budget. */
+    /**
+     * The app came to the foreground: this resets Android 15's dataSync budget, and a worker that
+     * runs without a foreground service (it was started in the background, where Android 12+
+     * refuses the promotion) promotes itself now, while the app is visible.
+     */
     fun appCameToForeground(context: Context) {
         state(context).recordAppForeground(Instant.now())
+        visible.value = true
     }
+
+    /** The app is no longer visible (Activity.onStop). */
+    fun appLeftForeground() {
+        visible.value = false
+    }
+
+    /** Whether the app is visible: a running worker may become a foreground service then. */
+    val visible = kotlinx.coroutines.flow.MutableStateFlow(false)
 
     fun state(context: Context): WorkState =
         WorkState(context.applicationContext.getSharedPreferences(PREFS, Context.MODE_PRIVATE))

@@ -10,6 +10,10 @@ import androidx.work.WorkInfo
 import androidx.work.WorkerParameters
 import io.takeup.android.engine.EngineHolder
 import java.time.Instant
+import kotlin.coroutines.coroutineContext
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.launch
 import kotlin.coroutines.cancellation.CancellationException
 
 /**
@@ -19,9 +23,11 @@ import kotlin.coroutines.cancellation.CancellationException
  *
  * - Enqueued by [UploadScheduler] as expedited work with a CONNECTED constraint.
  * - Promotes itself to a `dataSync` foreground service ([setForeground], notification with the
- *   files remaining) unless Android 15's 6 h / 24 h dataSync budget ran out recently
+ *   files, bytes and percent, refreshed at most every 2 s by [ProgressNotice]) unless Android 15's 6 h / 24 h dataSync budget ran out recently
  *   ([UploadWorkPolicy.mayPromote]); while foreground it loops over 10-minute engine runs, else it
  *   does one 9-minute run (WorkManager's 10-minute limit) and chains the next request.
+ * - Started in the background, where Android 12+ refuses the promotion, it promotes itself as
+ *   soon as the app is visible ([UploadScheduler.visible]).
  * - [getForegroundInfo] serves expedited work on Android < 12 (WorkManager runs it as a
  *   foreground service) with the same type and notification.
  * - Stopped by the system (Android 15 foreground-service timeout → WorkManager 2.10 stops the
@@ -47,6 +53,19 @@ class UploadWorker(context: Context, params: WorkerParameters) : CoroutineWorker
         if (UploadWorkPolicy.mayPromote(Instant.now(), state.lastForegroundTimeout(), state.lastAppForeground())) {
             foreground = promote(engine.queueStatus().totals.filesRemaining)
         }
+        // The notification follows the bytes (at most every 2 s); a worker started in the
+        // background promotes itself once the app is visible (Android 12+ refuses it before).
+        val notice = ProgressNotice()
+        val progress = CoroutineScope(coroutineContext).launch {
+            while (true) {
+                delay(ProgressNotice.MIN_INTERVAL.toMillis())
+                val t = engine.queueStatus().totals
+                val text = notice.next(Instant.now(), t.filesRemaining, t.bytesRemaining) ?: continue
+                if (foreground || UploadScheduler.visible.value) {
+                    foreground = promoteWith(text) || foreground
+                }
+            }
+        }
         try {
             while (true) {
                 val result = engine.runBackgroundWork(UploadWorkPolicy.runSeconds(foreground))
@@ -68,6 +87,8 @@ class UploadWorker(context: Context, params: WorkerParameters) : CoroutineWorker
             if (cause == StopCause.FOREGROUND_SERVICE_TIMEOUT) state.recordForegroundTimeout(Instant.now())
             Log.i(TAG, "upload worker stopped: $cause (${UploadWorkPolicy.afterStop(cause)})")
             throw e
+        } finally {
+            progress.cancel()
         }
     }
 
@@ -76,8 +97,11 @@ class UploadWorker(context: Context, params: WorkerParameters) : CoroutineWorker
         return foregroundInfo(remaining)
     }
 
-    private fun foregroundInfo(remaining: ULong): ForegroundInfo {
-        val notification = UploadNotifications.progress(applicationContext, UploadWorkPolicy.notificationText(remaining))
+    private fun foregroundInfo(remaining: ULong): ForegroundInfo =
+        foregroundInfo(UploadWorkPolicy.notificationText(remaining))
+
+    private fun foregroundInfo(text: String): ForegroundInfo {
+        val notification = UploadNotifications.progress(applicationContext, text)
         return if (Build.VERSION.SDK_INT >= 29) {
             ForegroundInfo(UploadNotifications.PROGRESS_ID, notification, ServiceInfo.FOREGROUND_SERVICE_TYPE_DATA_SYNC)
         } else {
@@ -86,8 +110,10 @@ class UploadWorker(context: Context, params: WorkerParameters) : CoroutineWorker
     }
 
     /** Become (or update) the foreground service; false when the system refuses. */
-    private suspend fun promote(remaining: ULong): Boolean = try {
-        setForeground(foregroundInfo(remaining))
+    private suspend fun promote(remaining: ULong): Boolean = promoteWith(UploadWorkPolicy.notificationText(remaining))
+
+    private suspend fun promoteWith(text: String): Boolean = try {
+        setForeground(foregroundInfo(text))
         true
     } catch (e: CancellationException) {
         throw e

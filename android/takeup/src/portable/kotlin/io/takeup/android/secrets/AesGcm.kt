@@ -16,6 +16,14 @@ interface KeySource {
 
     /** Delete the key. */
     fun delete()
+
+    /**
+     * Whether the key can never be used again (Android: `KeyPermanentlyInvalidatedException`,
+     * e.g. the lock screen was removed). Only then is the key deleted and what it sealed dropped;
+     * any other `InvalidKeyException` (a keystore hiccup, a key not yet usable) is transient and
+     * keeps the entry.
+     */
+    fun isPermanentlyInvalidated(e: InvalidKeyException): Boolean = false
 }
 
 class AesGcm(private val keys: KeySource) : Aead {
@@ -26,8 +34,7 @@ class AesGcm(private val keys: KeySource) : Aead {
             // No IV given: the provider picks a random one (the Keystore refuses caller IVs).
             cipher.init(Cipher.ENCRYPT_MODE, key)
         } catch (e: InvalidKeyException) {
-            // Android: KeyPermanentlyInvalidatedException is an InvalidKeyException.
-            throw CryptoFailure.KeyLost("key unusable: ${e.javaClass.simpleName}", e)
+            throw keyFailure(e)
         }
         cipher.updateAAD(aad)
         val ct = cipher.doFinal(plaintext)
@@ -39,13 +46,14 @@ class AesGcm(private val keys: KeySource) : Aead {
         val key = try {
             keys.key(create = false)
         } catch (e: UnrecoverableKeyException) {
-            throw CryptoFailure.KeyLost("key unrecoverable", e)
+            // Not proof that the key is gone (a keystore that cannot read it now): transient.
+            throw IllegalStateException("key unreadable now: ${e.javaClass.simpleName}", e)
         } ?: throw CryptoFailure.KeyLost("no key")
         val cipher = Cipher.getInstance(TRANSFORMATION)
         try {
             cipher.init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(TAG_BITS, sealed.iv))
         } catch (e: InvalidKeyException) {
-            throw CryptoFailure.KeyLost("key unusable: ${e.javaClass.simpleName}", e)
+            throw keyFailure(e)
         }
         cipher.updateAAD(aad)
         return try {
@@ -56,6 +64,14 @@ class AesGcm(private val keys: KeySource) : Aead {
     }
 
     override fun resetKey() = keys.delete()
+
+    /** A permanently invalidated key is lost; any other key failure is transient (rethrown). */
+    private fun keyFailure(e: InvalidKeyException): Exception =
+        if (keys.isPermanentlyInvalidated(e)) {
+            CryptoFailure.KeyLost("key permanently invalidated", e)
+        } else {
+            e
+        }
 
     companion object {
         const val TRANSFORMATION = "AES/GCM/NoPadding"

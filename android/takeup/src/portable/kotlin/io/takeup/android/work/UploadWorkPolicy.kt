@@ -23,6 +23,21 @@ enum class WorkStep {
     RETRY,
 }
 
+/** Where an existing request of the unique upload work is (from `WorkInfo.State`). */
+enum class WorkPhase {
+    /** Running now. */
+    RUNNING,
+
+    /** Enqueued: waiting for its constraints (network) or sitting in retry backoff. */
+    WAITING,
+
+    /** Chained after the running one (APPEND): runs when it ends. */
+    FOLLOW_UP,
+}
+
+/** How a new upload request joins the unique work (mirrors `ExistingWorkPolicy`). */
+enum class KickPolicy { KEEP, REPLACE, APPEND_OR_REPLACE }
+
 /** Why WorkManager stopped the worker (from `ListenableWorker.stopReason`). */
 enum class StopCause { FOREGROUND_SERVICE_TIMEOUT, CANCELLED_BY_APP, OTHER }
 
@@ -38,6 +53,19 @@ object UploadWorkPolicy {
 
     /** Android 15: dataSync foreground services may run 6 h in any 24 h while in the background. */
     val DATA_SYNC_WINDOW: Duration = Duration.ofHours(24)
+
+    /**
+     * How to enqueue a new upload request (files added, uploads resumed, paired) given the
+     * unfinished requests of the unique work. A request waiting in retry backoff (or for its
+     * constraints) is replaced, so new work starts now instead of after the backoff (KEEP ignored
+     * the new request); a running one gets one follow-up chained after it (it may be deciding it
+     * is done right now), unless one is already chained.
+     */
+    fun kickPolicy(existing: List<WorkPhase>): KickPolicy = when {
+        WorkPhase.RUNNING in existing ->
+            if (WorkPhase.FOLLOW_UP in existing) KickPolicy.KEEP else KickPolicy.APPEND_OR_REPLACE
+        else -> KickPolicy.REPLACE
+    }
 
     fun runSeconds(foreground: Boolean): UInt = if (foreground) FOREGROUND_RUN_SECONDS else PLAIN_RUN_SECONDS
 

@@ -18,9 +18,14 @@ private class SoftwareKeys : KeySource {
     var key: SecretKey? = null
     var deletes = 0
     var failNext: Exception? = null
+    /** A key the cipher refuses (InvalidKeyException), as a keystore key that cannot be used. */
+    var unusable = false
+    /** Whether the refusal is the Android Keystore's "permanently invalidated". */
+    var permanentlyInvalidated = false
 
     override fun key(create: Boolean): SecretKey? {
         failNext?.let { failNext = null; throw it }
+        if (unusable) return javax.crypto.spec.SecretKeySpec(ByteArray(5), "AES")
         key?.let { return it }
         if (!create) return null
         return KeyGenerator.getInstance("AES").apply { init(256) }.generateKey().also { key = it }
@@ -29,7 +34,10 @@ private class SoftwareKeys : KeySource {
     override fun delete() {
         deletes++
         key = null
+        unusable = false
     }
+
+    override fun isPermanentlyInvalidated(e: java.security.InvalidKeyException): Boolean = permanentlyInvalidated
 }
 
 private class MapStorage : EntryStorage {
@@ -109,6 +117,29 @@ class EnvelopeSecretStoreTest {
         assertEquals(1, keys.deletes)
         store.set("k", token)
         assertEquals(token, store.get("k"))
+    }
+
+    @Test
+    fun onlyAPermanentlyInvalidatedKeyDropsTheTokens() {
+        store.set("k", token)
+        // Any other InvalidKeyException: unavailable now, the key and the entry are kept.
+        keys.unusable = true
+        try {
+            store.get("k")
+            fail("expected Unavailable")
+        } catch (e: SecretStoreException.Unavailable) {
+            assertFalse(e.message.orEmpty().contains("SECRET"))
+        }
+        assertTrue(storage.map.containsKey("secret.k"))
+        assertEquals(0, keys.deletes)
+        keys.unusable = false
+        assertEquals(token, store.get("k"))
+        // Permanently invalidated (the lock screen was removed): key and tokens go.
+        keys.unusable = true
+        keys.permanentlyInvalidated = true
+        assertNull(store.get("k"))
+        assertFalse(storage.map.containsKey("secret.k"))
+        assertEquals(1, keys.deletes)
     }
 
     @Test

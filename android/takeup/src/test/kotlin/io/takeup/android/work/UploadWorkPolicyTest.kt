@@ -72,4 +72,17 @@ class UploadWorkPolicyTest {
         assertEquals("Uploading 12 files…", UploadWorkPolicy.notificationText(12uL))
         assertEquals("Finishing uploads…", UploadWorkPolicy.notificationText(0uL))
     }
+
+    @Test
+    fun aNewRequestIsNotIgnoredWhileTheLastOneWaitsInBackoff() {
+        // Waiting in retry backoff (or for the network): replaced, so the new work starts now.
+        assertEquals(KickPolicy.REPLACE, UploadWorkPolicy.kickPolicy(listOf(WorkPhase.WAITING)))
+        assertEquals(KickPolicy.REPLACE, UploadWorkPolicy.kickPolicy(emptyList()))
+        // Running: one follow-up chained (the run may be deciding it is done), never a second.
+        assertEquals(KickPolicy.APPEND_OR_REPLACE, UploadWorkPolicy.kickPolicy(listOf(WorkPhase.RUNNING)))
+        assertEquals(
+            KickPolicy.KEEP,
+            UploadWorkPolicy.kickPolicy(listOf(WorkPhase.RUNNING, WorkPhase.FOLLOW_UP)),
+        )
+    }
 }

@@ -415,10 +415,7 @@ async fn an_engine_started_without_its_executor_leases_nothing_to_itself() {
     let (p, sha) = media_file(dir.path(), "A001_C009.mov", 2 * MIN_PART as usize + 7, 9);
     {
         let e = platform_engine(&env, platform_queue(&env)).await;
-        e.queue()
-            .enqueue(&p, EnqueueOptions::default())
-            .await
-            .unwrap();
+        enqueue(&e, &p).await;
         e.shutdown();
     }
     let mut c = env.config();

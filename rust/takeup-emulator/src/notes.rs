@@ -491,7 +491,7 @@ pub async fn trigger(
                 .ok_or_else(|| bad_request("offset must be a whole number of seconds"))?,
             Some(_) => return Err(bad_request("offset must be an integer")),
         };
-        let mut smpte = |f: &str| -> Result<Option<Value>, Response> {
+        let smpte = |f: &str| -> Result<Option<Value>, Response> {
             match body.get(f) {
                 None | Some(Value::Null) => Ok(None),
                 Some(v) => check_smpte(f, v).map(|()| Some(v.clone())),

@@ -11,7 +11,8 @@
 //!   rendered by both apps, and the user's actions (`UiAction`);
 //! - [`start_engine`] → [`TakeupEngine`] (pairing, sign-in with a Frame.io account
 //!   ([`SignInRequest`]), account / project selection, identity, status, network input,
-//!   `app_foreground`, the upload queue, the background-work hook);
+//!   `app_foreground`, the upload queue, the background-work hook, take-log notes (comments,
+//!   triggers) and channels);
 //! - foreign traits the apps implement: [`SecretStore`], [`StatusListener`], [`PairingListener`],
 //!   [`UploadListener`]; subscriptions are [`Subscription`] objects;
 //! - errors: [`TakeupError`] with [`error_action`]; [`SecretStoreError`] for the app's store;
@@ -25,6 +26,7 @@ mod android;
 mod engine;
 mod error;
 mod logging;
+mod notes;
 mod runtime;
 mod sign_in;
 mod types;

@@ -4,7 +4,8 @@
 //! A note is written against the local file id (a comment) or a channel index and input (a
 //! trigger) and waits in the journal: a comment until its file has a server asset (written
 //! offline, or before the upload starts, it waits), every note while the network or Frame.io is
-//! not there. The sender (in the process that runs the uploader: one per queue) sends the due
+//! not there (the user's pause of the uploads does not hold them: a note is a few bytes). The
+//! sender (in the process that runs the uploader: one per queue) sends the due
 //! ones oldest first; transient failures (network, 429, 5xx, a refused token) back off from 1 s to
 //! 60 s and are retried without limit, and the backoff is cut short when the network returns; a
 //! refusal (400, 403, a 404 twice) fails the note with the server's reason.
@@ -71,7 +72,7 @@ pub(crate) async fn db<T: Send + 'static>(
         .await
         .map_err(|_| Error::Storage("the journal task stopped".into()))?
         .map_err(|e| match e {
-            JournalError::Invalid(m) => Error::InvalidConfig(m),
+            JournalError::Invalid(m) => Error::BadRequest { detail: m },
             JournalError::NoSuchAsset(id) => Error::NotFound {
                 detail: format!("no queued file with id {id}"),
             },
@@ -254,7 +255,12 @@ impl Sender {
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
-                _ = self.queue.changed() => {}
+                r = self.queue.changed() => {
+                    if r.is_err() {
+                        // The queue has stopped: so does its sender.
+                        break;
+                    }
+                }
                 _ = tokio::time::sleep(wait) => {}
                 _ = self.shutdown.cancelled() => break,
             }

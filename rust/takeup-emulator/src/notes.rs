@@ -415,7 +415,7 @@ fn check_smpte(field: &str, v: &Value) -> Result<(), Response> {
                 }
             };
             match ntsc {
-                None if num % den != 0 => {
+                None if !num.is_multiple_of(den) => {
                     return Err(bad("a non-NTSC rate must be a whole number of frames"));
                 }
                 Some(_) if den != 1001 => {

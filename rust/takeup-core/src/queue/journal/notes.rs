@@ -128,7 +128,7 @@ impl FrameRate {
         self.num > 0
             && self.den > 0
             && self.num / self.den <= 1000
-            && (self.den == 1001 || self.num % self.den == 0)
+            && (self.den == 1001 || self.num.is_multiple_of(self.den))
     }
 
     /// Whole frames per second (the frame field's bound).

@@ -131,6 +131,8 @@ emulator_asset_dumper() {
           && mv "$out/.asset.tmp" "$out/asset-$id.json"
       done
       printf '%s\n' "$list" >"$out/.assets.tmp" && mv "$out/.assets.tmp" "$out/assets.json"
+      emulator_curl "$TAKEUP_TEST_API_BASE/_emulator/comments" >"$out/.comments.tmp" 2>/dev/null \
+        && mv "$out/.comments.tmp" "$out/comments.json"
     done
   ) &
   _emu_pids+=($!)

@@ -28,6 +28,8 @@ import io.takeup.core.types.Enqueued
 import io.takeup.core.types.FileEntry
 import io.takeup.core.types.PairingPhase
 import io.takeup.core.types.PairingProgress
+import io.takeup.core.types.NoteKind
+import io.takeup.core.types.NoteState
 import io.takeup.core.types.QueueStatus
 import java.io.File
 import java.net.URI
@@ -46,6 +48,7 @@ import javax.net.ssl.TrustManagerFactory
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeout
@@ -270,6 +273,24 @@ class TakeupBindingsTest {
             }
             // Enqueueing the same file again is recognised.
             assertTrue(engine.enqueue(small.path, EnqueueOptions()) is Enqueued.AlreadyUploaded)
+
+            // Take log: a comment on the uploaded clip, kept in the journal and sent once.
+            val clipId = (a as Enqueued.Added).id
+            val note = engine.addComment(clipId, "circle take", 12UL)
+            assertEquals(NoteKind.COMMENT, note.kind)
+            assertEquals(big.name, note.fileName)
+            withTimeout(30_000) {
+                while (engine.notes(null, 10u).any { it.state != NoteState.SENT }) delay(50)
+            }
+            val comments = withContext(Dispatchers.IO) { Control.get("/_emulator/comments") }
+            assertEquals(comments, 1, Regex("\"text\":\"circle take\"").findAll(comments).count())
+            assertTrue(comments, comments.contains("\"timestamp\":12.0"))
+            try {
+                engine.addComment(clipId, "   ", null)
+                fail("expected TakeupException.BadInput")
+            } catch (e: TakeupException.BadInput) {
+                assertEquals(ErrorAction.CHECK_INPUT, errorAction(e))
+            }
 
             // Background hook: nothing left to do.
             val bg = engine.runBackgroundWork(5u)

@@ -10,6 +10,7 @@ mod emulator_cmd;
 mod engine_cmds;
 mod host;
 mod interrupt;
+mod notes_cmds;
 mod progress;
 mod queue_cmds;
 mod sign_in_cmd;
@@ -120,6 +121,16 @@ enum Command {
         #[command(flatten)]
         engine: host::EngineArgs,
     },
+    /// Write a comment on a file (queued now if it is not yet); sent by `takeup run` once the
+    /// file has its asset on Frame.io, even if written offline.
+    Comment(notes_cmds::CommentArgs),
+    /// Write a real-time logging trigger (a channel's input, SMPTE start and duration); sent by
+    /// `takeup run`.
+    Trigger(notes_cmds::TriggerArgs),
+    /// List the take-log notes (comments and triggers): sent, waiting or failed.
+    Notes(notes_cmds::NotesArgs),
+    /// List this device's channels; create, disconnect, pause, resume, or offset one.
+    Channels(notes_cmds::ChannelsArgs),
     /// Watch a folder: new files are queued and uploaded, growing files in real time.
     Watch(queue_cmds::WatchArgs),
     /// Start the embedded emulator, pair with it, write sample media (one file still being
@@ -201,6 +212,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Top { id, engine } => queue_cmds::top(&g, &engine, id).await,
             Command::Mode { mode, engine } => queue_cmds::mode(&g, &engine, mode).await,
             Command::Watch(a) => queue_cmds::watch(&g, &a).await,
+            Command::Comment(a) => notes_cmds::comment(&g, &a).await,
+            Command::Trigger(a) => notes_cmds::trigger(&g, &a).await,
+            Command::Notes(a) => notes_cmds::notes(&g, &a).await,
+            Command::Channels(a) => notes_cmds::channels(&g, &a).await,
             Command::Demo => demo::run(cli.state_dir.clone()).await,
         }
     })

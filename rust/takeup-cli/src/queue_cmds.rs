@@ -257,6 +257,10 @@ fn summary(s: &QueueStatus) {
 pub async fn run(g: &Globals, a: &RunArgs) -> anyhow::Result<()> {
     let engine = engine_with(g, &a.engine, |c| a.tuning.apply(c, "run")).await?;
     let f = follow(&engine, a.keep_running, !a.tuning.no_progress).await?;
+    if !f.interrupted {
+        // Comments and triggers that can go now (their file's asset exists) go before the exit.
+        crate::notes_cmds::flush_notes(&engine, Duration::from_secs(20)).await;
+    }
     engine.shutdown();
     finish(&f)
 }

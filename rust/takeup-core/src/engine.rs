@@ -67,6 +67,8 @@ struct Inner {
     last_device_read: Mutex<Option<std::time::Instant>>,
     shutdown: CancellationToken,
     queue: UploadQueue,
+    /// Wakes the take-log sender (a note was written).
+    notes_wake: Arc<tokio::sync::Notify>,
     /// Set while this engine holds the queue's uploader lock (`config.queue.run`).
     uploader_lock: Option<crate::statedir::StoppingHandle>,
 }
@@ -198,6 +200,7 @@ impl Engine {
             last_device_read: Mutex::new(None),
             shutdown,
             queue,
+            notes_wake: Arc::new(tokio::sync::Notify::new()),
             uploader_lock: stopping,
         });
         tracing::info!(client_id = %inner.client_id, paired = inner.tokens.has_tokens(), "engine started");
@@ -606,6 +609,116 @@ impl Engine {
         })
     }
 
+    /// Write a comment on the queued file `file_id` (text and an optional frame). It is kept in
+    /// the journal and sent once the file's asset exists, retried until Frame.io has it.
+    pub async fn add_comment(
+        &self,
+        file_id: i64,
+        text: String,
+        frame: Option<u64>,
+    ) -> Result<crate::notes::Note> {
+        let note =
+            crate::notes::add_comment(&self.inner.queue.journal(), file_id, text, frame).await?;
+        self.inner.notes_wake.notify_one();
+        Ok(note)
+    }
+
+    /// Write a real-time logging trigger (input `input` of channel `channel`, optional SMPTE
+    /// start and duration at `rate`); kept and sent like a comment.
+    pub async fn add_trigger(
+        &self,
+        channel: u32,
+        input: u32,
+        start: Option<String>,
+        duration: Option<String>,
+        rate: crate::notes::FrameRate,
+    ) -> Result<crate::notes::Note> {
+        let note = crate::notes::add_trigger(
+            &self.inner.queue.journal(),
+            channel,
+            input,
+            start,
+            duration,
+            rate,
+        )
+        .await?;
+        self.inner.notes_wake.notify_one();
+        Ok(note)
+    }
+
+    /// The take-log notes, newest first (of one file when `file_id` is given).
+    pub async fn notes(&self, file_id: Option<i64>, limit: u32) -> Result<Vec<crate::notes::Note>> {
+        crate::notes::db(&self.inner.queue.journal(), move |j| {
+            j.notes(file_id, limit)
+        })
+        .await
+    }
+
+    /// Send a failed note again.
+    pub async fn retry_note(&self, id: i64) -> Result<()> {
+        crate::notes::db(&self.inner.queue.journal(), move |j| j.retry_note(id)).await?;
+        self.inner.notes_wake.notify_one();
+        Ok(())
+    }
+
+    /// Notes still waiting that can go now (triggers, and comments whose file has an asset).
+    pub async fn notes_sendable(&self) -> Result<u64> {
+        crate::notes::db(&self.inner.queue.journal(), |j| {
+            Ok(j.due_notes(i64::MAX, 10_000)?.len() as u64)
+        })
+        .await
+    }
+
+    /// This device's channels (Frame.io's list, with the local pause and offset).
+    pub async fn channels(&self) -> Result<Vec<crate::notes::DeviceChannel>> {
+        let r = crate::notes::list_channels(&self.inner.client, &self.inner.queue.journal()).await;
+        self.inner.check(r)
+    }
+
+    /// Create a channel (`client_id` identifies its source; a new one when `None`).
+    pub async fn create_channel(
+        &self,
+        client_id: Option<String>,
+    ) -> Result<crate::notes::DeviceChannel> {
+        let r = crate::notes::create_channel(
+            &self.inner.client,
+            &self.inner.queue.journal(),
+            client_id,
+        )
+        .await;
+        self.inner.check(r)
+    }
+
+    /// Disconnect channel `index` (channel 0 is the device: use `disconnect`).
+    pub async fn disconnect_channel(&self, index: u32) -> Result<()> {
+        let r = crate::notes::disconnect_channel(&self.inner.client, index).await;
+        self.inner.check(r)
+    }
+
+    /// Disconnect every channel but channel 0.
+    pub async fn disconnect_all_channels(&self) -> Result<()> {
+        let r = crate::notes::disconnect_all_channels(&self.inner.client).await;
+        self.inner.check(r)
+    }
+
+    /// Pause or resume uploads of one channel (local: the planner skips its files).
+    pub async fn set_channel_paused(&self, channel: u32, paused: bool) -> Result<()> {
+        self.inner
+            .queue
+            .set_channel_paused(channel, paused)
+            .await
+            .map_err(|e| Error::Storage(e.to_string()))
+    }
+
+    /// Seconds added to the offset of one channel's uploads and triggers.
+    pub async fn set_channel_offset(&self, channel: u32, offset_secs: i64) -> Result<()> {
+        self.inner
+            .queue
+            .set_channel_offset(channel, offset_secs)
+            .await
+            .map_err(|e| Error::Storage(e.to_string()))
+    }
+
     /// Stop the background tasks and uploads (also done on drop). The uploader lock is
     /// released once the uploads have stopped (at the latest 2 s later).
     pub fn shutdown(&self) {
@@ -747,6 +860,18 @@ impl Inner {
         }
         if let Some(every) = me.config.heartbeat_interval {
             tokio::spawn(Self::heartbeat_loop(me.clone(), every));
+        }
+        // One sender per queue: the process that runs the uploader (it holds the lock).
+        if me.config.queue.run {
+            let sender = crate::notes::Sender {
+                journal: me.queue.journal(),
+                api: me.client.clone(),
+                wake: me.notes_wake.clone(),
+                queue: me.queue.watch(),
+                shutdown: me.shutdown.clone(),
+                channels: Default::default(),
+            };
+            tokio::spawn(sender.run());
         }
     }
 

@@ -29,6 +29,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod http;
 pub mod identity;
+pub mod notes;
 pub mod queue;
 pub mod secrets;
 pub mod socket;
@@ -47,6 +48,7 @@ pub use connection::{
 pub use engine::{Engine, SignOutOutcome};
 pub use error::{Error, NetworkErrorKind, Result, SignInError};
 pub use identity::{Account, AccountList, DeviceInfo, Identity, Project, ProjectRef, UserInfo};
+pub use notes::{ChannelSettings, DeviceChannel, FrameRate, Note, NoteKind, NoteState};
 pub use queue::{
     AssetKind, AssetState, BackgroundRun, EnqueueOptions, Enqueued, FileEntry, Hold, PartTransfer,
     QueueConfig, QueueError, QueueMode, QueueStatus, TransferAck, TransferError, TransferHeader,

@@ -1,6 +1,7 @@
 //! The Frame.io C2C API: auth (device code, token, refresh, revoke), identity, the connection
 //! manager endpoints, heartbeat, asset creation (standard and real-time) and real-time parts.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -382,15 +383,7 @@ fn device_json(w: &World, d: &Device) -> Value {
             "creator": { "_type": "user", "id": w.user.id, "name": w.user.name },
             "scopes": { "asset_create": true, "offline": true },
         },
-        "channels": [{
-            "_type": "project_device_channel",
-            "id": d.channel_id,
-            "external_index": 0,
-            "name": "Channel 0",
-            "asset_type": "video",
-            "status": if d.status() == crate::state::DeviceStatus::Online { "online" } else { "offline" },
-            "real_time_logging_capable": false,
-        }],
+        "channels": crate::notes::channels_json(d),
     })
 }
 
@@ -782,7 +775,14 @@ pub async fn create_asset(State(st): State<AppState>, req: Request) -> Response 
     let now = Utc::now();
     let media_created_at =
         now - chrono::Duration::milliseconds((offset.abs() * 1000.0).round() as i64);
-    if device.paused_at(media_created_at) {
+    // §8 (partly unconfirmed): a channel is known by its `external_index`; an index the device
+    // has no channel for is refused rather than uploaded into a lane nobody declared.
+    if channel != 0 && !device.channels.contains_key(&(channel as u32)) {
+        return bad_request(&format!(
+            "channel {channel} is not connected to this device"
+        ));
+    }
+    if device.channel_paused_at(channel as u32, media_created_at) {
         return detailed(
             StatusCode::CONFLICT,
             "Channel Paused",

@@ -97,6 +97,42 @@ pub async fn set_settings(State(st): State<AppState>, Json(p): Json<SettingsPatc
 pub struct DeviceSel {
     #[serde(default)]
     client_id: Option<String>,
+    /// Pause or resume one channel (its `external_index`) instead of the whole device.
+    #[serde(default)]
+    channel: Option<u32>,
+}
+
+/// Pause (`true`) or resume one channel of the selected devices.
+fn channel_pause(st: &AppState, sel: &DeviceSel, index: u32, pause: bool) -> Response {
+    let now = Utc::now();
+    let mut w = st.world();
+    let mut n = 0;
+    for d in w.devices.values_mut() {
+        if sel.client_id.as_deref().is_some_and(|c| c != d.client_id) {
+            continue;
+        }
+        let Some(windows) = d.channel_windows_mut(index) else {
+            continue;
+        };
+        if pause {
+            if !windows.iter().any(|w| w.end.is_none()) {
+                windows.push(PauseWindow {
+                    start: now,
+                    end: None,
+                });
+            }
+        } else {
+            for w in windows.iter_mut().filter(|w| w.end.is_none()) {
+                w.end = Some(now);
+            }
+        }
+        n += 1;
+    }
+    if n == 0 {
+        return not_found("No such device or channel");
+    }
+    let what = if pause { "paused" } else { "resumed" };
+    Json(json!({ what: n, "channel": index, "at": now })).into_response()
 }
 
 fn for_devices(
@@ -120,6 +156,9 @@ fn for_devices(
 /// `POST /_emulator/device/pause`: media created from now on is refused with 409 Channel Paused.
 pub async fn pause(State(st): State<AppState>, body: Option<Json<DeviceSel>>) -> Response {
     let sel = body.map(|b| b.0).unwrap_or_default();
+    if let Some(index) = sel.channel {
+        return channel_pause(&st, &sel, index, true);
+    }
     let now = Utc::now();
     let mut changed = Vec::new();
     match for_devices(&mut st.world(), &sel, |d| {
@@ -148,6 +187,9 @@ pub async fn pause(State(st): State<AppState>, body: Option<Json<DeviceSel>>) ->
 /// `POST /_emulator/device/resume`
 pub async fn resume(State(st): State<AppState>, body: Option<Json<DeviceSel>>) -> Response {
     let sel = body.map(|b| b.0).unwrap_or_default();
+    if let Some(index) = sel.channel {
+        return channel_pause(&st, &sel, index, false);
+    }
     let now = Utc::now();
     let mut changed = Vec::new();
     match for_devices(&mut st.world(), &sel, |d| {

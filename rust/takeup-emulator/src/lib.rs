@@ -17,6 +17,7 @@ mod common;
 mod control;
 pub mod faults;
 mod middleware;
+mod notes;
 mod oauth;
 mod pair_page;
 mod respond;
@@ -230,6 +231,23 @@ fn api_router(state: AppState) -> Router {
             "/v2/devices/assets/{asset_id}/realtime_upload/parts",
             post(api::realtime_parts),
         )
+        .route(
+            "/v2/devices/assets/{asset_id}/comments",
+            post(notes::create_comment),
+        )
+        .route("/v2/devices/channels", post(notes::create_channel))
+        .route(
+            "/v2/devices/channels/disconnect",
+            post(notes::disconnect_all_channels),
+        )
+        .route(
+            "/v2/devices/channels/{channel_id}/disconnect",
+            post(notes::disconnect_channel),
+        )
+        .route(
+            "/v2/devices/channels/{channel_id}/inputs/{input_index}/trigger",
+            post(notes::trigger),
+        )
         .route("/v2/health", get(api::health))
         .route("/health", get(api::health))
         .route("/avatars/{user}/{size}", get(api::avatar))
@@ -270,6 +288,9 @@ fn api_router(state: AppState) -> Router {
             get(control::asset).delete(control::delete_asset),
         )
         .route("/_emulator/requests", get(control::requests))
+        .route("/_emulator/comments", get(notes::list_comments))
+        .route("/_emulator/triggers", get(notes::list_triggers))
+        .route("/_emulator/channels", get(notes::list_channels))
         .route("/_emulator/oauth/pending", get(oauth::pending))
         .route("/_emulator/oauth/approve", post(oauth::approve))
         .route("/_emulator/oauth/apps", get(oauth::apps))

@@ -323,6 +323,68 @@ pub struct Device {
     pub firmware_version: String,
     pub channel_id: Uuid,
     pub kind: DeviceKind,
+    /// Channels created with `POST /v2/devices/channels` (external index 1..=100; channel 0 is
+    /// the device itself, `channel_id`).
+    pub channels: BTreeMap<u32, Channel>,
+    /// Pause windows of channel 0 alone (a device-wide pause is `pause_windows`).
+    pub channel0_pause_windows: Vec<PauseWindow>,
+}
+
+/// A channel of a project device (an audio recorder's track, a proxy or raw lane).
+#[derive(Clone, Debug, Serialize)]
+pub struct Channel {
+    pub id: Uuid,
+    pub external_index: u32,
+    /// The hardware identifier the channel was created with (unique per device).
+    pub client_id: String,
+    pub device_model_id: Uuid,
+    pub name: String,
+    pub inserted_at: DateTime<Utc>,
+    /// Pause windows of this channel alone.
+    pub pause_windows: Vec<PauseWindow>,
+}
+
+fn paused_in(windows: &[PauseWindow], at: DateTime<Utc>) -> bool {
+    windows
+        .iter()
+        .any(|w| w.start <= at && w.end.is_none_or(|end| at < end))
+}
+
+/// Whether a pause window is open now.
+pub fn pause_open(windows: &[PauseWindow]) -> bool {
+    windows.iter().any(|w| w.end.is_none())
+}
+
+/// A comment a device posted on an asset (`POST /v2/devices/assets/{id}/comments`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Comment {
+    pub id: Uuid,
+    pub asset_id: Uuid,
+    pub client_id: String,
+    pub text: String,
+    /// Frame number (`timestamp`), when given.
+    pub timestamp: Option<f64>,
+    /// Range length in frames, when given.
+    pub duration: Option<u64>,
+    pub inserted_at: DateTime<Utc>,
+    /// The `Idempotency-Key` it was sent with, if any.
+    pub idempotency_key: Option<String>,
+}
+
+/// A real-time logging trigger (`POST /v2/devices/channels/{id}/inputs/{n}/trigger`).
+#[derive(Clone, Debug, Serialize)]
+pub struct TriggerEvent {
+    pub id: Uuid,
+    pub client_id: String,
+    pub channel_id: Uuid,
+    pub external_index: u32,
+    pub input_index: u32,
+    pub action_type: String,
+    pub offset: i64,
+    pub start: Option<serde_json::Value>,
+    pub duration: Option<serde_json::Value>,
+    pub received_at: DateTime<Utc>,
+    pub idempotency_key: Option<String>,
 }
 
 impl Device {
@@ -350,6 +412,8 @@ impl Device {
             firmware_version: firmware_version.to_string(),
             channel_id,
             kind,
+            channels: BTreeMap::new(),
+            channel0_pause_windows: Vec::new(),
         }
     }
 
@@ -366,11 +430,30 @@ impl Device {
         }
     }
 
-    /// Whether media created at `at` falls into a pause window.
+    /// Whether media created at `at` falls into a pause window of the whole device.
     pub fn paused_at(&self, at: DateTime<Utc>) -> bool {
-        self.pause_windows
-            .iter()
-            .any(|w| w.start <= at && w.end.is_none_or(|end| at < end))
+        paused_in(&self.pause_windows, at)
+    }
+
+    /// Whether media of channel `index` created at `at` falls into a pause window of the device
+    /// or of that channel.
+    pub fn channel_paused_at(&self, index: u32, at: DateTime<Utc>) -> bool {
+        self.paused_at(at)
+            || match index {
+                0 => paused_in(&self.channel0_pause_windows, at),
+                n => self
+                    .channels
+                    .get(&n)
+                    .is_some_and(|c| paused_in(&c.pause_windows, at)),
+            }
+    }
+
+    /// The pause windows of one channel (`None`: no such channel).
+    pub fn channel_windows_mut(&mut self, index: u32) -> Option<&mut Vec<PauseWindow>> {
+        match index {
+            0 => Some(&mut self.channel0_pause_windows),
+            n => self.channels.get_mut(&n).map(|c| &mut c.pause_windows),
+        }
     }
 }
 
@@ -537,6 +620,11 @@ pub struct World {
     pub refresh: HashMap<String, RefreshToken>,
     pub assets: HashMap<Uuid, Asset>,
     pub poisoned: HashMap<String, PoisonMode>,
+    pub comments: Vec<Comment>,
+    pub triggers: Vec<TriggerEvent>,
+    /// Answers already given per (device, route, `Idempotency-Key`): a repeat gets the same
+    /// answer and changes nothing.
+    pub idempotent: HashMap<(String, String, String), serde_json::Value>,
     pub faults: Vec<FaultRule>,
     pub next_fault_id: u64,
     pub seed: u64,
@@ -627,6 +715,9 @@ impl World {
             refresh: HashMap::new(),
             assets: HashMap::new(),
             poisoned: HashMap::new(),
+            comments: Vec::new(),
+            triggers: Vec::new(),
+            idempotent: HashMap::new(),
             faults: Vec::new(),
             next_fault_id: 1,
             seed,

@@ -11,10 +11,10 @@
 //!   rendered by both apps, and the user's actions (`UiAction`);
 //! - [`start_engine`] → [`TakeupEngine`] (pairing, sign-in with a Frame.io account
 //!   ([`SignInRequest`]), account / project selection, identity, status, network input,
-//!   `app_foreground`, the upload queue, the background-work hook) and the part-transfer lease
-//!   API for a platform executor (`transfers.rs`: `next_transfers`, `transfer_succeeded`,
-//!   `transfer_failed`, `pending_transfers`, `write_transfer_slice`, `set_engine_transfers`,
-//!   `set_suspended`);
+//!   `app_foreground`, the upload queue, the background-work hook, take-log notes (comments,
+//!   triggers) and channels) and the part-transfer lease API for a platform executor
+//!   (`transfers.rs`: `next_transfers`, `transfer_succeeded`, `transfer_failed`,
+//!   `pending_transfers`, `write_transfer_slice`, `set_engine_transfers`, `set_suspended`);
 //! - foreign traits the apps implement: [`SecretStore`], [`StatusListener`], [`PairingListener`],
 //!   [`UploadListener`]; subscriptions are [`Subscription`] objects;
 //! - errors: [`TakeupError`] with [`error_action`]; [`SecretStoreError`] for the app's store;
@@ -28,6 +28,7 @@ mod android;
 mod engine;
 mod error;
 mod logging;
+mod notes;
 mod runtime;
 mod sign_in;
 mod transfers;

@@ -14,6 +14,7 @@ pub use takeup_core::{
     NetworkStatus, PairingCode, PairingPhase, PairingProgress, Project, ProjectRef, QueueMode,
     QueueStatus, SignOutOutcome, UserInfo,
 };
+pub use takeup_core::{DeviceChannel, FrameRate, Note, NoteKind, NoteState};
 
 /// Optional tuning of the upload queue; `None` keeps the engine's default.
 #[derive(Debug, Clone, Default, uniffi::Record)]

@@ -446,7 +446,17 @@ impl Driver {
         } else if let Err(e) = file::readable(&row.path).await {
             return self.park(AssetState::Failed, e.to_string()).await;
         }
-        let offset_secs = ((now_ms() - row.media_created_ms).max(0) / 1000) as u64;
+        // The channel's offset (a source whose media reaches the engine late) adds to the age;
+        // clients send non-negative offsets (§8).
+        let channel = row.channel;
+        let channel_offset = self
+            .sh
+            .db(move |j| j.channel_setting(channel))
+            .await
+            .map(|c| c.offset_secs)
+            .unwrap_or(0);
+        let offset_secs =
+            ((now_ms() - row.media_created_ms).max(0) / 1000 + channel_offset).max(0) as u64;
         let mut body = json!({
             "name": row.name,
             "filetype": row.filetype,

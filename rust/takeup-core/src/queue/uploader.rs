@@ -279,6 +279,57 @@ impl UploadQueue {
         self.shared.set_paused(false);
     }
 
+    /// Pause (or resume) one channel: the planner starts none of its files while paused, and
+    /// its running files stop (their acknowledged parts are kept). Persisted in the journal.
+    pub async fn set_channel_paused(&self, channel: u32, paused: bool) -> Result<(), QueueError> {
+        self.shared
+            .db(move |j| j.set_channel_paused(channel, paused))
+            .await?;
+        if paused {
+            let running: Vec<i64> = lock(&self.shared.running).keys().copied().collect();
+            let rows = self
+                .shared
+                .db(move |j| {
+                    running
+                        .into_iter()
+                        .map(|id| j.asset(id))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .await?;
+            for row in rows.into_iter().filter(|r| r.channel == channel) {
+                if let Some(r) = lock(&self.shared.running).get(&row.id) {
+                    r.cancel.cancel();
+                }
+                self.shared.drop_transfers(row.id).await;
+            }
+        }
+        self.shared.kick();
+        Ok(())
+    }
+
+    /// Set the seconds added to the `offset` of one channel's uploads and triggers.
+    pub async fn set_channel_offset(
+        &self,
+        channel: u32,
+        offset_secs: i64,
+    ) -> Result<(), QueueError> {
+        self.shared
+            .db(move |j| j.set_channel_offset(channel, offset_secs))
+            .await
+    }
+
+    /// Local settings of every channel that has any.
+    pub async fn channel_settings(
+        &self,
+    ) -> Result<Vec<super::journal::ChannelSettings>, QueueError> {
+        self.shared.db(|j| j.channel_settings()).await
+    }
+
+    /// The journal, for the take-log notes (`crate::notes`), which share its database.
+    pub(crate) fn journal(&self) -> Arc<Mutex<Journal>> {
+        self.shared.journal.clone()
+    }
+
     /// Whether the user paused the queue (persisted).
     pub fn is_paused(&self) -> bool {
         self.shared.paused_by_user.load(Ordering::SeqCst)

@@ -257,6 +257,38 @@ final class TakeupBindingsTests: XCTestCase {
             XCTAssertEqual(remote, try sha256(of: file), file.lastPathComponent)
         }
 
+        // Take log: a comment on the uploaded clip, kept in the journal and sent once (the
+        // script dumps the emulator's comments).
+        guard case let .added(clipId) = a else { return XCTFail("\(a)") }
+        let note = try await engine.addComment(fileId: clipId, text: "circle take", frame: 12)
+        XCTAssertEqual(note.kind, .comment)
+        XCTAssertEqual(note.fileName, big.lastPathComponent)
+        var sent = false
+        let deadline = Date().addingTimeInterval(30)
+        while !sent {
+            sent = try await engine.notes(fileId: nil, limit: 10).allSatisfy { $0.state == .sent }
+            if !sent {
+                if Date() > deadline { throw TimedOut(what: "the comment sent") }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+        }
+        let commentsFile = URL(fileURLWithPath: try env("TAKEUP_TEST_EMULATOR_DUMP"))
+            .appendingPathComponent("comments.json")
+        var stored: [[String: Any]] = []
+        try await waitFor("the emulator's comments", seconds: 15) {
+            let data = (try? Data(contentsOf: commentsFile)) ?? Data()
+            stored = ((try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]]) ?? []
+            return !stored.isEmpty
+        }
+        XCTAssertEqual(stored.filter { $0["text"] as? String == "circle take" }.count, 1, "\(stored)")
+        XCTAssertEqual(stored.first?["timestamp"] as? Double, 12)
+        do {
+            _ = try await engine.addComment(fileId: clipId, text: "   ", frame: nil)
+            XCTFail("expected BadInput")
+        } catch let e as TakeupError {
+            guard case .BadInput = e else { return XCTFail("expected BadInput, got \(e)") }
+        }
+
         // Background hook: nothing left to do.
         let bg = await engine.runBackgroundWork(maxSeconds: 5)
         XCTAssertEqual(bg.remaining, 0)

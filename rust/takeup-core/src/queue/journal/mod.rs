@@ -31,9 +31,13 @@ use rusqlite::{
 use serde::{Deserialize, Serialize};
 
 mod leases;
+mod notes;
 pub use leases::{
     Completion, Executor, LeaseFailure, LeaseGrant, LeaseReport, LeaseRow, LeaseState, Reclaim,
     Restart,
+};
+pub use notes::{
+    ChannelSettings, DueNote, FrameRate, MAX_NOTE_CHARS, Note, NoteKind, NoteState, check_timecode,
 };
 
 /// `PRAGMA application_id` of a Takeup journal ("TKUP").
@@ -41,8 +45,9 @@ pub const APPLICATION_ID: i32 = 0x544b_5550;
 
 /// The schema this code writes (`PRAGMA user_version`): 1 is the first schema, 2 adds the
 /// maintained aggregates and indexes, 3 the part leases, per-part digests and verification, part
-/// backoff and the file identity (see the module documentation).
-pub const SCHEMA_VERSION: i64 = 3;
+/// backoff and the file identity (see the module documentation), 4 the take-log notes (comments,
+/// triggers) and the per-channel settings (`notes.rs`).
+pub const SCHEMA_VERSION: i64 = 4;
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
 
 /// Errors of the journal. None of them loses data: the database is never reset silently.
@@ -520,6 +525,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX leases_by_part ON leases(asset_id, number);
     CREATE INDEX assets_by_file ON assets(dev, ino) WHERE dev IS NOT NULL;
     CREATE INDEX parts_sendable ON parts(state, asset_id) WHERE state = 'pending';",
+    // v4: take-log notes and per-channel settings (see `notes.rs`).
+    notes::MIGRATION_V4,
 ];
 
 /// The journal. Not `Sync`: the engine keeps it behind a mutex and calls it off the async threads.
@@ -1463,10 +1470,11 @@ const NEXT_SEQ: &str = "SELECT coalesce(max(seq), 0) + 1 FROM assets";
 const NEXT_RETRY: &str = "SELECT min(retry_at_ms) FROM assets INDEXED BY assets_retry
     WHERE state = 'queued' AND retry_at_ms IS NOT NULL";
 
-/// Queued assets due at `?1`, in upload order.
+/// Queued assets due at `?1`, in upload order, except those of a paused channel.
 fn runnable_sql() -> String {
     format!(
         "{ASSET_SELECT} WHERE a.state = 'queued' AND (a.retry_at_ms IS NULL OR a.retry_at_ms <= ?1)
+         AND a.channel NOT IN (SELECT channel FROM channel_settings WHERE paused = 1)
          ORDER BY {UPLOAD_ORDER}"
     )
 }

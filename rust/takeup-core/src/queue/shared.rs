@@ -3,7 +3,7 @@
 //! The scheduler, the drivers, the lease entry points and the executor all work through it;
 //! it calls none of them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -65,8 +65,9 @@ pub(super) struct Shared {
     pub auth_lost: AtomicBool,
     pub engine_status: watch::Receiver<EngineStatus>,
     pub running: Mutex<HashMap<i64, Running>>,
-    /// Growing files whose writer the host said has finished.
-    pub closed_files: Mutex<HashSet<i64>>,
+    /// Growing files whose writer the host said has finished, with when it said so (ns since
+    /// the epoch): a write after that (the writer reopened the file) makes the report stale.
+    pub closed_files: Mutex<HashMap<i64, i64>>,
     /// The scheduler.
     pub wake: Notify,
     /// The engine's executor: parts became leasable.
@@ -276,8 +277,12 @@ impl Shared {
         }
     }
 
-    pub(super) fn writer_closed(&self, id: i64) -> bool {
-        lock(&self.closed_files).contains(&id)
+    /// The host said the writer finished, and the file (last modified at `mtime_ns`) was not
+    /// written after that.
+    pub(super) fn writer_closed(&self, id: i64, mtime_ns: i64) -> bool {
+        lock(&self.closed_files)
+            .get(&id)
+            .is_some_and(|&said| mtime_ns <= said)
     }
 
     pub(super) fn wake_asset(&self, id: i64) {

@@ -12,6 +12,7 @@ mod host;
 mod progress;
 mod queue_cmds;
 mod sign_in_cmd;
+mod watch_cmd;
 
 use std::path::PathBuf;
 
@@ -199,7 +200,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Select { ids, engine } => queue_cmds::select(&g, &engine, ids).await,
             Command::Top { id, engine } => queue_cmds::top(&g, &engine, id).await,
             Command::Mode { mode, engine } => queue_cmds::mode(&g, &engine, mode).await,
-            Command::Watch(a) => queue_cmds::watch(&g, &a).await,
+            Command::Watch(a) => watch_cmd::watch(&g, &a).await,
             Command::Demo => demo::run(cli.state_dir.clone()).await,
         }
     })

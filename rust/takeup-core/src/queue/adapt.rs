@@ -55,6 +55,8 @@ pub struct Adaptive {
     hold_until: Option<Instant>,
     /// The next hold's length (doubles with each failed probe).
     next_hold: Duration,
+    /// Parts that were leasable beyond the limit at the executor's last full lease round.
+    backlog: usize,
 }
 
 impl Adaptive {
@@ -75,6 +77,7 @@ impl Adaptive {
             best: None,
             hold_until: None,
             next_hold: FIRST_HOLD,
+            backlog: 0,
         }
     }
 
@@ -95,6 +98,25 @@ impl Adaptive {
         if wanted > self.limit {
             self.saturated = true;
         }
+    }
+
+    /// The executor's lease round: `in_flight` parts out, `room` free slots, `got` parts leased
+    /// into them, and `waiting` more leasable (asked only when every slot was filled). Between
+    /// rounds in which a part finishes every slot stays taken and nothing is leased: the backlog
+    /// seen at the last full round still stands, so the limit is still what holds uploads back.
+    /// (On a slow path a part takes tens of seconds: most windows see no part finish at all.)
+    pub fn on_round(
+        &mut self,
+        in_flight: usize,
+        room: usize,
+        got: usize,
+        waiting: Option<usize>,
+        now: Instant,
+    ) {
+        if room > 0 {
+            self.backlog = if got == room { waiting.unwrap_or(0) } else { 0 };
+        }
+        self.on_demand(in_flight + self.backlog, now);
     }
 
     /// The storage asked to slow down: halve the limit and hold.
@@ -373,5 +395,38 @@ mod tests {
         let (limit, at) = window(&mut a);
         assert_eq!(limit, 4);
         assert_eq!(a.hold_until, Some(at + FIRST_HOLD * 2));
+    }
+    /// Parts that take longer than a window (a slow path: 8 MiB at ~2 Mbit/s is half a minute)
+    /// leave every slot taken and nothing to lease in most windows; the backlog seen when the
+    /// slots were filled still counts, so the limit climbs. (Reporting only the parts in flight
+    /// between completions never showed saturation: the limit stayed at its start.)
+    #[test]
+    fn a_backlog_seen_when_slots_filled_keeps_counting_while_parts_are_slow() {
+        let mut a = Adaptive::new(8, 2, 64);
+        let mut now = Instant::now();
+        let mut in_flight = 0;
+        let mut sent_per_window = 0u64;
+        for _ in 0..12 {
+            let limit = a.limit();
+            // A round fills the free slots (there are 200 parts queued); then rounds every half
+            // window find every slot taken.
+            let room = limit - in_flight;
+            in_flight = limit;
+            a.on_round(in_flight, room, room, (room > 0).then_some(200), now);
+            for _ in 0..2 {
+                now += WINDOW / 2;
+                // Each connection carries the same rate (the loss-limited regime).
+                sent_per_window = 250_000 * limit as u64;
+                a.on_bytes(sent_per_window / 2, now);
+                a.on_round(in_flight, 0, 0, None, now);
+            }
+            a.tick(now);
+        }
+        assert!(
+            a.limit() >= 32,
+            "the limit stayed at {} ({} B/s)",
+            a.limit(),
+            sent_per_window
+        );
     }
 }

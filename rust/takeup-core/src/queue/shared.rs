@@ -208,24 +208,38 @@ impl Shared {
         if !self.config.adaptive {
             return self.config.max_parts_per_file * self.config.max_files.max(1);
         }
-        let mut a = lock(&self.adapt);
-        a.tick(Instant::now());
-        a.limit()
+        self.adapt_move(|a, now| {
+            a.tick(now);
+        })
     }
 
-    /// The executor could use `wanted` parts in flight.
-    pub(super) fn on_demand(&self, wanted: usize) {
+    /// The executor's lease round (see [`super::adapt::Adaptive::on_round`]).
+    pub(super) fn on_round(
+        &self,
+        in_flight: usize,
+        room: usize,
+        got: usize,
+        waiting: Option<usize>,
+    ) {
+        self.adapt_move(|a, now| {
+            a.tick(now);
+            a.on_round(in_flight, room, got, waiting, now);
+        });
+    }
+
+    /// Apply `f` to the adaptive limit; log a move (and wake the executor on a raise). The limit.
+    fn adapt_move(&self, f: impl FnOnce(&mut super::adapt::Adaptive, Instant)) -> usize {
         let mut a = lock(&self.adapt);
         let before = a.limit();
-        let now = Instant::now();
-        a.tick(now);
-        a.on_demand(wanted, now);
-        if a.limit() > before {
-            tracing::debug!(parts = a.limit(), "more parts in flight");
+        f(&mut a, Instant::now());
+        let after = a.limit();
+        if after > before {
+            tracing::debug!(parts = after, "more parts in flight");
             self.adapt_raised.notify_one();
-        } else if a.limit() < before {
-            tracing::debug!(parts = a.limit(), "fewer parts in flight");
+        } else if after < before {
+            tracing::debug!(parts = after, "fewer parts in flight");
         }
+        after
     }
 
     pub(super) fn on_throttled(&self) {

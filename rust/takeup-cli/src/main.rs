@@ -14,6 +14,7 @@ mod notes_cmds;
 mod progress;
 mod queue_cmds;
 mod sign_in_cmd;
+mod watch_cmd;
 
 use std::path::PathBuf;
 
@@ -211,7 +212,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Select { ids, engine } => queue_cmds::select(&g, &engine, ids).await,
             Command::Top { id, engine } => queue_cmds::top(&g, &engine, id).await,
             Command::Mode { mode, engine } => queue_cmds::mode(&g, &engine, mode).await,
-            Command::Watch(a) => queue_cmds::watch(&g, &a).await,
+            Command::Watch(a) => watch_cmd::watch(&g, &a).await,
             Command::Comment(a) => notes_cmds::comment(&g, &a).await,
             Command::Trigger(a) => notes_cmds::trigger(&g, &a).await,
             Command::Notes(a) => notes_cmds::notes(&g, &a).await,

@@ -1,10 +1,9 @@
 //! Queue commands: enqueue, run, status, cancel, retry, select, top, mode and watch.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::path::PathBuf;
+use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 use takeup_core::{
     AssetKind, Engine, EngineConfig, EnqueueOptions, Enqueued, Hold, QueueMode, QueueStatus,
@@ -80,12 +79,12 @@ pub struct RunTuning {
     growth_idle_secs: Option<u64>,
     /// No progress bars (lines only).
     #[arg(long)]
-    no_progress: bool,
+    pub no_progress: bool,
 }
 
 impl RunTuning {
     /// Upload (`command` names this process to a second uploader refused by the queue lock).
-    fn apply(&self, c: &mut EngineConfig, command: &str) {
+    pub fn apply(&self, c: &mut EngineConfig, command: &str) {
         c.queue.run = true;
         c.holder_name = Some(format!("takeup {command}"));
         if let Some(n) = self.max_files {
@@ -123,27 +122,34 @@ pub struct RunArgs {
 #[derive(Args, Debug)]
 pub struct WatchArgs {
     /// Folder to watch: new files are queued, files still being written upload as they grow.
-    dir: PathBuf,
+    pub dir: PathBuf,
     /// What the files are (guessed per file when omitted).
     #[arg(long, value_enum)]
-    kind: Option<KindArg>,
+    pub kind: Option<KindArg>,
+    /// Look for new files by scanning every second instead of filesystem events (network
+    /// shares, whose remote writes raise no local events); growing files are then finalised
+    /// after --growth-idle-secs without growth.
+    #[arg(long)]
+    pub poll: bool,
     #[command(flatten)]
-    tuning: RunTuning,
+    pub tuning: RunTuning,
     #[command(flatten)]
-    engine: EngineArgs,
+    pub engine: EngineArgs,
 }
 
 pub async fn enqueue(g: &Globals, a: &EnqueueArgs) -> anyhow::Result<()> {
     let engine = engine(g, &a.engine).await?;
+    let opts = EnqueueOptions {
+        kind: a.kind.map(Into::into),
+        top: a.priority,
+        growing: a.growing,
+        ..Default::default()
+    };
+    // One call for all of them (a card dump): one journal transaction, one status update.
+    let results = engine.queue().enqueue_many(&a.files, opts).await?;
     let mut failed = 0;
-    for f in &a.files {
-        let opts = EnqueueOptions {
-            kind: a.kind.map(Into::into),
-            top: a.priority,
-            growing: a.growing,
-            ..Default::default()
-        };
-        match engine.queue().enqueue(f, opts).await {
+    for (f, r) in a.files.iter().zip(results) {
+        match r {
             Ok(Enqueued::Added(id)) => outln!("queued     #{id} {}", safe_path(f)),
             Ok(Enqueued::AlreadyQueued(id)) => outln!("in queue   #{id} {}", safe_path(f)),
             Ok(Enqueued::AlreadyUploaded(id)) => {
@@ -175,6 +181,14 @@ pub async fn follow(engine: &Engine, keep_running: bool, bars: bool) -> anyhow::
     let mut progress = QueueProgress::new(bars);
     progress.seen(&rx.borrow());
     let mut interrupt = crate::interrupt::Interrupt::new()?;
+    // SIGUSR1: the device moved to another network (e.g. a script watching the routes, as the
+    // apps do with ConnectivityManager / NWPathMonitor): parts in flight restart at once on new
+    // connections instead of waiting for the stall timeout.
+    #[cfg(not(unix))]
+    let mut moved: Option<()> = None;
+    #[cfg(unix)]
+    let mut moved =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()).ok();
     let mut held_since: Option<(Hold, tokio::time::Instant)> = None;
     let mut interrupted = false;
     let status = loop {
@@ -210,6 +224,10 @@ pub async fn follow(engine: &Engine, keep_running: bool, bars: bool) -> anyhow::
         tokio::select! {
             r = rx.changed() => { if r.is_err() { break s; } }
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            Some(()) = network_moved(&mut moved) => {
+                progress.println("network changed (SIGUSR1): parts in flight restart on new connections");
+                engine.network_changed(true, takeup_core::ConnectionType::Unknown);
+            }
             _ = interrupt.recv() => {
                 progress.println("stopping; unfinished uploads resume from their last acknowledged part next time");
                 interrupted = true;
@@ -224,8 +242,22 @@ pub async fn follow(engine: &Engine, keep_running: bool, bars: bool) -> anyhow::
     })
 }
 
+/// The next SIGUSR1 (never, without a handler).
+#[cfg(unix)]
+async fn network_moved(s: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+    match s {
+        Some(s) => s.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn network_moved(_: &mut Option<()>) -> Option<()> {
+    std::future::pending().await
+}
+
 /// The end of `run` / `watch`: the summary, then 130 for Ctrl-C, an error when files failed.
-fn finish(f: &Followed) -> anyhow::Result<()> {
+pub fn finish(f: &Followed) -> anyhow::Result<()> {
     summary(&f.status);
     if f.interrupted {
         return Err(crate::Interrupted.into());
@@ -360,92 +392,4 @@ pub async fn mode(g: &Globals, a: &EngineArgs, mode: ModeArg) -> anyhow::Result<
     engine.queue().set_mode(m).await?;
     outln!("mode: {m:?}");
     Ok(())
-}
-
-fn scan(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let name = e.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let Ok(ft) = e.file_type() else { continue };
-        if ft.is_dir() && depth < 8 {
-            scan(&e.path(), out, depth + 1);
-        } else if ft.is_file() {
-            out.push(e.path());
-        }
-    }
-}
-
-pub async fn watch(g: &Globals, a: &WatchArgs) -> anyhow::Result<()> {
-    let dir = std::path::absolute(&a.dir).with_context(|| safe_path(&a.dir))?;
-    if !dir.is_dir() {
-        bail!("{} is not a folder", safe_path(&dir));
-    }
-    let engine = engine_with(g, &a.engine, |c| a.tuning.apply(c, "watch")).await?;
-    outln!(
-        "watching {} (Ctrl-C stops; unfinished uploads resume next time)",
-        safe_path(&dir)
-    );
-    let queue = engine.queue().clone();
-    let kind = a.kind.map(AssetKind::from);
-    let scanner = tokio::spawn(async move {
-        let mut known: HashSet<PathBuf> = HashSet::new();
-        loop {
-            let mut found = Vec::new();
-            let d = dir.clone();
-            found = tokio::task::spawn_blocking(move || {
-                scan(&d, &mut found, 0);
-                found
-            })
-            .await
-            .unwrap_or_default();
-            for path in found {
-                if known.contains(&path) {
-                    continue;
-                }
-                // Written to in the last two seconds: still being recorded.
-                let growing = std::fs::metadata(&path)
-                    .and_then(|m| m.modified())
-                    .map(|t| {
-                        SystemTime::now().duration_since(t).unwrap_or_default()
-                            < Duration::from_secs(2)
-                    })
-                    .unwrap_or(false);
-                let opts = EnqueueOptions {
-                    kind,
-                    growing,
-                    ..Default::default()
-                };
-                match queue.enqueue(&path, opts).await {
-                    Ok(r) => {
-                        if matches!(r, Enqueued::Added(_)) {
-                            errln!(
-                                "found {}{}",
-                                safe_path(&path),
-                                if growing {
-                                    " (recording: uploading as it grows)"
-                                } else {
-                                    ""
-                                }
-                            );
-                        }
-                        known.insert(path);
-                    }
-                    Err(e) => {
-                        errln!("not queued {}: {}", safe_path(&path), safe(&e.to_string()));
-                        known.insert(path);
-                    }
-                }
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    });
-    let f = follow(&engine, true, !a.tuning.no_progress).await;
-    scanner.abort();
-    engine.shutdown();
-    finish(&f?)
 }

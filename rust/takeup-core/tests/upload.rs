@@ -406,6 +406,60 @@ async fn a_growing_file_that_stops_growing_is_finalised() {
     assert_uploaded_once(&env, "voice.wav", &sha, 1).await;
 }
 
+/// A close report is about the writes before it: a writer that reopened the file and appended
+/// afterwards keeps it growing until the next report (it used to be finalised on the old report).
+#[tokio::test]
+async fn a_close_report_older_than_the_last_write_does_not_finalise() {
+    let env = env().await;
+    let mut q = queue_config(&env);
+    q.growth_idle = Duration::from_secs(600);
+    let e = paired(&env, q).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("A004_C001.mov");
+    let mut all: Vec<u8> = (0..6 * MIB).map(|i| (i % 239) as u8).collect();
+    std::fs::write(&path, &all).unwrap();
+    e.queue().pause();
+    let id = e
+        .queue()
+        .enqueue(
+            &path,
+            EnqueueOptions {
+                growing: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id();
+    e.queue().file_closed(id);
+    // The writer opens the file again and appends, after the report.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    {
+        use std::io::Write;
+        let more: Vec<u8> = (0..MIB).map(|i| (i % 233) as u8).collect();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(&more).unwrap();
+        all.extend_from_slice(&more);
+    }
+    e.queue().resume();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let s = e.queue().status();
+    assert_eq!(s.totals.done, 0, "finalised on a stale close report: {s:?}");
+    assert!(
+        env.assets_named("A004_C001.mov")
+            .await
+            .iter()
+            .all(|a| a["asset_filesize"].is_null()),
+        "no final part planned yet"
+    );
+    e.queue().file_closed(id);
+    all_done(&e, 1, 30).await;
+    assert_uploaded_once(&env, "A004_C001.mov", &hex::encode(Sha256::digest(&all)), 1).await;
+}
+
 #[tokio::test]
 async fn offline_holds_without_burning_attempts_and_resumes() {
     let env = env().await;

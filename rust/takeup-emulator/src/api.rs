@@ -1,7 +1,6 @@
 //! The Frame.io C2C API: auth (device code, token, refresh, revoke), identity, the connection
 //! manager endpoints, heartbeat, asset creation (standard and real-time) and real-time parts.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use axum::Json;

@@ -15,7 +15,7 @@
 //! on both steps (the emulator's reading of an unconfirmed rule). `state` is returned untouched:
 //! checking it is the client's job.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use axum::Json;

@@ -166,7 +166,9 @@ impl Driver {
             file: &facts,
             session: &sh.session,
             now_ms: now_ms(),
-            writer_closed: sh.writer_closed(id),
+            writer_closed: facts
+                .as_ref()
+                .is_ok_and(|f| sh.writer_closed(id, f.mtime_ns)),
             // Not grown for the idle time: as this driver saw it, or as the file's mtime says
             // (an app killed more often than the idle time must still finish a file whose
             // writer stopped).

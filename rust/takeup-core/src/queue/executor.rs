@@ -71,13 +71,14 @@ pub(super) async fn run(sh: Arc<Shared>) {
                         );
                     }
                     if sh.config.adaptive {
-                        // Saturated: parts were waiting that the limit kept back.
+                        // Saturated: parts were waiting that the limit kept back (asked when
+                        // every free slot was filled; remembered while the slots stay taken).
                         let waiting = if got == room && room > 0 {
-                            sh.leasable_now().await
+                            Some(sh.leasable_now().await)
                         } else {
-                            0
+                            None
                         };
-                        sh.on_demand(tasks.len() + waiting);
+                        sh.on_round(tasks.len(), room, got, waiting);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot lease parts"),

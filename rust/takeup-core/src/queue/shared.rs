@@ -3,7 +3,7 @@
 //! The scheduler, the drivers, the lease entry points and the executor all work through it;
 //! it calls none of them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -65,8 +65,9 @@ pub(super) struct Shared {
     pub auth_lost: AtomicBool,
     pub engine_status: watch::Receiver<EngineStatus>,
     pub running: Mutex<HashMap<i64, Running>>,
-    /// Growing files whose writer the host said has finished.
-    pub closed_files: Mutex<HashSet<i64>>,
+    /// Growing files whose writer the host said has finished, with when it said so (ns since
+    /// the epoch): a write after that (the writer reopened the file) makes the report stale.
+    pub closed_files: Mutex<HashMap<i64, i64>>,
     /// The scheduler.
     pub wake: Notify,
     /// The engine's executor: parts became leasable.
@@ -207,24 +208,38 @@ impl Shared {
         if !self.config.adaptive {
             return self.config.max_parts_per_file * self.config.max_files.max(1);
         }
-        let mut a = lock(&self.adapt);
-        a.tick(Instant::now());
-        a.limit()
+        self.adapt_move(|a, now| {
+            a.tick(now);
+        })
     }
 
-    /// The executor could use `wanted` parts in flight.
-    pub(super) fn on_demand(&self, wanted: usize) {
+    /// The executor's lease round (see [`super::adapt::Adaptive::on_round`]).
+    pub(super) fn on_round(
+        &self,
+        in_flight: usize,
+        room: usize,
+        got: usize,
+        waiting: Option<usize>,
+    ) {
+        self.adapt_move(|a, now| {
+            a.tick(now);
+            a.on_round(in_flight, room, got, waiting, now);
+        });
+    }
+
+    /// Apply `f` to the adaptive limit; log a move (and wake the executor on a raise). The limit.
+    fn adapt_move(&self, f: impl FnOnce(&mut super::adapt::Adaptive, Instant)) -> usize {
         let mut a = lock(&self.adapt);
         let before = a.limit();
-        let now = Instant::now();
-        a.tick(now);
-        a.on_demand(wanted, now);
-        if a.limit() > before {
-            tracing::debug!(parts = a.limit(), "more parts in flight");
+        f(&mut a, Instant::now());
+        let after = a.limit();
+        if after > before {
+            tracing::debug!(parts = after, "more parts in flight");
             self.adapt_raised.notify_one();
-        } else if a.limit() < before {
-            tracing::debug!(parts = a.limit(), "fewer parts in flight");
+        } else if after < before {
+            tracing::debug!(parts = after, "fewer parts in flight");
         }
+        after
     }
 
     pub(super) fn on_throttled(&self) {
@@ -276,8 +291,12 @@ impl Shared {
         }
     }
 
-    pub(super) fn writer_closed(&self, id: i64) -> bool {
-        lock(&self.closed_files).contains(&id)
+    /// The host said the writer finished, and the file (last modified at `mtime_ns`) was not
+    /// written after that.
+    pub(super) fn writer_closed(&self, id: i64, mtime_ns: i64) -> bool {
+        lock(&self.closed_files)
+            .get(&id)
+            .is_some_and(|&said| mtime_ns <= said)
     }
 
     pub(super) fn wake_asset(&self, id: i64) {

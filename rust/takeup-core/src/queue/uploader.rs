@@ -24,7 +24,7 @@
 //! expired URL is replaced without a new asset (the API's only way to "re-plan"), part sizes are
 //! ours to tune, and growing files take the same path.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -130,7 +130,7 @@ impl UploadQueue {
             auth_lost: AtomicBool::new(false),
             engine_status,
             running: Mutex::new(HashMap::new()),
-            closed_files: Mutex::new(HashSet::new()),
+            closed_files: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             exec_wake: Notify::new(),
             lease_ready: Notify::new(),
@@ -201,9 +201,15 @@ impl UploadQueue {
         Ok(out)
     }
 
-    /// The writer of a growing file finished: finalise it with its true size.
+    /// The writer of a growing file finished: finalise it with its true size. A write after this
+    /// call (the writer reopened the file to append) makes it stale: the file keeps growing until
+    /// the next report or its growth idle time.
     pub fn file_closed(&self, id: i64) {
-        lock(&self.shared.closed_files).insert(id);
+        let now_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i64)
+            .unwrap_or(i64::MAX);
+        lock(&self.shared.closed_files).insert(id, now_ns);
         self.shared.wake_asset(id);
         self.shared.kick();
     }

@@ -122,14 +122,27 @@ async fn sigkilled_uploads_resume_without_duplicates() {
             .iter()
             .filter(|a| a["name"] == name.as_str())
             .collect();
-        assert_eq!(mine.len(), 1, "{name}: exactly one asset, got {mine:#?}");
+        // Exactly one complete asset. A kill between the server creating an asset and the
+        // journal recording its id leaves an empty one (the API has no idempotency key; see
+        // docs/reliability.md): allowed, but never with a part stored in it.
+        let complete: Vec<&&Value> = mine.iter().filter(|a| a["complete"] == true).collect();
+        assert_eq!(
+            complete.len(),
+            1,
+            "{name}: one complete asset, got {mine:#?}"
+        );
+        for orphan in mine.iter().filter(|a| a["complete"] != true) {
+            assert_eq!(
+                orphan["received_bytes"], 0,
+                "{name}: an orphan holds bytes: {orphan:#}"
+            );
+        }
         let one = ctx
             .get(&format!(
                 "/_emulator/assets/{}",
-                mine[0]["id"].as_str().unwrap()
+                complete[0]["id"].as_str().unwrap()
             ))
             .await;
-        assert_eq!(one["complete"], true, "{name}");
         assert_eq!(one["sha256"], sha.as_str(), "{name}: bytes");
         for (n, p) in one["parts"].as_object().unwrap() {
             let c = p["received_count"].as_u64().unwrap();

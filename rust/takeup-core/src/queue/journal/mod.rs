@@ -1055,8 +1055,11 @@ impl Journal {
             params![id, number, sha256, now_ms()],
         )?;
         if n == 1 {
+            // Only an open upload's failure count is reset: the answer of a part that was in
+            // flight when its file was parked must not erase why it was parked.
             tx.execute(
-                "UPDATE assets SET attempts = 0, last_error = NULL WHERE id = ?1",
+                "UPDATE assets SET attempts = 0, last_error = NULL
+                 WHERE id = ?1 AND state IN ('held','queued','active')",
                 [id],
             )?;
         }
@@ -1677,6 +1680,32 @@ mod tests {
         PlannedPart::consecutive(sizes, false, |n| {
             Some(format!("https://s3.example/{}", n - 1))
         })
+    }
+
+    #[test]
+    fn a_late_part_answer_keeps_the_reason_a_file_was_parked() {
+        let mut j = Journal::open_in_memory().unwrap();
+        let id = j
+            .enqueue(&new("/m/A009.mov", AssetKind::Hero, 30))
+            .unwrap()
+            .id();
+        j.start(id).unwrap();
+        j.record_created(id, "srv-9", false, &plan(&[10, 10, 10]))
+            .unwrap();
+        j.park(
+            id,
+            AssetState::Failed,
+            "the file changed since it was queued",
+        )
+        .unwrap();
+        // The part that was in flight is answered after the park.
+        assert!(j.ack_part(id, 1, "h").unwrap());
+        let row = j.asset(id).unwrap();
+        assert_eq!(row.state, AssetState::Failed);
+        assert_eq!(
+            row.last_error.as_deref(),
+            Some("the file changed since it was queued")
+        );
     }
 
     #[test]

@@ -29,6 +29,13 @@ async fn post_keyed(env: &Env, path: &str, access: &str, key: &str, body: Value)
         .status()
 }
 
+/// Comment `text` on asset `id`; the answer's status.
+async fn comment_status(env: &Env, access: &str, id: &str, text: &str) -> StatusCode {
+    let path = format!("/v2/devices/assets/{id}/comments");
+    env.post_status(&path, access, Some(json!({ "text": text })))
+        .await
+}
+
 #[tokio::test]
 async fn comments_are_stored_validated_and_listed() {
     let (env, t) = paired("note-1").await;
@@ -47,10 +54,11 @@ async fn comments_are_stored_validated_and_listed() {
     assert_eq!(c["_type"], "comment");
     assert_eq!(c["asset_id"], id.as_str());
     assert_eq!(c["timestamp"], 48.0);
-    let r = env
-        .post_auth(&path, &t.access, Some(json!({"text": "no frame"})))
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        env.post_status(&path, &t.access, Some(json!({"text": "no frame"})))
+            .await,
+        StatusCode::OK
+    );
 
     // Validation: detailed 400s; unknown assets 404.
     for (body, detail) in [
@@ -78,10 +86,11 @@ async fn comments_are_stored_validated_and_listed() {
         assert_eq!(title["errors"][0]["detail"], detail);
     }
     let long = "x".repeat(10_001);
-    let r = env
-        .post_auth(&path, &t.access, Some(json!({"text": long})))
-        .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        env.post_status(&path, &t.access, Some(json!({"text": long})))
+            .await,
+        StatusCode::BAD_REQUEST
+    );
     // Form bodies are refused (JSON only).
     let r = env
         .post_form_auth(&path, &t.access, &[("text", "form")])
@@ -181,19 +190,23 @@ async fn channels_are_created_listed_and_disconnected() {
         json!({"client_id": "x", "device_model_id": "nope"}),
         json!({"client_id": "x", "name": "n"}),
     ] {
-        let r = env
-            .post_auth("/v2/devices/channels", &t.access, Some(body))
-            .await;
-        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            env.post_status("/v2/devices/channels", &t.access, Some(body))
+                .await,
+            StatusCode::BAD_REQUEST
+        );
     }
-    let r = env
-        .post_auth(
+    assert_eq!(
+        env.post_status(
             "/v2/devices/channels",
             &t.access,
-            Some(json!({"client_id": "x", "device_model_id": "00000000-0000-0000-0000-000000000000"})),
+            Some(
+                json!({"client_id": "x", "device_model_id": "00000000-0000-0000-0000-000000000000"})
+            )
         )
-        .await;
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        .await,
+        StatusCode::NOT_FOUND
+    );
     let r = env
         .post_auth(
             "/v2/devices/channels",
@@ -229,36 +242,40 @@ async fn channels_are_created_listed_and_disconnected() {
 
     // Channel 0 is the device itself.
     let zero = me["channels"][0]["id"].as_str().unwrap().to_string();
-    let r = env
-        .post_auth(
+    assert_eq!(
+        env.post_status(
             &format!("/v2/devices/channels/{zero}/disconnect"),
             &t.access,
-            None,
+            None
         )
-        .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = env
-        .post_auth(
+        .await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        env.post_status(
             &format!("/v2/devices/channels/{chan1}/disconnect"),
             &t.access,
-            None,
+            None
         )
-        .await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = env
-        .post_auth(
+        .await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        env.post_status(
             &format!("/v2/devices/channels/{chan1}/disconnect"),
             &t.access,
-            None,
+            None
         )
-        .await;
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        .await,
+        StatusCode::NOT_FOUND
+    );
     let me = env.me(&t.access).await;
     assert_eq!(me["channels"].as_array().unwrap().len(), 2);
-    let r = env
-        .post_auth("/v2/devices/channels/disconnect", &t.access, None)
-        .await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        env.post_status("/v2/devices/channels/disconnect", &t.access, None)
+            .await,
+        StatusCode::NO_CONTENT
+    );
     let me = env.me(&t.access).await;
     assert_eq!(me["channels"].as_array().unwrap().len(), 1);
 }
@@ -310,8 +327,10 @@ async fn triggers_are_validated_stored_and_deduplicated() {
     let path = format!("/v2/devices/channels/{zero}/inputs/2/trigger");
     let tc = |s: &str| json!({"smpte_timecode": s, "rate": {"playback": [24, 1], "ntsc": null}});
     let body = json!({"action_type": "single_press", "offset": 3, "start": tc("01:00:10:05"), "duration": tc("00:00:02:00")});
-    let r = env.post_auth(&path, &t.access, Some(body.clone())).await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        env.post_status(&path, &t.access, Some(body.clone())).await,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(
         post_keyed(&env, &path, &t.access, "t-1", body.clone()).await,
         StatusCode::NO_CONTENT
@@ -345,22 +364,24 @@ async fn triggers_are_validated_stored_and_deduplicated() {
         env.post_auth(&path, &t.access, Some(ntsc)).await.status(),
         StatusCode::NO_CONTENT
     );
-    let r = env
-        .post_auth(
+    assert_eq!(
+        env.post_status(
             &format!("/v2/devices/channels/{zero}/inputs/100/trigger"),
             &t.access,
-            None,
+            None
         )
-        .await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = env
-        .post_auth(
+        .await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        env.post_status(
             "/v2/devices/channels/00000000-0000-0000-0000-000000000000/inputs/0/trigger",
             &t.access,
-            None,
+            None
         )
-        .await;
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        .await,
+        StatusCode::NOT_FOUND
+    );
 
     let all = env.control_get("/_emulator/triggers").await;
     let all = all.as_array().unwrap();
@@ -377,41 +398,30 @@ async fn device_tokens_reach_take_logging_in_strict_mode() {
     // triggers (device endpoints), as an app token does.
     let (env, t) = paired("scope-1").await;
     let id = asset_id(&env, &t.access, "S.mov").await;
-    let r = env
-        .post_auth(
-            &format!("/v2/devices/assets/{id}/comments"),
-            &t.access,
-            Some(json!({"text": "ok"})),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let r = env
-        .post_auth(
+    assert_eq!(
+        comment_status(&env, &t.access, &id, "ok").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        env.post_status(
             "/v2/devices/channels",
             &t.access,
-            Some(json!({"client_id": "c"})),
+            Some(json!({"client_id": "c"}))
         )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+        .await,
+        StatusCode::OK
+    );
     let app = env.sign_in("scope-app", true).await;
     let id = asset_id(&env, &app.access, "T.mov").await;
-    let r = env
-        .post_auth(
-            &format!("/v2/devices/assets/{id}/comments"),
-            &app.access,
-            Some(json!({"text": "ok"})),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        comment_status(&env, &app.access, &id, "ok").await,
+        StatusCode::OK
+    );
     // Another device's asset is not this device's project's... unless it is the same project:
     // an unknown project answers 404. An app install not connected to a project: 403.
     let loose = env.sign_in("scope-loose", false).await;
-    let r = env
-        .post_auth(
-            &format!("/v2/devices/assets/{id}/comments"),
-            &loose.access,
-            Some(json!({"text": "x"})),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        comment_status(&env, &loose.access, &id, "x").await,
+        StatusCode::FORBIDDEN
+    );
 }

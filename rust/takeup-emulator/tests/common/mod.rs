@@ -323,6 +323,11 @@ impl Env {
         self.post_auth(&path, access, None).await
     }
 
+    /// POST with this token; only the answer's status.
+    pub async fn post_status(&self, path: &str, access: &str, body: Option<Value>) -> StatusCode {
+        self.post_auth(path, access, body).await.status()
+    }
+
     pub async fn create_asset(&self, access: &str, body: Value) -> Response {
         self.post_auth("/v2/devices/assets", access, Some(body))
             .await

@@ -12,23 +12,11 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Ctx, join_session_keyring, text};
+use common::{Ctx, text};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 const MIB: usize = 1024 * 1024;
-
-fn skip() -> bool {
-    if join_session_keyring() {
-        return false;
-    }
-    eprintln!(
-        "SKIPPED: the kernel refuses a new session keyring here ({}); the CLI cannot keep a \
-         pairing across processes without a keyring",
-        std::io::Error::last_os_error()
-    );
-    true
-}
 
 fn bytes(n: usize, seed: u8) -> Vec<u8> {
     (0..n)
@@ -102,11 +90,9 @@ fn record(path: &Path, first: &[u8], second: &[u8]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recording_is_finalised_when_its_writer_closes_it() {
-    if skip() {
+    let Some(ctx) = Ctx::paired().await else {
         return;
-    }
-    let ctx = Ctx::new().await;
-    ctx.pair().await;
+    };
     let media = tempfile::tempdir().unwrap();
     // Growth idle far beyond the test's wait: only the close event can finalise the file.
     let child = watch(&ctx, media.path(), &["--growth-idle-secs", "600"]);
@@ -128,11 +114,9 @@ async fn a_recording_is_finalised_when_its_writer_closes_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_filesystem_events_the_growth_idle_time_finalises_a_recording() {
-    if skip() {
+    let Some(ctx) = Ctx::paired().await else {
         return;
-    }
-    let ctx = Ctx::new().await;
-    ctx.pair().await;
+    };
     let media = tempfile::tempdir().unwrap();
     // Idle longer than the writer's pause (2.5 s), so the pause does not end the recording.
     let child = watch(&ctx, media.path(), &["--poll", "--growth-idle-secs", "5"]);
@@ -159,11 +143,9 @@ async fn without_filesystem_events_the_growth_idle_time_finalises_a_recording() 
 /// file's first bytes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writer_that_reopens_and_appends_gets_every_byte_uploaded() {
-    if skip() {
+    let Some(ctx) = Ctx::paired().await else {
         return;
-    }
-    let ctx = Ctx::new().await;
-    ctx.pair().await;
+    };
     let media = tempfile::tempdir().unwrap();
     let child = watch(&ctx, media.path(), &["--growth-idle-secs", "600"]);
     let path = media.path().join("A001_C005.mov");

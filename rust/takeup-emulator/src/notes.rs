@@ -109,6 +109,18 @@ fn remember(w: &mut World, client_id: &str, route: &str, key: &Option<String>, a
 }
 
 /// Read a JSON object body (JSON only: §0). An empty body is an empty object.
+/// What every device write here starts with: the device (a device-scoped token), the optional
+/// `Idempotency-Key` and the JSON object body; or the answer to give.
+async fn device_write(
+    st: &AppState,
+    req: Request,
+) -> Result<(String, Option<String>, serde_json::Map<String, Value>), Response> {
+    let client_id = authorize(st, req.headers(), Need::Device)?;
+    let key = idempotency_key(req.headers())?;
+    let body = json_object(req).await?;
+    Ok((client_id, key, body))
+}
+
 async fn json_object(req: Request) -> Result<serde_json::Map<String, Value>, Response> {
     let empty = req
         .headers()
@@ -149,16 +161,8 @@ pub async fn create_comment(
     Path(asset_id): Path<String>,
     req: Request,
 ) -> Response {
-    let client_id = match authorize(&st, req.headers(), Need::Device) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let key = match idempotency_key(req.headers()) {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
-    let body = match json_object(req).await {
-        Ok(b) => b,
+    let (client_id, key, body) = match device_write(&st, req).await {
+        Ok(w) => w,
         Err(r) => return r,
     };
     let parsed = (|| {
@@ -242,16 +246,8 @@ pub async fn create_comment(
 
 /// `POST /v2/devices/channels`: `{"client_id": "...", "device_model_id": "<uuid>"}` → 200 channel.
 pub async fn create_channel(State(st): State<AppState>, req: Request) -> Response {
-    let client_id = match authorize(&st, req.headers(), Need::Device) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let key = match idempotency_key(req.headers()) {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
-    let body = match json_object(req).await {
-        Ok(b) => b,
+    let (client_id, key, body) = match device_write(&st, req).await {
+        Ok(w) => w,
         Err(r) => return r,
     };
     let parsed = (|| {
@@ -455,16 +451,8 @@ pub async fn trigger(
     Path((channel_id, input)): Path<(String, String)>,
     req: Request,
 ) -> Response {
-    let client_id = match authorize(&st, req.headers(), Need::Device) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let key = match idempotency_key(req.headers()) {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
-    let body = match json_object(req).await {
-        Ok(b) => b,
+    let (client_id, key, body) = match device_write(&st, req).await {
+        Ok(w) => w,
         Err(r) => return r,
     };
     let parsed = (|| {

@@ -541,6 +541,27 @@ impl Journal {
 mod tests {
     use super::*;
 
+    /// Queue a 10-byte hero clip at `path`; its id.
+    fn queue_clip(j: &mut Journal, path: &str) -> i64 {
+        let name = path.rsplit('/').next().unwrap().to_string();
+        j.enqueue(&super::super::NewAsset {
+            path: path.into(),
+            name,
+            kind: super::super::AssetKind::Hero,
+            filetype: "video/quicktime".into(),
+            channel: 0,
+            size: Some(10),
+            mtime_ns: 0,
+            media_created_ms: 0,
+            fingerprint: Some("f".into()),
+            realtime: false,
+            held: false,
+            file_id: None,
+        })
+        .unwrap()
+        .id()
+    }
+
     #[test]
     fn frame_rates_and_timecodes() {
         assert_eq!(FrameRate::parse("24"), Some(FrameRate { num: 24, den: 1 }));
@@ -573,23 +594,7 @@ mod tests {
     #[test]
     fn notes_wait_for_their_asset_and_are_sent_once() {
         let mut j = Journal::open_in_memory().unwrap();
-        let id = j
-            .enqueue(&super::super::NewAsset {
-                path: "/tmp/A001.mov".into(),
-                name: "A001.mov".into(),
-                kind: super::super::AssetKind::Hero,
-                filetype: "video/quicktime".into(),
-                channel: 0,
-                size: Some(10),
-                mtime_ns: 0,
-                media_created_ms: 0,
-                fingerprint: Some("f".into()),
-                realtime: false,
-                held: false,
-                file_id: None,
-            })
-            .unwrap()
-            .id();
+        let id = queue_clip(&mut j, "/tmp/A001.mov");
         assert!(matches!(
             j.add_comment(id + 1, "x", None),
             Err(JournalError::NoSuchAsset(_))
@@ -640,23 +645,7 @@ mod tests {
     #[test]
     fn comments_on_files_that_will_never_upload_fail() {
         let mut j = Journal::open_in_memory().unwrap();
-        let id = j
-            .enqueue(&super::super::NewAsset {
-                path: "/tmp/B.mov".into(),
-                name: "B.mov".into(),
-                kind: super::super::AssetKind::Hero,
-                filetype: "video/quicktime".into(),
-                channel: 0,
-                size: Some(10),
-                mtime_ns: 0,
-                media_created_ms: 0,
-                fingerprint: Some("f".into()),
-                realtime: false,
-                held: false,
-                file_id: None,
-            })
-            .unwrap()
-            .id();
+        let id = queue_clip(&mut j, "/tmp/B.mov");
         let c = j.add_comment(id, "note", None).unwrap();
         j.cancel(id).unwrap();
         assert!(j.due_notes(now_ms(), 10).unwrap().is_empty());

@@ -72,23 +72,19 @@ async fn notes_arrive_once_across_sigkills() {
         "{}",
         text(&out.stdout)
     );
-    let out = ctx
-        .takeup(&[
-            "trigger",
-            "--channel",
-            "0",
-            "--input",
-            "1",
-            "--start",
-            "01:02:03:04",
-            "--duration",
-            "00:00:05:00",
-            "--rate",
-            "25",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    ok(&mut ctx.takeup(&[
+        "trigger",
+        "--channel",
+        "0",
+        "--input",
+        "1",
+        "--start",
+        "01:02:03:04",
+        "--duration",
+        "00:00:05:00",
+        "--rate",
+        "25",
+    ]));
     // Bad input: a clear error, nothing written.
     let out = ctx
         .takeup(&[

@@ -395,10 +395,7 @@ impl Journal {
                 "UPDATE parts SET failures = 0 WHERE asset_id = ?1",
                 [lease.asset_id],
             )?;
-            tx.execute(
-                "UPDATE assets SET attempts = 0, last_error = NULL WHERE id = ?1",
-                [lease.asset_id],
-            )?;
+            Self::progressed_tx(&tx, lease.asset_id)?;
         }
         tx.commit()?;
         Ok(if applies {
@@ -548,10 +545,7 @@ impl Journal {
             "UPDATE parts SET failures = 0 WHERE asset_id = ?1",
             [asset_id],
         )?;
-        tx.execute(
-            "UPDATE assets SET attempts = 0, last_error = NULL WHERE id = ?1",
-            [asset_id],
-        )?;
+        Self::progressed_tx(&tx, asset_id)?;
         tx.commit()?;
         Ok(Completion::Confirmed)
     }

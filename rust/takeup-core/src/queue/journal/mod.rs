@@ -908,6 +908,18 @@ impl Journal {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// A part of `id` was stored: an open upload's failure count and last error are reset. Only
+    /// an open one: the answer of a part that was in flight when its file was parked must not
+    /// erase why it was parked.
+    pub(super) fn progressed_tx(tx: &Connection, id: i64) -> JResult<()> {
+        tx.execute(
+            "UPDATE assets SET attempts = 0, last_error = NULL
+             WHERE id = ?1 AND state IN ('held','queued','active')",
+            [id],
+        )?;
+        Ok(())
+    }
+
     fn set_state_tx(tx: &Connection, id: i64, state: AssetState) -> JResult<()> {
         let finished = matches!(
             state,
@@ -1055,13 +1067,7 @@ impl Journal {
             params![id, number, sha256, now_ms()],
         )?;
         if n == 1 {
-            // Only an open upload's failure count is reset: the answer of a part that was in
-            // flight when its file was parked must not erase why it was parked.
-            tx.execute(
-                "UPDATE assets SET attempts = 0, last_error = NULL
-                 WHERE id = ?1 AND state IN ('held','queued','active')",
-                [id],
-            )?;
+            Self::progressed_tx(&tx, id)?;
         }
         tx.commit()?;
         Ok(n == 1)

@@ -69,6 +69,8 @@ struct Inner {
     queue: UploadQueue,
     /// Wakes the take-log sender (a note was written).
     notes_wake: Arc<tokio::sync::Notify>,
+    /// Bumped whenever a note or a take mark is written or a note's state changes.
+    notes_rev: Arc<watch::Sender<u64>>,
     /// Set while this engine holds the queue's uploader lock (`config.queue.run`).
     uploader_lock: Option<crate::statedir::StoppingHandle>,
 }
@@ -201,6 +203,7 @@ impl Engine {
             shutdown,
             queue,
             notes_wake: Arc::new(tokio::sync::Notify::new()),
+            notes_rev: Arc::new(watch::channel(0).0),
             uploader_lock: stopping,
         });
         tracing::info!(client_id = %inner.client_id, paired = inner.tokens.has_tokens(), "engine started");
@@ -619,7 +622,7 @@ impl Engine {
     ) -> Result<crate::notes::Note> {
         let note =
             crate::notes::add_comment(&self.inner.queue.journal(), file_id, text, frame).await?;
-        self.inner.notes_wake.notify_one();
+        self.inner.notes_written();
         Ok(note)
     }
 
@@ -642,8 +645,57 @@ impl Engine {
             rate,
         )
         .await?;
-        self.inner.notes_wake.notify_one();
+        self.inner.notes_written();
         Ok(note)
+    }
+
+    /// Give the queued file `file_id` its take mark (scene, take, circle take). Unless the file
+    /// has that mark already, the mark and its slate comment (returned) are written together;
+    /// the comment is sent like any other.
+    pub async fn log_take(
+        &self,
+        file_id: i64,
+        mark: crate::notes::TakeMark,
+    ) -> Result<Option<crate::notes::Note>> {
+        let note = crate::notes::db(&self.inner.queue.journal(), move |j| {
+            j.log_take(file_id, &mark)
+        })
+        .await?;
+        self.inner.notes_written();
+        Ok(note)
+    }
+
+    /// The take mark of file `file_id` (blank when it has none).
+    pub async fn take_mark(&self, file_id: i64) -> Result<crate::notes::TakeMark> {
+        crate::notes::db(&self.inner.queue.journal(), move |j| j.take(file_id)).await
+    }
+
+    /// Circle the take of file `file_id`, or remove the circle (the scene and take stay).
+    pub async fn toggle_circle(&self, file_id: i64) -> Result<Option<crate::notes::Note>> {
+        let note = crate::notes::db(&self.inner.queue.journal(), move |j| {
+            let mut mark = j.take(file_id)?;
+            mark.circled = !mark.circled;
+            j.log_take(file_id, &mark)
+        })
+        .await?;
+        self.inner.notes_written();
+        Ok(note)
+    }
+
+    /// What the take-log screen shows besides the queue: every take mark and the newest notes.
+    pub async fn take_log(&self, limit: u32) -> Result<crate::notes::TakeLogData> {
+        crate::notes::db(&self.inner.queue.journal(), move |j| {
+            Ok(crate::notes::TakeLogData {
+                takes: j.takes(limit)?,
+                notes: j.notes(None, limit)?,
+            })
+        })
+        .await
+    }
+
+    /// Bumped whenever a note or a take mark is written, or a note is sent, refused or put back.
+    pub fn watch_notes(&self) -> watch::Receiver<u64> {
+        self.inner.notes_rev.subscribe()
     }
 
     /// The take-log notes, newest first (of one file when `file_id` is given).
@@ -657,7 +709,7 @@ impl Engine {
     /// Send a failed note again.
     pub async fn retry_note(&self, id: i64) -> Result<()> {
         crate::notes::db(&self.inner.queue.journal(), move |j| j.retry_note(id)).await?;
-        self.inner.notes_wake.notify_one();
+        self.inner.notes_written();
         Ok(())
     }
 
@@ -867,12 +919,19 @@ impl Inner {
                 journal: me.queue.journal(),
                 api: me.client.clone(),
                 wake: me.notes_wake.clone(),
+                changed: me.notes_rev.clone(),
                 queue: me.queue.watch(),
                 shutdown: me.shutdown.clone(),
                 channels: Default::default(),
             };
             tokio::spawn(sender.run());
         }
+    }
+
+    /// A note or mark was written: wake the sender, tell the watchers.
+    fn notes_written(&self) {
+        self.notes_wake.notify_one();
+        self.notes_rev.send_modify(|r| *r += 1);
     }
 
     async fn refresh_loop(me: Arc<Self>) {

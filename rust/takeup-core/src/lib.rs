@@ -48,7 +48,9 @@ pub use connection::{
 pub use engine::{Engine, SignOutOutcome};
 pub use error::{Error, NetworkErrorKind, Result, SignInError};
 pub use identity::{Account, AccountList, DeviceInfo, Identity, Project, ProjectRef, UserInfo};
-pub use notes::{ChannelSettings, DeviceChannel, FrameRate, Note, NoteKind, NoteState};
+pub use notes::{
+    ChannelSettings, DeviceChannel, FrameRate, Note, NoteKind, NoteState, TakeLogData, TakeMark,
+};
 pub use queue::{
     AssetKind, AssetState, BackgroundRun, EnqueueOptions, Enqueued, FileEntry, Hold, PartTransfer,
     QueueConfig, QueueError, QueueMode, QueueStatus, TransferAck, TransferError, TransferHeader,

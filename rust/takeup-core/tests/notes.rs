@@ -235,3 +235,131 @@ async fn pause_applies_per_channel() {
     e.disconnect_channel(1).await.unwrap();
     assert_eq!(e.channels().await.unwrap().len(), 1);
 }
+
+/// Wait (up to 30 s) for a view of the take log satisfying `pred`.
+async fn until_log(
+    rx: &mut tokio::sync::watch::Receiver<takeup_core::ui::AppView>,
+    what: &str,
+    pred: impl Fn(&takeup_core::ui::TakeLogView) -> bool,
+) -> takeup_core::ui::TakeLogView {
+    let r = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let v = rx.borrow_and_update().take_log.clone();
+            if pred(&v) {
+                return v;
+            }
+            rx.changed().await.unwrap();
+        }
+    })
+    .await;
+    r.unwrap_or_else(|_| panic!("timed out waiting for {what}: {:#?}", rx.borrow().take_log))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_take_log_screen_logs_a_take_before_its_upload_and_shows_it_sent() {
+    use takeup_core::ui::{UiAction, ViewModel};
+    let env = env().await;
+    let e = std::sync::Arc::new(paired_with_queue(&env, queue_config(&env)).await);
+    e.queue().set_mode(QueueMode::Manual).await.unwrap();
+    let media = tempfile::tempdir().unwrap();
+    let (p, sha) = media_file(media.path(), "A001_C007.mov", 3000, 7);
+    let id = enqueue(&e, &p).await.id();
+    let vm = ViewModel::new(e.clone());
+    let mut rx = vm.watch();
+    let clip = |v: &takeup_core::ui::TakeLogView| v.clips.iter().find(|c| c.file_id == id).cloned();
+    let log = until_log(&mut rx, "the clip", |v| clip(v).is_some()).await;
+    let c = clip(&log).unwrap();
+    assert_eq!(
+        (c.clip.as_str(), c.title.as_str()),
+        ("A001_C007.mov", "Not logged")
+    );
+    assert_eq!(log.summary, "No notes yet");
+
+    // Logged while the clip waits for the user's selection: the notes wait for its upload.
+    vm.dispatch(UiAction::LogTake {
+        file_id: id,
+        scene: "12A".into(),
+        take: "3".into(),
+        circled: false,
+    });
+    vm.dispatch(UiAction::ToggleCircle { file_id: id });
+    vm.dispatch(UiAction::AddNote {
+        file_id: id,
+        text: "boom in frame at the end".into(),
+        frame: Some(240),
+    });
+    let log = until_log(&mut rx, "three waiting notes", |v| {
+        clip(v).is_some_and(|c| c.notes.len() == 3 && c.circled)
+    })
+    .await;
+    let c = clip(&log).unwrap();
+    assert_eq!(c.title, "Scene 12A · Take 3");
+    assert_eq!(c.detail, "3 notes · 3 waiting");
+    assert_eq!(log.summary, "3 notes waiting to send");
+    assert!(
+        c.notes
+            .iter()
+            .all(|n| n.state == NoteState::Waiting
+                && n.detail == "Waits for the clip's upload to start"),
+        "{c:#?}"
+    );
+    // Newest first: the note, the circle, the slate.
+    let texts: Vec<&str> = c.notes.iter().map(|n| n.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "boom in frame at the end",
+            "Scene 12A · Take 3 · Circle take",
+            "Scene 12A · Take 3"
+        ]
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        comments(&env).await.is_empty(),
+        "nothing before the asset exists"
+    );
+
+    // The user selects the clip: it uploads, then the notes go, once each, in order.
+    e.queue().select(vec![id]).await.unwrap();
+    let log = until_log(&mut rx, "all sent", |v| {
+        v.waiting == 0 && clip(v).is_some_and(|c| c.notes.len() == 3)
+    })
+    .await;
+    assert_eq!(log.summary, "All notes sent");
+    let c = clip(&log).unwrap();
+    assert_eq!(c.detail, "3 notes");
+    assert!(c.notes.iter().all(|n| n.detail == "Sent"), "{c:#?}");
+    let asset = assert_uploaded_once(&env, "A001_C007.mov", &sha, 1).await;
+    let cs = comments(&env).await;
+    let sent: Vec<&str> = cs.iter().map(|c| c["text"].as_str().unwrap()).collect();
+    assert_eq!(
+        sent,
+        [
+            "Scene 12A · Take 3",
+            "Scene 12A · Take 3 · Circle take",
+            "boom in frame at the end"
+        ]
+    );
+    assert!(cs.iter().all(|c| c["asset_id"] == asset["id"]));
+    assert_eq!(cs[2]["timestamp"], 240.0);
+
+    // A bad mark is refused with the reason as the alert, and writes nothing.
+    vm.dispatch(UiAction::LogTake {
+        file_id: id,
+        scene: "x".repeat(40),
+        take: "1".into(),
+        circled: false,
+    });
+    let r = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(a) = rx.borrow_and_update().alert.clone() {
+                return a;
+            }
+            rx.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("an alert");
+    assert!(r.contains("at most 32 characters"), "{r}");
+    assert_eq!(e.notes(Some(id), 10).await.unwrap().len(), 3);
+}

@@ -19,8 +19,8 @@ use takeup_core::queue::journal::Totals;
 use takeup_core::ui::{self, AppView, Flow, UiAction, ViewInputs, ViewModel};
 use takeup_core::{
     AssetKind, AssetState, ConnectionState, ConnectionType, DeviceInfo, EngineStatus, FileEntry,
-    Health, Hold, Identity, NetworkStatus, ProjectRef, QueueMode, QueueStatus, SignInMethod,
-    UserInfo,
+    Health, Hold, Identity, NetworkStatus, Note, NoteKind, NoteState, ProjectRef, QueueMode,
+    QueueStatus, SignInMethod, TakeLogData, TakeMark, UserInfo,
 };
 
 fn spec() -> Value {
@@ -147,8 +147,16 @@ impl<'a> Checker<'a> {
                 self.screen(path, v, ty);
                 true
             }
-            "file_row" => {
-                self.file_row(path, v);
+            // Screens without states: their fields, and their actions within the spec's list.
+            "take_log" | "take_clip" => {
+                let t = self.spec["screens"][ty].clone();
+                self.fields(path, v, &t["fields"], &[]);
+                self.actions(&format!("{path}.actions"), &v["actions"], &t["actions"]);
+                true
+            }
+            // Rows: the spec's fields, and actions within their state's list.
+            "file_row" | "note_row" => {
+                self.row(path, v, ty);
                 true
             }
             "section" => {
@@ -190,11 +198,11 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn file_row(&mut self, path: &str, v: &Value) {
-        let row = self.spec["screens"]["file_row"].clone();
+    fn row(&mut self, path: &str, v: &Value, screen: &str) {
+        let row = self.spec["screens"][screen].clone();
         self.fields(path, v, &row["fields"], &[]);
         let state = v["state"].as_str().unwrap_or_default();
-        self.cov.states.insert(format!("file_row.{state}"));
+        self.cov.states.insert(format!("{screen}.{state}"));
         self.actions(
             &format!("{path}.actions"),
             &v["actions"],
@@ -376,6 +384,51 @@ fn pairing(phase: PairingPhase, code: bool) -> ConnectionState {
     })
 }
 
+fn note(id: i64, kind: NoteKind, file_id: Option<i64>, state: NoteState) -> Note {
+    Note {
+        id,
+        kind,
+        file_id,
+        file_name: file_id.map(|f| format!("A{f:03}.mov")),
+        text: file_id.map(|_| format!("note {id}")),
+        frame: (id % 2 == 0).then_some(48),
+        channel: file_id.is_none().then_some(1),
+        input: file_id.is_none().then_some(2),
+        start: file_id.is_none().then(|| "01:00:10:00".into()),
+        duration: None,
+        rate: None,
+        created_ms: 1_899_999_000_000 + id,
+        state,
+        attempts: if state == NoteState::Failed { 1 } else { 0 },
+        last_error: (state == NoteState::Failed).then(|| "the asset is gone".into()),
+        sent_ms: (state == NoteState::Sent).then_some(1_899_999_100_000),
+    }
+}
+
+/// A take log with a mark, notes in every state (one on a clip not started), a trigger, and a
+/// note on a clip the queue no longer lists.
+fn take_log_data() -> TakeLogData {
+    use NoteKind::{Comment, Trigger};
+    TakeLogData {
+        takes: vec![(
+            8,
+            TakeMark {
+                scene: "12A".into(),
+                take: "3".into(),
+                circled: true,
+            },
+        )],
+        notes: vec![
+            note(6, Comment, Some(42), NoteState::Sent),
+            note(5, Trigger, None, NoteState::Waiting),
+            note(4, Comment, Some(5), NoteState::Waiting),
+            note(3, Comment, Some(8), NoteState::Failed),
+            note(2, Comment, Some(8), NoteState::Waiting),
+            note(1, Comment, Some(8), NoteState::Sent),
+        ],
+    }
+}
+
 /// Views for every state, built from hand-made inputs through the real `build`.
 fn catalog() -> Vec<AppView> {
     let connected = ConnectionState::Connected {
@@ -517,6 +570,7 @@ fn catalog() -> Vec<AppView> {
 
     let id_online = identity("online");
     let id_paused = identity("paused");
+    let take_log = take_log_data();
     let selection: BTreeSet<i64> = [5].into();
     let mut views = vec![];
     for (i, (c, flow, removed, refused, method)) in connections.iter().enumerate() {
@@ -537,6 +591,7 @@ fn catalog() -> Vec<AppView> {
             pairing_available: true,
             selection: &selection,
             alert: (i == 1).then_some("Could not cancel the file"),
+            take_log: &take_log,
             now_ms: 1_899_999_940_000,
         }));
     }
@@ -581,6 +636,23 @@ fn all_ui_actions() -> Vec<UiAction> {
         UiAction::MoveToTop { id: 1 },
         UiAction::CancelFile { id: 1 },
         UiAction::RetryFile { id: 1 },
+        UiAction::LogTake {
+            file_id: 1,
+            scene: "12A".into(),
+            take: "3".into(),
+            circled: true,
+        },
+        UiAction::ToggleCircle { file_id: 1 },
+        UiAction::AddNote {
+            file_id: 1,
+            text: "good".into(),
+            frame: Some(24),
+        },
+        UiAction::RetryNote { id: 1 },
+        UiAction::AddTrigger {
+            channel: 1,
+            input: 0,
+        },
     ];
     // A new variant must be added above: this match stops compiling until it is.
     for a in &v {
@@ -612,7 +684,12 @@ fn all_ui_actions() -> Vec<UiAction> {
             | UiAction::ToggleSelect { .. }
             | UiAction::MoveToTop { .. }
             | UiAction::CancelFile { .. }
-            | UiAction::RetryFile { .. } => {}
+            | UiAction::RetryFile { .. }
+            | UiAction::LogTake { .. }
+            | UiAction::ToggleCircle { .. }
+            | UiAction::AddNote { .. }
+            | UiAction::RetryNote { .. }
+            | UiAction::AddTrigger { .. } => {}
         }
     }
     v
@@ -680,6 +757,7 @@ fn the_connection_manager_is_offered_only_with_an_account_sign_in() {
         pairing_available: true,
         selection: &BTreeSet::new(),
         alert: None,
+        take_log: &TakeLogData::default(),
         now_ms: 0,
     });
     assert_eq!(v.connection_actions, vec![A::Pair]);
@@ -700,6 +778,7 @@ fn the_connection_manager_is_offered_only_with_an_account_sign_in() {
         pairing_available: false,
         selection: &BTreeSet::new(),
         alert: None,
+        take_log: &TakeLogData::default(),
         now_ms: 0,
     });
     assert_eq!(v.connection_actions, vec![A::SignIn]);

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use takeup_core::{DeviceChannel, FrameRate, Note};
+use takeup_core::{DeviceChannel, FrameRate, Note, TakeMark};
 
 use crate::engine::TakeupEngine;
 use crate::error::TakeupError;
@@ -40,6 +40,24 @@ impl TakeupEngine {
             on_runtime(async move { e.add_trigger(channel, input, start, duration, rate).await })
                 .await??,
         )
+    }
+
+    /// Give the queued file `file_id` its take mark (scene, take, circle take). Unless it has
+    /// that mark already, the mark and its slate comment (returned) are written together; the
+    /// comment is sent like any other.
+    pub async fn log_take(
+        self: Arc<Self>,
+        file_id: i64,
+        mark: TakeMark,
+    ) -> Result<Option<Note>, TakeupError> {
+        let e = self.core();
+        Ok(on_runtime(async move { e.log_take(file_id, mark).await }).await??)
+    }
+
+    /// The take mark of a file.
+    pub async fn take_mark(self: Arc<Self>, file_id: i64) -> Result<TakeMark, TakeupError> {
+        let e = self.core();
+        Ok(on_runtime(async move { e.take_mark(file_id).await }).await??)
     }
 
     /// The take-log notes, newest first (of one file when `file_id` is given), at most `limit`.

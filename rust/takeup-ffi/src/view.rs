@@ -58,3 +58,10 @@ impl ViewModel {
         Subscription::new(token, None)
     }
 }
+
+/// The label of the control for an action (one wording for both apps; the views carry every
+/// other text).
+#[uniffi::export]
+pub fn action_label(kind: tu::ActionKind) -> String {
+    tu::texts::action_label(kind).to_string()
+}

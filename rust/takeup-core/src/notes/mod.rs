@@ -32,7 +32,16 @@ use crate::error::{Error, Result};
 use crate::queue::journal::{DueNote, Journal, JournalError};
 use crate::queue::{Hold, QueueStatus};
 
-pub use crate::queue::journal::{ChannelSettings, FrameRate, Note, NoteKind, NoteState};
+pub use crate::queue::journal::{ChannelSettings, FrameRate, Note, NoteKind, NoteState, TakeMark};
+
+/// The journal's half of the take-log screen.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TakeLogData {
+    /// Every take mark by file id.
+    pub takes: Vec<(i64, TakeMark)>,
+    /// The newest notes, newest first.
+    pub notes: Vec<Note>,
+}
 
 /// Longest wait between two looks at the journal (notes written by another process).
 const IDLE_POLL: Duration = Duration::from_secs(5);
@@ -196,6 +205,8 @@ pub(crate) struct Sender {
     pub journal: Arc<Mutex<Journal>>,
     pub api: AuthorizedClient,
     pub wake: Arc<Notify>,
+    /// Bumped after each note's outcome is recorded.
+    pub changed: Arc<watch::Sender<u64>>,
     pub queue: watch::Receiver<QueueStatus>,
     pub shutdown: CancellationToken,
     /// Channel index → Frame.io channel id (from `GET /v2/devices/me`).
@@ -306,6 +317,7 @@ impl Sender {
         if let Err(e) = r {
             tracing::warn!(id, error = %e, "cannot record a note outcome");
         }
+        self.changed.send_modify(|r| *r += 1);
     }
 
     fn classify(e: &Error, attempts: u32) -> Outcome {

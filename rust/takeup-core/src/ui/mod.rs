@@ -8,6 +8,8 @@
 //! user has not moved on meanwhile (each step has a generation number).
 
 pub mod format;
+pub mod take_log;
+pub mod texts;
 pub mod view;
 
 use std::collections::BTreeSet;
@@ -22,10 +24,11 @@ use crate::engine::Engine;
 use crate::error::{Error, SignInError};
 use crate::identity::AccountList;
 use crate::queue::QueueMode;
+pub use take_log::{NoteRow, TakeClip, TakeLogView};
 pub use view::{
-    AccountItem, ActionKind, AppView, ConnectionView, FileRow, Flow, HoldReason, NetworkView,
-    Notice, ProjectItem, QueueBanner, QueueSection, QueueView, RowState, SectionKind, SignInMethod,
-    UiAction, UserView, ViewInputs, build,
+    AccountItem, ActionKind, AppView, ConnectionHeader, ConnectionView, FileRow, Flow, HoldReason,
+    NetworkView, Notice, ProjectItem, QueueBanner, QueueSection, QueueView, RowState, SectionKind,
+    SignInMethod, UiAction, UserView, ViewInputs, build,
 };
 
 /// What `retry` repeats.
@@ -49,7 +52,12 @@ struct VmState {
     /// The pairing this view model started (a number telling it from its successors).
     pairing: Option<(u64, CancellationToken)>,
     pairings_started: u64,
+    /// The journal's take marks and notes, re-read when they change.
+    take_log: crate::notes::TakeLogData,
 }
+
+/// The most notes (and marks) the take-log screen reads.
+const TAKE_LOG_LIMIT: u32 = 500;
 
 struct Shared {
     engine: Arc<Engine>,
@@ -58,7 +66,16 @@ struct Shared {
     tx: watch::Sender<AppView>,
     runtime: tokio::runtime::Handle,
     stop: CancellationToken,
+    /// Take-log writes, run one at a time in the order the user made them (a take logged then
+    /// circled reaches Frame.io in that order).
+    log_writes: tokio::sync::mpsc::UnboundedSender<LogWrite>,
 }
+
+/// A take-log write: what it is (for the alert) and the work.
+type LogWrite = (
+    &'static str,
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Error>> + Send>>,
+);
 
 /// The view model. Dropping it stops its background task (the engine keeps running).
 pub struct ViewModel {
@@ -101,6 +118,7 @@ impl ViewModel {
             };
         }
         let initial = Self::compute(&engine, &state);
+        let (log_writes, log_rx) = tokio::sync::mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             engine,
             state: Mutex::new(state),
@@ -108,8 +126,12 @@ impl ViewModel {
             tx: watch::channel(initial).0,
             runtime,
             stop: CancellationToken::new(),
+            log_writes,
         });
         shared.runtime.spawn(Shared::run(shared.clone()));
+        shared
+            .runtime
+            .spawn(Shared::run_log_writes(Arc::downgrade(&shared), log_rx));
         Self { shared }
     }
 
@@ -149,6 +171,7 @@ impl ViewModel {
             pairing_available: engine.pairing_available(),
             selection: &st.selection,
             alert: st.alert.as_deref(),
+            take_log: &st.take_log,
             now_ms: now_ms(),
         })
     }
@@ -181,6 +204,8 @@ impl Shared {
         let mut queue = me.engine.queue().watch();
         let mut lost = me.engine.authorization_lost();
         let mut identity = me.engine.watch_identity();
+        let mut notes = me.engine.watch_notes();
+        me.clone().reload_take_log();
         let mut last_kind: Option<u8> = None;
         let mut skipped = queue.borrow().totals.skipped;
         loop {
@@ -213,6 +238,11 @@ impl Shared {
                 r = queue.changed() => if r.is_err() { return },
                 r = lost.changed() => if r.is_err() { return },
                 r = identity.changed() => if r.is_err() { return },
+                r = notes.changed() => {
+                    if r.is_err() { return }
+                    notes.borrow_and_update();
+                    me.clone().reload_take_log();
+                }
                 _ = me.changed.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)), if counting => {}
             }
@@ -307,6 +337,47 @@ impl Shared {
             }
             self.changed.notify_one();
         });
+    }
+
+    /// Re-read the take marks and notes (in the background); the view follows.
+    fn reload_take_log(self: Arc<Self>) {
+        let rt = self.runtime.clone();
+        rt.spawn(async move {
+            match self.engine.take_log(TAKE_LOG_LIMIT).await {
+                Ok(data) => {
+                    self.lock().take_log = data;
+                    self.changed.notify_one();
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read the take log"),
+            }
+        });
+    }
+
+    /// Queue a take-log write behind the earlier ones; a failure becomes the alert.
+    fn log_write<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        fut: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
+    ) {
+        let work = Box::pin(async move { fut.await.map(|_| ()) });
+        if self.log_writes.send((what, work)).is_err() {
+            self.alert(format!("Could not {what}: the app is closing"));
+        }
+    }
+
+    async fn run_log_writes(
+        me: std::sync::Weak<Self>,
+        mut rx: tokio::sync::mpsc::UnboundedReceiver<LogWrite>,
+    ) {
+        while let Some((what, work)) = rx.recv().await {
+            let r = work.await;
+            let Some(me) = me.upgrade() else { return };
+            if let Err(e) = r {
+                tracing::info!(error = %e, "{what} failed");
+                me.alert(format!("Could not {what}: {e}"));
+            }
+            me.changed.notify_one();
+        }
     }
 
     fn load_accounts(self: Arc<Self>) {
@@ -623,6 +694,42 @@ impl Shared {
                     "retry the file",
                     async move { engine.queue().retry(id).await },
                 )
+            }
+            UiAction::LogTake {
+                file_id,
+                scene,
+                take,
+                circled,
+            } => self.log_write("log the take", async move {
+                let mark = crate::notes::TakeMark {
+                    scene,
+                    take,
+                    circled,
+                };
+                engine.log_take(file_id, mark).await
+            }),
+            UiAction::ToggleCircle { file_id } => self.log_write("circle the take", async move {
+                engine.toggle_circle(file_id).await
+            }),
+            UiAction::AddNote {
+                file_id,
+                text,
+                frame,
+            } => self.log_write("add the note", async move {
+                engine.add_comment(file_id, text, frame).await
+            }),
+            UiAction::RetryNote { id } => {
+                self.log_write(
+                    "send the note again",
+                    async move { engine.retry_note(id).await },
+                )
+            }
+            UiAction::AddTrigger { channel, input } => {
+                self.log_write("mark the moment", async move {
+                    engine
+                        .add_trigger(channel, input, None, None, Default::default())
+                        .await
+                })
             }
         }
     }

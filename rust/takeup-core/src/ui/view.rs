@@ -9,8 +9,11 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::format;
+use super::take_log::{TakeLogView, take_log};
+use super::texts;
 use crate::connection::{ConnectionState, ConnectionType, EngineStatus, Health};
 use crate::identity::{Identity, UserInfo};
+use crate::notes::TakeLogData;
 use crate::queue::{AssetKind, AssetState, FileEntry, Hold, QueueMode, QueueStatus};
 pub use crate::tokens::SignInMethod;
 
@@ -20,6 +23,8 @@ pub use crate::tokens::SignInMethod;
 pub struct AppView {
     /// The connection manager.
     pub connection: ConnectionView,
+    /// Its heading and sentence.
+    pub connection_header: ConnectionHeader,
     /// What the connection manager offers now.
     pub connection_actions: Vec<ActionKind>,
     /// The network badge.
@@ -30,6 +35,20 @@ pub struct AppView {
     pub notices: Vec<Notice>,
     /// A one-off problem with the last action (a toast/snackbar), until dismissed.
     pub alert: Option<String>,
+    /// The take-log screen.
+    pub take_log: TakeLogView,
+}
+
+/// The connection manager's heading.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConnectionHeader {
+    pub title: String,
+    pub message: Option<String>,
+    /// A step is running: show progress.
+    pub busy: bool,
+    /// Show the message as a problem.
+    pub is_error: bool,
 }
 
 /// The signed-in user as shown.
@@ -103,6 +122,12 @@ pub enum ConnectionView {
         device_name: Option<String>,
         /// 1 for the first code, +1 per replacement after an expiry.
         attempt: u32,
+        /// The link as shown (`frame.io/device`).
+        link_text: Option<String>,
+        /// `Expires in 4 min 05 s`.
+        countdown_text: String,
+        /// From the second code on: the previous one expired.
+        attempt_note: Option<String>,
     },
     /// The user approved; finishing.
     Authorizing,
@@ -136,6 +161,10 @@ pub enum ConnectionView {
         projects: Vec<ProjectItem>,
         /// How many projects the account has in all.
         total: u64,
+        /// `12 projects`, `3 of 12 projects`.
+        count_text: String,
+        /// What to show when `projects` is empty.
+        empty_text: Option<String>,
     },
     Connecting {
         user: UserView,
@@ -163,9 +192,13 @@ pub enum NetworkView {
     Offline {
         connection_type: ConnectionType,
         label: String,
+        /// `Offline`.
+        type_text: String,
     },
     Online {
         connection_type: ConnectionType,
+        /// `Wi-Fi`, `Cellular`...
+        type_text: String,
         health: Health,
         /// E.g. `Wi-Fi · good · 48 Mbit/s · 35 ms`.
         label: String,
@@ -206,23 +239,35 @@ impl From<Hold> for HoldReason {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum QueueBanner {
     /// Nothing was ever added (or everything was cleared).
-    Empty,
+    Empty { title: String, detail: String },
     Uploading {
         files_remaining: u64,
         bytes_remaining: u64,
         /// Aggregate rate, e.g. `48 Mbit/s`.
         rate: String,
+        title: String,
+        detail: String,
     },
-    /// Files wait: `reason` and a sentence for the user.
+    /// Files wait: `reason`, and `detail`, a sentence for the user.
     Waiting {
         reason: HoldReason,
-        message: String,
         files_remaining: u64,
+        title: String,
+        detail: String,
     },
     /// Manual mode: files wait for the user's selection.
-    AwaitingSelection { count: u64 },
+    AwaitingSelection {
+        count: u64,
+        title: String,
+        detail: String,
+    },
     /// Nothing left to do.
-    AllDone { completed: u64, failed: u64 },
+    AllDone {
+        completed: u64,
+        failed: u64,
+        title: String,
+        detail: String,
+    },
 }
 
 /// Where a file stands, as shown on its row.
@@ -250,7 +295,11 @@ pub struct FileRow {
     pub id: i64,
     pub name: String,
     pub kind: AssetKind,
+    /// `Hero`, `Proxy`...
+    pub kind_text: String,
     pub state: RowState,
+    /// `Queued`, `Uploaded`...
+    pub state_text: String,
     /// The second line: sizes, progress, rate, reason.
     pub detail: String,
     /// 0..=1 while uploading a file of known size.
@@ -292,6 +341,8 @@ pub struct QueueSection {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct QueueView {
     pub mode: QueueMode,
+    /// What the mode means, next to its switch.
+    pub mode_text: String,
     pub paused_by_user: bool,
     pub banner: QueueBanner,
     /// E.g. `3 files · 1.20 GB remaining`.
@@ -302,6 +353,8 @@ pub struct QueueView {
     pub current: Option<FileRow>,
     pub sections: Vec<QueueSection>,
     pub selected_ids: Vec<i64>,
+    /// `2 files selected`, when any are.
+    pub selection_text: Option<String>,
     pub actions: Vec<ActionKind>,
 }
 
@@ -352,6 +405,16 @@ pub enum ActionKind {
     MoveToTop,
     CancelFile,
     RetryFile,
+    /// Set a clip's scene and take (a form on the clip).
+    LogTake,
+    /// Circle the take, or remove the circle.
+    ToggleCircle,
+    /// Write a note on the clip (a text field).
+    AddNote,
+    /// Send a refused note again.
+    RetryNote,
+    /// A real-time logging trigger (a button per channel input).
+    AddTrigger,
 }
 
 /// What the user did.
@@ -414,6 +477,32 @@ pub enum UiAction {
     RetryFile {
         id: i64,
     },
+    /// Give a clip its scene, take and circle (empty texts: not given). Written with a slate
+    /// comment that is sent once the clip's asset exists.
+    LogTake {
+        file_id: i64,
+        scene: String,
+        take: String,
+        circled: bool,
+    },
+    /// Circle the take, or remove the circle (keeps the scene and take).
+    ToggleCircle {
+        file_id: i64,
+    },
+    /// Write a note on a clip (`frame`: the frame it points at).
+    AddNote {
+        file_id: i64,
+        text: String,
+        frame: Option<u64>,
+    },
+    RetryNote {
+        id: i64,
+    },
+    /// A real-time logging trigger on input `input` of channel `channel`, now.
+    AddTrigger {
+        channel: u32,
+        input: u32,
+    },
 }
 
 /// The view model's own state: which step of the connection flow is open.
@@ -467,19 +556,24 @@ pub struct ViewInputs<'a> {
     pub pairing_available: bool,
     pub selection: &'a BTreeSet<i64>,
     pub alert: Option<&'a str>,
+    /// Take marks and notes from the journal.
+    pub take_log: &'a TakeLogData,
     pub now_ms: i64,
 }
 
 /// Build the view.
 pub fn build(i: &ViewInputs<'_>) -> AppView {
     let (connection, connection_actions) = connection(i);
+    let connected = matches!(i.status.connection, ConnectionState::Connected { .. });
     AppView {
+        connection_header: texts::connection_header(&connection),
         connection,
         connection_actions,
         network: network(i.status),
         queue: queue(i.queue, i.selection),
         notices: notices(i),
         alert: i.alert.map(str::to_string),
+        take_log: take_log(i.queue, i.take_log, connected),
     }
 }
 
@@ -516,6 +610,7 @@ fn connection(i: &ViewInputs<'_>) -> (ConnectionView, Vec<ActionKind>) {
                 if !qr.is_empty() {
                     actions.insert(0, A::OpenVerificationLink);
                 }
+                let expires_in_secs = ((expires_at_ms - i.now_ms).max(0) / 1000) as u64;
                 (
                     V::ShowingCode {
                         user_code: c.user_code.clone(),
@@ -523,9 +618,17 @@ fn connection(i: &ViewInputs<'_>) -> (ConnectionView, Vec<ActionKind>) {
                         verification_uri_complete: c.verification_uri_complete.clone(),
                         qr_content: qr,
                         expires_at_ms,
-                        expires_in_secs: ((expires_at_ms - i.now_ms).max(0) / 1000) as u64,
+                        expires_in_secs,
                         device_name: c.device_name.clone(),
                         attempt: p.attempt,
+                        link_text: c
+                            .verification_uri
+                            .as_deref()
+                            .or(c.verification_uri_complete.as_deref())
+                            .map(texts::display_url),
+                        countdown_text: texts::countdown(expires_in_secs),
+                        attempt_note: (p.attempt > 1)
+                            .then(|| "New code: the previous one expired.".into()),
                     },
                     actions,
                 )
@@ -634,16 +737,21 @@ fn connection(i: &ViewInputs<'_>) -> (ConnectionView, Vec<ActionKind>) {
             account,
             all,
             query,
-        } => (
-            V::ChoosingProject {
-                user,
-                account: account.clone(),
-                query: query.clone(),
-                projects: filter_projects(all, query),
-                total: all.len() as u64,
-            },
-            with_close(vec![A::SearchProjects, A::ChooseProject, A::BackToAccounts]),
-        ),
+        } => {
+            let projects = filter_projects(all, query);
+            (
+                V::ChoosingProject {
+                    user,
+                    account: account.clone(),
+                    query: query.clone(),
+                    count_text: texts::project_count(projects.len(), all.len() as u64, query),
+                    empty_text: texts::projects_empty(projects.len(), query),
+                    projects,
+                    total: all.len() as u64,
+                },
+                with_close(vec![A::SearchProjects, A::ChooseProject, A::BackToAccounts]),
+            )
+        }
         Flow::Connecting { project_name } => (
             V::Connecting {
                 user,
@@ -667,21 +775,13 @@ fn connection(i: &ViewInputs<'_>) -> (ConnectionView, Vec<ActionKind>) {
     }
 }
 
-fn type_label(t: ConnectionType) -> &'static str {
-    match t {
-        ConnectionType::Wifi => "Wi-Fi",
-        ConnectionType::Cellular => "Cellular",
-        ConnectionType::Ethernet => "Ethernet",
-        ConnectionType::Unknown => "Network",
-    }
-}
-
 fn network(s: &EngineStatus) -> NetworkView {
     let n = &s.network;
     if !n.online {
         return NetworkView::Offline {
             connection_type: n.connection_type,
             label: "Offline: uploads resume when the network is back".into(),
+            type_text: "Offline".into(),
         };
     }
     let health = match n.health {
@@ -690,7 +790,8 @@ fn network(s: &EngineStatus) -> NetworkView {
         Health::Fair => "fair",
         Health::Poor => "poor",
     };
-    let mut label = format!("{} · {health}", type_label(n.connection_type));
+    let type_text = texts::connection_type(n.connection_type);
+    let mut label = format!("{type_text} · {health}");
     if let Some(t) = n.throughput_bps.filter(|t| *t > 0.0) {
         label.push_str(&format!(" · {}", format::bits_per_second(t)));
     }
@@ -700,6 +801,7 @@ fn network(s: &EngineStatus) -> NetworkView {
     }
     NetworkView::Online {
         connection_type: n.connection_type,
+        type_text: type_text.into(),
         health: n.health,
         label,
         throughput_bps: n.throughput_bps,
@@ -788,7 +890,9 @@ fn row(f: &FileEntry, selection: &BTreeSet<i64>) -> FileRow {
         id: f.id,
         name: f.name.clone(),
         kind: f.kind,
+        kind_text: texts::asset_kind(f.kind).into(),
         state,
+        state_text: texts::row_state(state).into(),
         detail,
         progress,
         size: f.size,
@@ -796,19 +900,6 @@ fn row(f: &FileEntry, selection: &BTreeSet<i64>) -> FileRow {
         reason: f.reason.clone(),
         selected: selection.contains(&f.id),
         actions,
-    }
-}
-
-fn hold_message(h: HoldReason) -> &'static str {
-    match h {
-        HoldReason::PausedByUser => "Uploads are paused. Resume to continue.",
-        HoldReason::Offline => "Offline: uploads resume when the network is back.",
-        HoldReason::NotAuthorized => "Connect this device to Frame.io to upload.",
-        HoldReason::NotConnected => "Choose a project to upload to.",
-        HoldReason::Suspended => "Uploads continue in the background while the system allows.",
-        HoldReason::Insecure => {
-            "Cannot reach Frame.io securely. Check the network (a Wi-Fi sign-in page?) and the device's date and time."
-        }
     }
 }
 
@@ -841,24 +932,48 @@ fn queue(q: &QueueStatus, selection: &BTreeSet<i64>) -> QueueView {
     let banner = match q.hold.clone().map(HoldReason::from) {
         Some(reason) if pending => QueueBanner::Waiting {
             reason,
-            message: hold_message(reason).into(),
             files_remaining: t.files_remaining,
+            title: format!(
+                "{} · {} waiting",
+                texts::hold_title(reason),
+                format::files(t.files_remaining)
+            ),
+            detail: texts::hold_message(reason).into(),
         },
-        _ if pending => QueueBanner::Uploading {
-            files_remaining: t.files_remaining,
-            bytes_remaining: t.bytes_remaining,
-            rate: format::byte_rate(q.rate_bps),
-        },
+        _ if pending => {
+            let rate = format::byte_rate(q.rate_bps);
+            QueueBanner::Uploading {
+                files_remaining: t.files_remaining,
+                bytes_remaining: t.bytes_remaining,
+                title: format!("Uploading {}", format::files(t.files_remaining)),
+                detail: format!("{} remaining · {rate}", format::bytes(t.bytes_remaining)),
+                rate,
+            }
+        }
         _ if !q.held.is_empty() => QueueBanner::AwaitingSelection {
             count: q.held.len() as u64,
+            title: format!("{} to choose from", format::files(q.held.len() as u64)),
+            detail: "Manual mode: select files to upload.".into(),
         },
         _ if q.completed.is_empty() && q.failed.is_empty() && q.cancelled.is_empty() => {
-            QueueBanner::Empty
+            QueueBanner::Empty {
+                title: "No uploads yet".into(),
+                detail: "Recorded media appears here.".into(),
+            }
         }
-        _ => QueueBanner::AllDone {
-            completed: t.done,
-            failed: t.failed + t.skipped,
-        },
+        _ => {
+            let failed = t.failed + t.skipped;
+            QueueBanner::AllDone {
+                completed: t.done,
+                failed,
+                title: "All done".into(),
+                detail: if failed == 0 {
+                    format!("{} uploaded", format::files(t.done))
+                } else {
+                    format!("{} uploaded, {failed} not uploaded", format::files(t.done))
+                },
+            }
+        }
     };
     let summary = if t.files_remaining == 0 {
         "Nothing left to upload".to_string()
@@ -894,6 +1009,11 @@ fn queue(q: &QueueStatus, selection: &BTreeSet<i64>) -> QueueView {
     }
     QueueView {
         mode: q.mode,
+        mode_text: match q.mode {
+            QueueMode::Auto => "Auto upload: new media uploads as it is recorded",
+            QueueMode::Manual => "Manual: choose the files to upload",
+        }
+        .into(),
         paused_by_user,
         banner,
         summary,
@@ -901,6 +1021,8 @@ fn queue(q: &QueueStatus, selection: &BTreeSet<i64>) -> QueueView {
         bytes_remaining: t.bytes_remaining,
         current: q.uploading.first().map(|f| row(f, selection)),
         sections,
+        selection_text: (!selected_ids.is_empty())
+            .then(|| format!("{} selected", format::files(selected_ids.len() as u64))),
         selected_ids,
         actions,
     }

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 mod leases;
 mod notes;
+mod takes;
 pub use leases::{
     Completion, Executor, LeaseFailure, LeaseGrant, LeaseReport, LeaseRow, LeaseState, Reclaim,
     Restart,
@@ -39,6 +40,7 @@ pub use leases::{
 pub use notes::{
     ChannelSettings, DueNote, FrameRate, MAX_NOTE_CHARS, Note, NoteKind, NoteState, check_timecode,
 };
+pub use takes::{MAX_SLATE_CHARS, TakeMark};
 
 /// `PRAGMA application_id` of a Takeup journal ("TKUP").
 pub const APPLICATION_ID: i32 = 0x544b_5550;
@@ -46,8 +48,9 @@ pub const APPLICATION_ID: i32 = 0x544b_5550;
 /// The schema this code writes (`PRAGMA user_version`): 1 is the first schema, 2 adds the
 /// maintained aggregates and indexes, 3 the part leases, per-part digests and verification, part
 /// backoff and the file identity (see the module documentation), 4 the take-log notes (comments,
-/// triggers) and the per-channel settings (`notes.rs`).
-pub const SCHEMA_VERSION: i64 = 4;
+/// triggers) and the per-channel settings (`notes.rs`), 5 the take marks (scene, take, circle
+/// take: `takes.rs`).
+pub const SCHEMA_VERSION: i64 = 5;
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
 
 /// Errors of the journal. None of them loses data: the database is never reset silently.
@@ -527,6 +530,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX parts_sendable ON parts(state, asset_id) WHERE state = 'pending';",
     // v4: take-log notes and per-channel settings (see `notes.rs`).
     notes::MIGRATION_V4,
+    // v5: take marks (see `takes.rs`).
+    takes::MIGRATION_V5,
 ];
 
 /// The journal. Not `Sync`: the engine keeps it behind a mutex and calls it off the async threads.

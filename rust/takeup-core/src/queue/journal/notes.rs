@@ -255,6 +255,37 @@ fn note_from_row(r: &Row) -> rusqlite::Result<DueNote> {
     })
 }
 
+/// `NoSuchAsset` unless the journal has file `file_id`.
+pub(super) fn asset_exists(tx: &rusqlite::Connection, file_id: i64) -> JResult<()> {
+    let exists: Option<i64> = tx
+        .query_row("SELECT id FROM assets WHERE id = ?1", [file_id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    exists.map(|_| ()).ok_or(JournalError::NoSuchAsset(file_id))
+}
+
+/// Insert a waiting comment (already checked) on file `file_id`; its note id.
+pub(super) fn insert_comment(
+    tx: &rusqlite::Connection,
+    file_id: i64,
+    text: &str,
+    frame: Option<u64>,
+) -> JResult<i64> {
+    tx.execute(
+        "INSERT INTO notes (kind, key, asset_id, text, frame, created_ms, state)
+         VALUES ('comment', ?1, ?2, ?3, ?4, ?5, 'waiting')",
+        params![
+            uuid::Uuid::new_v4().to_string(),
+            file_id,
+            text,
+            frame.map(|f| f as i64),
+            now_ms()
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
 impl Journal {
     /// Write a comment on the queued file `file_id` (sent once the file's asset exists).
     pub fn add_comment(&mut self, file_id: i64, text: &str, frame: Option<u64>) -> JResult<Note> {
@@ -273,26 +304,8 @@ impl Journal {
             ));
         }
         let tx = self.conn.transaction()?;
-        let exists: Option<i64> = tx
-            .query_row("SELECT id FROM assets WHERE id = ?1", [file_id], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if exists.is_none() {
-            return Err(JournalError::NoSuchAsset(file_id));
-        }
-        tx.execute(
-            "INSERT INTO notes (kind, key, asset_id, text, frame, created_ms, state)
-             VALUES ('comment', ?1, ?2, ?3, ?4, ?5, 'waiting')",
-            params![
-                uuid::Uuid::new_v4().to_string(),
-                file_id,
-                text,
-                frame.map(|f| f as i64),
-                now_ms()
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
+        asset_exists(&tx, file_id)?;
+        let id = insert_comment(&tx, file_id, text, frame)?;
         tx.commit()?;
         self.note(id)
     }
@@ -538,11 +551,12 @@ impl Journal {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// Queue a 10-byte hero clip at `path`; its id.
-    fn queue_clip(j: &mut Journal, path: &str) -> i64 {
+    /// A 10-byte clip queued at `path` (also used by `takes.rs`).
+    pub(in crate::queue::journal) fn queue_clip(j: &mut Journal, path: &str) -> i64 {
         let name = path.rsplit('/').next().unwrap().to_string();
         j.enqueue(&super::super::NewAsset {
             path: path.into(),

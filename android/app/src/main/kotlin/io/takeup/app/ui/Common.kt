@@ -47,6 +47,7 @@ import io.takeup.app.present.NetworkChip
 import io.takeup.app.present.NoticeModel
 import io.takeup.app.present.Tone
 import io.takeup.app.present.UserCard
+import io.takeup.core.types.ConnectionType
 
 @Composable
 fun toneColor(tone: Tone): Color = when (tone) {
@@ -60,10 +61,10 @@ fun toneColor(tone: Tone): Color = when (tone) {
 @Composable
 fun NetworkChipView(chip: NetworkChip) {
     val icon = when {
-        chip.stateId == "offline" -> Icons.Filled.CloudOff
-        chip.typeText == "Wi-Fi" -> Icons.Filled.Wifi
-        chip.typeText == "Cellular" -> Icons.Filled.SignalCellularAlt
-        chip.typeText == "Ethernet" -> Icons.Filled.Cable
+        chip.type == null -> Icons.Filled.CloudOff
+        chip.type == ConnectionType.WIFI -> Icons.Filled.Wifi
+        chip.type == ConnectionType.CELLULAR -> Icons.Filled.SignalCellularAlt
+        chip.type == ConnectionType.ETHERNET -> Icons.Filled.Cable
         else -> Icons.Filled.NetworkCheck
     }
     var expanded by remember { mutableStateOf(false) }

@@ -23,7 +23,6 @@ import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
-import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
@@ -44,10 +43,7 @@ import io.takeup.app.present.ConnectionScreen
 import io.takeup.app.present.Intent
 import io.takeup.app.present.Picker
 import io.takeup.app.present.PickerItem
-import io.takeup.app.present.Present
 import io.takeup.app.present.UserCard
-import java.time.Instant
-import kotlinx.coroutines.delay
 
 /**
  * The connection manager: one layout for every state of the spec. What is set on the
@@ -126,13 +122,6 @@ private fun ProjectLine(name: String, device: String?, connected: Boolean) {
 /** The pairing code: QR (scanned by the user's phone), the tappable link, the code, the countdown. */
 @Composable
 private fun CodeView(code: CodeCard, onIntent: (Intent) -> Unit) {
-    var now by remember { mutableStateOf(Instant.now()) }
-    LaunchedEffect(code.expiresAt) {
-        while (true) {
-            now = Instant.now()
-            delay(1000)
-        }
-    }
     Column(horizontalAlignment = Alignment.CenterHorizontally, verticalArrangement = Arrangement.spacedBy(12.dp), modifier = Modifier.fillMaxWidth()) {
         code.attemptNote?.let { Text(it, style = MaterialTheme.typography.bodySmall) }
         if (code.qrContent.isNotEmpty()) {
@@ -149,7 +138,7 @@ private fun CodeView(code: CodeCard, onIntent: (Intent) -> Unit) {
         }
         Text("Code", style = MaterialTheme.typography.labelMedium)
         Text(code.userCode, fontFamily = FontFamily.Monospace, fontSize = 36.sp, fontWeight = FontWeight.Bold, letterSpacing = 4.sp)
-        Text(Present.countdown(code, now), style = MaterialTheme.typography.bodyMedium)
+        Text(code.countdownText, style = MaterialTheme.typography.bodyMedium)
         code.deviceName?.let { Text("Shows in Frame.io as “$it”", style = MaterialTheme.typography.bodySmall) }
     }
 }

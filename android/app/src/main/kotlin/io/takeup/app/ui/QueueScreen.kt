@@ -88,7 +88,7 @@ private fun Banner(b: BannerModel, q: QueueScreen, onIntent: (Intent) -> Unit) {
         Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
             Text(b.title, style = MaterialTheme.typography.titleLarge, color = toneColor(b.tone))
             b.detail?.let { Text(it, style = MaterialTheme.typography.bodyMedium) }
-            Text("${q.filesRemainingText} · ${q.bytesRemainingText} remaining", style = MaterialTheme.typography.bodySmall)
+            Text(q.summary, style = MaterialTheme.typography.bodySmall)
             q.selectionText?.let { Text(it, style = MaterialTheme.typography.labelLarge) }
             ButtonRow(q.buttons, onIntent)
         }

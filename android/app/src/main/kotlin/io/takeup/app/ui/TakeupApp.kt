@@ -8,6 +8,7 @@ import androidx.compose.foundation.layout.padding
 import androidx.compose.material.icons.Icons
 import androidx.compose.material.icons.filled.Add
 import androidx.compose.material.icons.filled.CloudUpload
+import androidx.compose.material.icons.filled.EditNote
 import androidx.compose.material.icons.filled.Link
 import androidx.compose.material3.Button
 import androidx.compose.material3.CircularProgressIndicator
@@ -103,7 +104,13 @@ fun TakeupApp(model: AppViewModel, onAddFiles: () -> Unit) {
                     selected = tab == 1,
                     onClick = { tab = 1 },
                     icon = { Icon(Icons.Filled.CloudUpload, contentDescription = null) },
-                    label = { Text(screen?.queue?.filesRemainingText?.let { "Uploads · $it" } ?: "Uploads") },
+                    label = { Text(screen?.queue?.filesRemaining?.takeIf { it > 0 }?.let { "Uploads ($it)" } ?: "Uploads") },
+                )
+                NavigationBarItem(
+                    selected = tab == 2,
+                    onClick = { tab = 2 },
+                    icon = { Icon(Icons.Filled.EditNote, contentDescription = null) },
+                    label = { Text(screen?.takeLog?.waiting?.takeIf { it > 0 }?.let { "Take log ($it)" } ?: "Take log") },
                 )
             }
         },
@@ -139,7 +146,8 @@ private fun MainContent(screen: Screen, tab: Int, onIntent: (Intent) -> Unit) {
         screen.notices.forEach { NoticeView(it) }
         when (tab) {
             0 -> ConnectionManager(screen.connection, onIntent)
-            else -> QueueScreenView(screen.queue, onIntent)
+            1 -> QueueScreenView(screen.queue, onIntent)
+            else -> TakeLogScreenView(screen.takeLog, onIntent)
         }
     }
 }

@@ -3,20 +3,26 @@
 // generated bindings: compiled and unit-tested on the JVM by scripts/test-kotlin.sh, including a
 // check against shared-ui-spec/spec.json that every state and action listed there is mapped.
 //
+// The words come from the engine: every text is in the view, and a control's label is
+// `actionLabel` (the same for the iOS app). This file decides layout, tone and intents only.
+//
 // Every `when` over a binding type is exhaustive without `else`, so a new state or action in the
 // bindings fails compilation here until it is mapped.
 package io.takeup.app.present
 
-import io.takeup.android.format.Formats
+import io.takeup.core.actionLabel
 import io.takeup.core.types.AccountItem
 import io.takeup.core.types.ActionKind
 import io.takeup.core.types.AppView
+import io.takeup.core.types.ConnectionHeader
 import io.takeup.core.types.ConnectionType
 import io.takeup.core.types.ConnectionView
 import io.takeup.core.types.FileRow
 import io.takeup.core.types.Health
 import io.takeup.core.types.HoldReason
 import io.takeup.core.types.NetworkView
+import io.takeup.core.types.NoteRow
+import io.takeup.core.types.NoteState
 import io.takeup.core.types.Notice
 import io.takeup.core.types.ProjectItem
 import io.takeup.core.types.QueueBanner
@@ -24,10 +30,10 @@ import io.takeup.core.types.QueueMode
 import io.takeup.core.types.QueueView
 import io.takeup.core.types.RowState
 import io.takeup.core.types.SectionKind
-import io.takeup.core.types.SignInMethod
+import io.takeup.core.types.TakeClip
+import io.takeup.core.types.TakeLogView
 import io.takeup.core.types.UiAction
 import io.takeup.core.types.UserView
-import java.time.Instant
 
 /** What a control does when used. */
 sealed interface Intent {
@@ -57,10 +63,11 @@ data class CodeCard(
     /** The link shown and opened on tap; null when the server gave none. */
     val linkUrl: String?,
     val linkText: String?,
-    val expiresAt: Instant,
+    /** E.g. "Expires in 4 min 05 s" (the view ticks every second). */
+    val countdownText: String,
     val deviceName: String?,
     val attempt: Int,
-    /** E.g. "New code (the previous one expired)" from the second code on. */
+    /** E.g. "New code: the previous one expired." from the second code on. */
     val attemptNote: String?,
 )
 
@@ -104,7 +111,7 @@ data class ConnectionScreen(
     val completeSignIn: ((String) -> Intent)? = null,
 )
 
-data class NetworkChip(val stateId: String, val label: String, val typeText: String, val tone: Tone)
+data class NetworkChip(val stateId: String, val label: String, val typeText: String, val type: ConnectionType?, val tone: Tone)
 
 data class BannerModel(val stateId: String, val title: String, val detail: String?, val tone: Tone)
 
@@ -133,9 +140,9 @@ data class QueueScreen(
     val modeToggle: Intent,
     val modeText: String,
     val banner: BannerModel,
+    /** E.g. "3 files · 1.20 GB remaining". */
     val summary: String,
-    val filesRemainingText: String,
-    val bytesRemainingText: String,
+    val filesRemaining: Long,
     val current: RowModel?,
     val sections: List<SectionModel>,
     val selectionText: String?,
@@ -144,11 +151,60 @@ data class QueueScreen(
 
 data class NoticeModel(val stateId: String, val text: String, val tone: Tone)
 
+/** One take-log note: a comment (sent, waiting or refused) or a trigger. */
+data class NoteModel(
+    val id: Long,
+    val text: String,
+    /** The frame a comment points at. */
+    val frame: Long?,
+    val stateId: String,
+    val detail: String,
+    val tone: Tone,
+    val buttons: List<Button>,
+)
+
+/** One clip in the take log. */
+data class ClipModel(
+    val fileId: Long,
+    val clip: String,
+    /** E.g. "Scene 12A · Take 3", or "Not logged". */
+    val title: String,
+    val scene: String,
+    val take: String,
+    val circled: Boolean,
+    /** E.g. "2 notes · 1 waiting". */
+    val detail: String,
+    val notes: List<NoteModel>,
+    /** The circle-take switch; null when not offered. */
+    val toggleCircle: Intent?,
+    /** The scene/take form's save (scene, take); keeps the circle. */
+    val logTake: ((String, String) -> Intent)?,
+    /** The note field's send (text, optional frame). */
+    val addNote: ((String, Long?) -> Intent)?,
+    val labels: ClipLabels,
+)
+
+/** The labels of a clip's controls (the engine's wording). */
+data class ClipLabels(val logTake: String, val toggleCircle: String, val addNote: String)
+
+/** The take-log screen (the tablet companion's). */
+data class TakeLogScreen(
+    /** E.g. "3 notes waiting to send". */
+    val summary: String,
+    val waiting: Long,
+    val clips: List<ClipModel>,
+    val triggers: List<NoteModel>,
+    /** A real-time logging trigger on (channel, input), now; null when not offered. */
+    val addTrigger: ((UInt, UInt) -> Intent)?,
+    val addTriggerLabel: String,
+)
+
 /** The whole screen. */
 data class Screen(
     val connection: ConnectionScreen,
     val network: NetworkChip,
     val queue: QueueScreen,
+    val takeLog: TakeLogScreen,
     val notices: List<NoticeModel>,
     /** A one-off problem to show as a snackbar, with its dismiss action. */
     val alert: String?,
@@ -157,9 +213,10 @@ data class Screen(
 
 object Present {
     fun screen(view: AppView): Screen = Screen(
-        connection = connection(view.connection, view.connectionActions),
+        connection = connection(view.connection, view.connectionHeader, view.connectionActions),
         network = network(view.network),
         queue = queue(view.queue),
+        takeLog = takeLog(view.takeLog),
         notices = view.notices.map(::notice),
         alert = view.alert,
         dismissAlert = Intent.Dispatch(UiAction.DismissError),
@@ -238,52 +295,27 @@ object Present {
         is UiAction.MoveToTop -> "move_to_top"
         is UiAction.CancelFile -> "cancel_file"
         is UiAction.RetryFile -> "retry_file"
+        is UiAction.LogTake -> "log_take"
+        is UiAction.ToggleCircle -> "toggle_circle"
+        is UiAction.AddNote -> "add_note"
+        is UiAction.RetryNote -> "retry_note"
+        is UiAction.AddTrigger -> "add_trigger"
     }
+
+    fun stateId(s: NoteState): String = snake(s.name)
 
     /** `OPEN_VERIFICATION_LINK` → `open_verification_link`. */
     private fun snake(enumName: String): String = enumName.lowercase()
 
     // ---- controls ----
 
-    /** The button label of an action. */
-    fun label(a: ActionKind): String = when (a) {
-        ActionKind.PAIR -> "Pair with a code"
-        ActionKind.CANCEL_PAIRING -> "Cancel"
-        ActionKind.OPEN_VERIFICATION_LINK -> "Open link"
-        ActionKind.SIGN_IN -> "Sign in with Frame.io"
-        ActionKind.OPEN_SIGN_IN -> "Open the sign-in page"
-        ActionKind.COMPLETE_SIGN_IN -> "Finish signing in"
-        ActionKind.CANCEL_SIGN_IN -> "Cancel"
-        ActionKind.RELOAD_ACCOUNTS -> "Reload accounts"
-        ActionKind.CHOOSE_ACCOUNT -> "Choose account"
-        ActionKind.OPEN_HELP -> "Learn more"
-        ActionKind.BACK_TO_ACCOUNTS -> "Accounts"
-        ActionKind.SEARCH_PROJECTS -> "Search projects"
-        ActionKind.CHOOSE_PROJECT -> "Choose project"
-        ActionKind.CANCEL_CHANGE -> "Keep current project"
-        ActionKind.DISCONNECT -> "Disconnect"
-        ActionKind.CHANGE_PROJECT -> "Change project"
-        ActionKind.SIGN_OUT -> "Sign out"
-        ActionKind.REFRESH -> "Refresh"
-        ActionKind.RETRY -> "Try again"
-        ActionKind.DISMISS_ERROR -> "Dismiss"
-        ActionKind.SET_AUTO -> "Upload automatically"
-        ActionKind.SET_MANUAL -> "Choose files manually"
-        ActionKind.PAUSE -> "Pause"
-        ActionKind.RESUME -> "Resume"
-        ActionKind.CANCEL_ALL -> "Cancel all"
-        ActionKind.UPLOAD_SELECTED -> "Upload selected"
-        ActionKind.SELECT_ALL -> "Select all"
-        ActionKind.CLEAR_SELECTION -> "Clear selection"
-        ActionKind.TOGGLE_SELECT -> "Select"
-        ActionKind.MOVE_TO_TOP -> "Move to top"
-        ActionKind.CANCEL_FILE -> "Cancel"
-        ActionKind.RETRY_FILE -> "Retry"
-    }
+    /** The button label of an action: the engine's wording. */
+    fun label(a: ActionKind): String = actionLabel(a)
 
     private fun emphasis(a: ActionKind): Emphasis = when (a) {
         ActionKind.PAIR, ActionKind.RETRY, ActionKind.UPLOAD_SELECTED, ActionKind.RESUME,
         ActionKind.OPEN_VERIFICATION_LINK, ActionKind.OPEN_HELP, ActionKind.SIGN_IN, ActionKind.OPEN_SIGN_IN,
+        ActionKind.ADD_NOTE, ActionKind.ADD_TRIGGER,
         -> Emphasis.PRIMARY
         ActionKind.DISCONNECT, ActionKind.SIGN_OUT, ActionKind.CANCEL_ALL, ActionKind.CANCEL_FILE,
         -> Emphasis.DESTRUCTIVE
@@ -293,6 +325,7 @@ object Present {
         ActionKind.DISMISS_ERROR, ActionKind.SET_AUTO, ActionKind.SET_MANUAL, ActionKind.PAUSE,
         ActionKind.SELECT_ALL, ActionKind.CLEAR_SELECTION, ActionKind.TOGGLE_SELECT,
         ActionKind.MOVE_TO_TOP, ActionKind.RETRY_FILE, ActionKind.CANCEL_SIGN_IN, ActionKind.COMPLETE_SIGN_IN,
+        ActionKind.LOG_TAKE, ActionKind.TOGGLE_CIRCLE, ActionKind.RETRY_NOTE,
         -> Emphasis.SECONDARY
     }
 
@@ -301,7 +334,13 @@ object Present {
      * actions that are not a plain button (they need an argument and belong to an item, a row or
      * a text field: choose account/project, search, toggle select; or a URL the view lacks).
      */
-    fun intent(a: ActionKind, connection: ConnectionView? = null, row: FileRow? = null): Intent? {
+    fun intent(
+        a: ActionKind,
+        connection: ConnectionView? = null,
+        row: FileRow? = null,
+        clip: TakeClip? = null,
+        note: NoteRow? = null,
+    ): Intent? {
         fun d(action: UiAction) = Intent.Dispatch(action)
         return when (a) {
             ActionKind.PAIR -> d(UiAction.Pair)
@@ -335,10 +374,13 @@ object Present {
             ActionKind.CANCEL_FILE -> row?.let { d(UiAction.CancelFile(it.id)) }
             ActionKind.RETRY_FILE -> row?.let { d(UiAction.RetryFile(it.id)) }
             ActionKind.TOGGLE_SELECT -> row?.let { d(UiAction.ToggleSelect(it.id)) }
-            // Item and text-field actions: built by the picker (see [connection]); the sign-in's
-            // answer comes from the redirect ([ConnectionScreen.completeSignIn]).
+            ActionKind.TOGGLE_CIRCLE -> clip?.let { d(UiAction.ToggleCircle(it.fileId)) }
+            ActionKind.RETRY_NOTE -> note?.let { d(UiAction.RetryNote(it.id)) }
+            // Item and text-field actions: built by the picker (see [connection]) and the take
+            // log ([takeLog]); the sign-in's answer comes from the redirect
+            // ([ConnectionScreen.completeSignIn]).
             ActionKind.CHOOSE_ACCOUNT, ActionKind.CHOOSE_PROJECT, ActionKind.SEARCH_PROJECTS,
-            ActionKind.COMPLETE_SIGN_IN,
+            ActionKind.COMPLETE_SIGN_IN, ActionKind.LOG_TAKE, ActionKind.ADD_NOTE, ActionKind.ADD_TRIGGER,
             -> null
         }
     }
@@ -348,31 +390,26 @@ object Present {
         url.startsWith("https://") || url.startsWith("http://")
 
     /** Plain buttons for [kinds] (those with a fixed intent), in the view's order. */
-    fun buttons(kinds: List<ActionKind>, connection: ConnectionView? = null, row: FileRow? = null): List<Button> =
+    fun buttons(kinds: List<ActionKind>, connection: ConnectionView? = null, row: FileRow? = null, note: NoteRow? = null): List<Button> =
         kinds.filter { it != ActionKind.TOGGLE_SELECT }.mapNotNull { k ->
-            intent(k, connection = connection, row = row)?.let { Button(k, label(k), it, emphasis(k)) }
+            intent(k, connection = connection, row = row, note = note)?.let { Button(k, label(k), it, emphasis(k)) }
         }
 
     // ---- connection manager ----
 
     private fun user(u: UserView) = UserCard(u.name, u.email, u.avatarUrl, u.initials)
 
-    fun connection(v: ConnectionView, actions: List<ActionKind>): ConnectionScreen {
-        val id = stateId(v)
-        val buttons = buttons(actions, connection = v)
+    fun connection(v: ConnectionView, header: ConnectionHeader, actions: List<ActionKind>): ConnectionScreen {
         fun screen(
-            title: String,
-            message: String? = null,
             user: UserView? = null,
             code: CodeCard? = null,
             picker: Picker? = null,
             projectName: String? = null,
             deviceName: String? = null,
-            busy: Boolean = false,
-            isError: Boolean = false,
             signInUrl: String? = null,
         ) = ConnectionScreen(
-            id, title, message, user?.let(::user), code, picker, projectName, deviceName, busy, isError, buttons,
+            stateId(v), header.title, header.message, user?.let(::user), code, picker, projectName, deviceName,
+            header.busy, header.isError, buttons(actions, connection = v),
             signInUrl = signInUrl,
             completeSignIn = if (ActionKind.COMPLETE_SIGN_IN in actions) {
                 { url: String -> Intent.Dispatch(UiAction.CompleteSignIn(url)) }
@@ -382,102 +419,40 @@ object Present {
         )
 
         return when (v) {
-            is ConnectionView.NotAuthorized -> screen(
-                title = "Not connected to Frame.io",
-                message = v.message ?: "Connect this app to a Frame.io project to upload what you record: " +
-                    "sign in with your Frame.io account, or pair it with a code.",
-            )
-            is ConnectionView.SigningIn -> screen(
-                title = "Sign in with Frame.io",
-                message = "Finish signing in on the Frame.io page. You come back here by yourself.",
-                busy = true,
-                signInUrl = v.authorizationUrl,
-            )
-            is ConnectionView.RequestingCode -> screen(title = "Connecting to Frame.io…", message = "Getting a code", busy = true)
+            is ConnectionView.NotAuthorized, is ConnectionView.RequestingCode, is ConnectionView.Authorizing,
+            is ConnectionView.Failed,
+            -> screen(user = (v as? ConnectionView.Failed)?.user)
+            is ConnectionView.SigningIn -> screen(signInUrl = v.authorizationUrl)
             is ConnectionView.ShowingCode -> screen(
-                title = "Connect this device",
-                message = "Scan the code with your phone, or open the link and enter the code. " +
-                    "Sign in with the Frame.io account that has the project.",
                 code = CodeCard(
                     userCode = v.userCode,
                     qrContent = v.qrContent,
                     linkUrl = v.verificationUriComplete ?: v.verificationUri,
-                    linkText = (v.verificationUri ?: v.verificationUriComplete)?.let(::displayUrl),
-                    expiresAt = Instant.ofEpochMilli(v.expiresAtMs),
+                    linkText = v.linkText,
+                    countdownText = v.countdownText,
                     deviceName = v.deviceName,
                     attempt = v.attempt.toInt(),
-                    attemptNote = if (v.attempt > 1u) "New code: the previous one expired." else null,
+                    attemptNote = v.attemptNote,
                 ),
             )
-            is ConnectionView.Authorizing -> screen(title = "Finishing…", message = "Approved. Signing this device in.", busy = true)
-            is ConnectionView.NotConnected -> when (v.method) {
-                SignInMethod.ACCOUNT -> screen(
-                    title = "Choose a project",
-                    message = "Signed in. Choose the account and project to upload to.",
-                    user = v.user,
-                )
-                SignInMethod.DEVICE_CODE -> screen(
-                    title = "No project",
-                    message = "This device is paired but has no project. Pair it again and pick the " +
-                        "project on Frame.io, or sign in with your Frame.io account.",
-                    user = v.user,
-                    isError = true,
-                )
-            }
-            is ConnectionView.LoadingAccounts -> screen(title = "Choose an account", message = "Loading accounts…", user = v.user, busy = true)
-            is ConnectionView.ChoosingAccount -> screen(
-                title = "Choose an account",
-                message = if (v.accounts.isEmpty()) "No accounts." else null,
-                user = v.user,
-                picker = Picker.Accounts(v.accounts.map(::accountItem)),
-            )
-            is ConnectionView.NoC2cAccounts -> screen(
-                title = "No Camera to Cloud account",
-                message = "None of your Frame.io accounts has Camera to Cloud. Ask the account owner " +
-                    "to enable it, or learn more in Frame.io's help.",
-                user = v.user,
-                isError = true,
-            )
-            is ConnectionView.LoadingProjects -> screen(
-                title = "Choose a project",
-                message = "Loading projects of ${v.account.name}…",
-                user = v.user,
-                busy = true,
-            )
+            is ConnectionView.NotConnected -> screen(user = v.user)
+            is ConnectionView.LoadingAccounts -> screen(user = v.user)
+            is ConnectionView.ChoosingAccount -> screen(user = v.user, picker = Picker.Accounts(v.accounts.map(::accountItem)))
+            is ConnectionView.NoC2cAccounts -> screen(user = v.user)
+            is ConnectionView.LoadingProjects -> screen(user = v.user)
             is ConnectionView.ChoosingProject -> screen(
-                title = "Choose a project",
                 user = v.user,
                 picker = Picker.Projects(
                     accountName = v.account.name,
                     query = v.query,
                     items = v.projects.map(::projectItem),
-                    countText = projectCount(v.projects.size.toULong(), v.total, v.query),
-                    emptyText = when {
-                        v.projects.isNotEmpty() -> null
-                        v.query.isBlank() -> "This account has no projects."
-                        else -> "No project matches “${v.query.trim()}”."
-                    },
+                    countText = v.countText,
+                    emptyText = v.emptyText,
                     search = { q -> Intent.Dispatch(UiAction.SearchProjects(q)) },
                 ),
             )
-            is ConnectionView.Connecting -> screen(
-                title = "Connecting…",
-                message = "Connecting to ${v.projectName}",
-                user = v.user,
-                projectName = v.projectName,
-                busy = true,
-            )
-            is ConnectionView.Connected -> screen(
-                title = "Connected",
-                message = when (v.method) {
-                    SignInMethod.ACCOUNT -> null
-                    SignInMethod.DEVICE_CODE -> "Paired with a code: to change project, pair again or sign in with your Frame.io account."
-                },
-                user = v.user,
-                projectName = v.project.name,
-                deviceName = v.deviceName.ifEmpty { null },
-            )
-            is ConnectionView.Failed -> screen(title = "Something went wrong", message = v.message, user = v.user, isError = true)
+            is ConnectionView.Connecting -> screen(user = v.user, projectName = v.projectName)
+            is ConnectionView.Connected -> screen(user = v.user, projectName = v.project.name, deviceName = v.deviceName.ifEmpty { null })
         }
     }
 
@@ -485,40 +460,15 @@ object Present {
 
     private fun projectItem(p: ProjectItem) = PickerItem(p.id, p.name, Intent.Dispatch(UiAction.ChooseProject(p.id)))
 
-    fun projectCount(shown: ULong, total: ULong, query: String): String {
-        val noun = if (total == 1uL) "project" else "projects"
-        return if (query.isBlank() || shown == total) "$total $noun" else "$shown of $total $noun"
-    }
-
-    /** `https://frame.io/device` → `frame.io/device` for display. */
-    fun displayUrl(url: String): String = url.removePrefix("https://").removePrefix("http://").trimEnd('/')
-
-    /** The code's countdown text, recomputed every second by the UI. */
-    fun countdown(code: CodeCard, now: Instant): String {
-        val left = Formats.countdown(code.expiresAt, now)
-        return if (left == "expired") "Code expired: getting a new one…" else "Expires in $left"
-    }
-
-    fun methodText(m: SignInMethod): String = when (m) {
-        SignInMethod.DEVICE_CODE -> "Paired with a code"
-        SignInMethod.ACCOUNT -> "Signed in with a Frame.io account"
-    }
-
     // ---- network ----
 
-    fun typeText(t: ConnectionType): String = when (t) {
-        ConnectionType.WIFI -> "Wi-Fi"
-        ConnectionType.CELLULAR -> "Cellular"
-        ConnectionType.ETHERNET -> "Ethernet"
-        ConnectionType.UNKNOWN -> "Network"
-    }
-
     fun network(n: NetworkView): NetworkChip = when (n) {
-        is NetworkView.Offline -> NetworkChip(stateId(n), n.label, "Offline", Tone.BAD)
+        is NetworkView.Offline -> NetworkChip(stateId(n), n.label, n.typeText, null, Tone.BAD)
         is NetworkView.Online -> NetworkChip(
             stateId(n),
             n.label,
-            typeText(n.connectionType),
+            n.typeText,
+            n.connectionType,
             when (n.health) {
                 Health.GOOD -> Tone.GOOD
                 Health.FAIR -> Tone.WARNING
@@ -530,53 +480,17 @@ object Present {
 
     // ---- queue ----
 
-    fun holdText(h: HoldReason): String = when (h) {
-        HoldReason.PAUSED_BY_USER -> "Paused"
-        HoldReason.OFFLINE -> "Offline"
-        HoldReason.NOT_AUTHORIZED -> "Not connected to Frame.io"
-        HoldReason.NOT_CONNECTED -> "No project chosen"
-        HoldReason.SUSPENDED -> "Suspended by the system"
-        HoldReason.INSECURE -> "No secure connection"
-    }
-
     fun banner(b: QueueBanner): BannerModel = when (b) {
-        is QueueBanner.Empty -> BannerModel(stateId(b), "No uploads yet", "Recorded media appears here.", Tone.NEUTRAL)
-        is QueueBanner.Uploading -> BannerModel(
-            stateId(b),
-            "Uploading ${Formats.files(b.filesRemaining)}",
-            "${Formats.bytes(b.bytesRemaining)} remaining · ${b.rate}",
-            Tone.GOOD,
-        )
+        is QueueBanner.Empty -> BannerModel(stateId(b), b.title, b.detail, Tone.NEUTRAL)
+        is QueueBanner.Uploading -> BannerModel(stateId(b), b.title, b.detail, Tone.GOOD)
         is QueueBanner.Waiting -> BannerModel(
             stateId(b),
-            "${holdText(b.reason)} · ${Formats.files(b.filesRemaining)} waiting",
-            b.message,
+            b.title,
+            b.detail,
             if (b.reason == HoldReason.PAUSED_BY_USER) Tone.NEUTRAL else Tone.WARNING,
         )
-        is QueueBanner.AwaitingSelection -> BannerModel(
-            stateId(b),
-            "${Formats.files(b.count)} to choose from",
-            "Manual mode: select files to upload.",
-            Tone.NEUTRAL,
-        )
-        is QueueBanner.AllDone -> BannerModel(
-            stateId(b),
-            "All done",
-            if (b.failed == 0uL) "${Formats.files(b.completed)} uploaded" else "${Formats.files(b.completed)} uploaded, ${b.failed} not uploaded",
-            if (b.failed == 0uL) Tone.GOOD else Tone.WARNING,
-        )
-    }
-
-    fun rowStateText(s: RowState): String = when (s) {
-        RowState.AWAITING_SELECTION -> "Not selected"
-        RowState.QUEUED -> "Queued"
-        RowState.WAITING_TO_RETRY -> "Waiting to retry"
-        RowState.UPLOADING -> "Uploading"
-        RowState.RECORDING -> "Recording"
-        RowState.COMPLETED -> "Uploaded"
-        RowState.FAILED -> "Failed"
-        RowState.SKIPPED -> "Not uploaded"
-        RowState.CANCELLED -> "Cancelled"
+        is QueueBanner.AwaitingSelection -> BannerModel(stateId(b), b.title, b.detail, Tone.NEUTRAL)
+        is QueueBanner.AllDone -> BannerModel(stateId(b), b.title, b.detail, if (b.failed == 0uL) Tone.GOOD else Tone.WARNING)
     }
 
     private fun rowTone(s: RowState): Tone = when (s) {
@@ -586,23 +500,14 @@ object Present {
         RowState.AWAITING_SELECTION, RowState.QUEUED, RowState.UPLOADING, RowState.RECORDING, RowState.CANCELLED -> Tone.NEUTRAL
     }
 
-    fun sectionTitleFallback(k: SectionKind): String = when (k) {
-        SectionKind.UPLOADING -> "Uploading"
-        SectionKind.QUEUED -> "Queued"
-        SectionKind.AWAITING_SELECTION -> "Waiting for selection"
-        SectionKind.FAILED -> "Failed"
-        SectionKind.COMPLETED -> "Completed"
-        SectionKind.CANCELLED -> "Cancelled"
-    }
-
     fun row(r: FileRow): RowModel {
         val selectable = ActionKind.TOGGLE_SELECT in r.actions
         return RowModel(
             id = r.id,
             name = r.name,
-            kindText = r.kind.name.lowercase().replaceFirstChar { it.uppercase() },
+            kindText = r.kindText,
             stateId = stateId(r.state),
-            stateText = rowStateText(r.state),
+            stateText = r.stateText,
             detail = r.detail,
             tone = rowTone(r.state),
             progress = r.progress?.toFloat()?.coerceIn(0f, 1f),
@@ -618,16 +523,13 @@ object Present {
         return QueueScreen(
             auto = auto,
             modeToggle = Intent.Dispatch(UiAction.SetMode(if (auto) QueueMode.MANUAL else QueueMode.AUTO)),
-            modeText = if (auto) "Auto upload: new media uploads as it is recorded" else "Manual: choose the files to upload",
+            modeText = q.modeText,
             banner = banner(q.banner),
             summary = q.summary,
-            filesRemainingText = Formats.files(q.filesRemaining),
-            bytesRemainingText = Formats.bytes(q.bytesRemaining),
+            filesRemaining = q.filesRemaining.toLong(),
             current = q.current?.let(::row),
-            sections = q.sections.map { s ->
-                SectionModel(stateId(s.kind), s.title.ifEmpty { sectionTitleFallback(s.kind) }, s.rows.map(::row))
-            },
-            selectionText = if (q.selectedIds.isEmpty()) null else "${Formats.files(q.selectedIds.size.toULong())} selected",
+            sections = q.sections.map { s -> SectionModel(stateId(s.kind), s.title, s.rows.map(::row)) },
+            selectionText = q.selectionText,
             // The mode toggle is its own switch; the other queue actions are buttons.
             buttons = buttons(q.actions.filter { it != ActionKind.SET_AUTO && it != ActionKind.SET_MANUAL }),
         )
@@ -636,4 +538,58 @@ object Present {
     fun notice(n: Notice): NoticeModel = when (n) {
         is Notice.DevicePaused -> NoticeModel(stateId(n), n.message, Tone.WARNING)
     }
+
+    // ---- take log ----
+
+    private fun noteTone(s: NoteState): Tone = when (s) {
+        NoteState.SENT -> Tone.GOOD
+        NoteState.WAITING -> Tone.NEUTRAL
+        NoteState.FAILED -> Tone.BAD
+    }
+
+    fun note(n: NoteRow): NoteModel = NoteModel(
+        id = n.id,
+        text = n.text,
+        frame = n.frame?.toLong(),
+        stateId = stateId(n.state),
+        detail = n.detail,
+        tone = noteTone(n.state),
+        buttons = buttons(n.actions, note = n),
+    )
+
+    fun clip(c: TakeClip): ClipModel = ClipModel(
+        fileId = c.fileId,
+        clip = c.clip,
+        title = c.title,
+        scene = c.scene,
+        take = c.take,
+        circled = c.circled,
+        detail = c.detail,
+        notes = c.notes.map(::note),
+        toggleCircle = if (ActionKind.TOGGLE_CIRCLE in c.actions) intent(ActionKind.TOGGLE_CIRCLE, clip = c) else null,
+        logTake = if (ActionKind.LOG_TAKE in c.actions) {
+            { scene: String, take: String -> Intent.Dispatch(UiAction.LogTake(c.fileId, scene, take, c.circled)) }
+        } else {
+            null
+        },
+        addNote = if (ActionKind.ADD_NOTE in c.actions) {
+            { text: String, frame: Long? -> Intent.Dispatch(UiAction.AddNote(c.fileId, text, frame?.toULong())) }
+        } else {
+            null
+        },
+        labels = ClipLabels(label(ActionKind.LOG_TAKE), label(ActionKind.TOGGLE_CIRCLE), label(ActionKind.ADD_NOTE)),
+    )
+
+    fun takeLog(t: TakeLogView): TakeLogScreen = TakeLogScreen(
+        summary = t.summary,
+        waiting = t.waiting.toLong(),
+        clips = t.clips.map(::clip),
+        triggers = t.triggers.map(::note),
+        addTrigger = if (ActionKind.ADD_TRIGGER in t.actions) {
+            { channel: UInt, input: UInt -> Intent.Dispatch(UiAction.AddTrigger(channel, input)) }
+        } else {
+            null
+        },
+        addTriggerLabel = label(ActionKind.ADD_TRIGGER),
+    )
 }

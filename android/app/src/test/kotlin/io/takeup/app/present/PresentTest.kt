@@ -1,12 +1,12 @@
 package io.takeup.app.present
 
 import io.takeup.core.types.ActionKind
+import io.takeup.core.types.ConnectionHeader
 import io.takeup.core.types.ConnectionView
 import io.takeup.core.types.QueueMode
 import io.takeup.core.types.RowState
 import io.takeup.core.types.SignInMethod
 import io.takeup.core.types.UiAction
-import java.time.Instant
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNotNull
@@ -18,10 +18,13 @@ class PresentTest {
     private fun dispatched(b: Button) = (b.intent as Intent.Dispatch).action
 
     @Test
-    fun everyConnectionStateHasATitleAndItsButtons() {
+    fun everyConnectionStateShowsTheEnginesHeaderAndItsButtons() {
+        val busy = ConnectionHeader(title = "Finishing…", message = null, busy = true, isError = true)
         for ((view, actions) in Samples.connections) {
-            val s = Present.connection(view, actions)
-            assertTrue(s.stateId, s.title.isNotBlank())
+            val s = Present.connection(view, busy, actions)
+            assertEquals(s.stateId, "Finishing…", s.title)
+            assertNull(s.stateId, s.message)
+            assertTrue(s.stateId, s.busy && s.isError)
             // Item / text-field actions are not plain buttons; every other offered action is one.
             val expected = actions.filter {
                 it !in setOf(ActionKind.CHOOSE_ACCOUNT, ActionKind.CHOOSE_PROJECT, ActionKind.SEARCH_PROJECTS, ActionKind.COMPLETE_SIGN_IN)
@@ -33,25 +36,24 @@ class PresentTest {
     @Test
     fun cancellingIsOfferedAtEveryPairingStep() {
         for ((view, actions) in Samples.connections.filter { it.first is ConnectionView.RequestingCode || it.first is ConnectionView.ShowingCode || it.first is ConnectionView.Authorizing }) {
-            val s = Present.connection(view, actions)
+            val s = Present.connection(view, Samples.header, actions)
             assertTrue(s.stateId, s.buttons.any { it.kind == ActionKind.CANCEL_PAIRING && dispatched(it) == UiAction.CancelPairing })
         }
     }
 
     @Test
     fun showingCodeHasQrLinkCodeAndCountdown() {
-        val s = Present.connection(Samples.showingCode, listOf(ActionKind.OPEN_VERIFICATION_LINK, ActionKind.CANCEL_PAIRING))
+        val s = Present.connection(Samples.showingCode, Samples.header, listOf(ActionKind.OPEN_VERIFICATION_LINK, ActionKind.CANCEL_PAIRING))
         val code = requireNotNull(s.code)
         assertEquals("ABCD-1234", code.userCode)
         assertEquals("https://frame.io/device?code=ABCD-1234", code.qrContent)
         assertEquals("https://frame.io/device?code=ABCD-1234", code.linkUrl)
         assertEquals("frame.io/device", code.linkText)
         assertEquals(Intent.OpenUrl("https://frame.io/device?code=ABCD-1234"), s.buttons.first().intent)
-        assertEquals("Expires in 5:00", Present.countdown(code, Instant.ofEpochMilli(1_700_000_000_000)))
-        assertEquals("Code expired: getting a new one…", Present.countdown(code, Instant.ofEpochMilli(1_700_000_300_000)))
+        assertEquals("Expires in 5 min 00 s", code.countdownText)
         assertNull(code.attemptNote)
-        val second = Present.connection(Samples.showingCode.copy(attempt = 2u), emptyList())
-        assertNotNull(second.code!!.attemptNote)
+        val second = Present.connection(Samples.showingCode.copy(attempt = 2u, attemptNote = "New code"), Samples.header, emptyList())
+        assertEquals("New code", second.code!!.attemptNote)
     }
 
     @Test
@@ -59,7 +61,7 @@ class PresentTest {
         val (view, actions) = Samples.connections.first {
             (it.first as? ConnectionView.Connected)?.method == SignInMethod.ACCOUNT
         }
-        val s = Present.connection(view, actions)
+        val s = Present.connection(view, Samples.header, actions)
         assertEquals("connected", s.stateId)
         assertEquals("Feature Film", s.projectName)
         assertEquals("Pixel 9", s.deviceName)
@@ -69,11 +71,15 @@ class PresentTest {
 
     @Test
     fun pickersBuildChooseAndSearchActions() {
-        val accounts = Present.connection(ConnectionView.ChoosingAccount(Samples.user, listOf(Samples.account)), emptyList())
+        val accounts = Present.connection(ConnectionView.ChoosingAccount(Samples.user, listOf(Samples.account)), Samples.header, emptyList())
         val a = accounts.picker as Picker.Accounts
         assertEquals(Intent.Dispatch(UiAction.ChooseAccount("acc-1")), a.items.single().intent)
 
-        val projects = Present.connection(ConnectionView.ChoosingProject(Samples.user, Samples.account, "feat", Samples.projects.take(1), 2uL), emptyList())
+        val projects = Present.connection(
+            ConnectionView.ChoosingProject(Samples.user, Samples.account, "feat", Samples.projects.take(1), 2uL, "1 of 2 projects", null),
+            Samples.header,
+            emptyList(),
+        )
         val p = projects.picker as Picker.Projects
         assertEquals("Testbed", p.accountName)
         assertEquals("1 of 2 projects", p.countText)
@@ -81,25 +87,29 @@ class PresentTest {
         assertEquals(Intent.Dispatch(UiAction.SearchProjects("com")), p.search("com"))
         assertNull(p.emptyText)
 
-        val none = Present.connection(ConnectionView.ChoosingProject(Samples.user, Samples.account, "zzz", emptyList(), 2uL), emptyList())
+        val none = Present.connection(
+            ConnectionView.ChoosingProject(Samples.user, Samples.account, "zzz", emptyList(), 2uL, "0 of 2 projects", "No project matches “zzz”."),
+            Samples.header,
+            emptyList(),
+        )
         assertEquals("No project matches “zzz”.", (none.picker as Picker.Projects).emptyText)
-        assertEquals("1 project", Present.projectCount(1uL, 1uL, ""))
     }
 
     @Test
     fun noC2cLinksToHelp() {
         val (view, actions) = Samples.connections.first { it.first is ConnectionView.NoC2cAccounts }
-        val s = Present.connection(view, actions)
+        val s = Present.connection(view, Samples.header.copy(isError = true), actions)
         assertTrue(s.isError)
         assertEquals(Intent.OpenUrl("https://help.frame.io/c2c"), s.buttons.first { it.kind == ActionKind.OPEN_HELP }.intent)
     }
 
     @Test
     fun bothWaysToConnectAndTheSignInPage() {
-        val s = Present.connection(ConnectionView.NotAuthorized(null), listOf(ActionKind.PAIR, ActionKind.SIGN_IN))
+        val s = Present.connection(ConnectionView.NotAuthorized(null), Samples.header, listOf(ActionKind.PAIR, ActionKind.SIGN_IN))
         assertEquals(listOf(UiAction.Pair, UiAction.SignIn), s.buttons.map(::dispatched))
         val signing = Present.connection(
             Samples.signingIn,
+            Samples.header,
             listOf(ActionKind.OPEN_SIGN_IN, ActionKind.COMPLETE_SIGN_IN, ActionKind.CANCEL_SIGN_IN),
         )
         assertEquals("signing_in", signing.stateId)
@@ -115,18 +125,17 @@ class PresentTest {
         // A paired device: no connection manager, and the card says how to change project.
         val paired = Present.connection(
             ConnectionView.Connected(Samples.user, Samples.projects[0], "Pixel 9", SignInMethod.DEVICE_CODE),
+            Samples.header,
             listOf(ActionKind.REFRESH, ActionKind.SIGN_OUT),
         )
         assertEquals(listOf(UiAction.Refresh, UiAction.SignOut), paired.buttons.map(::dispatched))
-        assertTrue(paired.message!!.contains("pair again"))
     }
 
     @Test
-    fun notAuthorizedExplainsARemovedDevice() {
-        val plain = Present.connection(ConnectionView.NotAuthorized(null), listOf(ActionKind.PAIR))
+    fun notAuthorizedOffersPairing() {
+        val plain = Present.connection(ConnectionView.NotAuthorized(null), Samples.header, listOf(ActionKind.PAIR))
         assertEquals(UiAction.Pair, dispatched(plain.buttons.single()))
-        val removed = Present.connection(ConnectionView.NotAuthorized("This device was removed."), listOf(ActionKind.PAIR))
-        assertEquals("This device was removed.", removed.message)
+        assertEquals("Connect this app.", plain.message)
     }
 
     @Test
@@ -143,7 +152,7 @@ class PresentTest {
         assertFalse(up.selectable)
         assertEquals(0.42f, up.progress!!, 1e-6f)
         assertEquals("Proxy", up.kindText)
-        for (r in byState.values) assertTrue(r.stateText.isNotBlank())
+        assertEquals("state of 4", up.stateText)
     }
 
     @Test
@@ -151,9 +160,11 @@ class PresentTest {
         val manual = Present.queue(Samples.queue(QueueMode.MANUAL))
         assertFalse(manual.auto)
         assertEquals(Intent.Dispatch(UiAction.SetMode(QueueMode.AUTO)), manual.modeToggle)
-        assertEquals("3 files", manual.filesRemainingText)
-        assertEquals("1.20 GB", manual.bytesRemainingText)
+        assertEquals(3L, manual.filesRemaining)
+        assertEquals("3 files · 1.20 GB remaining", manual.summary)
+        assertEquals("mode text", manual.modeText)
         assertEquals("1 file selected", manual.selectionText)
+        assertEquals("Section UPLOADING (1)", manual.sections.first().title)
         assertEquals("uploading", manual.banner.stateId)
         assertEquals(4L, manual.current!!.id)
         assertEquals(6, manual.sections.size)
@@ -176,6 +187,38 @@ class PresentTest {
         assertEquals("Wi-Fi", Present.network(Samples.networks[1]).typeText)
         assertEquals(Tone.GOOD, Present.network(Samples.networks[1]).tone)
         assertEquals("device_paused", Present.notice(Samples.notices[0]).stateId)
+        assertNull(Present.network(Samples.networks[0]).type)
+        assertEquals("Offline", Present.network(Samples.networks[0]).typeText)
+    }
+
+    @Test
+    fun takeLogClipsNotesAndTheirIntents() {
+        val t = Present.takeLog(Samples.takeLog)
+        assertEquals("2 notes waiting to send", t.summary)
+        assertEquals(2L, t.waiting)
+        assertEquals(Intent.Dispatch(UiAction.AddTrigger(1u, 2u)), t.addTrigger!!(1u, 2u))
+        assertEquals("Mark", t.addTriggerLabel)
+        assertEquals(listOf("Channel 1 · input 2"), t.triggers.map { it.text })
+        val c = t.clips.first()
+        assertEquals("Scene 12A · Take 3", c.title)
+        assertTrue(c.circled)
+        assertEquals(Intent.Dispatch(UiAction.ToggleCircle(8)), c.toggleCircle)
+        // Saving the form keeps the circle the clip has.
+        assertEquals(Intent.Dispatch(UiAction.LogTake(8, "12B", "4", true)), c.logTake!!("12B", "4"))
+        assertEquals(Intent.Dispatch(UiAction.AddNote(8, "focus", 96uL)), c.addNote!!("focus", 96L))
+        assertEquals(ClipLabels("Log take", "Circle take", "Add note"), c.labels)
+        assertEquals(listOf("waiting", "sent", "failed"), c.notes.map { it.stateId })
+        assertEquals(listOf(Tone.NEUTRAL, Tone.GOOD, Tone.BAD), c.notes.map { it.tone })
+        val failed = c.notes.single { it.stateId == "failed" }
+        assertEquals(listOf(UiAction.RetryNote(12)), failed.buttons.map(::dispatched))
+        assertEquals("detail of note 12", failed.detail)
+        assertEquals(48L, c.notes.first { it.id == 10L }.frame)
+        // A clip without actions offers no controls; a log without add_trigger no trigger.
+        val bare = Present.clip(Samples.clip.copy(actions = emptyList()))
+        assertNull(bare.toggleCircle)
+        assertNull(bare.logTake)
+        assertNull(bare.addNote)
+        assertNull(Present.takeLog(Samples.takeLog.copy(actions = emptyList())).addTrigger)
     }
 
     @Test
@@ -185,6 +228,14 @@ class PresentTest {
         assertEquals("Could not cancel the file: not found", s.alert)
         assertEquals(Intent.Dispatch(UiAction.DismissError), s.dismissAlert)
         assertEquals(1, s.notices.size)
+        assertEquals("Not connected to Frame.io", s.connection.title)
+        assertEquals(2, s.takeLog.clips.size)
+    }
+
+    @Test
+    fun labelsAreTheEnginesWording() {
+        assertEquals("Pair with a code", Present.label(ActionKind.PAIR))
+        assertEquals("Send again", Present.label(ActionKind.RETRY_NOTE))
     }
 
     @Test

@@ -4,12 +4,15 @@ import io.takeup.core.types.AccountItem
 import io.takeup.core.types.ActionKind
 import io.takeup.core.types.AppView
 import io.takeup.core.types.AssetKind
+import io.takeup.core.types.ConnectionHeader
 import io.takeup.core.types.ConnectionType
 import io.takeup.core.types.ConnectionView
 import io.takeup.core.types.FileRow
 import io.takeup.core.types.Health
 import io.takeup.core.types.HoldReason
 import io.takeup.core.types.NetworkView
+import io.takeup.core.types.NoteRow
+import io.takeup.core.types.NoteState
 import io.takeup.core.types.Notice
 import io.takeup.core.types.ProjectItem
 import io.takeup.core.types.QueueBanner
@@ -19,6 +22,8 @@ import io.takeup.core.types.QueueView
 import io.takeup.core.types.RowState
 import io.takeup.core.types.SectionKind
 import io.takeup.core.types.SignInMethod
+import io.takeup.core.types.TakeClip
+import io.takeup.core.types.TakeLogView
 import io.takeup.core.types.UiAction
 import io.takeup.core.types.UserView
 
@@ -37,6 +42,9 @@ object Samples {
         expiresInSecs = 300uL,
         deviceName = "Pixel 9",
         attempt = 1u,
+        linkText = "frame.io/device",
+        countdownText = "Expires in 5 min 00 s",
+        attemptNote = null,
     )
 
     val signingIn = ConnectionView.SigningIn(
@@ -59,7 +67,7 @@ object Samples {
         ConnectionView.NoC2cAccounts(user, "https://help.frame.io/c2c") to
             listOf(ActionKind.OPEN_HELP, ActionKind.RELOAD_ACCOUNTS, ActionKind.SIGN_OUT),
         ConnectionView.LoadingProjects(user, account) to listOf(ActionKind.BACK_TO_ACCOUNTS, ActionKind.SIGN_OUT),
-        ConnectionView.ChoosingProject(user, account, "", projects, 2uL) to
+        ConnectionView.ChoosingProject(user, account, "", projects, 2uL, "2 projects", null) to
             listOf(ActionKind.SEARCH_PROJECTS, ActionKind.CHOOSE_PROJECT, ActionKind.BACK_TO_ACCOUNTS, ActionKind.CANCEL_CHANGE, ActionKind.SIGN_OUT),
         ConnectionView.Connecting(user, "Feature Film") to emptyList(),
         ConnectionView.Connected(user, projects[0], "Pixel 9", SignInMethod.ACCOUNT) to
@@ -70,16 +78,22 @@ object Samples {
     )
 
     val networks: List<NetworkView> = listOf(
-        NetworkView.Offline(ConnectionType.UNKNOWN, "Offline: uploads resume when the network is back"),
-        NetworkView.Online(ConnectionType.WIFI, Health.GOOD, "Wi-Fi · good · 48 Mbit/s · 35 ms", 48e6, 35uL),
+        NetworkView.Offline(ConnectionType.UNKNOWN, "Offline: uploads resume when the network is back", "Offline"),
+        NetworkView.Online(ConnectionType.WIFI, "Wi-Fi", Health.GOOD, "Wi-Fi · good · 48 Mbit/s · 35 ms", 48e6, 35uL),
     )
 
     val banners: List<QueueBanner> = listOf(
-        QueueBanner.Empty,
-        QueueBanner.Uploading(filesRemaining = 3uL, bytesRemaining = 1_200_000_000uL, rate = "48 Mbit/s"),
-        QueueBanner.Waiting(reason = HoldReason.OFFLINE, message = "Offline: uploads resume when the network is back.", filesRemaining = 2uL),
-        QueueBanner.AwaitingSelection(count = 4uL),
-        QueueBanner.AllDone(completed = 5uL, failed = 1uL),
+        QueueBanner.Empty("No uploads yet", "Recorded media appears here."),
+        QueueBanner.Uploading(
+            filesRemaining = 3uL, bytesRemaining = 1_200_000_000uL, rate = "48 Mbit/s",
+            title = "Uploading 3 files", detail = "1.20 GB remaining · 48 Mbit/s",
+        ),
+        QueueBanner.Waiting(
+            reason = HoldReason.OFFLINE, filesRemaining = 2uL,
+            title = "Offline · 2 files waiting", detail = "Offline: uploads resume when the network is back.",
+        ),
+        QueueBanner.AwaitingSelection(count = 4uL, title = "4 files to choose from", detail = "Manual mode: select files to upload."),
+        QueueBanner.AllDone(completed = 5uL, failed = 1uL, title = "All done", detail = "5 files uploaded, 1 not uploaded"),
     )
 
     val notices: List<Notice> = listOf(Notice.DevicePaused("This device is paused in Frame.io."))
@@ -88,7 +102,9 @@ object Samples {
         id = id,
         name = "A001_C00$id.mov",
         kind = AssetKind.PROXY,
+        kindText = "Proxy",
         state = state,
+        stateText = "state of $id",
         detail = "detail $id",
         progress = progress,
         size = 10_000_000uL,
@@ -113,14 +129,16 @@ object Samples {
 
     fun queue(mode: QueueMode = QueueMode.MANUAL, actions: List<ActionKind> = ActionKind.entries.filter { it in queueActions }) = QueueView(
         mode = mode,
+        modeText = "mode text",
         pausedByUser = false,
         banner = banners[1],
         summary = "3 files · 1.20 GB remaining",
         filesRemaining = 3uL,
         bytesRemaining = 1_200_000_000uL,
         current = rows[3],
-        sections = SectionKind.entries.map { k -> QueueSection(k, "${Present.sectionTitleFallback(k)} (1)", listOf(rows[k.ordinal])) },
+        sections = SectionKind.entries.map { k -> QueueSection(k, "Section ${k.name} (1)", listOf(rows[k.ordinal])) },
         selectedIds = listOf(1L),
+        selectionText = "1 file selected",
         actions = actions,
     )
 
@@ -129,14 +147,50 @@ object Samples {
         ActionKind.SELECT_ALL, ActionKind.UPLOAD_SELECTED, ActionKind.CLEAR_SELECTION,
     )
 
+    fun note(id: Long, state: NoteState, text: String = "note $id") = NoteRow(
+        id = id,
+        text = text,
+        frame = if (id % 2 == 0L) 48uL else null,
+        state = state,
+        detail = "detail of note $id",
+        actions = if (state == NoteState.FAILED) listOf(ActionKind.RETRY_NOTE) else emptyList(),
+    )
+
+    /** A note in every state. */
+    val notes: List<NoteRow> = NoteState.entries.mapIndexed { i, s -> note(10L + i, s) }
+
+    val clip = TakeClip(
+        fileId = 8,
+        clip = "A001_C008.mov",
+        scene = "12A",
+        take = "3",
+        circled = true,
+        title = "Scene 12A · Take 3",
+        detail = "3 notes · 1 waiting",
+        notes = notes,
+        actions = listOf(ActionKind.LOG_TAKE, ActionKind.TOGGLE_CIRCLE, ActionKind.ADD_NOTE),
+    )
+
+    val takeLog = TakeLogView(
+        clips = listOf(clip, clip.copy(fileId = 9, clip = "A001_C009.mov", scene = "", take = "", circled = false, title = "Not logged", detail = "No notes", notes = emptyList())),
+        triggers = listOf(note(20, NoteState.WAITING, "Channel 1 · input 2")),
+        waiting = 2uL,
+        summary = "2 notes waiting to send",
+        actions = listOf(ActionKind.ADD_TRIGGER),
+    )
+
     fun app(connection: ConnectionView = ConnectionView.NotAuthorized(null), actions: List<ActionKind> = listOf(ActionKind.PAIR)) = AppView(
         connection = connection,
+        connectionHeader = header,
         connectionActions = actions,
         network = networks[1],
         queue = queue(),
         notices = notices,
         alert = "Could not cancel the file: not found",
+        takeLog = takeLog,
     )
+
+    val header = ConnectionHeader(title = "Not connected to Frame.io", message = "Connect this app.", busy = false, isError = false)
 
     /** One of each UiAction, as the app sends them. */
     val uiActions: List<UiAction> = listOf(
@@ -148,5 +202,7 @@ object Samples {
         UiAction.DismissError, UiAction.SetMode(QueueMode.AUTO), UiAction.Pause, UiAction.Resume, UiAction.CancelAll,
         UiAction.UploadSelected, UiAction.SelectAll, UiAction.ClearSelection, UiAction.ToggleSelect(1),
         UiAction.MoveToTop(2), UiAction.CancelFile(3), UiAction.RetryFile(7),
+        UiAction.LogTake(8, "12A", "3", true), UiAction.ToggleCircle(8), UiAction.AddNote(8, "good", 48uL),
+        UiAction.RetryNote(12), UiAction.AddTrigger(1u, 2u),
     )
 }

@@ -125,6 +125,9 @@ enum Command {
     /// Write a comment on a file (queued now if it is not yet); sent by `takeup run` once the
     /// file has its asset on Frame.io, even if written offline.
     Comment(notes_cmds::CommentArgs),
+    /// Log a clip's scene, take and circle take; written with a slate comment (`Scene 12A ·
+    /// Take 3 · Circle take`) sent like any comment.
+    Take(notes_cmds::TakeArgs),
     /// Write a real-time logging trigger (a channel's input, SMPTE start and duration); sent by
     /// `takeup run`.
     Trigger(notes_cmds::TriggerArgs),
@@ -214,6 +217,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Mode { mode, engine } => queue_cmds::mode(&g, &engine, mode).await,
             Command::Watch(a) => watch_cmd::watch(&g, &a).await,
             Command::Comment(a) => notes_cmds::comment(&g, &a).await,
+            Command::Take(a) => notes_cmds::take(&g, &a).await,
             Command::Trigger(a) => notes_cmds::trigger(&g, &a).await,
             Command::Notes(a) => notes_cmds::notes(&g, &a).await,
             Command::Channels(a) => notes_cmds::channels(&g, &a).await,

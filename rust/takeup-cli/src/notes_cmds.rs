@@ -1,4 +1,4 @@
-//! Take logging and channels: `takeup comment`, `takeup trigger`, `takeup notes`,
+//! Take logging and channels: `takeup comment`, `takeup take`, `takeup trigger`, `takeup notes`,
 //! `takeup channels`. Notes are written to the journal here and sent by the uploader
 //! (`takeup run` / `takeup watch`), which waits for the sendable ones before it exits.
 
@@ -21,6 +21,26 @@ pub struct CommentArgs {
     /// The frame it points at (counted from 0).
     #[arg(long)]
     frame: Option<u64>,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct TakeArgs {
+    /// The clip (queued now if it is not in the queue yet).
+    file: PathBuf,
+    /// The scene (`12A`); an empty value clears it. Kept as it is when not given.
+    #[arg(long)]
+    scene: Option<String>,
+    /// The take (`3`); an empty value clears it. Kept as it is when not given.
+    #[arg(long)]
+    take: Option<String>,
+    /// Circle the take (a keeper).
+    #[arg(long, conflicts_with = "no_circle")]
+    circle: bool,
+    /// Remove the circle.
+    #[arg(long)]
+    no_circle: bool,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -138,6 +158,35 @@ pub async fn comment(g: &Globals, a: &CommentArgs) -> anyhow::Result<()> {
         describe(&note),
         state_word(&note)
     );
+    Ok(())
+}
+
+pub async fn take(g: &Globals, a: &TakeArgs) -> anyhow::Result<()> {
+    let engine = engine(g, &a.engine).await?;
+    let queued = engine
+        .queue()
+        .enqueue(&a.file, EnqueueOptions::default())
+        .await
+        .with_context(|| format!("queueing {}", safe_path(&a.file)))?;
+    let mut mark = engine.take_mark(queued.id()).await?;
+    if let Some(s) = &a.scene {
+        mark.scene = s.clone();
+    }
+    if let Some(t) = &a.take {
+        mark.take = t.clone();
+    }
+    if a.circle || a.no_circle {
+        mark.circled = a.circle;
+    }
+    match engine.log_take(queued.id(), mark).await? {
+        Some(note) => outln!(
+            "note #{} {} ({}: sent by `takeup run` once the file has its asset)",
+            note.id,
+            describe(&note),
+            state_word(&note)
+        ),
+        None => outln!("#{}: the take is logged like that already", queued.id()),
+    }
     Ok(())
 }
 

@@ -142,33 +142,40 @@ fn describe(n: &Note) -> String {
     }
 }
 
-pub async fn comment(g: &Globals, a: &CommentArgs) -> anyhow::Result<()> {
-    let engine = engine(g, &a.engine).await?;
+/// The engine, and the id of `file` in its queue (queued now if it is not there yet).
+async fn engine_and_file(
+    g: &Globals,
+    e: &EngineArgs,
+    file: &std::path::Path,
+) -> anyhow::Result<(Engine, i64)> {
+    let engine = engine(g, e).await?;
     let queued = engine
         .queue()
-        .enqueue(&a.file, EnqueueOptions::default())
+        .enqueue(file, EnqueueOptions::default())
         .await
-        .with_context(|| format!("queueing {}", safe_path(&a.file)))?;
-    let note = engine
-        .add_comment(queued.id(), a.text.clone(), a.frame)
-        .await?;
+        .with_context(|| format!("queueing {}", safe_path(file)))?;
+    Ok((engine, queued.id()))
+}
+
+fn print_written(note: &Note) {
     outln!(
         "note #{} {} ({}: sent by `takeup run` once the file has its asset)",
         note.id,
-        describe(&note),
-        state_word(&note)
+        describe(note),
+        state_word(note)
     );
+}
+
+pub async fn comment(g: &Globals, a: &CommentArgs) -> anyhow::Result<()> {
+    let (engine, id) = engine_and_file(g, &a.engine, &a.file).await?;
+    let note = engine.add_comment(id, a.text.clone(), a.frame).await?;
+    print_written(&note);
     Ok(())
 }
 
 pub async fn take(g: &Globals, a: &TakeArgs) -> anyhow::Result<()> {
-    let engine = engine(g, &a.engine).await?;
-    let queued = engine
-        .queue()
-        .enqueue(&a.file, EnqueueOptions::default())
-        .await
-        .with_context(|| format!("queueing {}", safe_path(&a.file)))?;
-    let mut mark = engine.take_mark(queued.id()).await?;
+    let (engine, id) = engine_and_file(g, &a.engine, &a.file).await?;
+    let mut mark = engine.take_mark(id).await?;
     if let Some(s) = &a.scene {
         mark.scene = s.clone();
     }
@@ -178,14 +185,9 @@ pub async fn take(g: &Globals, a: &TakeArgs) -> anyhow::Result<()> {
     if a.circle || a.no_circle {
         mark.circled = a.circle;
     }
-    match engine.log_take(queued.id(), mark).await? {
-        Some(note) => outln!(
-            "note #{} {} ({}: sent by `takeup run` once the file has its asset)",
-            note.id,
-            describe(&note),
-            state_word(&note)
-        ),
-        None => outln!("#{}: the take is logged like that already", queued.id()),
+    match engine.log_take(id, mark).await? {
+        Some(note) => print_written(&note),
+        None => outln!("#{id}: the take is logged like that already"),
     }
     Ok(())
 }

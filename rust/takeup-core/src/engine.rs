@@ -97,6 +97,14 @@ impl Drop for Engine {
     }
 }
 
+/// Sleep until `deadline`; without one, never wake (a `select!` arm that waits for nothing).
+async fn sleep_until_or_forever(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
 fn state_for(identity: Option<&Identity>) -> ConnectionState {
     match identity {
         Some(Identity {
@@ -395,25 +403,7 @@ impl Engine {
                 .tokens
                 .install(TokenPair::from_grant(&grant, SignInMethod::DeviceCode))?;
             tracing::info!("paired; reading the identity");
-            let mut attempt = 0u32;
-            loop {
-                match cancellable(&cancel, inner.fetch_identity()).await {
-                    Ok(Ok(id)) => return Ok(id),
-                    Ok(Err(e)) if e.is_transient() && attempt < 3 => {
-                        attempt += 1;
-                        cancellable(
-                            &cancel,
-                            tokio::time::sleep(Duration::from_secs(attempt.into())),
-                        )
-                        .await?;
-                    }
-                    Ok(Err(e)) | Err(e) => {
-                        // Leave nothing half-done: undo the pairing.
-                        inner.tokens.revoke_and_clear().await;
-                        return Err(e);
-                    }
-                }
-            }
+            inner.first_identity(&cancel).await
         }
         .await;
         // No longer the live pairing before its end state shows: a Pair tapped on that state
@@ -483,22 +473,12 @@ impl Engine {
             .tokens
             .install(TokenPair::from_grant(&grant, SignInMethod::Account))?;
         tracing::info!("signed in; reading the identity");
-        let mut attempt = 0u32;
-        loop {
-            match inner.fetch_identity().await {
-                Ok(id) => return Ok(id),
-                Err(e) if e.is_transient() && attempt < 3 => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_secs(attempt.into())).await;
-                }
-                Err(e) => {
-                    // Leave nothing half-done.
-                    inner.tokens.revoke_and_clear().await;
-                    inner.restore_state();
-                    return Err(e);
-                }
-            }
+        // Never cancelled: a sign-in whose code was traded runs to its end.
+        let id = inner.first_identity(&CancellationToken::new()).await;
+        if id.is_err() {
+            inner.restore_state();
         }
+        id
     }
 
     /// How this install is authorized (`None`: not at all). Device-code pairs cannot use the
@@ -851,6 +831,27 @@ impl Inner {
         }
     }
 
+    /// Read the identity of a just-installed authorization (pairing, sign-in), retrying a
+    /// transient failure up to three times, 1, 2 and 3 s apart. Any other failure revokes and
+    /// clears the tokens: nothing is left half-done. `cancel` ends the reads and the waits.
+    async fn first_identity(&self, cancel: &CancellationToken) -> Result<Identity> {
+        let mut attempt = 0u32;
+        loop {
+            match cancellable(cancel, self.fetch_identity()).await {
+                Ok(Ok(id)) => return Ok(id),
+                Ok(Err(e)) if e.is_transient() && attempt < 3 => {
+                    attempt += 1;
+                    let pause = tokio::time::sleep(Duration::from_secs(attempt.into()));
+                    cancellable(cancel, pause).await?;
+                }
+                Ok(Err(e)) | Err(e) => {
+                    self.tokens.revoke_and_clear().await;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
     async fn fetch_identity(&self) -> Result<Identity> {
         let method = self.tokens.method().ok_or(Error::NotAuthorized)?;
         let id = self.check(identity::fetch(&self.client, method).await)?;
@@ -939,20 +940,14 @@ impl Inner {
         let mut retry = Duration::from_secs(15);
         loop {
             generation.borrow_and_update();
-            let wait = me.tokens.current().map(|p| {
-                (p.refresh_due_at() - chrono::Utc::now())
-                    .to_std()
-                    .unwrap_or(Duration::ZERO)
+            let due = me.tokens.current().and_then(|p| {
+                let wait = (p.refresh_due_at() - chrono::Utc::now()).to_std();
+                tokio::time::Instant::now().checked_add(wait.unwrap_or(Duration::ZERO))
             });
             tokio::select! {
                 _ = me.shutdown.cancelled() => return,
                 r = generation.changed() => if r.is_err() { return },
-                _ = async {
-                    match wait {
-                        Some(w) => tokio::time::sleep(w).await,
-                        None => std::future::pending().await,
-                    }
-                } => {
+                _ = sleep_until_or_forever(due) => {
                     let Some(pair) = me.tokens.current() else { continue };
                     match me.check(me.tokens.refresh_if_current(pair.access_token()).await) {
                         Ok(_) | Err(Error::NotAuthorized) => retry = Duration::from_secs(15),
@@ -1038,12 +1033,7 @@ impl Inner {
             tokio::select! {
                 _ = me.shutdown.cancelled() => return,
                 r = gate.changed() => if r.is_err() { return },
-                _ = async {
-                    match until {
-                        Some(t) => tokio::time::sleep_until(t).await,
-                        None => std::future::pending().await,
-                    }
-                } => {
+                _ = sleep_until_or_forever(until) => {
                     if me.tokens.has_tokens() {
                         tracing::debug!("auth pause over: probing");
                         if let Err(e) = me.reread_device().await {

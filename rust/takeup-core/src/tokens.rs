@@ -20,7 +20,7 @@ use tokio::sync::{Mutex, watch};
 use tokio::time::Instant;
 
 use crate::auth::app::AppAuthApi;
-use crate::auth::{AuthApi, TokenGrant};
+use crate::auth::{AuthApi, TokenGrant, debug_tokens_redacted};
 use crate::error::{Error, Result, SignInError};
 use crate::secrets::SecretStore;
 
@@ -63,9 +63,7 @@ pub struct TokenPair {
 
 impl std::fmt::Debug for TokenPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenPair")
-            .field("access_token", &"<redacted>")
-            .field("refresh_token", &"<redacted>")
+        debug_tokens_redacted(f, "TokenPair")
             .field("expires_at", &self.expires_at)
             .field("issued_at", &self.issued_at)
             .field("method", &self.method)
@@ -681,6 +679,21 @@ impl TokenManager {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grant_and_its_pair_print_without_their_tokens() {
+        let grant = TokenGrant {
+            access_token: "acc-secret-1".into(),
+            refresh_token: "ref-secret-2".into(),
+            expires_in: Duration::from_secs(3600),
+        };
+        let pair = TokenPair::from_grant(&grant, SignInMethod::Account);
+        for shown in [format!("{grant:?}"), format!("{pair:?}")] {
+            assert!(!shown.contains("secret"), "{shown}");
+            assert_eq!(shown.matches("<redacted>").count(), 2, "{shown}");
+            assert!(shown.contains("expires_"), "{shown}");
+        }
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_refused_renewal_pauses_with_doubling_waits_and_an_answer_opens() {

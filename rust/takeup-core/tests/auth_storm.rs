@@ -99,18 +99,5 @@ async fn the_engine_recovers_by_itself_when_the_tokens_are_accepted_again() {
     wait_state(&e, |s| matches!(s, ConnectionState::Connected { .. })).await;
     assert_eq!(*e.authorization_lost().borrow(), None);
     wait_queue(&e, 30, "the upload", |s| s.totals.done == 1).await;
-    let assets = env.get("/_emulator/assets").await;
-    let id = assets
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "R001.mov" && a["complete"] == true)
-        .expect("complete on the server")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        env.get(&format!("/_emulator/assets/{id}")).await["sha256"],
-        sha
-    );
+    assert_eq!(env.complete_asset("R001.mov").await["sha256"], sha);
 }

@@ -12,15 +12,10 @@ use sha2::{Digest, Sha256};
 use takeup_core::queue::uploader::MIN_PART;
 use takeup_core::{Engine, EnqueueOptions, QueueConfig, QueueError, QueueStatus};
 
-fn queue_config(env: &Env) -> QueueConfig {
-    QueueConfig {
-        max_attempts: 3,
-        ..common::queue_config(env)
-    }
-}
-
-async fn paired(env: &Env, q: QueueConfig) -> Engine {
-    paired_with_queue(env, q).await
+/// [`three_attempts`], one part of a file at a time (the file changes between parts).
+fn one_part_per_file(q: &mut QueueConfig) {
+    three_attempts(q);
+    q.max_parts_per_file = 1;
 }
 
 fn write(dir: &Path, name: &str, len: usize, seed: u8) -> String {
@@ -49,9 +44,7 @@ async fn emulator_sha(env: &Env, name: &str) -> Option<String> {
 
 #[tokio::test]
 async fn sizes_at_the_edges_and_awkward_names_upload_intact() {
-    let env = env().await;
-    let e = paired(&env, queue_config(&env)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (env, e, dir) = paired_rig(three_attempts).await;
     let long_name = format!("{}.mov", "L".repeat(251));
     assert_eq!(long_name.len(), 255);
     let cases: Vec<(String, usize)> = vec![
@@ -124,9 +117,7 @@ async fn sizes_at_the_edges_and_awkward_names_upload_intact() {
 
 #[tokio::test]
 async fn directories_symlink_loops_and_missing_files_are_refused_with_a_reason() {
-    let env = env().await;
-    let e = paired(&env, queue_config(&env)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (_env, e, dir) = paired_rig(three_attempts).await;
     std::fs::create_dir(dir.path().join("folder.mov")).unwrap();
     std::os::unix::fs::symlink(dir.path().join("loop-b"), dir.path().join("loop-a")).unwrap();
     std::os::unix::fs::symlink(dir.path().join("loop-a"), dir.path().join("loop-b")).unwrap();
@@ -148,9 +139,7 @@ async fn directories_symlink_loops_and_missing_files_are_refused_with_a_reason()
 
 #[tokio::test]
 async fn files_deleted_truncated_or_rewritten_after_queueing_are_parked() {
-    let env = env().await;
-    let e = paired(&env, one_part_at_a_time(&env)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (env, e, dir) = paired_rig(one_part_at_a_time).await;
     // Hold the queue while the files change under it.
     e.queue().pause();
     for (i, name) in ["deleted.mov", "truncated.mov", "rewritten.mov"]
@@ -191,15 +180,9 @@ async fn files_deleted_truncated_or_rewritten_after_queueing_are_parked() {
 
 #[tokio::test]
 async fn a_file_truncated_mid_upload_is_parked_and_never_sends_a_short_part() {
-    let env = env().await;
-    let q = takeup_core::QueueConfig {
-        max_parts_per_file: 1,
-        ..queue_config(&env)
-    };
-    let e = paired(&env, q).await;
+    let (env, e, dir) = paired_rig(one_part_per_file).await;
     // Slow the parts so the file can change between them.
     env.slow_parts(400).await;
-    let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shrinking.mov");
     write(dir.path(), "shrinking.mov", 3 * MIN_PART as usize, 1);
     let id = enqueue(&e, &path).await.id();
@@ -227,18 +210,12 @@ async fn a_file_truncated_mid_upload_is_parked_and_never_sends_a_short_part() {
 
 #[tokio::test]
 async fn a_file_over_4_gib_is_planned_with_64_bit_offsets() {
-    let env = env().await;
-    let q = takeup_core::QueueConfig {
-        max_parts_per_file: 1,
-        ..queue_config(&env)
-    };
-    let e = paired(&env, q).await;
+    let (env, e, dir) = paired_rig(one_part_per_file).await;
     // Park every part PUT so nothing big is sent: only the plan is checked.
     env.fault(
         json!({"target": "s3", "probability": 1.0, "action": {"kind": "stall", "ms": 60000}}),
     )
     .await;
-    let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("huge_sparse.mov");
     let size: u64 = 5 * 1024 * 1024 * 1024 + 3;
     std::fs::File::create(&path).unwrap().set_len(size).unwrap();
@@ -298,9 +275,7 @@ fn an_unreadable_file_is_refused_with_a_reason() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let env = env().await;
-        let e = paired(&env, queue_config(&env)).await;
-        let dir = tempfile::tempdir().unwrap();
+        let (env, e, dir) = paired_rig(three_attempts).await;
         let path = dir.path().join("locked.mov");
         write(dir.path(), "locked.mov", 1000, 1);
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o000))
@@ -335,16 +310,7 @@ fn an_unreadable_file_is_refused_with_a_reason() {
         let live = dir.path().join("live.mov");
         write(dir.path(), "live.mov", 1000, 2);
         e.queue().pause();
-        e.queue()
-            .enqueue(
-                &live,
-                EnqueueOptions {
-                    growing: true,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        enqueue_growing(&e, &live).await;
         std::fs::set_permissions(&live, std::os::unix::fs::PermissionsExt::from_mode(0o000))
             .unwrap();
         e.queue().resume();

@@ -19,14 +19,18 @@ use takeup_core::queue::journal::{
 use takeup_core::queue::uploader::MIN_PART;
 use takeup_core::{EnqueueOptions, Enqueued, QueueError};
 
-struct Tmpfs(PathBuf);
+/// A mounted tmpfs, unmounted on drop (then the folder it was made in, if it owns one, removed).
+struct Tmpfs {
+    mount: PathBuf,
+    _home: Option<tempfile::TempDir>,
+}
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         // Lazy: a file the runtime still holds open must not leave the mount behind.
         let _ = std::process::Command::new("umount")
             .arg("-l")
-            .arg(&self.0)
+            .arg(&self.mount)
             .status();
     }
 }
@@ -45,7 +49,18 @@ fn tmpfs(dir: &Path, size: &str) -> Option<Tmpfs> {
         println!("SKIPPED: cannot mount a small tmpfs here (not root?)");
         return None;
     }
-    Some(Tmpfs(dir.to_path_buf()))
+    Some(Tmpfs {
+        mount: dir.to_path_buf(),
+        _home: None,
+    })
+}
+
+/// A disk of its own for a journal: a tmpfs of `size` on `state` in a fresh temporary folder.
+fn small_disk(size: &str) -> Option<Tmpfs> {
+    let home = tempfile::tempdir().unwrap();
+    let mut disk = tmpfs(&home.path().join("state"), size)?;
+    disk._home = Some(home);
+    Some(disk)
 }
 
 /// Fill the file system of `dir` with `dir/filler` until a write fails; then give back `keep`
@@ -84,11 +99,10 @@ fn asset(i: usize) -> NewAsset {
 
 #[test]
 fn a_full_disk_is_a_clear_error_and_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let mnt = dir.path().join("state");
-    let Some(_guard) = tmpfs(&mnt, "2m") else {
+    let Some(disk) = small_disk("2m") else {
         return;
     };
+    let mnt = &disk.mount;
     let path = mnt.join("journal.sqlite");
     let mut j = Journal::open(&path).unwrap();
     for i in 0..20 {
@@ -164,11 +178,10 @@ fn user_version(path: &Path) -> i64 {
 
 #[test]
 fn a_migration_on_a_full_disk_leaves_v1_and_finishes_once_space_is_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let mnt = dir.path().join("state");
-    let Some(_guard) = tmpfs(&mnt, "1m") else {
+    let Some(disk) = small_disk("1m") else {
         return;
     };
+    let mnt = &disk.mount;
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v1.sqlite");
     let path = mnt.join("journal.sqlite");
     let facts = v1_facts(&fixture);
@@ -178,7 +191,7 @@ fn a_migration_on_a_full_disk_leaves_v1_and_finishes_once_space_is_back() {
     let mut migrated = false;
     for keep_kib in (0..=512).step_by(4) {
         std::fs::copy(&fixture, &path).unwrap();
-        let filler = fill(&mnt, keep_kib * 1024);
+        let filler = fill(mnt, keep_kib * 1024);
         let result = Journal::open(&path).map(drop);
         std::fs::remove_file(&filler).unwrap();
         match result {
@@ -295,13 +308,7 @@ async fn a_full_disk_during_a_run_is_a_clear_error_and_the_queue_continues() {
     // reset, and the engine keeps answering.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let during = acked_parts(&e, &ids).await;
-    for (part, sha) in &acked_before {
-        assert_eq!(
-            during.get(part),
-            Some(sha),
-            "acknowledged part {part:?} lost"
-        );
-    }
+    assert_kept(&acked_before, &during);
     let s = e.queue().status();
     assert_eq!(
         s.totals.done + s.totals.files_remaining,
@@ -317,14 +324,7 @@ async fn a_full_disk_during_a_run_is_a_clear_error_and_the_queue_continues() {
         s.totals.done == n && s.totals.files_remaining == 0
     })
     .await;
-    let after = acked_parts(&e, &ids).await;
-    for (part, sha) in &during {
-        assert_eq!(
-            after.get(part),
-            Some(sha),
-            "acknowledged part {part:?} lost"
-        );
-    }
+    assert_kept(&during, &acked_parts(&e, &ids).await);
     assert_each_arrived_once(&env, &media).await;
 
     // The journal on disk agrees, and holds every file under its first id.
@@ -346,8 +346,22 @@ async fn a_full_disk_during_a_run_is_a_clear_error_and_the_queue_continues() {
     assert_eq!(done_sorted, expected);
 }
 
+/// Every acknowledged (asset, part) of these assets, with its hash.
+type Acked = BTreeMap<(i64, u32), Option<String>>;
+
+/// Every part acknowledged `before` is acknowledged `after`, with the same hash.
+fn assert_kept(before: &Acked, after: &Acked) {
+    for (part, sha) in before {
+        assert_eq!(
+            after.get(part),
+            Some(sha),
+            "acknowledged part {part:?} lost"
+        );
+    }
+}
+
 /// Every acknowledged (asset, part) of these assets.
-async fn acked_parts(e: &takeup_core::Engine, ids: &[i64]) -> BTreeMap<(i64, u32), Option<String>> {
+async fn acked_parts(e: &takeup_core::Engine, ids: &[i64]) -> Acked {
     let mut out = BTreeMap::new();
     for id in ids {
         for p in e.queue().parts(*id).await.unwrap() {

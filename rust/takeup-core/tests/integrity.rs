@@ -67,24 +67,26 @@ fn append(path: &Path, len: usize, seed: u8) {
     f.write_all(&data).unwrap();
 }
 
-/// One part at a time, slow parts, a growing file finished after 1 s without growth.
-fn slow_queue(env: &Env) -> QueueConfig {
-    QueueConfig {
-        adaptive: false,
-        max_files: 1,
-        max_parts_per_file: 1,
-        growth_idle: Duration::from_secs(1),
-        ..queue_config(env)
-    }
+/// One part at a time, slow parts, a growing file finished after 1 s without growth: a `tune`
+/// for [`paired_rig`].
+fn slow_queue(q: &mut QueueConfig) {
+    one_part_at_a_time(q);
+    q.adaptive = false;
+    q.growth_idle = Duration::from_secs(1);
+}
+
+/// A paired engine with [`slow_queue`] whose statuses are recorded from the start, each part PUT
+/// held `part_ms` before S3 reads it.
+async fn slow_recorded(part_ms: u64) -> (Env, Engine, tempfile::TempDir, Arc<Mutex<Seen>>) {
+    let (env, e, dir) = paired_rig(slow_queue).await;
+    let seen = record(&e);
+    env.slow_parts(part_ms).await;
+    (env, e, dir, seen)
 }
 
 #[tokio::test]
 async fn a_file_that_grows_before_its_last_part_is_uploaded_whole() {
-    let env = env().await;
-    let e = paired_with_queue(&env, slow_queue(&env)).await;
-    let seen = record(&e);
-    env.slow_parts(400).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (env, e, dir, seen) = slow_recorded(400).await;
     // Written long ago as far as its mtime says: taken as a closed file.
     let (path, _) = media_file(dir.path(), "A002_C001.mov", 12 * MIB, 1);
     let old = SystemTime::now() - Duration::from_secs(3600);
@@ -114,11 +116,7 @@ async fn a_file_that_grows_before_its_last_part_is_uploaded_whole() {
 
 #[tokio::test]
 async fn a_file_that_grows_while_its_last_part_is_sent_is_uploaded_again_as_a_new_version() {
-    let env = env().await;
-    let e = paired_with_queue(&env, slow_queue(&env)).await;
-    let seen = record(&e);
-    env.slow_parts(1500).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (env, e, dir, seen) = slow_recorded(1500).await;
     let (path, _) = media_file(dir.path(), "A002_C002.mov", 3 * 1000 * 1000, 3);
     let id = enqueue(&e, &path).await.id();
     // Its one (final) part is on its way: the file grows under it.
@@ -162,7 +160,7 @@ async fn resume_verifies_what_was_sent_and_a_rewritten_file_goes_again_as_a_new_
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = media_file(dir.path(), "A002_C003.mov", 4 * MIN_PART as usize + 77, 5);
     {
-        let e = paired_with_queue(&env, slow_queue(&env)).await;
+        let e = paired_with_queue(&env, tuned_queue(&env, slow_queue)).await;
         env.fault(
             json!({"target": "s3", "probability": 1.0, "action": {"kind": "stall", "ms": 300}}),
         )
@@ -190,7 +188,7 @@ async fn resume_verifies_what_was_sent_and_a_rewritten_file_goes_again_as_a_new_
         .set_modified(mtime)
         .unwrap();
     env.clear_faults().await;
-    let e = engine_with_queue(&env, slow_queue(&env)).await;
+    let e = engine_with_queue(&env, tuned_queue(&env, slow_queue)).await;
     let seen = record(&e);
     wait_queue(&e, 60, "done", |s| s.totals.done == 1).await;
     let assets = env.asset_reports("A002_C003.mov").await;
@@ -217,9 +215,7 @@ async fn resume_verifies_what_was_sent_and_a_rewritten_file_goes_again_as_a_new_
 
 #[tokio::test]
 async fn a_server_asset_that_vanished_is_created_again_and_retry_works() {
-    let env = env().await;
-    let e = paired_with_queue(&env, queue_config(&env)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (env, e, dir) = paired_rig(|_| {}).await;
     // The parts endpoint answers 404 for the first asset (deleted on the server).
     env.fault(json!({"target": "api", "path_contains": "/realtime_upload", "nth": 1, "action": {"kind": "status", "status": 404}}))
         .await;
@@ -258,10 +254,8 @@ async fn a_server_asset_that_vanished_is_created_again_and_retry_works() {
 
 #[tokio::test]
 async fn one_file_is_one_entry_whatever_path_names_it() {
-    let env = env().await;
-    let e = paired_with_queue(&env, queue_config(&env)).await;
+    let (env, e, dir) = paired_rig(|_| {}).await;
     e.queue().pause();
-    let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("sub")).unwrap();
     let (x, _) = media_file(dir.path(), "x.mov", 100_000, 8);
     let link = dir.path().join("link.mov");
@@ -332,18 +326,12 @@ async fn one_file_is_one_entry_whatever_path_names_it() {
 
 #[tokio::test]
 async fn network_faults_never_park_a_file() {
-    let env = env().await;
-    let q = takeup_core::QueueConfig {
-        max_attempts: 2,
-        ..queue_config(&env)
-    };
-    let e = paired_with_queue(&env, q).await;
+    let (env, e, dir) = paired_rig(|q| q.max_attempts = 2).await;
     // Far more cut connections and timeouts than attempts: on the API and on every part.
     env.fault(json!({"target": "s3", "nth": 1, "times": 8, "action": {"kind": "drop_after_bytes", "bytes": 50000}}))
         .await;
     env.fault(json!({"target": "api", "path_contains": "/assets", "nth": 1, "times": 3, "action": {"kind": "drop_after_bytes", "bytes": 0}}))
         .await;
-    let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "A002_C006.mov", 2 * MIN_PART as usize + 3, 11);
     enqueue(&e, &p).await;
     let s = wait_queue(&e, 90, "done", |s| {
@@ -397,10 +385,8 @@ async fn a_tls_failure_holds_the_queue_and_parks_nothing() {
 
 #[tokio::test]
 async fn a_card_dump_is_queued_in_one_call_each_file_with_its_outcome() {
-    let env = env().await;
-    let e = paired_with_queue(&env, queue_config(&env)).await;
+    let (_env, e, dir) = paired_rig(|_| {}).await;
     e.queue().pause();
-    let dir = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
     for i in 0..40 {
         paths.push(media_file(dir.path(), &format!("C{i:03}.mov"), 1000 + i, i as u8).0);
@@ -432,23 +418,18 @@ async fn a_card_dump_is_queued_in_one_call_each_file_with_its_outcome() {
 
 #[tokio::test]
 async fn a_reported_network_change_restarts_the_parts_in_flight_at_once() {
-    let env = env().await;
     // Long stall and response timeouts: without the report, the parts would hang for a minute.
-    let q = takeup_core::QueueConfig {
-        adaptive: false,
-        max_files: 1,
-        max_parts_per_file: 3,
-        stall_timeout: Duration::from_secs(60),
-        response_timeout: Duration::from_secs(60),
-        ..queue_config(&env)
-    };
-    let e = paired_with_queue(&env, q).await;
+    let (env, e, dir) = paired_rig(|q| {
+        three_parts_of_one_file(q);
+        let minute = Duration::from_secs(60);
+        (q.stall_timeout, q.response_timeout) = (minute, minute);
+    })
+    .await;
     // The old path swallows everything: the first three PUTs never get an answer.
     env.fault(
         json!({"target": "s3", "nth": 1, "times": 3, "action": {"kind": "stall", "ms": 120000}}),
     )
     .await;
-    let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "A002_C008.mov", 3 * MIN_PART as usize + 5, 13);
     enqueue(&e, &p).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);

@@ -16,16 +16,16 @@ use takeup_core::queue::journal::{AssetKind, AssetState, Journal, NewAsset, Plan
 
 const MIB: u64 = 1024 * 1024;
 
-fn asset(path: &str, kind: AssetKind, size: Option<u64>, held: bool) -> NewAsset {
+/// Where the app's recordings are (an Android phone's camera folder).
+const DCIM: &str = "/storage/emulated/0/DCIM/Takeup";
+
+/// The file `name` in [`DCIM`], as the app queues it.
+fn asset(name: &str, kind: AssetKind, size: Option<u64>, held: bool) -> NewAsset {
     NewAsset {
-        path: PathBuf::from(path),
-        name: Path::new(path)
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned(),
+        path: Path::new(DCIM).join(name),
+        name: name.into(),
         kind,
-        filetype: if path.ends_with(".wav") {
+        filetype: if name.ends_with(".wav") {
             "audio/wav".into()
         } else {
             "video/quicktime".into()
@@ -55,6 +55,23 @@ fn plan(id: i64, sizes: &[u64], open_ended: bool) -> Vec<PlannedPart> {
     parts
 }
 
+/// Queue the file `name` in [`DCIM`]; its id.
+fn add(j: &mut Journal, name: &str, kind: AssetKind, size: Option<u64>) -> i64 {
+    j.enqueue(&asset(name, kind, size, false)).unwrap().id()
+}
+
+/// Queue the file `name` in [`DCIM`] to wait for the user's selection (manual mode); its id.
+fn add_held(j: &mut Journal, name: &str, kind: AssetKind, size: Option<u64>) -> i64 {
+    j.enqueue(&asset(name, kind, size, true)).unwrap().id()
+}
+
+/// Start `id` and record it created on the server as `server_id`, its parts of `sizes` planned.
+fn created(j: &mut Journal, id: i64, server_id: &str, standard: bool, sizes: &[u64]) {
+    j.start(id).unwrap();
+    j.record_created(id, server_id, standard, &plan(id, sizes, false))
+        .unwrap();
+}
+
 #[test]
 #[ignore = "writes the journal fixture; run by hand (see tests/fixtures/README.md)"]
 fn write_journal_fixture() {
@@ -63,21 +80,15 @@ fn write_journal_fixture() {
         .expect("set TAKEUP_JOURNAL_FIXTURE to the file to write");
     assert!(!out.exists(), "{} exists: remove it first", out.display());
     let mut j = Journal::open(&out).unwrap();
-    let dcim = "/storage/emulated/0/DCIM/Takeup";
 
     // 1 done: a proxy uploaded in two parts.
-    let done = j
-        .enqueue(&asset(
-            &format!("{dcim}/A001_C001_proxy.mov"),
-            AssetKind::Proxy,
-            Some(6 * MIB),
-            false,
-        ))
-        .unwrap()
-        .id();
-    j.start(done).unwrap();
-    j.record_created(done, "srv-done", false, &plan(done, &[5 * MIB, MIB], false))
-        .unwrap();
+    let done = add(
+        &mut j,
+        "A001_C001_proxy.mov",
+        AssetKind::Proxy,
+        Some(6 * MIB),
+    );
+    created(&mut j, done, "srv-done", false, &[5 * MIB, MIB]);
     for n in 1..=2 {
         j.mark_sent(done, n).unwrap();
         j.ack_part(done, n, &format!("{n:064x}")).unwrap();
@@ -85,40 +96,21 @@ fn write_journal_fixture() {
     j.complete(done).unwrap();
 
     // 2 active when the app was killed: part 1 acknowledged, part 2 in flight, part 3 pending.
-    let active = j
-        .enqueue(&asset(
-            &format!("{dcim}/A001_C002.mov"),
-            AssetKind::Hero,
-            Some(12 * MIB),
-            false,
-        ))
-        .unwrap()
-        .id();
-    j.start(active).unwrap();
-    j.record_created(
+    let active = add(&mut j, "A001_C002.mov", AssetKind::Hero, Some(12 * MIB));
+    created(
+        &mut j,
         active,
         "srv-active",
         false,
-        &plan(active, &[5 * MIB, 5 * MIB, 2 * MIB], false),
-    )
-    .unwrap();
+        &[5 * MIB, 5 * MIB, 2 * MIB],
+    );
     j.mark_sent(active, 1).unwrap();
     j.ack_part(active, 1, &"a1".repeat(32)).unwrap();
     j.mark_sent(active, 2).unwrap();
 
     // 3 queued, waiting for a retry after a failed attempt (a small standard asset, created).
-    let retrying = j
-        .enqueue(&asset(
-            &format!("{dcim}/A001_C003_proxy.mov"),
-            AssetKind::Proxy,
-            Some(MIB),
-            false,
-        ))
-        .unwrap()
-        .id();
-    j.start(retrying).unwrap();
-    j.record_created(retrying, "srv-retry", true, &plan(retrying, &[MIB], false))
-        .unwrap();
+    let retrying = add(&mut j, "A001_C003_proxy.mov", AssetKind::Proxy, Some(MIB));
+    created(&mut j, retrying, "srv-retry", true, &[MIB]);
     j.attempt_failed(
         retrying,
         "the server answered 503 Slow Down",
@@ -129,44 +121,18 @@ fn write_journal_fixture() {
     .unwrap();
 
     // 4 queued, never started; 5 queued and moved to the top.
-    let queued = j
-        .enqueue(&asset(
-            &format!("{dcim}/A001_C004.mov"),
-            AssetKind::Hero,
-            Some(40 * MIB),
-            false,
-        ))
-        .unwrap()
-        .id();
-    let top = j
-        .enqueue(&asset(
-            &format!("{dcim}/Scène 12 « prise 3 ».wav"),
-            AssetKind::Audio,
-            Some(3 * MIB),
-            false,
-        ))
-        .unwrap()
-        .id();
+    let queued = add(&mut j, "A001_C004.mov", AssetKind::Hero, Some(40 * MIB));
+    let top = add(
+        &mut j,
+        "Scène 12 « prise 3 ».wav",
+        AssetKind::Audio,
+        Some(3 * MIB),
+    );
     j.move_to_top(top).unwrap();
 
     // 6 failed with its reason (parked), one part acknowledged before it was.
-    let failed = j
-        .enqueue(&asset(
-            &format!("{dcim}/A001_C005.mov"),
-            AssetKind::Hero,
-            Some(10 * MIB),
-            false,
-        ))
-        .unwrap()
-        .id();
-    j.start(failed).unwrap();
-    j.record_created(
-        failed,
-        "srv-failed",
-        false,
-        &plan(failed, &[5 * MIB, 5 * MIB], false),
-    )
-    .unwrap();
+    let failed = add(&mut j, "A001_C005.mov", AssetKind::Hero, Some(10 * MIB));
+    created(&mut j, failed, "srv-failed", false, &[5 * MIB, 5 * MIB]);
     j.ack_part(failed, 1, &"f1".repeat(32)).unwrap();
     j.park(
         failed,
@@ -176,15 +142,7 @@ fn write_journal_fixture() {
     .unwrap();
 
     // 7 skipped (recorded while the device was paused).
-    let skipped = j
-        .enqueue(&asset(
-            &format!("{dcim}/A001_C006.mov"),
-            AssetKind::Hero,
-            Some(2 * MIB),
-            false,
-        ))
-        .unwrap()
-        .id();
+    let skipped = add(&mut j, "A001_C006.mov", AssetKind::Hero, Some(2 * MIB));
     j.start(skipped).unwrap();
     j.park(
         skipped,
@@ -194,27 +152,13 @@ fn write_journal_fixture() {
     .unwrap();
 
     // 8 cancelled, and 9 the same file queued again afterwards (two rows, one path).
-    let path = format!("{dcim}/A001_C007.mov");
-    let cancelled = j
-        .enqueue(&asset(&path, AssetKind::Hero, Some(7 * MIB), false))
-        .unwrap()
-        .id();
+    let path = "A001_C007.mov";
+    let cancelled = add(&mut j, path, AssetKind::Hero, Some(7 * MIB));
     j.cancel(cancelled).unwrap();
-    let requeued = j
-        .enqueue(&asset(&path, AssetKind::Hero, Some(7 * MIB), false))
-        .unwrap()
-        .id();
+    let requeued = add(&mut j, path, AssetKind::Hero, Some(7 * MIB));
 
     // 10 a growing file (real-time), one part acknowledged, still being written.
-    let growing = j
-        .enqueue(&asset(
-            &format!("{dcim}/A001_C008_live.mov"),
-            AssetKind::Proxy,
-            None,
-            false,
-        ))
-        .unwrap()
-        .id();
+    let growing = add(&mut j, "A001_C008_live.mov", AssetKind::Proxy, None);
     j.start(growing).unwrap();
     j.record_created(growing, "srv-growing", false, &[])
         .unwrap();
@@ -227,25 +171,9 @@ fn write_journal_fixture() {
 
     // Manual mode from here on: 11 and 12 wait for the user's selection.
     j.set_setting("mode", "manual").unwrap();
-    let held = j
-        .enqueue(&asset(
-            &format!("{dcim}/A002_C001.mov"),
-            AssetKind::Hero,
-            Some(30 * MIB),
-            true,
-        ))
-        .unwrap()
-        .id();
-    let held2 = j
-        .enqueue(&asset(
-            &format!("{dcim}/A002_C002_proxy.mov"),
-            AssetKind::Other,
-            Some(0),
-            true,
-        ))
-        .unwrap()
-        .id();
-    j.set_setting("last_watch_dir", dcim).unwrap();
+    let held = add_held(&mut j, "A002_C001.mov", AssetKind::Hero, Some(30 * MIB));
+    let held2 = add_held(&mut j, "A002_C002_proxy.mov", AssetKind::Other, Some(0));
+    j.set_setting("last_watch_dir", DCIM).unwrap();
 
     j.check_invariants().unwrap();
     assert_eq!(

@@ -16,16 +16,18 @@ use takeup_core::{Engine, PartTransfer, QueueConfig, TransferAck, TransferError}
 const MIB: usize = 1024 * 1024;
 
 /// A queue whose parts only a platform executor moves; a failed part may go again at once.
-fn platform_queue(env: &Env) -> QueueConfig {
-    QueueConfig {
-        adaptive: false,
-        backoff_base: Duration::ZERO,
-        backoff_max: Duration::ZERO,
-        ..queue_config(env)
-    }
+fn platform_queue(q: &mut QueueConfig) {
+    q.adaptive = false;
+    (q.backoff_base, q.backoff_max) = (Duration::ZERO, Duration::ZERO);
 }
 
-async fn platform_engine(env: &Env, q: QueueConfig) -> Engine {
+/// An engine whose parts only the test's executor moves, with [`platform_queue`] changed by
+/// `tune`; paired unless it already was (a restart).
+async fn platform_engine(env: &Env, tune: impl FnOnce(&mut QueueConfig)) -> Engine {
+    let q = tuned_queue(env, |q| {
+        platform_queue(q);
+        tune(q);
+    });
     let e = engine_with_queue(env, q).await;
     e.queue().set_engine_transfers(false);
     if !e.is_paired() {
@@ -34,13 +36,18 @@ async fn platform_engine(env: &Env, q: QueueConfig) -> Engine {
     e
 }
 
+/// The emulator, a [`platform_engine`] with [`platform_queue`] changed by `tune`, and a folder
+/// for the test's media.
+async fn platform_rig(tune: impl FnOnce(&mut QueueConfig)) -> (Env, Engine, tempfile::TempDir) {
+    let env = env().await;
+    let e = platform_engine(&env, tune).await;
+    (env, e, tempfile::tempdir().unwrap())
+}
+
 /// The test's executor: an HTTP client that trusts the emulator, sending exactly what a lease
 /// says.
 fn executor(env: &Env) -> reqwest::Client {
-    reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(env.emu.ca_pem.as_bytes()).unwrap()])
-        .build()
-        .unwrap()
+    control_client(env.emu.ca_pem.as_bytes())
 }
 
 /// PUT one leased part; the answer's status and body.
@@ -98,17 +105,13 @@ async fn failed(e: &Engine, lease_id: &str, error: TransferError) -> TransferAck
     e.queue().transfer_failed(lease_id, error).await.unwrap()
 }
 
-async fn emu_asset(env: &Env, name: &str) -> Value {
-    let list = env.get("/_emulator/assets").await;
-    let complete: Vec<&Value> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["name"] == name && a["complete"] == true)
-        .collect();
-    assert_eq!(complete.len(), 1, "{name}: one complete asset: {list:#}");
-    let id = complete[0]["id"].as_str().unwrap();
-    env.get(&format!("/_emulator/assets/{id}")).await
+/// Wait until the one queued file is done; the emulator's report of its one complete asset,
+/// whose bytes must be `sha`.
+async fn done_intact(env: &Env, e: &Engine, name: &str, sha: &str) -> Value {
+    wait_queue(e, 30, "done", |s| s.totals.done == 1).await;
+    let a = env.complete_asset(name).await;
+    assert_eq!(a["sha256"], sha, "{name}");
+    a
 }
 
 fn stored_counts(a: &Value) -> Vec<u64> {
@@ -122,9 +125,7 @@ fn stored_counts(a: &Value) -> Vec<u64> {
 
 #[tokio::test]
 async fn a_platform_executor_uploads_through_leases() {
-    let env = env().await;
-    let e = platform_engine(&env, platform_queue(&env)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (env, e, dir) = platform_rig(|_| {}).await;
     let (big, big_sha) = media_file(dir.path(), "A001_C001.mov", 12 * MIB + 5, 1);
     let (small, small_sha) = media_file(dir.path(), "still.jpg", 200_000, 2);
     for p in [&big, &small] {
@@ -155,11 +156,11 @@ async fn a_platform_executor_uploads_through_leases() {
     }
     drain(&e, &http).await;
     wait_queue(&e, 30, "both done", |s| s.totals.done == 2).await;
-    let a = emu_asset(&env, "A001_C001.mov").await;
+    let a = env.complete_asset("A001_C001.mov").await;
     assert_eq!(a["sha256"], big_sha.as_str());
     assert!(stored_counts(&a).iter().all(|c| *c == 1), "{a:#}");
     assert_eq!(
-        emu_asset(&env, "still.jpg").await["sha256"],
+        env.complete_asset("still.jpg").await["sha256"],
         small_sha.as_str()
     );
     assert!(e.queue().leases_out().await.unwrap().is_empty());
@@ -167,9 +168,7 @@ async fn a_platform_executor_uploads_through_leases() {
 
 #[tokio::test]
 async fn failures_duplicates_and_late_reports_are_counted_once() {
-    let env = env().await;
-    let e = platform_engine(&env, platform_queue(&env)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (env, e, dir) = platform_rig(|_| {}).await;
     let (p, sha) = media_file(dir.path(), "A001_C002.mov", 3 * MIN_PART as usize + 10, 3);
     let id = enqueue(&e, &p).await.id();
     let http = executor(&env);
@@ -242,18 +241,12 @@ async fn failures_duplicates_and_late_reports_are_counted_once() {
     assert_eq!(succeeded(&e, "no-such-lease").await, TransferAck::Unknown);
 
     drain(&e, &http).await;
-    wait_queue(&e, 30, "done", |s| s.totals.done == 1).await;
-    let a = emu_asset(&env, "A001_C002.mov").await;
-    assert_eq!(a["sha256"], sha.as_str());
+    done_intact(&env, &e, "A001_C002.mov", &sha).await;
 }
 
 #[tokio::test]
 async fn an_unreported_lease_expires_and_its_part_goes_again() {
-    let env = env().await;
-    let mut q = platform_queue(&env);
-    q.platform_lease_ttl = Duration::from_secs(1);
-    let e = platform_engine(&env, q).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (env, e, dir) = platform_rig(|q| q.platform_lease_ttl = Duration::from_secs(1)).await;
     let (p, sha) = media_file(dir.path(), "A001_C003.mov", 2 * MIN_PART as usize + 1, 4);
     enqueue(&e, &p).await;
     let dropped = lease_one(&e).await;
@@ -273,11 +266,7 @@ async fn an_unreported_lease_expires_and_its_part_goes_again() {
         }
     }
     assert!(seen_again, "the expired lease's part was leased again");
-    wait_queue(&e, 30, "done", |s| s.totals.done == 1).await;
-    assert_eq!(
-        emu_asset(&env, "A001_C003.mov").await["sha256"],
-        sha.as_str()
-    );
+    done_intact(&env, &e, "A001_C003.mov", &sha).await;
 }
 
 #[tokio::test]
@@ -287,7 +276,7 @@ async fn a_restart_between_lease_and_report_keeps_what_the_platform_still_runs()
     let (p, sha) = media_file(dir.path(), "A001_C004.mov", 3 * MIN_PART as usize + 99, 5);
     let http = executor(&env);
     let (running, dropped) = {
-        let e = platform_engine(&env, platform_queue(&env)).await;
+        let e = platform_engine(&env, |_| {}).await;
         enqueue(&e, &p).await;
         let mut l = lease(&e, 2).await;
         assert_eq!(l.len(), 2);
@@ -296,7 +285,7 @@ async fn a_restart_between_lease_and_report_keeps_what_the_platform_still_runs()
     };
     // The app was killed; the OS finished one transfer, and dropped the other.
     assert_eq!(put(&http, &running).await.0, 200);
-    let e = platform_engine(&env, platform_queue(&env)).await;
+    let e = platform_engine(&env, |_| {}).await;
     // At relaunch the platform says what it still has: the finished task is still listed
     // until its completion is delivered; the dropped one is gone.
     let back = e
@@ -307,9 +296,7 @@ async fn a_restart_between_lease_and_report_keeps_what_the_platform_still_runs()
     assert_eq!(back, 1, "the dropped lease is taken back");
     assert_eq!(succeeded(&e, &running.lease_id).await, TransferAck::Applied);
     let sent = drain(&e, &http).await;
-    wait_queue(&e, 30, "done", |s| s.totals.done == 1).await;
-    let a = emu_asset(&env, "A001_C004.mov").await;
-    assert_eq!(a["sha256"], sha.as_str());
+    let a = done_intact(&env, &e, "A001_C004.mov", &sha).await;
     // Each part stored once: the finished part was not sent again, the dropped one was.
     assert!(stored_counts(&a).iter().all(|c| *c == 1), "{a:#}");
     assert_eq!(
@@ -322,14 +309,13 @@ async fn a_restart_between_lease_and_report_keeps_what_the_platform_still_runs()
 
 #[tokio::test]
 async fn a_part_whose_url_expired_is_registered_again_before_it_is_leased() {
-    let env = env().await;
-    let mut q = platform_queue(&env);
     // URLs last 2 s here; anything expiring within the margin is registered again first.
-    q.response_timeout = Duration::from_millis(200);
-    q.stall_timeout = Duration::from_millis(200);
-    let e = platform_engine(&env, q).await;
+    let (env, e, dir) = platform_rig(|q| {
+        let short = Duration::from_millis(200);
+        (q.response_timeout, q.stall_timeout) = (short, short);
+    })
+    .await;
     env.settings(json!({"url_ttl_secs": 2})).await;
-    let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "A001_C005.mov", 2 * MIN_PART as usize + 7, 6);
     enqueue(&e, &p).await;
     let first = lease_one(&e).await;
@@ -367,18 +353,12 @@ async fn a_part_whose_url_expired_is_registered_again_before_it_is_leased() {
     let again = again.expect("the refused part was leased again");
     assert_ne!(again.url, first.url, "a fresh URL");
     drain(&e, &http).await;
-    wait_queue(&e, 30, "done", |s| s.totals.done == 1).await;
-    assert_eq!(
-        emu_asset(&env, "A001_C005.mov").await["sha256"],
-        sha.as_str()
-    );
+    done_intact(&env, &e, "A001_C005.mov", &sha).await;
 }
 
 #[tokio::test]
 async fn a_slice_holds_exactly_the_leased_bytes_or_nothing() {
-    let env = env().await;
-    let e = platform_engine(&env, platform_queue(&env)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (_env, e, dir) = platform_rig(|_| {}).await;
     let (p, _) = media_file(dir.path(), "A001_C006.mov", 2 * MIN_PART as usize + 3, 7);
     enqueue(&e, &p).await;
     let t = lease_one(&e).await;
@@ -414,15 +394,15 @@ async fn an_engine_started_without_its_executor_leases_nothing_to_itself() {
     let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "A001_C009.mov", 2 * MIN_PART as usize + 7, 9);
     {
-        let e = platform_engine(&env, platform_queue(&env)).await;
+        let e = platform_engine(&env, |_| {}).await;
         enqueue(&e, &p).await;
         e.shutdown();
     }
     let mut c = env.config();
-    c.queue = QueueConfig {
-        engine_transfers: false,
-        ..platform_queue(&env)
-    };
+    c.queue = tuned_queue(&env, |q| {
+        platform_queue(q);
+        q.engine_transfers = false;
+    });
     let e = Engine::start(c, env.store.clone()).await.unwrap();
     assert!(e.is_paired());
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -432,9 +412,7 @@ async fn an_engine_started_without_its_executor_leases_nothing_to_itself() {
     );
     assert_eq!(e.queue().status().totals.done, 0);
     let sent = drain(&e, &executor(&env)).await;
-    wait_queue(&e, 30, "done", |s| s.totals.done == 1).await;
-    let a = emu_asset(&env, "A001_C009.mov").await;
-    assert_eq!(a["sha256"], sha.as_str());
+    let a = done_intact(&env, &e, "A001_C009.mov", &sha).await;
     assert_eq!(
         sent,
         stored_counts(&a).len(),

@@ -8,7 +8,6 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use takeup_core::QueueConfig;
 use takeup_core::queue::uploader::MIN_PART;
 
 /// Exactly one complete asset with these bytes; any other is an empty orphan (never a part).
@@ -24,22 +23,13 @@ async fn once_intact(env: &Env, name: &str, sha: &str) -> usize {
     orphans.len()
 }
 
-fn config(env: &Env) -> QueueConfig {
-    QueueConfig {
-        max_attempts: 3,
-        ..queue_config(env)
-    }
-}
-
 #[tokio::test]
 async fn a_lost_answer_to_the_only_part_is_a_completed_upload() {
-    let env = env().await;
-    let e = paired_with_queue(&env, config(&env)).await;
+    let (env, e, dir) = paired_rig(three_attempts).await;
     // The one PUT of a small file is stored, its answer lost; every later PUT would be
     // answered NoSuchUpload, as S3 does once the upload is complete.
     env.fault(json!({"target": "s3", "nth": 1, "action": {"kind": "lose_answer"}}))
         .await;
-    let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "still.jpg", 300_000, 1);
     enqueue(&e, &p).await;
     let s = wait_queue(&e, 30, "done", |s| {
@@ -54,19 +44,15 @@ async fn a_lost_answer_to_the_only_part_is_a_completed_upload() {
 
 #[tokio::test]
 async fn lost_answers_to_the_last_parts_of_a_multipart_upload_complete_it() {
-    let env = env().await;
-    let q = takeup_core::QueueConfig {
-        adaptive: false,
-        max_files: 1,
-        max_parts_per_file: 3,
-        ..config(&env)
-    };
-    let e = paired_with_queue(&env, q).await;
+    let (env, e, dir) = paired_rig(|q| {
+        three_attempts(q);
+        three_parts_of_one_file(q);
+    })
+    .await;
     // Every PUT stored, every answer lost: the upload completes on the server without one
     // acknowledgement reaching the engine.
     env.fault(json!({"target": "s3", "probability": 1.0, "action": {"kind": "lose_answer"}}))
         .await;
-    let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media_file(dir.path(), "A003_C001.mov", 3 * MIN_PART as usize + 11, 2);
     enqueue(&e, &p).await;
     // Nothing is acknowledged while the answers are lost; then the link is fine again.
@@ -86,11 +72,7 @@ async fn lost_answers_to_the_last_parts_of_a_multipart_upload_complete_it() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    env.ctl
-        .delete(format!("{}/_emulator/faults", env.emu.base_url))
-        .send()
-        .await
-        .unwrap();
+    env.clear_faults().await;
     let s = wait_queue(&e, 60, "done", |s| {
         s.totals.done == 1 || s.totals.failed > 0
     })
@@ -101,14 +83,12 @@ async fn lost_answers_to_the_last_parts_of_a_multipart_upload_complete_it() {
 
 #[tokio::test]
 async fn a_lost_creation_answer_costs_at_most_one_empty_orphan() {
-    let env = env().await;
-    let e = paired_with_queue(&env, config(&env)).await;
+    let (env, e, dir) = paired_rig(three_attempts).await;
     env.fault(json!({"target": "api", "method": "POST", "path_ends_with": "/v2/devices/assets", "nth": 1, "action": {"kind": "lose_answer"}}))
         .await;
     // Lost registration answers too (the engine asks again: fresh URLs for the same parts).
     env.fault(json!({"target": "api", "path_contains": "/realtime_upload", "nth": 1, "times": 2, "action": {"kind": "lose_answer"}}))
         .await;
-    let dir = tempfile::tempdir().unwrap();
     let (small, small_sha) = media_file(dir.path(), "B001.mov", 200_000, 3);
     let (big, big_sha) = media_file(dir.path(), "B002.mov", 2 * MIN_PART as usize + 9, 4);
     for p in [&small, &big] {

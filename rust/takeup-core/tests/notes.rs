@@ -34,26 +34,16 @@ fn all_sent(notes: &[takeup_core::Note]) -> bool {
 }
 
 async fn comments(env: &Env) -> Vec<Value> {
-    env.get("/_emulator/comments")
-        .await
-        .as_array()
-        .unwrap()
-        .clone()
+    env.list("/_emulator/comments").await
 }
 
 async fn triggers(env: &Env) -> Vec<Value> {
-    env.get("/_emulator/triggers")
-        .await
-        .as_array()
-        .unwrap()
-        .clone()
+    env.list("/_emulator/triggers").await
 }
 
 #[tokio::test]
 async fn notes_written_offline_arrive_once_when_the_network_returns() {
-    let env = env().await;
-    let e = paired_with_queue(&env, queue_config(&env)).await;
-    let media = tempfile::tempdir().unwrap();
+    let (env, e, media) = paired_rig(|_| {}).await;
     let (p, sha) = media_file(media.path(), "A001_C001.mov", 3000, 1);
     e.set_network_available(false);
     let id = enqueue(&e, &p).await.id();
@@ -121,11 +111,7 @@ async fn notes_written_offline_arrive_once_when_the_network_returns() {
 
 #[tokio::test]
 async fn a_comment_waits_for_its_upload_and_a_lost_answer_does_not_duplicate_it() {
-    let env = env().await;
-    let mut q = queue_config(&env);
-    q.mode = QueueMode::Manual;
-    let e = paired_with_queue(&env, q).await;
-    let media = tempfile::tempdir().unwrap();
+    let (env, e, media) = paired_rig(|q| q.mode = QueueMode::Manual).await;
     let (p, _) = media_file(media.path(), "B002.mov", 3000, 2);
     let id = enqueue(&e, &p).await.id();
     e.add_comment(id, "boom in shot".into(), None)
@@ -152,8 +138,7 @@ async fn a_comment_waits_for_its_upload_and_a_lost_answer_does_not_duplicate_it(
 
 #[tokio::test]
 async fn a_refused_note_fails_with_the_reason_and_others_go_on() {
-    let env = env().await;
-    let e = paired_with_queue(&env, queue_config(&env)).await;
+    let (env, e, _media) = paired_rig(|_| {}).await;
     // Channel 7 does not exist on this device.
     let bad = e
         .add_trigger(7, 0, None, None, FrameRate::default())
@@ -183,8 +168,7 @@ async fn a_refused_note_fails_with_the_reason_and_others_go_on() {
 
 #[tokio::test]
 async fn pause_applies_per_channel() {
-    let env = env().await;
-    let e = paired_with_queue(&env, queue_config(&env)).await;
+    let (env, e, media) = paired_rig(|_| {}).await;
     let ch = e
         .create_channel(Some("recorder-track-2".into()))
         .await
@@ -196,7 +180,6 @@ async fn pause_applies_per_channel() {
     // Locally paused channel: its file waits, channel 0 goes on.
     e.set_channel_paused(1, true).await.unwrap();
     assert!(e.channels().await.unwrap()[1].paused);
-    let media = tempfile::tempdir().unwrap();
     let (lane1, sha1) = media_file(media.path(), "T2_001.wav", 3000, 3);
     let (lane0, sha0) = media_file(media.path(), "A003.mov", 3000, 4);
     let on = |channel| EnqueueOptions {

@@ -21,6 +21,13 @@ async fn paired(env: &Env, heartbeat: Option<Duration>) -> Engine {
     e
 }
 
+/// An emulator whose default settings are changed by `tune`.
+async fn emulator_where(tune: impl FnOnce(&mut Settings)) -> Env {
+    let mut settings = Settings::default();
+    tune(&mut settings);
+    env_with(takeup_emulator::DEFAULT_CLIENT_SECRET, settings).await
+}
+
 fn count(log: &[Value], method: &str, path: &str) -> usize {
     log.iter()
         .filter(|e| e["method"] == method && e["path"] == path)
@@ -46,14 +53,7 @@ fn project_name(e: &Engine) -> Option<String> {
 /// device, each heartbeat re-reads the device once and nothing else, and a rename shows by
 /// itself.
 async fn heartbeats_keep_the_pairing_and_show_renames(refusal: u16) {
-    let env = env_with(
-        takeup_emulator::DEFAULT_CLIENT_SECRET,
-        Settings {
-            scope_refusal_status: refusal,
-            ..Settings::default()
-        },
-    )
-    .await;
+    let env = emulator_where(|s| s.scope_refusal_status = refusal).await;
     let e = paired(&env, Some(Duration::from_millis(700))).await;
     assert_eq!(e.sign_in_method(), Some(SignInMethod::DeviceCode));
     assert_eq!(e.identity().unwrap().user.name, "Dana Reyes");
@@ -138,14 +138,7 @@ async fn coming_to_the_foreground_re_reads_the_device_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lenient_scopes_change_nothing_for_a_paired_device() {
-    let env = env_with(
-        takeup_emulator::DEFAULT_CLIENT_SECRET,
-        Settings {
-            strict_scopes: false,
-            ..Settings::default()
-        },
-    )
-    .await;
+    let env = emulator_where(|s| s.strict_scopes = false).await;
     let e = paired(&env, None).await;
     let id = e.refresh_identity().await.unwrap();
     assert_eq!(id.user.name, "Dana Reyes");

@@ -71,17 +71,7 @@ async fn sign_in_choose_a_project_and_upload() {
     let (p, sha) = media_file(media.path(), "S001.mov", 7 << 20, 4);
     enqueue(&e, &p).await;
     wait_queue(&e, 60, "uploaded", |s| s.totals.done == 1).await;
-    let assets = env.get("/_emulator/assets").await;
-    let a = assets
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "S001.mov" && a["complete"] == true)
-        .expect("complete");
-    let one = env
-        .get(&format!("/_emulator/assets/{}", a["id"].as_str().unwrap()))
-        .await;
-    assert_eq!(one["sha256"], sha);
+    assert_eq!(env.complete_asset("S001.mov").await["sha256"], sha);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

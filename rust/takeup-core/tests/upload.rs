@@ -9,19 +9,9 @@ use common::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use takeup_core::queue::uploader::MIN_PART;
-use takeup_core::{
-    AssetKind, AssetState, Engine, EnqueueOptions, Enqueued, Hold, QueueConfig, QueueStatus,
-};
+use takeup_core::{AssetKind, AssetState, Engine, EnqueueOptions, Enqueued, Hold, QueueStatus};
 
 const MIB: usize = 1024 * 1024;
-
-async fn engine_with(env: &Env, q: QueueConfig) -> Engine {
-    engine_with_queue(env, q).await
-}
-
-async fn paired(env: &Env, q: QueueConfig) -> Engine {
-    paired_with_queue(env, q).await
-}
 
 fn media(dir: &Path, name: &str, len: usize, seed: u8) -> (PathBuf, String) {
     media_file(dir, name, len, seed)
@@ -36,9 +26,7 @@ async fn all_done(e: &Engine, n: u64, secs: u64) -> QueueStatus {
 
 #[tokio::test]
 async fn files_upload_with_standard_and_real_time_assets() {
-    let env = env().await;
-    let e = paired(&env, queue_config(&env)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (env, e, dir) = paired_rig(|_| {}).await;
     let (small, small_sha) = media(dir.path(), "still.jpg", 300_000, 1);
     let (big, big_sha) = media(dir.path(), "A001_C001.mov", 12 * MIB + 321, 2);
     let (tiny, tiny_sha) = media(dir.path(), "tiny.txt", 1, 3);
@@ -82,11 +70,7 @@ async fn files_upload_with_standard_and_real_time_assets() {
 #[tokio::test]
 async fn priorities_decide_the_upload_order() {
     let env = env().await;
-    let q = takeup_core::QueueConfig {
-        max_files: 1,
-        ..queue_config(&env)
-    };
-    let e = engine_with(&env, q).await;
+    let e = engine_with_queue(&env, tuned_queue(&env, |q| q.max_files = 1)).await;
     let dir = tempfile::tempdir().unwrap();
     // Queued before pairing: the queue holds until connected.
     let (hero, _) = media(dir.path(), "A002_C001.mov", 1000, 1);
@@ -113,13 +97,8 @@ async fn priorities_decide_the_upload_order() {
     assert_eq!(s.queued[0].name, "A002_C002.mov");
     env.pair(&e, true).await.unwrap();
     all_done(&e, 5, 60).await;
-    let assets = env.get("/_emulator/assets").await;
-    let order: Vec<&str> = assets
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let assets = env.list("/_emulator/assets").await;
+    let order: Vec<&str> = assets.iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert_eq!(
         order,
         [
@@ -134,12 +113,7 @@ async fn priorities_decide_the_upload_order() {
 
 #[tokio::test]
 async fn every_fault_kind_is_survived() {
-    let env = env().await;
-    let q = takeup_core::QueueConfig {
-        max_attempts: 20,
-        ..queue_config(&env)
-    };
-    let e = paired(&env, q).await;
+    let (env, e, dir) = paired_rig(|q| q.max_attempts = 20).await;
     let faults = [
         json!({"target": "s3", "nth": 1, "action": {"kind": "drop_after_bytes", "bytes": 100000}}),
         json!({"target": "s3", "nth": 3, "action": {"kind": "internal_error"}}),
@@ -161,7 +135,6 @@ async fn every_fault_kind_is_survived() {
     for f in faults {
         env.fault(f).await;
     }
-    let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for (i, size) in [11 * MIB, 7 * MIB + 5, 2 * MIB, 16 * MIB + 1]
         .into_iter()
@@ -184,20 +157,13 @@ async fn every_fault_kind_is_survived() {
 
 #[tokio::test]
 async fn poisoned_media_is_parked_and_does_not_block_others() {
-    let env = env().await;
-    let q = takeup_core::QueueConfig {
-        max_attempts: 3,
-        max_files: 1,
-        ..queue_config(&env)
-    };
-    let e = paired(&env, q).await;
+    let (env, e, dir) = paired_rig(|q| (q.max_attempts, q.max_files) = (3, 1)).await;
     for poison in [
         json!({"name": "bad.mov"}),
         json!({"name": "rejected.mov", "mode": "reject_create"}),
     ] {
         env.post("/_emulator/poison", poison).await;
     }
-    let dir = tempfile::tempdir().unwrap();
     let (bad, _) = media(dir.path(), "bad.mov", 1000, 1);
     let (rejected, _) = media(dir.path(), "rejected.mov", 1000, 2);
     let (good, good_sha) = media(dir.path(), "good.mov", 1000, 3);
@@ -239,9 +205,7 @@ async fn poisoned_media_is_parked_and_does_not_block_others() {
 
 #[tokio::test]
 async fn media_recorded_while_paused_is_skipped_and_offset_decides() {
-    let env = env().await;
-    let e = paired(&env, queue_config(&env)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (env, e, dir) = paired_rig(|_| {}).await;
     // Recorded an hour ago, before the pause.
     let (old, old_sha) = media(dir.path(), "before_pause.mov", 1000, 1);
     std::fs::File::options()
@@ -278,11 +242,9 @@ async fn media_recorded_while_paused_is_skipped_and_offset_decides() {
 
 #[tokio::test]
 async fn cancel_stops_at_once_and_frees_the_slot() {
-    let env = env().await;
-    let e = paired(&env, one_part_at_a_time(&env)).await;
+    let (env, e, dir) = paired_rig(one_part_at_a_time).await;
     // Every part PUT of the big file stalls long: it would hold the only slot.
     env.fault(json!({"target": "s3", "path_contains": "/parts/", "nth": 1, "times": 1, "action": {"kind": "stall", "ms": 60000}})).await;
-    let dir = tempfile::tempdir().unwrap();
     let (big, _) = media(dir.path(), "big.mov", 12 * MIB, 1);
     let (small, small_sha) = media(dir.path(), "small.mov", 1000, 2);
     let big_id = enqueue(&e, &big).await.id();
@@ -314,25 +276,12 @@ async fn cancel_stops_at_once_and_frees_the_slot() {
 
 #[tokio::test]
 async fn a_growing_file_uploads_while_it_is_written() {
-    let env = env().await;
-    let e = paired(&env, queue_config(&env)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (env, e, dir) = paired_rig(|_| {}).await;
     let path = dir.path().join("A003_C001_live.mp4");
     let chunk: Vec<u8> = (0..MIB).map(|i| (i % 241) as u8).collect();
     let mut all = Vec::new();
     std::fs::write(&path, b"").unwrap();
-    let id = e
-        .queue()
-        .enqueue(
-            &path,
-            EnqueueOptions {
-                growing: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .id();
+    let id = enqueue_growing(&e, &path).await.id();
     let mut saw_part_before_close = false;
     for i in 0..13 {
         use std::io::Write;
@@ -383,13 +332,7 @@ async fn a_growing_file_uploads_while_it_is_written() {
 
 #[tokio::test]
 async fn a_growing_file_that_stops_growing_is_finalised() {
-    let env = env().await;
-    let q = takeup_core::QueueConfig {
-        growth_idle: Duration::from_millis(800),
-        ..queue_config(&env)
-    };
-    let e = paired(&env, q).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (env, e, dir) = paired_rig(|q| q.growth_idle = Duration::from_millis(800)).await;
     let (path, sha) = media(dir.path(), "voice.wav", 6 * MIB + 7, 9);
     e.queue()
         .enqueue(
@@ -410,27 +353,12 @@ async fn a_growing_file_that_stops_growing_is_finalised() {
 /// afterwards keeps it growing until the next report (it used to be finalised on the old report).
 #[tokio::test]
 async fn a_close_report_older_than_the_last_write_does_not_finalise() {
-    let env = env().await;
-    let mut q = queue_config(&env);
-    q.growth_idle = Duration::from_secs(600);
-    let e = paired(&env, q).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (env, e, dir) = paired_rig(|q| q.growth_idle = Duration::from_secs(600)).await;
     let path = dir.path().join("A004_C001.mov");
     let mut all: Vec<u8> = (0..6 * MIB).map(|i| (i % 239) as u8).collect();
     std::fs::write(&path, &all).unwrap();
     e.queue().pause();
-    let id = e
-        .queue()
-        .enqueue(
-            &path,
-            EnqueueOptions {
-                growing: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .id();
+    let id = enqueue_growing(&e, &path).await.id();
     e.queue().file_closed(id);
     // The writer opens the file again and appends, after the report.
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -462,10 +390,8 @@ async fn a_close_report_older_than_the_last_write_does_not_finalise() {
 
 #[tokio::test]
 async fn offline_holds_without_burning_attempts_and_resumes() {
-    let env = env().await;
-    let e = paired(&env, queue_config(&env)).await;
+    let (env, e, dir) = paired_rig(|_| {}).await;
     e.set_network_available(false);
-    let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media(dir.path(), "offline.mov", 2000, 1);
     let since = env.last_seq().await;
     enqueue(&e, &p).await;
@@ -493,14 +419,11 @@ async fn offline_holds_without_burning_attempts_and_resumes() {
 #[tokio::test]
 async fn a_restart_resumes_from_the_last_acknowledged_part() {
     let env = env().await;
-    let q = takeup_core::QueueConfig {
-        max_parts_per_file: 1,
-        ..queue_config(&env)
-    };
+    let q = tuned_queue(&env, |q| q.max_parts_per_file = 1);
     let dir = tempfile::tempdir().unwrap();
     let (p, sha) = media(dir.path(), "long_take.mov", 4 * MIN_PART as usize + 11, 1);
     {
-        let e = paired(&env, q.clone()).await;
+        let e = paired_with_queue(&env, q.clone()).await;
         // The third part stalls: the app is stopped while it is in flight.
         env.fault(json!({"target": "s3", "nth": 3, "action": {"kind": "stall", "ms": 30000}}))
             .await;
@@ -518,7 +441,7 @@ async fn a_restart_resumes_from_the_last_acknowledged_part() {
         json!({"target": "s3", "nth": 1000000, "action": {"kind": "internal_error"}}),
     )
     .await;
-    let e = engine_with(&env, q).await;
+    let e = engine_with_queue(&env, q).await;
     all_done(&e, 1, 60).await;
     let a = assert_uploaded_once(&env, "long_take.mov", &sha, 1).await;
     assert_eq!(
@@ -534,11 +457,7 @@ async fn a_restart_resumes_from_the_last_acknowledged_part() {
 async fn tokens_expire_mid_upload_and_a_forgotten_device_keeps_its_queue() {
     let env = env().await;
     env.settings(json!({"access_token_ttl_secs": 2})).await;
-    let q = takeup_core::QueueConfig {
-        max_files: 1,
-        ..queue_config(&env)
-    };
-    let e = paired(&env, q).await;
+    let e = paired_with_queue(&env, tuned_queue(&env, |q| q.max_files = 1)).await;
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for i in 0..4 {

@@ -72,12 +72,22 @@ pub struct TokenGrant {
 
 impl std::fmt::Debug for TokenGrant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenGrant")
-            .field("access_token", &"<redacted>")
-            .field("refresh_token", &"<redacted>")
+        debug_tokens_redacted(f, "TokenGrant")
             .field("expires_in", &self.expires_in)
             .finish()
     }
+}
+
+/// The `Debug` of a type holding an access and a refresh token: its name and both tokens
+/// redacted (a log never holds a token); the caller adds its other fields.
+pub(crate) fn debug_tokens_redacted<'a, 'b>(
+    f: &'a mut std::fmt::Formatter<'b>,
+    name: &str,
+) -> std::fmt::DebugStruct<'a, 'b> {
+    let mut d = f.debug_struct(name);
+    d.field("access_token", &"<redacted>")
+        .field("refresh_token", &"<redacted>");
+    d
 }
 
 /// What a poll of the token endpoint said.

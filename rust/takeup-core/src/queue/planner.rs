@@ -352,21 +352,19 @@ mod tests {
 
     #[test]
     fn a_new_file_is_created_standard_when_small_and_real_time_otherwise() {
-        let r = row(Some(MIB), true);
-        assert_eq!(
-            decide_with(&r, &[], facts(MIB, 100)),
-            Step::Create { standard: true }
-        );
-        let r = row(Some(12 * MIB), true);
-        assert_eq!(
-            decide_with(&r, &[], facts(12 * MIB, 100)),
-            Step::Create { standard: false }
-        );
-        let r = row(None, false);
-        assert_eq!(
-            decide_with(&r, &[], facts(0, 100)),
-            Step::Create { standard: false }
-        );
+        // (queued size, closed, size on disk, standard): a small closed file, a large one, a
+        // growing one.
+        for (size, closed, on_disk, standard) in [
+            (Some(MIB), true, MIB, true),
+            (Some(12 * MIB), true, 12 * MIB, false),
+            (None, false, 0, false),
+        ] {
+            assert_eq!(
+                decide_with(&row(size, closed), &[], facts(on_disk, 100)),
+                Step::Create { standard },
+                "{size:?}"
+            );
+        }
     }
 
     #[test]

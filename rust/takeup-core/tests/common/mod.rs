@@ -141,6 +141,24 @@ impl Env {
         all.filter(|a| a["name"] == name).cloned().collect()
     }
 
+    /// The emulator's report (bytes, parts, sha256) of the one complete asset named `name`;
+    /// panics unless there is exactly one.
+    pub async fn complete_asset(&self, name: &str) -> Value {
+        let list = self.assets_named(name).await;
+        let complete: Vec<&Value> = list.iter().filter(|a| a["complete"] == true).collect();
+        assert_eq!(
+            complete.len(),
+            1,
+            "{name}: one complete asset, got {list:#?}"
+        );
+        self.asset_report(complete[0]).await
+    }
+
+    /// A list the emulator's control API answers at `path` (comments, triggers).
+    pub async fn list(&self, path: &str) -> Vec<Value> {
+        self.get(path).await.as_array().unwrap().clone()
+    }
+
     /// The emulator's reports (bytes, parts, sha256) of every asset named `name`.
     pub async fn asset_reports(&self, name: &str) -> Vec<Value> {
         let mut out = Vec::new();
@@ -293,14 +311,7 @@ pub async fn wait_state(engine: &Engine, pred: impl Fn(&ConnectionState) -> bool
 /// Exactly one complete asset named `name` with these bytes, each part stored at least once and
 /// at most `max_puts` times; returns its report.
 pub async fn assert_uploaded_once(env: &Env, name: &str, sha: &str, max_puts: u64) -> Value {
-    let list = env.assets_named(name).await;
-    let complete: Vec<&Value> = list.iter().filter(|a| a["complete"] == true).collect();
-    assert_eq!(
-        complete.len(),
-        1,
-        "{name}: one complete asset, got {list:#?}"
-    );
-    let a = env.asset_report(complete[0]).await;
+    let a = env.complete_asset(name).await;
     assert_eq!(a["sha256"], sha, "{name}: bytes differ");
     for (n, p) in a["parts"].as_object().unwrap() {
         let count = p["received_count"].as_u64().unwrap();
@@ -341,13 +352,31 @@ pub fn queue_config(env: &Env) -> takeup_core::QueueConfig {
     }
 }
 
-/// [`queue_config`] with one file and one part at a time (tests that act between parts).
-pub fn one_part_at_a_time(env: &Env) -> takeup_core::QueueConfig {
-    takeup_core::QueueConfig {
-        max_files: 1,
-        max_parts_per_file: 1,
-        ..queue_config(env)
-    }
+/// One file and one part at a time (tests that act between parts): a `tune` for [`paired_rig`].
+pub fn one_part_at_a_time(q: &mut takeup_core::QueueConfig) {
+    (q.max_files, q.max_parts_per_file) = (1, 1);
+}
+
+/// [`queue_config`] changed by `tune` (`|q| q.max_files = 1`).
+pub fn tuned_queue(
+    env: &Env,
+    tune: impl FnOnce(&mut takeup_core::QueueConfig),
+) -> takeup_core::QueueConfig {
+    let mut q = queue_config(env);
+    tune(&mut q);
+    q
+}
+
+/// Three failed attempts in a row park a file (tests whose failures are final): a `tune` for
+/// [`paired_rig`].
+pub fn three_attempts(q: &mut takeup_core::QueueConfig) {
+    q.max_attempts = 3;
+}
+
+/// One file at a time, three of its parts at once, whatever the throughput: a `tune` for
+/// [`paired_rig`].
+pub fn three_parts_of_one_file(q: &mut takeup_core::QueueConfig) {
+    (q.adaptive, q.max_files, q.max_parts_per_file) = (false, 1, 3);
 }
 
 /// An engine with these queue settings (not paired yet).
@@ -374,6 +403,16 @@ pub async fn signed_in_with_queue(env: &Env, q: takeup_core::QueueConfig) -> Eng
     e
 }
 
+/// What most queue tests start from: an emulator, an engine paired to its default project with
+/// [`queue_config`] changed by `tune`, and an empty folder for the test's media.
+pub async fn paired_rig(
+    tune: impl FnOnce(&mut takeup_core::QueueConfig),
+) -> (Env, Engine, tempfile::TempDir) {
+    let env = env().await;
+    let e = paired_with_queue(&env, tuned_queue(&env, tune)).await;
+    (env, e, tempfile::tempdir().unwrap())
+}
+
 /// Write `len` deterministic bytes to `dir/name`; returns the path and its sha256 (hex).
 pub fn media_file(
     dir: &std::path::Path,
@@ -393,6 +432,15 @@ pub fn media_file(
 /// Queue `path` with the default options.
 pub async fn enqueue(e: &Engine, path: &std::path::Path) -> takeup_core::Enqueued {
     let options = takeup_core::EnqueueOptions::default();
+    e.queue().enqueue(path, options).await.unwrap()
+}
+
+/// Queue `path` as a file still being written (real-time upload until it stops growing).
+pub async fn enqueue_growing(e: &Engine, path: &std::path::Path) -> takeup_core::Enqueued {
+    let options = takeup_core::EnqueueOptions {
+        growing: true,
+        ..Default::default()
+    };
     e.queue().enqueue(path, options).await.unwrap()
 }
 

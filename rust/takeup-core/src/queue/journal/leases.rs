@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{AssetState, JResult, Journal, JournalError, now_ms, state_of};
+use super::{AssetState, JResult, Journal, JournalError, bad_value, now_ms, state_of};
 
 /// Who moves a lease's bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -199,18 +199,11 @@ const LEASE_SELECT: &str = "SELECT l.id, l.asset_id, l.number, l.executor, l.ser
 fn lease_from_row(r: &Row) -> rusqlite::Result<LeaseRow> {
     let executor: String = r.get(3)?;
     let state: String = r.get(12)?;
-    let bad = |col, what: &str| {
-        rusqlite::Error::FromSqlConversionFailure(
-            col,
-            rusqlite::types::Type::Text,
-            format!("unknown {what}").into(),
-        )
-    };
     Ok(LeaseRow {
         id: r.get(0)?,
         asset_id: r.get(1)?,
         number: r.get(2)?,
-        executor: Executor::parse(&executor).ok_or_else(|| bad(3, "executor"))?,
+        executor: Executor::parse(&executor).ok_or_else(|| bad_value(3, "executor"))?,
         server_id: r.get(4)?,
         session: r.get(5)?,
         url: r.get(6)?,
@@ -219,7 +212,7 @@ fn lease_from_row(r: &Row) -> rusqlite::Result<LeaseRow> {
         md5: r.get(9)?,
         issued_ms: r.get(10)?,
         expires_ms: r.get(11)?,
-        state: LeaseState::parse(&state).ok_or_else(|| bad(12, "lease state"))?,
+        state: LeaseState::parse(&state).ok_or_else(|| bad_value(12, "lease state"))?,
         path: PathBuf::from(r.get::<_, String>(13)?),
         filetype: r.get(14)?,
         is_final: r.get::<_, Option<bool>>(15)?.unwrap_or(false),
@@ -799,6 +792,13 @@ mod tests {
         id
     }
 
+    /// An in-memory journal holding `a.mov`, created on the server with parts of `sizes`.
+    fn journal_with_a(sizes: &[u64]) -> (Journal, i64) {
+        let mut j = Journal::open_in_memory().unwrap();
+        let a = asset(&mut j, "a.mov", sizes);
+        (j, a)
+    }
+
     fn fail(reason: &str, counts: bool) -> LeaseFailure {
         LeaseFailure {
             reason: reason.into(),
@@ -835,8 +835,7 @@ mod tests {
 
     #[test]
     fn leases_go_out_in_order_and_the_final_part_waits_for_clearance() {
-        let mut j = Journal::open_in_memory().unwrap();
-        let a = asset(&mut j, "a.mov", &[10, 10, 5]);
+        let (mut j, a) = journal_with_a(&[10, 10, 5]);
         let leases = lease_all(&mut j, Executor::Engine, 10, "s1");
         assert_eq!(
             leases.iter().map(|l| l.number).collect::<Vec<_>>(),
@@ -862,8 +861,7 @@ mod tests {
 
     #[test]
     fn a_duplicate_or_late_report_is_never_counted_twice() {
-        let mut j = Journal::open_in_memory().unwrap();
-        let a = asset(&mut j, "a.mov", &[10, 10, 5]);
+        let (mut j, a) = journal_with_a(&[10, 10, 5]);
         let first = lease_all(&mut j, Executor::Platform, 1, "s1").remove(0);
         // The platform lost track of it: reclaimed and leased again.
         j.reclaim_leases(Reclaim::Lease(&first.id)).unwrap();
@@ -904,24 +902,23 @@ mod tests {
 
     #[test]
     fn failures_in_a_row_park_the_asset_and_progress_resets_them() {
-        let mut j = Journal::open_in_memory().unwrap();
-        let a = asset(&mut j, "a.mov", &[10, 10, 5]);
+        let (mut j, a) = journal_with_a(&[10, 10, 5]);
+        // The engine leases the next part and reports its send failed.
+        let fail_next = |j: &mut Journal, reason: &str, counts: bool| {
+            let l = lease_all(j, Executor::Engine, 1, "s1").remove(0);
+            j.lease_failed(&l.id, &fail(reason, counts)).unwrap()
+        };
+        let failed = |asset_state| LeaseReport::Failed {
+            asset_id: a,
+            number: 1,
+            asset_state,
+        };
         for round in 0..2 {
-            let l = lease_all(&mut j, Executor::Engine, 1, "s1").remove(0);
-            let r = j.lease_failed(&l.id, &fail("500", true)).unwrap();
-            assert_eq!(
-                r,
-                LeaseReport::Failed {
-                    asset_id: a,
-                    number: 1,
-                    asset_state: AssetState::Active
-                },
-                "round {round}"
-            );
+            let r = fail_next(&mut j, "500", true);
+            assert_eq!(r, failed(AssetState::Active), "round {round}");
         }
         // Network failures do not count.
-        let l = lease_all(&mut j, Executor::Engine, 1, "s1").remove(0);
-        j.lease_failed(&l.id, &fail("offline", false)).unwrap();
+        fail_next(&mut j, "offline", false);
         assert_eq!(j.asset(a).unwrap().attempts, 2);
         // Progress on part 2 resets the count.
         let ls = lease_all(&mut j, Executor::Engine, 2, "s1");
@@ -929,19 +926,10 @@ mod tests {
         assert_eq!(j.asset(a).unwrap().attempts, 0);
         j.reclaim_leases(Reclaim::Lease(&ls[0].id)).unwrap();
         for _ in 0..2 {
-            let l = lease_all(&mut j, Executor::Engine, 1, "s1").remove(0);
-            j.lease_failed(&l.id, &fail("500", true)).unwrap();
+            fail_next(&mut j, "500", true);
         }
-        let l = lease_all(&mut j, Executor::Engine, 1, "s1").remove(0);
-        let r = j.lease_failed(&l.id, &fail("500 again", true)).unwrap();
-        assert_eq!(
-            r,
-            LeaseReport::Failed {
-                asset_id: a,
-                number: 1,
-                asset_state: AssetState::Failed
-            }
-        );
+        let r = fail_next(&mut j, "500 again", true);
+        assert_eq!(r, failed(AssetState::Failed));
         let row = j.asset(a).unwrap();
         assert_eq!(row.last_error.as_deref(), Some("500 again"));
         j.check_invariants().unwrap();
@@ -949,8 +937,7 @@ mod tests {
 
     #[test]
     fn a_restart_drops_the_plan_and_makes_old_reports_stale() {
-        let mut j = Journal::open_in_memory().unwrap();
-        let a = asset(&mut j, "a.mov", &[10, 10, 5]);
+        let (mut j, a) = journal_with_a(&[10, 10, 5]);
         let ls = lease_all(&mut j, Executor::Platform, 2, "s1");
         j.lease_succeeded(&ls[0].id, "s1").unwrap();
         j.restart(
@@ -978,8 +965,7 @@ mod tests {
 
     #[test]
     fn reconcile_keeps_the_platforms_leases_and_reclaims_the_engines() {
-        let mut j = Journal::open_in_memory().unwrap();
-        let a = asset(&mut j, "a.mov", &[10, 10, 5]);
+        let (mut j, a) = journal_with_a(&[10, 10, 5]);
         let e = lease_all(&mut j, Executor::Engine, 1, "s1").remove(0);
         let p = lease_all(&mut j, Executor::Platform, 1, "s1").remove(0);
         j.reconcile().unwrap();
@@ -1014,8 +1000,7 @@ mod tests {
     #[test]
     fn a_vanished_upload_is_complete_only_when_every_open_part_may_have_been_stored() {
         // Two parts, both sent; the process stopped (leases reclaimed: maybe stored).
-        let mut j = Journal::open_in_memory().unwrap();
-        let a = asset(&mut j, "a.mov", &[10, 5]);
+        let (mut j, a) = journal_with_a(&[10, 5]);
         j.set_final_cleared(a, Some("s1")).unwrap();
         let sent = lease_all(&mut j, Executor::Engine, 2, "s1");
         j.reconcile().unwrap();
@@ -1079,8 +1064,7 @@ mod tests {
 
     #[test]
     fn expired_leases_are_reclaimed() {
-        let mut j = Journal::open_in_memory().unwrap();
-        let a = asset(&mut j, "a.mov", &[10, 10, 5]);
+        let (mut j, a) = journal_with_a(&[10, 10, 5]);
         let mut g = grant(Executor::Platform, 1, "s1");
         g.ttl_ms = -1;
         let l = j.lease_parts(&g).unwrap().remove(0);

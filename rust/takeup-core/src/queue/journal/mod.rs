@@ -1693,16 +1693,30 @@ mod tests {
         })
     }
 
+    /// Queue a new file; its id.
+    fn add(j: &mut Journal, path: &str, kind: AssetKind, size: u64) -> i64 {
+        j.enqueue(&new(path, kind, size)).unwrap().id()
+    }
+
+    /// Queue a hero file of parts of `sizes`, start it and record it created on the server as
+    /// `srv`, its parts planned; its id.
+    fn created(j: &mut Journal, path: &str, sizes: &[u64]) -> i64 {
+        let id = add(j, path, AssetKind::Hero, sizes.iter().sum());
+        j.start(id).unwrap();
+        j.record_created(id, "srv", false, &plan(sizes)).unwrap();
+        id
+    }
+
+    /// The ids of up to `limit` files to upload now (besides `running`), in upload order.
+    fn runnable(j: &Journal, now_ms: i64, limit: usize, running: &[i64]) -> Vec<i64> {
+        let next = j.next_runnable(now_ms, limit, running).unwrap();
+        next.iter().map(|a| a.id).collect()
+    }
+
     #[test]
     fn a_late_part_answer_keeps_the_reason_a_file_was_parked() {
         let mut j = Journal::open_in_memory().unwrap();
-        let id = j
-            .enqueue(&new("/m/A009.mov", AssetKind::Hero, 30))
-            .unwrap()
-            .id();
-        j.start(id).unwrap();
-        j.record_created(id, "srv-9", false, &plan(&[10, 10, 10]))
-            .unwrap();
+        let id = created(&mut j, "/m/A009.mov", &[10, 10, 10]);
         j.park(
             id,
             AssetState::Failed,
@@ -1745,44 +1759,14 @@ mod tests {
     #[test]
     fn priorities_and_move_to_top_order_the_queue() {
         let mut j = Journal::open_in_memory().unwrap();
-        let hero = j
-            .enqueue(&new("/m/hero.mov", AssetKind::Hero, 1))
-            .unwrap()
-            .id();
-        let other = j
-            .enqueue(&new("/m/notes.txt", AssetKind::Other, 1))
-            .unwrap()
-            .id();
-        let proxy = j
-            .enqueue(&new("/m/proxy.mp4", AssetKind::Proxy, 1))
-            .unwrap()
-            .id();
-        let audio = j
-            .enqueue(&new("/m/take.wav", AssetKind::Audio, 1))
-            .unwrap()
-            .id();
-        let order: Vec<i64> = j
-            .next_runnable(0, 10, &[])
-            .unwrap()
-            .iter()
-            .map(|a| a.id)
-            .collect();
-        assert_eq!(order, [proxy, audio, other, hero]);
+        let hero = add(&mut j, "/m/hero.mov", AssetKind::Hero, 1);
+        let other = add(&mut j, "/m/notes.txt", AssetKind::Other, 1);
+        let proxy = add(&mut j, "/m/proxy.mp4", AssetKind::Proxy, 1);
+        let audio = add(&mut j, "/m/take.wav", AssetKind::Audio, 1);
+        assert_eq!(runnable(&j, 0, 10, &[]), [proxy, audio, other, hero]);
         j.move_to_top(hero).unwrap();
-        let order: Vec<i64> = j
-            .next_runnable(0, 10, &[])
-            .unwrap()
-            .iter()
-            .map(|a| a.id)
-            .collect();
-        assert_eq!(order, [hero, proxy, audio, other]);
-        let two: Vec<i64> = j
-            .next_runnable(0, 2, &[hero])
-            .unwrap()
-            .iter()
-            .map(|a| a.id)
-            .collect();
-        assert_eq!(two, [proxy, audio]);
+        assert_eq!(runnable(&j, 0, 10, &[]), [hero, proxy, audio, other]);
+        assert_eq!(runnable(&j, 0, 2, &[hero]), [proxy, audio]);
     }
 
     #[test]
@@ -1791,13 +1775,7 @@ mod tests {
         let path = dir.path().join("journal.sqlite");
         let id = {
             let mut j = Journal::open(&path).unwrap();
-            let id = j
-                .enqueue(&new("/m/a.mov", AssetKind::Hero, 30))
-                .unwrap()
-                .id();
-            j.start(id).unwrap();
-            j.record_created(id, "srv", false, &plan(&[10, 10, 10]))
-                .unwrap();
+            let id = created(&mut j, "/m/a.mov", &[10, 10, 10]);
             j.mark_sent(id, 1).unwrap();
             j.ack_part(id, 1, "h1").unwrap();
             j.mark_sent(id, 2).unwrap();
@@ -1830,13 +1808,7 @@ mod tests {
     #[test]
     fn failures_back_off_then_park_and_progress_resets_the_count() {
         let mut j = Journal::open_in_memory().unwrap();
-        let id = j
-            .enqueue(&new("/m/bad.mov", AssetKind::Hero, 20))
-            .unwrap()
-            .id();
-        j.start(id).unwrap();
-        j.record_created(id, "srv", false, &plan(&[10, 10]))
-            .unwrap();
+        let id = created(&mut j, "/m/bad.mov", &[10, 10]);
         assert_eq!(
             j.attempt_failed(id, "500", 100, 3, true).unwrap(),
             AssetState::Queued
@@ -1847,33 +1819,22 @@ mod tests {
         );
         assert_eq!(j.next_retry_at().unwrap(), Some(100));
         assert_eq!(j.next_runnable(100, 10, &[]).unwrap().len(), 1);
-        j.start(id).unwrap();
-        assert_eq!(
-            j.attempt_failed(id, "500", 0, 3, true).unwrap(),
-            AssetState::Queued
-        );
+        // Started again and failed again, to be retried at once; the third attempt parks it.
+        let fail_again = |j: &mut Journal, error: &str, counts: bool| {
+            j.start(id).unwrap();
+            j.attempt_failed(id, error, 0, 3, counts).unwrap()
+        };
+        assert_eq!(fail_again(&mut j, "500", true), AssetState::Queued);
         // Offline does not burn attempts.
-        j.start(id).unwrap();
-        assert_eq!(
-            j.attempt_failed(id, "offline", 0, 3, false).unwrap(),
-            AssetState::Queued
-        );
+        assert_eq!(fail_again(&mut j, "offline", false), AssetState::Queued);
         assert_eq!(j.asset(id).unwrap().attempts, 2);
         // Progress resets.
         j.ack_part(id, 1, "h").unwrap();
         assert_eq!(j.asset(id).unwrap().attempts, 0);
-        j.start(id).unwrap();
         for _ in 0..2 {
-            assert_eq!(
-                j.attempt_failed(id, "500", 0, 3, true).unwrap(),
-                AssetState::Queued
-            );
-            j.start(id).unwrap();
+            assert_eq!(fail_again(&mut j, "500", true), AssetState::Queued);
         }
-        assert_eq!(
-            j.attempt_failed(id, "500 again", 0, 3, true).unwrap(),
-            AssetState::Failed
-        );
+        assert_eq!(fail_again(&mut j, "500 again", true), AssetState::Failed);
         let a = j.asset(id).unwrap();
         assert_eq!(a.last_error.as_deref(), Some("500 again"));
         // The user retries: queued again, acknowledged part kept.
@@ -1891,10 +1852,7 @@ mod tests {
         let mut held = new("/m/a.mov", AssetKind::Hero, 1);
         held.held = true;
         let a = j.enqueue(&held).unwrap().id();
-        let b = j
-            .enqueue(&new("/m/b.mov", AssetKind::Hero, 1))
-            .unwrap()
-            .id();
+        let b = add(&mut j, "/m/b.mov", AssetKind::Hero, 1);
         assert_eq!(j.next_runnable(0, 10, &[]).unwrap().len(), 1);
         assert_eq!(j.select(&[a, b]).unwrap(), 1);
         assert_eq!(j.next_runnable(0, 10, &[]).unwrap().len(), 2);
@@ -1916,13 +1874,8 @@ mod tests {
     #[test]
     fn totals_count_files_and_bytes_remaining() {
         let mut j = Journal::open_in_memory().unwrap();
-        let a = j
-            .enqueue(&new("/m/a.mov", AssetKind::Hero, 100))
-            .unwrap()
-            .id();
+        let a = created(&mut j, "/m/a.mov", &[60, 40]);
         j.enqueue(&new("/m/b.mov", AssetKind::Hero, 50)).unwrap();
-        j.start(a).unwrap();
-        j.record_created(a, "srv", false, &plan(&[60, 40])).unwrap();
         j.ack_part(a, 1, "h").unwrap();
         let t = j.totals().unwrap();
         assert_eq!(
@@ -2005,10 +1958,7 @@ mod tests {
     #[test]
     fn many_files_are_added_in_one_transaction_each_with_its_outcome() {
         let mut j = Journal::open_in_memory().unwrap();
-        let first = j
-            .enqueue(&new("/m/0.mov", AssetKind::Hero, 5))
-            .unwrap()
-            .id();
+        let first = add(&mut j, "/m/0.mov", AssetKind::Hero, 5);
         let mut bad = new("/m/bad.mov", AssetKind::Hero, 5);
         bad.name = " ".into();
         let batch = vec![

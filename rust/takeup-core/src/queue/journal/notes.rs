@@ -524,14 +524,27 @@ impl Journal {
         Ok(())
     }
 
-    pub fn set_channel_paused(&mut self, channel: u32, paused: bool) -> JResult<()> {
-        Self::check_channel(channel)?;
+    /// Set one column (`paused`, `offset_secs`) of a checked channel's settings, creating its
+    /// row.
+    fn set_channel_column(
+        &mut self,
+        channel: u32,
+        column: &'static str,
+        value: &dyn rusqlite::ToSql,
+    ) -> JResult<()> {
         self.conn.execute(
-            "INSERT INTO channel_settings (channel, paused) VALUES (?1, ?2)
-             ON CONFLICT (channel) DO UPDATE SET paused = excluded.paused",
-            params![channel, paused],
+            &format!(
+                "INSERT INTO channel_settings (channel, {column}) VALUES (?1, ?2)
+                 ON CONFLICT (channel) DO UPDATE SET {column} = excluded.{column}"
+            ),
+            params![channel, value],
         )?;
         Ok(())
+    }
+
+    pub fn set_channel_paused(&mut self, channel: u32, paused: bool) -> JResult<()> {
+        Self::check_channel(channel)?;
+        self.set_channel_column(channel, "paused", &paused)
     }
 
     pub fn set_channel_offset(&mut self, channel: u32, offset_secs: i64) -> JResult<()> {
@@ -541,18 +554,19 @@ impl Journal {
                 "a channel offset is within one day".into(),
             ));
         }
-        self.conn.execute(
-            "INSERT INTO channel_settings (channel, offset_secs) VALUES (?1, ?2)
-             ON CONFLICT (channel) DO UPDATE SET offset_secs = excluded.offset_secs",
-            params![channel, offset_secs],
-        )?;
-        Ok(())
+        self.set_channel_column(channel, "offset_secs", &offset_secs)
     }
 }
 
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+
+    /// The ids of the notes due now.
+    fn due_ids(j: &mut Journal) -> Vec<i64> {
+        let due = j.due_notes(now_ms(), 10).unwrap();
+        due.iter().map(|d| d.note.id).collect()
+    }
 
     /// Queue a 10-byte hero clip at `path`; its id.
     /// A 10-byte clip queued at `path` (also used by `takes.rs`).
@@ -623,13 +637,7 @@ pub(super) mod tests {
                 .is_err()
         );
         // The comment waits for its asset; the trigger is due.
-        let due: Vec<i64> = j
-            .due_notes(now_ms(), 10)
-            .unwrap()
-            .iter()
-            .map(|d| d.note.id)
-            .collect();
-        assert_eq!(due, [t.id]);
+        assert_eq!(due_ids(&mut j), [t.id]);
         j.start(id).unwrap();
         j.record_created(id, "srv-1", true, &[]).unwrap();
         let due = j.due_notes(now_ms(), 10).unwrap();
@@ -640,13 +648,7 @@ pub(super) mod tests {
         // Sent once: a late duplicate report changes nothing, it is not due again.
         j.note_failed(c.id, "late").unwrap();
         assert_eq!(j.note(c.id).unwrap().state, NoteState::Sent);
-        let due: Vec<i64> = j
-            .due_notes(now_ms(), 10)
-            .unwrap()
-            .iter()
-            .map(|d| d.note.id)
-            .collect();
-        assert_eq!(due, [t.id]);
+        assert_eq!(due_ids(&mut j), [t.id]);
         j.note_retry(t.id, now_ms() + 60_000, "offline").unwrap();
         assert!(j.due_notes(now_ms(), 10).unwrap().is_empty());
         assert!(j.next_note_retry().unwrap().is_some());

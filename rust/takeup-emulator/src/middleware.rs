@@ -83,7 +83,7 @@ async fn layer(st: AppState, listener: Listener, req: Request, next: Next) -> Re
                 if rule.matches(target, &method, &path) {
                     let fired = rule.decide(|| rand::Rng::random::<f64>(rng));
                     if fired && chosen.is_none() {
-                        chosen = Some(rule.action.clone());
+                        chosen = Some(rule.spec.action.clone());
                     }
                 }
             }

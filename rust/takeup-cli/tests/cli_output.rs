@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Stdio;
 
-use common::{Ctx, text};
+use common::{Ctx, fails, text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_stdout_ends_the_command_quietly() {
@@ -31,25 +31,20 @@ async fn a_closed_stdout_ends_the_command_quietly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_errors_print_the_message_and_causes_without_a_backtrace() {
     let ctx = Ctx::new().await;
-    let out = ctx
-        .takeup(&["cancel"])
-        .env("RUST_BACKTRACE", "1")
-        .env("RUST_LIB_BACKTRACE", "1")
-        .output()
-        .unwrap();
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let mut cancel = ctx.takeup(&["cancel"]);
+    let (status, err) = fails(
+        cancel
+            .env("RUST_BACKTRACE", "1")
+            .env("RUST_LIB_BACKTRACE", "1"),
+    );
+    assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("error: give a file id or --all"), "{err}");
     assert!(!err.to_lowercase().contains("backtrace"), "{err}");
 
     // The chain: what was being done, then why.
-    let out = ctx
-        .takeup(&["status", "--ca-file", "/nonexistent/ca.pem"])
-        .env("RUST_BACKTRACE", "full")
-        .output()
-        .unwrap();
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let mut status = ctx.takeup(&["status", "--ca-file", "/nonexistent/ca.pem"]);
+    let (status, err) = fails(status.env("RUST_BACKTRACE", "full"));
+    assert_eq!(status.code(), Some(1), "{err}");
     assert!(
         err.contains("error: reading the CA file /nonexistent/ca.pem: No such file or directory"),
         "{err}"

@@ -27,9 +27,7 @@ async fn a_paired_queue_is_not_reported_on_hold_at_start() {
         text(&out.stdout)
     );
 
-    let media = tempfile::tempdir().unwrap();
-    std::fs::write(media.path().join("A.mov"), vec![1u8; 2048]).unwrap();
-    ok(&mut ctx.takeup(&["enqueue", media.path().join("A.mov").to_str().unwrap()]));
+    ctx.enqueue_new("A.mov", vec![1u8; 2048]);
     let out = ctx.takeup(&["run", "--no-progress"]).output().unwrap();
     let err = text(&out.stderr);
     assert!(out.status.success(), "{err}");
@@ -45,7 +43,6 @@ async fn run_exits_1_when_files_failed_and_130_on_ctrl_c() {
     let Some(ctx) = Ctx::paired().await else {
         return;
     };
-    let media = tempfile::tempdir().unwrap();
     // Refused at creation (400): parked at once.
     ctx.post(
         "/_emulator/poison",
@@ -53,8 +50,7 @@ async fn run_exits_1_when_files_failed_and_130_on_ctrl_c() {
     )
     .await;
     for (name, len) in [("BAD.mov", 1000usize), ("GOOD.mov", 3000)] {
-        std::fs::write(media.path().join(name), vec![9u8; len]).unwrap();
-        ok(&mut ctx.takeup(&["enqueue", media.path().join(name).to_str().unwrap()]));
+        ctx.enqueue_new(name, vec![9u8; len]);
     }
     let out = ctx.takeup(&["run", "--no-progress"]).output().unwrap();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
@@ -68,19 +64,14 @@ async fn run_exits_1_when_files_failed_and_130_on_ctrl_c() {
     // Ctrl-C while a file is uploading: the run stops with 130.
     ctx.takeup(&["cancel", "--all"]).output().unwrap();
     let big: Vec<u8> = (0..12 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
-    std::fs::write(media.path().join("BIG.mov"), big).unwrap();
-    ok(&mut ctx.takeup(&["enqueue", media.path().join("BIG.mov").to_str().unwrap()]));
+    ctx.enqueue_new("BIG.mov", big);
     ctx.post(
         "/_emulator/faults",
         json!({"target": "s3", "probability": 1.0, "action": {"kind": "stall", "ms": 2000}}),
     )
     .await;
-    let child = ctx
-        .takeup(&["run", "--no-progress", "--part-size-mib", "5"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let args = ["run", "--no-progress", "--part-size-mib", "5"];
+    let child = ctx.spawn(&args, Stdio::null(), Stdio::piped());
     // Uploading (the asset exists on the server): the run is following the queue by now.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -124,9 +115,7 @@ async fn names_and_server_text_are_printed_with_control_characters_escaped() {
         json!({"name": "Testbed\u{1b}[2J\u{7}"}),
     )
     .await;
-    let out = ctx.takeup(&["whoami"]).output().unwrap();
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = ok(&mut ctx.takeup(&["whoami"]));
     assert!(
         !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
         "{stdout:?}"
@@ -137,16 +126,10 @@ async fn names_and_server_text_are_printed_with_control_characters_escaped() {
     );
 
     // A file whose name carries a terminal title sequence, a clear-screen and a newline.
-    let media = tempfile::tempdir().unwrap();
     let name = "take\u{1b}]0;pwned\u{7}\u{1b}[2J\nfake line.mov";
-    std::fs::write(media.path().join(name), vec![3u8; 1500]).unwrap();
+    std::fs::write(ctx.media.path().join(name), vec![3u8; 1500]).unwrap();
     let escaped = "take\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\nfake line.mov";
-    let out = ctx
-        .takeup(&["enqueue", media.path().join(name).to_str().unwrap()])
-        .output()
-        .unwrap();
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = ok(&mut ctx.takeup(&["enqueue", &ctx.media_arg(name)]));
     assert!(stdout.contains(escaped), "{stdout:?}");
     assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
     let out = ctx.takeup(&["status"]).output().unwrap();

@@ -36,15 +36,15 @@ async fn sigkilled_uploads_resume_without_duplicates() {
     .await;
     ctx.pair().await;
 
-    let media_dir = tempfile::tempdir().unwrap();
+    let dir = ctx.media.path();
     let files = [
-        media(media_dir.path(), "A004_C001.mov", 23 * MIB + 17, 1),
-        media(media_dir.path(), "A004_C002.mov", 17 * MIB, 2),
-        media(media_dir.path(), "A004_C003.wav", 9 * MIB + 1, 3),
+        media(dir, "A004_C001.mov", 23 * MIB + 17, 1),
+        media(dir, "A004_C002.mov", 17 * MIB, 2),
+        media(dir, "A004_C003.wav", 9 * MIB + 1, 3),
     ];
     let mut enqueue = ctx.takeup(&["enqueue"]);
     for (name, _) in &files {
-        enqueue.arg(media_dir.path().join(name));
+        enqueue.arg(dir.join(name));
     }
     common::ok(&mut enqueue);
 
@@ -88,12 +88,7 @@ async fn sigkilled_uploads_resume_without_duplicates() {
             break;
         }
         let before = received(&now);
-        let child = ctx
-            .takeup(&run_args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = ctx.spawn(&run_args, Stdio::null(), Stdio::null());
         let deadline = Instant::now() + Duration::from_secs(30);
         while received(&ctx.get("/_emulator/assets").await) == before && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;

@@ -12,13 +12,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::{Value, json};
 
-fn kill(mut child: Child) {
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGKILL);
-    }
-    let _ = child.wait();
-}
-
 async fn count(ctx: &Ctx, path: &str) -> usize {
     ctx.get(path).await.as_array().unwrap().len()
 }
@@ -37,6 +30,22 @@ async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
     }
 }
 
+/// Add the fault `rule` (when it fires, what it does) for comment and trigger requests alike.
+async fn fault_notes(ctx: &Ctx, rule: Value) {
+    for path in ["/comments", "/trigger"] {
+        let mut rule = rule.clone();
+        rule["target"] = json!("api");
+        rule["path_ends_with"] = json!(path);
+        ctx.post("/_emulator/faults", rule).await;
+    }
+}
+
+/// `takeup run --keep-running` in the background (until killed), its stderr shown.
+fn run_in_background(ctx: &Ctx) -> Child {
+    let args = ["run", "--keep-running", "--no-progress"];
+    ctx.spawn(&args, Stdio::null(), Stdio::inherit())
+}
+
 fn notes_json(ctx: &Ctx) -> Vec<Value> {
     let out = ctx.takeup(&["notes", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -52,8 +61,7 @@ async fn notes_arrive_once_across_sigkills() {
     let Some(ctx) = Ctx::paired().await else {
         return;
     };
-    let media = tempfile::tempdir().unwrap();
-    let file = media.path().join("A010_C004.mov");
+    let file = ctx.media.path().join("A010_C004.mov");
     std::fs::write(&file, vec![7u8; 4000]).unwrap();
 
     let out = ctx
@@ -72,61 +80,31 @@ async fn notes_arrive_once_across_sigkills() {
         "{}",
         text(&out.stdout)
     );
-    ok(&mut ctx.takeup(&[
-        "trigger",
-        "--channel",
-        "0",
-        "--input",
-        "1",
-        "--start",
-        "01:02:03:04",
-        "--duration",
-        "00:00:05:00",
-        "--rate",
-        "25",
-    ]));
+    // A trigger on channel 0, input 1, at 25 fps, starting at `start`.
+    let trigger = |start: &str, more: &[&str]| {
+        let mut c = ctx.takeup(&["trigger", "--channel", "0", "--input", "1", "--rate", "25"]);
+        c.args(["--start", start]).args(more);
+        c
+    };
+    ok(&mut trigger("01:02:03:04", &["--duration", "00:00:05:00"]));
     // Bad input: a clear error, nothing written.
-    let out = ctx
-        .takeup(&[
-            "trigger",
-            "--channel",
-            "0",
-            "--input",
-            "1",
-            "--start",
-            "01:02:03:30",
-            "--rate",
-            "25",
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("out of range"),
-        "{}",
-        text(&out.stderr)
-    );
+    let (_, err) = fails(&mut trigger("01:02:03:30", &[]));
+    assert!(err.contains("out of range"), "{err}");
     assert_eq!(notes_json(&ctx).len(), 2);
 
     // Run 1: Frame.io refuses both for now (503); killed once both were tried: nothing stored.
-    for path in ["/comments", "/trigger"] {
-        ctx.post(
-            "/_emulator/faults",
-            json!({"target": "api", "path_ends_with": path, "probability": 1.0, "action": {"kind": "service_unavailable"}}),
-        )
-        .await;
-    }
-    let run = ctx
-        .takeup(&["run", "--keep-running", "--no-progress"])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    fault_notes(
+        &ctx,
+        json!({"probability": 1.0, "action": {"kind": "service_unavailable"}}),
+    )
+    .await;
+    let run = run_in_background(&ctx);
     wait_for("both notes tried", async || {
         route_requests(&ctx, "POST /v2/devices/assets/{id}/comments").await >= 1
             && route_requests(&ctx, "POST /v2/devices/channels/{id}/inputs/{n}/trigger").await >= 1
     })
     .await;
-    kill(run);
+    kill9(run);
     assert_eq!(count(&ctx, "/_emulator/comments").await, 0);
     assert_eq!(count(&ctx, "/_emulator/triggers").await, 0);
 
@@ -136,24 +114,14 @@ async fn notes_arrive_once_across_sigkills() {
         .send()
         .await
         .unwrap();
-    for path in ["/comments", "/trigger"] {
-        ctx.post(
-            "/_emulator/faults",
-            json!({"target": "api", "path_ends_with": path, "action": {"kind": "lose_answer"}}),
-        )
-        .await;
-    }
-    let run = ctx
-        .takeup(&["run", "--keep-running", "--no-progress"])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    fault_notes(&ctx, json!({"action": {"kind": "lose_answer"}})).await;
+    let run = run_in_background(&ctx);
     wait_for("both notes stored", async || {
         count(&ctx, "/_emulator/comments").await == 1
             && count(&ctx, "/_emulator/triggers").await == 1
     })
     .await;
-    kill(run);
+    kill9(run);
     let notes = notes_json(&ctx);
     assert!(
         notes.iter().all(|n| n["state"] == "waiting"),

@@ -10,16 +10,13 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Ctx, kill9, ok, text};
+use common::{Ctx, fails, kill9, ok};
 use takeup_emulator::EmulatorConfig;
 
 /// `takeup run --keep-running` in the background (it holds the queue until killed).
 fn run_in_background(ctx: &Ctx) -> std::process::Child {
-    let mut c = ctx.takeup(&["run", "--keep-running", "--no-progress"]);
-    c.stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    let args = ["run", "--keep-running", "--no-progress"];
+    ctx.spawn(&args, Stdio::null(), Stdio::null())
 }
 
 /// Wait until the holder file names `pid` (the child has taken the lock).
@@ -43,8 +40,7 @@ fn wait_for_holder(state: &Path, pid: u32) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_run_is_refused_until_the_first_is_killed() {
     let ctx = Ctx::start(EmulatorConfig::default()).await;
-    let media = tempfile::tempdir().unwrap();
-    std::fs::write(media.path().join("clip.mov"), vec![7u8; 4096]).unwrap();
+    std::fs::write(ctx.media.path().join("clip.mov"), vec![7u8; 4096]).unwrap();
 
     // The first uploader keeps running (not paired: it waits for a pairing, holding the queue).
     let first = run_in_background(&ctx);
@@ -52,9 +48,7 @@ async fn a_second_run_is_refused_until_the_first_is_killed() {
     assert_eq!(holder["name"], "takeup run");
 
     // A second uploader is refused at once, with a message naming the first.
-    let out = ctx.takeup(&["run", "--no-progress"]).output().unwrap();
-    let err = text(&out.stderr);
-    assert!(!out.status.success(), "a second run started: {err}");
+    let (_, err) = fails(&mut ctx.takeup(&["run", "--no-progress"]));
     assert!(
         err.contains(&format!(
             "the upload queue is in use by `takeup run` (pid {})",
@@ -62,19 +56,11 @@ async fn a_second_run_is_refused_until_the_first_is_killed() {
         )),
         "{err}"
     );
-    let out = ctx
-        .takeup(&["watch", media.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("in use by `takeup run`"),
-        "{}",
-        text(&out.stderr)
-    );
+    let (_, err) = fails(&mut ctx.takeup(&["watch", ctx.media.path().to_str().unwrap()]));
+    assert!(err.contains("in use by `takeup run`"), "{err}");
 
     // Commands that only read or edit the queue work alongside.
-    ok(&mut ctx.takeup(&["enqueue", media.path().join("clip.mov").to_str().unwrap()]));
+    ok(&mut ctx.takeup(&["enqueue", &ctx.media_arg("clip.mov")]));
     let s: serde_json::Value =
         serde_json::from_str(&ok(&mut ctx.takeup(&["status", "--json"]))).unwrap();
     assert_eq!(s["totals"]["files_remaining"], 1, "{s:#}");

@@ -24,16 +24,15 @@ fn bytes(n: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-/// `takeup watch DIR ARGS` in the background, its stderr kept for the failure message.
-fn watch(ctx: &Ctx, dir: &Path, args: &[&str]) -> Child {
-    let mut a = vec!["watch", dir.to_str().unwrap(), "--no-progress"];
+fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// `takeup watch MEDIA ARGS` in the background, its output kept for the failure message.
+fn watch(ctx: &Ctx, args: &[&str]) -> Child {
+    let mut a = vec!["watch", ctx.media.path().to_str().unwrap(), "--no-progress"];
     a.extend_from_slice(args);
-    let child = ctx
-        .takeup(&a)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = ctx.spawn(&a, Stdio::piped(), Stdio::piped());
     // Watching once its first line is out (the watcher is installed before it).
     std::thread::sleep(Duration::from_millis(200));
     child
@@ -88,26 +87,32 @@ fn record(path: &Path, first: &[u8], second: &[u8]) {
     f.write_all(second).unwrap();
 }
 
+/// Record `name` in the watched folder (`first`, a pause, `second`, closed), wait up to 60 s for
+/// its complete asset, and stop the watcher: the asset (None: never finalised) and the watcher's
+/// output.
+async fn record_and_stop(
+    ctx: &Ctx,
+    watcher: Child,
+    name: &str,
+    first: &[u8],
+    second: &[u8],
+) -> (Option<Value>, String) {
+    record(&ctx.media.path().join(name), first, second);
+    let asset = complete(ctx, name, 60).await;
+    (asset, stop(watcher))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recording_is_finalised_when_its_writer_closes_it() {
     let Some(ctx) = Ctx::paired().await else {
         return;
     };
-    let media = tempfile::tempdir().unwrap();
     // Growth idle far beyond the test's wait: only the close event can finalise the file.
-    let child = watch(&ctx, media.path(), &["--growth-idle-secs", "600"]);
+    let child = watch(&ctx, &["--growth-idle-secs", "600"]);
     let (a, b) = (bytes(6 * MIB, 1), bytes(3 * MIB + 17, 2));
-    let path = media.path().join("A001_C003.mov");
-    let writer = {
-        let (path, a, b) = (path.clone(), a.clone(), b.clone());
-        std::thread::spawn(move || record(&path, &a, &b))
-    };
-    writer.join().unwrap();
-    let asset = complete(&ctx, "A001_C003.mov", 60).await;
-    let log = stop(child);
+    let (asset, log) = record_and_stop(&ctx, child, "A001_C003.mov", &a, &b).await;
     let asset = asset.unwrap_or_else(|| panic!("not finalised after the close: {log}"));
-    let want = hex::encode(Sha256::digest([a, b].concat()));
-    assert_eq!(asset["sha256"], want.as_str(), "{log}");
+    assert_eq!(asset["sha256"], sha256_hex(&[a, b].concat()), "{log}");
     assert_eq!(asset["realtime"], true, "uploaded as it grew: {log}");
     assert!(log.contains("(recording: uploading as it grows)"), "{log}");
 }
@@ -117,22 +122,12 @@ async fn without_filesystem_events_the_growth_idle_time_finalises_a_recording() 
     let Some(ctx) = Ctx::paired().await else {
         return;
     };
-    let media = tempfile::tempdir().unwrap();
     // Idle longer than the writer's pause (2.5 s), so the pause does not end the recording.
-    let child = watch(&ctx, media.path(), &["--poll", "--growth-idle-secs", "5"]);
+    let child = watch(&ctx, &["--poll", "--growth-idle-secs", "5"]);
     let (a, b) = (bytes(6 * MIB, 3), bytes(MIB + 5, 4));
-    let path = media.path().join("A001_C004.mov");
-    {
-        let (path, a, b) = (path.clone(), a.clone(), b.clone());
-        std::thread::spawn(move || record(&path, &a, &b))
-            .join()
-            .unwrap();
-    }
-    let asset = complete(&ctx, "A001_C004.mov", 60).await;
-    let log = stop(child);
+    let (asset, log) = record_and_stop(&ctx, child, "A001_C004.mov", &a, &b).await;
     let asset = asset.unwrap_or_else(|| panic!("never finalised: {log}"));
-    let want = hex::encode(Sha256::digest([a, b].concat()));
-    assert_eq!(asset["sha256"], want.as_str(), "{log}");
+    assert_eq!(asset["sha256"], sha256_hex(&[a, b].concat()), "{log}");
     assert_eq!(assets_named(&ctx, "A001_C004.mov").await.len(), 1, "{log}");
 }
 
@@ -146,9 +141,8 @@ async fn a_writer_that_reopens_and_appends_gets_every_byte_uploaded() {
     let Some(ctx) = Ctx::paired().await else {
         return;
     };
-    let media = tempfile::tempdir().unwrap();
-    let child = watch(&ctx, media.path(), &["--growth-idle-secs", "600"]);
-    let path = media.path().join("A001_C005.mov");
+    let child = watch(&ctx, &["--growth-idle-secs", "600"]);
+    let path = ctx.media.path().join("A001_C005.mov");
     let mut all = Vec::new();
     let a = bytes(6 * MIB, 5);
     record(&path, &a[..3 * MIB], &a[3 * MIB..]);
@@ -192,7 +186,7 @@ async fn a_writer_that_reopens_and_appends_gets_every_byte_uploaded() {
             .await;
         assert_eq!(
             full["sha256"],
-            hex::encode(Sha256::digest(&all[..size])).as_str(),
+            sha256_hex(&all[..size]),
             "a complete asset of {size} bytes holds other bytes: {log}"
         );
     }

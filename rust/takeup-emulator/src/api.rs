@@ -69,26 +69,23 @@ pub(crate) fn token_body(access: String, refresh: String, ttl: u64) -> Response 
 }
 
 /// `POST /v2/auth/device/code`
-pub async fn device_code(State(st): State<AppState>, req: Request) -> Response {
+pub async fn device_code(State(st): State<AppState>, req: Request) -> Result<Response, Response> {
     let platypus = header_str(req.headers(), "x-client-platypus-enabled")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let (form, [client_id, secret]) = match form_with(req, ["client_id", "client_secret"]).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let (form, [client_id, secret]) = form_with(req, ["client_id", "client_secret"]).await?;
     if client_id.contains('@') || client_id.len() > 200 {
-        return simple(StatusCode::BAD_REQUEST, "invalid_request");
+        return Err(simple(StatusCode::BAD_REQUEST, "invalid_request"));
     }
     if let Some(scope) = form.get("scope")
         && scope
             .split_whitespace()
             .any(|s| s != "asset_create" && s != "offline")
     {
-        return simple(StatusCode::BAD_REQUEST, "invalid_scope");
+        return Err(simple(StatusCode::BAD_REQUEST, "invalid_scope"));
     }
     let mut w = st.world();
     let Some(model) = w.model_by_secret(&secret).cloned() else {
-        return simple(StatusCode::BAD_REQUEST, "invalid_client");
+        return Err(simple(StatusCode::BAD_REQUEST, "invalid_client"));
     };
     let now = Instant::now();
     w.codes
@@ -128,40 +125,31 @@ pub async fn device_code(State(st): State<AppState>, req: Request) -> Response {
         body["verification_uri_complete"] =
             json!(format!("{}/pair?code={}", st.api_base, user_code));
     }
-    Json(body).into_response()
+    Ok(Json(body).into_response())
 }
 
 /// `POST /v2/auth/token`: device-code polling and refresh.
-pub async fn token(State(st): State<AppState>, req: Request) -> Response {
+pub async fn token(State(st): State<AppState>, req: Request) -> Result<Response, Response> {
     let version = header_str(req.headers(), CLIENT_VERSION)
         .unwrap_or("0.0.0")
         .to_string();
     let (form, [client_id, secret, grant]) =
-        match form_with(req, ["client_id", "client_secret", "grant_type"]).await {
-            Ok(f) => f,
-            Err(r) => return r,
-        };
+        form_with(req, ["client_id", "client_secret", "grant_type"]).await?;
     let mut w = st.world();
     let Some(model) = w.model_by_secret(&secret).cloned() else {
-        return simple(StatusCode::BAD_REQUEST, "invalid_client");
+        return Err(simple(StatusCode::BAD_REQUEST, "invalid_client"));
     };
-    match grant.as_str() {
+    Ok(match grant.as_str() {
         "urn:ietf:params:oauth:grant-type:device_code" => {
-            let device_code = match required(&form, "device_code") {
-                Ok(c) => c.to_string(),
-                Err(r) => return r,
-            };
+            let device_code = required(&form, "device_code")?.to_string();
             poll_device_code(&mut w, &client_id, model.id, &device_code, &version)
         }
         "refresh_token" => {
-            let rt = match required(&form, "refresh_token") {
-                Ok(c) => c.to_string(),
-                Err(r) => return r,
-            };
+            let rt = required(&form, "refresh_token")?.to_string();
             refresh(&mut w, &client_id, &rt)
         }
         _ => simple(StatusCode::BAD_REQUEST, "unsupported_grant_type"),
-    }
+    })
 }
 
 fn poll_device_code(
@@ -281,15 +269,12 @@ fn refresh(w: &mut World, client_id: &str, rt: &str) -> Response {
 }
 
 /// `POST /v2/auth/revoke`
-pub async fn revoke(State(st): State<AppState>, req: Request) -> Response {
+pub async fn revoke(State(st): State<AppState>, req: Request) -> Result<Response, Response> {
     let (_, [client_id, secret, token]) =
-        match form_with(req, ["client_id", "client_secret", "token"]).await {
-            Ok(f) => f,
-            Err(r) => return r,
-        };
+        form_with(req, ["client_id", "client_secret", "token"]).await?;
     let mut w = st.world();
     if w.model_by_secret(&secret).is_none() {
-        return simple(StatusCode::BAD_REQUEST, "invalid_client");
+        return Err(simple(StatusCode::BAD_REQUEST, "invalid_client"));
     }
     let owner = w
         .access
@@ -299,7 +284,7 @@ pub async fn revoke(State(st): State<AppState>, req: Request) -> Response {
     if owner.as_deref() == Some(client_id.as_str()) {
         w.revoke_device_tokens(&client_id);
     }
-    Json(json!({ "success": true })).into_response()
+    Ok(Json(json!({ "success": true })).into_response())
 }
 
 /// What an endpoint needs from a token.
@@ -387,27 +372,25 @@ fn device_json(w: &World, d: &Device) -> Value {
 }
 
 /// `GET /v2/devices/me`
-pub async fn devices_me(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    let client_id = match authorize(&st, &headers, Need::Device) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn devices_me(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Response> {
+    let client_id = authorize(&st, &headers, Need::Device)?;
     let w = st.world();
     let Some(d) = w.devices.get(&client_id) else {
-        return not_authorized();
+        return Err(not_authorized());
     };
-    Json(device_json(&w, d)).into_response()
+    Ok(Json(device_json(&w, d)).into_response())
 }
 
 /// `GET /v2/me`
-pub async fn me(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&st, &headers, Need::Manager) {
-        return r;
-    }
+pub async fn me(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, Response> {
+    authorize(&st, &headers, Need::Manager)?;
     let w = st.world();
     let u = &w.user;
     let image = |size: u32| format!("{}/avatars/{}/{size}.svg", st.api_base, u.id);
-    Json(json!({
+    Ok(Json(json!({
         "_type": "user",
         "id": u.id,
         "name": u.name,
@@ -420,7 +403,7 @@ pub async fn me(State(st): State<AppState>, headers: HeaderMap) -> Response {
         "profile_image": image(256),
         "timezone_value": "UTC",
     }))
-    .into_response()
+    .into_response())
 }
 
 /// `GET /avatars/{user}/{size}.svg`: a small generated avatar so the apps have an image to load.
@@ -440,10 +423,11 @@ pub async fn avatar(State(st): State<AppState>) -> Response {
 }
 
 /// `GET /v2/devices/accounts`: accounts where C2C is usable (empty: "no C2C-enabled accounts").
-pub async fn accounts(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&st, &headers, Need::Manager) {
-        return r;
-    }
+pub async fn accounts(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Response> {
+    authorize(&st, &headers, Need::Manager)?;
     let w = st.world();
     let list: Vec<Value> = w
         .accounts
@@ -451,7 +435,7 @@ pub async fn accounts(State(st): State<AppState>, headers: HeaderMap) -> Respons
         .filter(|a| a.c2c_enabled)
         .map(|a| json!({ "_type": "account", "id": a.id, "display_name": a.display_name }))
         .collect();
-    Json(list).into_response()
+    Ok(Json(list).into_response())
 }
 
 /// `GET /v2/devices/accounts/{account_id}/projects`
@@ -459,30 +443,28 @@ pub async fn projects(
     State(st): State<AppState>,
     Path(account_id): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    if let Err(r) = authorize(&st, &headers, Need::Manager) {
-        return r;
-    }
+) -> Result<Response, Response> {
+    authorize(&st, &headers, Need::Manager)?;
     let Ok(account_id) = account_id.parse::<Uuid>() else {
-        return not_found("No account with that id");
+        return Err(not_found("No account with that id"));
     };
     let w = st.world();
     let Some(account) = w.accounts.iter().find(|a| a.id == account_id) else {
-        return not_found("No account with that id");
+        return Err(not_found("No account with that id"));
     };
     if !account.c2c_enabled {
-        return detailed(
+        return Err(detailed(
             StatusCode::FORBIDDEN,
             "Forbidden",
             "Camera to Cloud is not enabled for this account",
-        );
+        ));
     }
     let list: Vec<Value> = account
         .projects
         .iter()
         .map(|p| json!({ "_type": "project", "id": p.id, "name": p.name }))
         .collect();
-    Json(list).into_response()
+    Ok(Json(list).into_response())
 }
 
 #[derive(Deserialize)]
@@ -495,42 +477,39 @@ pub async fn connect(
     State(st): State<AppState>,
     Query(q): Query<ConnectQuery>,
     headers: HeaderMap,
-) -> Response {
-    let client_id = match authorize(&st, &headers, Need::Manager) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> Result<Response, Response> {
+    let client_id = authorize(&st, &headers, Need::Manager)?;
     let Some(Ok(project_id)) = q.project_id.as_deref().map(str::parse::<Uuid>) else {
-        return bad_request("project_id must be a UUID");
+        return Err(bad_request("project_id must be a UUID"));
     };
     let mut w = st.world();
     match w.project(project_id) {
-        None => return not_found("No project with that id"),
+        None => return Err(not_found("No project with that id")),
         Some((a, _)) if !a.c2c_enabled => {
-            return detailed(
+            return Err(detailed(
                 StatusCode::FORBIDDEN,
                 "Forbidden",
                 "Camera to Cloud is not enabled for this account",
-            );
+            ));
         }
         Some(_) => {}
     }
     if let Some(d) = w.devices.get_mut(&client_id) {
         d.project_id = Some(project_id);
     }
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `POST /v2/devices/disconnect`
-pub async fn disconnect(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    let client_id = match authorize(&st, &headers, Need::Manager) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn disconnect(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Response> {
+    let client_id = authorize(&st, &headers, Need::Manager)?;
     if let Some(d) = st.world().devices.get_mut(&client_id) {
         d.project_id = None;
     }
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `POST /v2/devices/heartbeat`
@@ -665,25 +644,19 @@ fn valid_extension(ext: &str) -> bool {
 }
 
 /// `POST /v2/devices/assets` (and the legacy `POST /v2/assets`).
-pub async fn create_asset(State(st): State<AppState>, req: Request) -> Response {
-    let client_id = match authorize(&st, req.headers(), Need::Device) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let (body, was_form) = match read_json_or_form(req, true).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub async fn create_asset(State(st): State<AppState>, req: Request) -> Result<Response, Response> {
+    let client_id = authorize(&st, req.headers(), Need::Device)?;
+    let (body, was_form) = read_json_or_form(req, true).await?;
     if !body.is_object() {
-        return bad_request("body must be an object");
+        return Err(bad_request("body must be an object"));
     }
     let realtime = match body.get("is_realtime_upload") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return bad_request("is_realtime_upload must be a boolean"),
+        Some(_) => return Err(bad_request("is_realtime_upload must be a boolean")),
     };
     if realtime && was_form {
-        return bad_request("real-time assets take JSON only");
+        return Err(bad_request("real-time assets take JSON only"));
     }
     let parsed = (|| {
         let filetype = field_str(&body, "filetype")?
@@ -713,63 +686,64 @@ pub async fn create_asset(State(st): State<AppState>, req: Request) -> Response 
             filetype, name, extension, filesize, offset, channel, parts, version_of,
         ))
     })();
-    let (filetype, name, extension, filesize, offset, channel, parts, version_of) = match parsed {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let (filetype, name, extension, filesize, offset, channel, parts, version_of) = parsed?;
     if channel > 100 {
-        return bad_request("channel must be within 0..=100");
+        return Err(bad_request("channel must be within 0..=100"));
     }
     if !offset.is_finite() || offset.abs() > 10.0 * 365.0 * 86400.0 {
-        return bad_request("offset is out of range");
+        return Err(bad_request("offset is out of range"));
     }
     if extension.is_some() && !realtime {
-        return bad_request("extension is only accepted for real-time assets");
+        return Err(bad_request(
+            "extension is only accepted for real-time assets",
+        ));
     }
     if let Some(ext) = &extension
         && !valid_extension(ext)
     {
-        return bad_request("extension must look like .xxx");
+        return Err(bad_request("extension must look like .xxx"));
     }
     let name = match (realtime, name, extension) {
         (_, Some(n), _) if !n.trim().is_empty() && n.len() <= 1024 => n,
-        (_, Some(n), _) if n.len() > 1024 => return bad_request("name is too long"),
+        (_, Some(n), _) if n.len() > 1024 => return Err(bad_request("name is too long")),
         (true, _, Some(ext)) => format!("[new file]{ext}"),
-        _ => return bad_request("name is required"),
+        _ => return Err(bad_request("name is required")),
     };
     // §7: "name needs an extension, or send extension" (the name wins when both are sent).
     if realtime && !has_extension(&name) {
-        return bad_request("a real-time asset name needs an extension (or send only extension)");
+        return Err(bad_request(
+            "a real-time asset name needs an extension (or send only extension)",
+        ));
     }
     let part_bytes = st.world().settings.standard_part_bytes;
     let sizes = if realtime {
         if filesize.is_some() {
-            return bad_request("filesize is not accepted for real-time assets");
+            return Err(bad_request("filesize is not accepted for real-time assets"));
         }
         None
     } else {
         let Some(size) = filesize else {
-            return bad_request("filesize is required");
+            return Err(bad_request("filesize is required"));
         };
         if size > MAX_OBJECT {
-            return bad_request("filesize exceeds 5 TiB");
+            return Err(bad_request("filesize exceeds 5 TiB"));
         }
         match plan_parts(size, parts, part_bytes) {
             Ok(s) => Some(s),
-            Err(e) => return bad_request(&e),
+            Err(e) => return Err(bad_request(&e)),
         }
     };
 
     let mut w = st.world();
     let Some(device) = w.devices.get(&client_id) else {
-        return not_authorized();
+        return Err(not_authorized());
     };
     let Some(project_id) = device.project_id else {
-        return detailed(
+        return Err(detailed(
             StatusCode::FORBIDDEN,
             "Forbidden",
             "This device is not connected to a project",
-        );
+        ));
     };
     let now = Utc::now();
     let media_created_at =
@@ -777,29 +751,31 @@ pub async fn create_asset(State(st): State<AppState>, req: Request) -> Response 
     // §8 (partly unconfirmed): a channel is known by its `external_index`; an index the device
     // has no channel for is refused rather than uploaded into a lane nobody declared.
     if channel != 0 && !device.channels.contains_key(&(channel as u32)) {
-        return bad_request(&format!(
+        return Err(bad_request(&format!(
             "channel {channel} is not connected to this device"
-        ));
+        )));
     }
     if device.channel_paused_at(channel as u32, media_created_at) {
-        return detailed(
+        return Err(detailed(
             StatusCode::CONFLICT,
             "Channel Paused",
             "The channel you're uploading from is currently paused.",
-        );
+        ));
     }
     if let Some(v) = version_of
         && w.assets.get(&v).is_none_or(|a| a.project_id != project_id)
     {
-        return detailed(
+        return Err(detailed(
             StatusCode::NOT_FOUND,
             "Not Found",
             "The asset to version (auto_version_id) does not exist in this project",
-        );
+        ));
     }
     let poison = w.poisoned.get(&name).copied();
     if poison == Some(PoisonMode::RejectCreate) {
-        return bad_request("This media cannot be processed (poisoned by the emulator)");
+        return Err(bad_request(
+            "This media cannot be processed (poisoned by the emulator)",
+        ));
     }
     let mut asset = Asset {
         id: Uuid::new_v4(),
@@ -822,7 +798,7 @@ pub async fn create_asset(State(st): State<AppState>, req: Request) -> Response 
     if realtime {
         let body = json!({ "id": asset.id, "name": asset.name });
         w.assets.insert(asset.id, asset);
-        return Json(body).into_response();
+        return Err(Json(body).into_response());
     }
     let sizes = sizes.unwrap_or_default();
     let count = sizes.len();
@@ -856,7 +832,7 @@ pub async fn create_asset(State(st): State<AppState>, req: Request) -> Response 
         "upload_urls": urls,
     });
     w.assets.insert(asset.id, asset);
-    Json(body).into_response()
+    Ok(Json(body).into_response())
 }
 
 #[derive(Deserialize)]
@@ -883,82 +859,80 @@ pub async fn realtime_parts(
     State(st): State<AppState>,
     Path(asset_id): Path<String>,
     req: Request,
-) -> Response {
-    let client_id = match authorize(&st, req.headers(), Need::Device) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let (body, _) = match read_json_or_form(req, false).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+) -> Result<Response, Response> {
+    let client_id = authorize(&st, req.headers(), Need::Device)?;
+    let (body, _) = read_json_or_form(req, false).await?;
     let body: RtParts = match serde_json::from_value(body) {
         Ok(b) => b,
-        Err(e) => return bad_request(&format!("invalid parts request: {e}")),
+        Err(e) => return Err(bad_request(&format!("invalid parts request: {e}"))),
     };
     let Ok(asset_id) = asset_id.parse::<Uuid>() else {
-        return not_found("No asset with that id");
+        return Err(not_found("No asset with that id"));
     };
     if body.parts.is_empty() || body.parts.len() > 1000 {
-        return bad_request("parts must list 1 to 1000 parts");
+        return Err(bad_request("parts must list 1 to 1000 parts"));
     }
     let mut seen = std::collections::HashSet::new();
     let mut finals = 0;
     for p in &body.parts {
         if p.number == 0 || p.number > MAX_PARTS {
-            return bad_request("part number must be within 1..=10000");
+            return Err(bad_request("part number must be within 1..=10000"));
         }
         if !seen.insert(p.number) {
-            return bad_request("a part number is listed twice");
+            return Err(bad_request("a part number is listed twice"));
         }
         if p.size > MAX_PART {
-            return bad_request("a part may not exceed 5 GiB");
+            return Err(bad_request("a part may not exceed 5 GiB"));
         }
         if !p.is_final && p.size < MIN_PART {
-            return bad_request("a non-final part must be at least 5 MiB");
+            return Err(bad_request("a non-final part must be at least 5 MiB"));
         }
         if p.is_final {
             finals += 1;
         }
     }
     if finals > 1 {
-        return bad_request("only one part can be final");
+        return Err(bad_request("only one part can be final"));
     }
     if finals == 1 {
         match body.asset_filesize {
             Some(s) if (1..=MAX_OBJECT).contains(&s) => {}
-            Some(_) => return bad_request("asset_filesize must be within 1..=5 TiB"),
-            None => return bad_request("asset_filesize is required with the final part"),
+            Some(_) => return Err(bad_request("asset_filesize must be within 1..=5 TiB")),
+            None => {
+                return Err(bad_request(
+                    "asset_filesize is required with the final part",
+                ));
+            }
         }
     }
     let s3_base = st.s3_base.clone();
     let mut w = st.world();
     let Some(asset) = w.assets.get(&asset_id) else {
-        return not_found("No asset with that id");
+        return Err(not_found("No asset with that id"));
     };
     if asset.client_id != client_id || !asset.realtime {
-        return not_found("No real-time asset with that id");
+        return Err(not_found("No real-time asset with that id"));
     }
     if asset.completed_at.is_some() {
-        return bad_request("the asset is already complete");
+        return Err(bad_request("the asset is already complete"));
     }
     let existing_final = asset.parts.values().find(|p| p.is_final).map(|p| p.number);
     for p in &body.parts {
         let n = p.number as u32;
         if p.is_final && existing_final.is_some_and(|f| f != n) {
-            return bad_request("the asset already has a final part");
+            return Err(bad_request("the asset already has a final part"));
         }
         if let Some(old) = asset.parts.get(&n)
             && old.received_count > 0
             && (old.size != p.size || old.is_final != p.is_final)
         {
-            return bad_request("a received part cannot change its size");
+            return Err(bad_request("a received part cannot change its size"));
         }
         if let Some(f) = existing_final
             && !p.is_final
             && n > f
         {
-            return bad_request("no part can follow the final part");
+            return Err(bad_request("no part can follow the final part"));
         }
     }
     let asset = w.assets.get_mut(&asset_id).expect("checked above");
@@ -997,7 +971,7 @@ pub async fn realtime_parts(
         .iter()
         .map(|p| part_url(&w, &s3_base, asset, p.number as u32, None))
         .collect();
-    Json(json!({ "upload_urls": urls })).into_response()
+    Ok(Json(json!({ "upload_urls": urls })).into_response())
 }
 
 /// Approve a pending user code: bind the device to `project_id`, or leave it unconnected.

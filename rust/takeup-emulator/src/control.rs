@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -19,7 +19,7 @@ use crate::common::AppState;
 use crate::faults::{FaultRule, FaultSpec};
 use crate::respond::{bad_request, not_found};
 use crate::socket::DeviceEvent;
-use crate::state::{Approval, Asset, PauseWindow, PoisonMode, SettingsPatch, World};
+use crate::state::{Approval, Asset, PauseWindow, PoisonMode, SettingsPatch, World, pause_open};
 
 fn ok() -> Response {
     Json(json!({ "ok": true })).into_response()
@@ -114,18 +114,7 @@ fn channel_pause(st: &AppState, sel: &DeviceSel, index: u32, pause: bool) -> Res
         let Some(windows) = d.channel_windows_mut(index) else {
             continue;
         };
-        if pause {
-            if !windows.iter().any(|w| w.end.is_none()) {
-                windows.push(PauseWindow {
-                    start: now,
-                    end: None,
-                });
-            }
-        } else {
-            for w in windows.iter_mut().filter(|w| w.end.is_none()) {
-                w.end = Some(now);
-            }
-        }
+        pause_window(windows, pause, now);
         n += 1;
     }
     if n == 0 {
@@ -153,65 +142,59 @@ fn for_devices(
     Ok(n)
 }
 
-/// `POST /_emulator/device/pause`: media created from now on is refused with 409 Channel Paused.
-pub async fn pause(State(st): State<AppState>, body: Option<Json<DeviceSel>>) -> Response {
+/// Open a pause window at `now` (unless one is open) or close the open one; whether anything
+/// changed.
+fn pause_window(windows: &mut Vec<PauseWindow>, pause: bool, now: DateTime<Utc>) -> bool {
+    if pause == pause_open(windows) {
+        return false;
+    }
+    if pause {
+        windows.push(PauseWindow {
+            start: now,
+            end: None,
+        });
+    } else {
+        for w in windows.iter_mut().filter(|w| w.end.is_none()) {
+            w.end = Some(now);
+        }
+    }
+    true
+}
+
+/// Pause (`true`) or resume the selected devices, or one channel of them; a device whose state
+/// changed tells its socket.
+fn device_pause(st: &AppState, body: Option<Json<DeviceSel>>, pause: bool) -> Response {
     let sel = body.map(|b| b.0).unwrap_or_default();
     if let Some(index) = sel.channel {
-        return channel_pause(&st, &sel, index, true);
+        return channel_pause(st, &sel, index, pause);
     }
     let now = Utc::now();
     let mut changed = Vec::new();
-    match for_devices(&mut st.world(), &sel, |d| {
-        if !d.paused {
-            d.paused = true;
-            d.pause_windows.push(PauseWindow {
-                start: now,
-                end: None,
-            });
+    let n = match for_devices(&mut st.world(), &sel, |d| {
+        d.paused = pause;
+        if pause_window(&mut d.pause_windows, pause, now) {
             changed.push(d.client_id.clone());
         }
     }) {
-        Ok(n) => {
-            for client_id in changed {
-                let _ = st.events.send(DeviceEvent::Status {
-                    client_id,
-                    status: "paused",
-                });
-            }
-            Json(json!({ "paused": n, "at": now })).into_response()
-        }
-        Err(r) => r,
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let status = if pause { "paused" } else { "online" };
+    for client_id in changed {
+        let _ = st.events.send(DeviceEvent::Status { client_id, status });
     }
+    let what = if pause { "paused" } else { "resumed" };
+    Json(json!({ what: n, "at": now })).into_response()
+}
+
+/// `POST /_emulator/device/pause`: media created from now on is refused with 409 Channel Paused.
+pub async fn pause(State(st): State<AppState>, body: Option<Json<DeviceSel>>) -> Response {
+    device_pause(&st, body, true)
 }
 
 /// `POST /_emulator/device/resume`
 pub async fn resume(State(st): State<AppState>, body: Option<Json<DeviceSel>>) -> Response {
-    let sel = body.map(|b| b.0).unwrap_or_default();
-    if let Some(index) = sel.channel {
-        return channel_pause(&st, &sel, index, false);
-    }
-    let now = Utc::now();
-    let mut changed = Vec::new();
-    match for_devices(&mut st.world(), &sel, |d| {
-        if d.paused {
-            changed.push(d.client_id.clone());
-        }
-        d.paused = false;
-        for w in d.pause_windows.iter_mut().filter(|w| w.end.is_none()) {
-            w.end = Some(now);
-        }
-    }) {
-        Ok(n) => {
-            for client_id in changed {
-                let _ = st.events.send(DeviceEvent::Status {
-                    client_id,
-                    status: "online",
-                });
-            }
-            Json(json!({ "resumed": n, "at": now })).into_response()
-        }
-        Err(r) => r,
-    }
+    device_pause(&st, body, false)
 }
 
 /// `POST /_emulator/device/forget`: as "Forget device" in the C2C Connections tab.

@@ -98,42 +98,32 @@ impl FaultAction {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+/// A rule as `POST /_emulator/faults` takes it (and, normalised, as `GET` lists it).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     pub target: Target,
-    #[serde(default)]
     pub method: Option<String>,
-    #[serde(default)]
     pub path_contains: Option<String>,
     /// Only requests whose path ends with this (`/v2/devices/assets` is asset creation, not the
     /// part registration below it).
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path_ends_with: Option<String>,
     /// Fire on the nth matching request (1-based). Defaults to 1 when no probability is given.
-    #[serde(default)]
     pub nth: Option<u64>,
     /// How many times to fire (consecutive matches from `nth`, or a cap for probabilistic rules).
-    #[serde(default)]
     pub times: Option<u64>,
     /// Fire on each matching request with this probability (seeded RNG).
-    #[serde(default)]
     pub probability: Option<f64>,
     pub action: FaultAction,
 }
 
+/// An added rule: its spec (method upper-cased, `nth` defaulted) and its counters.
 #[derive(Clone, Debug, Serialize)]
 pub struct FaultRule {
     pub id: u64,
-    pub target: Target,
-    pub method: Option<String>,
-    pub path_contains: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path_ends_with: Option<String>,
-    pub nth: Option<u64>,
-    pub times: Option<u64>,
-    pub probability: Option<f64>,
-    pub action: FaultAction,
+    #[serde(flatten)]
+    pub spec: FaultSpec,
     /// Matching requests seen so far.
     pub seen: u64,
     /// Times fired so far.
@@ -159,41 +149,36 @@ impl FaultRule {
         };
         Ok(Self {
             id,
-            target: spec.target,
-            method: spec.method.map(|m| m.to_ascii_uppercase()),
-            path_contains: spec.path_contains,
-            path_ends_with: spec.path_ends_with,
-            nth,
-            times: spec.times,
-            probability: spec.probability,
-            action: spec.action,
+            spec: FaultSpec {
+                method: spec.method.map(|m| m.to_ascii_uppercase()),
+                nth,
+                ..spec
+            },
             seen: 0,
             fired: 0,
         })
     }
 
     pub fn matches(&self, target: Target, method: &str, path: &str) -> bool {
-        (self.target == Target::Any || self.target == target)
-            && self.method.as_deref().is_none_or(|m| m == method)
-            && self
-                .path_contains
+        let s = &self.spec;
+        (s.target == Target::Any || s.target == target)
+            && s.method.as_deref().is_none_or(|m| m == method)
+            && s.path_contains.as_deref().is_none_or(|p| path.contains(p))
+            && s.path_ends_with
                 .as_deref()
-                .is_none_or(|s| path.contains(s))
-            && self
-                .path_ends_with
-                .as_deref()
-                .is_none_or(|s| path.ends_with(s))
+                .is_none_or(|p| path.ends_with(p))
     }
 
     /// Count a matching request and decide whether the rule fires on it. `draw` is a uniform
     /// sample in [0, 1) from the seeded RNG, drawn only for probabilistic rules.
     pub fn decide(&mut self, draw: impl FnOnce() -> f64) -> bool {
         self.seen += 1;
-        let times = self.times.unwrap_or(1);
-        if self.fired >= times && (self.probability.is_none() || self.times.is_some()) {
+        let s = &self.spec;
+        let times = s.times.unwrap_or(1);
+        if self.fired >= times && (s.probability.is_none() || s.times.is_some()) {
             return false;
         }
-        let fire = match (self.nth, self.probability) {
+        let fire = match (s.nth, s.probability) {
             (Some(n), None) => self.seen >= n,
             (Some(n), Some(p)) => self.seen >= n && draw() < p,
             (None, Some(p)) => draw() < p,
@@ -255,16 +240,16 @@ mod tests {
     #[test]
     fn matching_by_target_method_and_path() {
         let mut r = rule(None, None, None);
-        r.method = Some("PUT".into());
-        r.path_contains = Some("/parts/".into());
+        r.spec.method = Some("PUT".into());
+        r.spec.path_contains = Some("/parts/".into());
         assert!(r.matches(Target::S3, "PUT", "/parts/a/1"));
         assert!(!r.matches(Target::Api, "PUT", "/parts/a/1"));
         assert!(!r.matches(Target::S3, "GET", "/parts/a/1"));
         assert!(!r.matches(Target::S3, "PUT", "/other"));
-        r.path_contains = None;
-        r.method = Some("POST".into());
-        r.target = Target::Api;
-        r.path_ends_with = Some("/v2/devices/assets".into());
+        r.spec.path_contains = None;
+        r.spec.method = Some("POST".into());
+        r.spec.target = Target::Api;
+        r.spec.path_ends_with = Some("/v2/devices/assets".into());
         assert!(r.matches(Target::Api, "POST", "/v2/devices/assets"));
         assert!(!r.matches(
             Target::Api,
@@ -293,6 +278,21 @@ mod tests {
                 r#"{"target":"s3","bogus":1,"action":{"kind":"lose_answer"}}"#
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn a_listed_rule_is_its_normalised_spec_with_its_counters() {
+        let spec = r#"{"target":"api","method":"post","path_contains":"/x","action":{"kind":"internal_error"}}"#;
+        let mut r = FaultRule::from_spec(7, serde_json::from_str(spec).unwrap()).unwrap();
+        assert!(r.decide(|| 0.0));
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            serde_json::json!({
+                "id": 7, "target": "api", "method": "POST", "path_contains": "/x", "nth": 1,
+                "times": null, "probability": null, "action": {"kind": "internal_error"},
+                "seen": 1, "fired": 1,
+            })
         );
     }
 }

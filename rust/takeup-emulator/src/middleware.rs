@@ -83,7 +83,7 @@ async fn layer(st: AppState, listener: Listener, req: Request, next: Next) -> Re
                 if rule.matches(target, &method, &path) {
                     let fired = rule.decide(|| rand::Rng::random::<f64>(rng));
                     if fired && chosen.is_none() {
-                        chosen = Some(rule.action.clone());
+                        chosen = Some(rule.spec.action.clone());
                     }
                 }
             }
@@ -236,16 +236,12 @@ async fn apply(action: FaultAction, listener: Listener, req: Request, next: Next
                 FaultAction::TooManyRequests { retry_after } => match listener {
                     Listener::Api => respond::too_many_requests(retry_after),
                     Listener::S3 => {
-                        let mut r = s3_error(
+                        let r = s3_error(
                             StatusCode::TOO_MANY_REQUESTS,
                             "SlowDown",
                             "Please reduce your request rate.",
                         );
-                        if let Some(s) = retry_after {
-                            r.headers_mut()
-                                .insert(axum::http::header::RETRY_AFTER, s.into());
-                        }
-                        r
+                        respond::with_retry_after(r, retry_after)
                     }
                 },
                 FaultAction::ExpiredToken => respond::not_authorized(),

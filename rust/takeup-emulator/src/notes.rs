@@ -85,18 +85,19 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Response> {
     }
 }
 
-/// The answer already given to this key, if any.
-fn replay(w: &World, client_id: &str, route: &str, key: &Option<String>) -> Option<Response> {
-    let key = key.as_ref()?;
-    w.idempotent
+/// `Err(the answer already given)` when this device sent `key` for `route` before.
+fn replay(w: &World, client_id: &str, route: &str, key: &Option<String>) -> Result<(), Response> {
+    let Some(key) = key else {
+        return Ok(());
+    };
+    match w
+        .idempotent
         .get(&(client_id.to_string(), route.to_string(), key.clone()))
-        .map(|v| {
-            if v.is_null() {
-                StatusCode::NO_CONTENT.into_response()
-            } else {
-                Json(v.clone()).into_response()
-            }
-        })
+    {
+        None => Ok(()),
+        Some(Value::Null) => Err(StatusCode::NO_CONTENT.into_response()),
+        Some(v) => Err(Json(v.clone()).into_response()),
+    }
 }
 
 fn remember(w: &mut World, client_id: &str, route: &str, key: &Option<String>, answer: &Value) {
@@ -160,64 +161,49 @@ pub async fn create_comment(
     State(st): State<AppState>,
     Path(asset_id): Path<String>,
     req: Request,
-) -> Response {
-    let (client_id, key, body) = match device_write(&st, req).await {
-        Ok(w) => w,
-        Err(r) => return r,
+) -> Result<Response, Response> {
+    let (client_id, key, body) = device_write(&st, req).await?;
+    only_fields(&body, &["text", "timestamp", "duration"])?;
+    let text = match body.get("text") {
+        Some(Value::String(t)) if !t.trim().is_empty() => t.clone(),
+        Some(Value::String(_)) => return Err(bad_request("text must not be empty")),
+        None | Some(Value::Null) => return Err(bad_request("text is required")),
+        Some(_) => return Err(bad_request("text must be a string")),
     };
-    let parsed = (|| {
-        only_fields(&body, &["text", "timestamp", "duration"])?;
-        let text = match body.get("text") {
-            Some(Value::String(t)) if !t.trim().is_empty() => t.clone(),
-            Some(Value::String(_)) => return Err(bad_request("text must not be empty")),
-            None | Some(Value::Null) => return Err(bad_request("text is required")),
-            Some(_) => return Err(bad_request("text must be a string")),
-        };
-        if text.chars().count() > MAX_COMMENT_CHARS {
-            return Err(bad_request(&format!(
-                "text is longer than {MAX_COMMENT_CHARS} characters"
-            )));
-        }
-        let timestamp = match body.get("timestamp") {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => match n.as_f64() {
-                Some(f) if f.is_finite() && f >= 0.0 => Some(f),
-                _ => return Err(bad_request("timestamp must be a frame number (>= 0)")),
-            },
-            Some(_) => return Err(bad_request("timestamp must be a number")),
-        };
-        let duration = match body.get("duration") {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => Some(
-                n.as_u64()
-                    .ok_or_else(|| bad_request("duration must be a whole number of frames"))?,
-            ),
-            Some(_) => return Err(bad_request("duration must be a number")),
-        };
-        if duration.is_some() && timestamp.is_none() {
-            return Err(bad_request("duration needs a timestamp"));
-        }
-        Ok((text, timestamp, duration))
-    })();
-    let (text, timestamp, duration) = match parsed {
-        Ok(p) => p,
-        Err(r) => return r,
+    if text.chars().count() > MAX_COMMENT_CHARS {
+        return Err(bad_request(&format!(
+            "text is longer than {MAX_COMMENT_CHARS} characters"
+        )));
+    }
+    let timestamp = match body.get("timestamp") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(f) if f.is_finite() && f >= 0.0 => Some(f),
+            _ => return Err(bad_request("timestamp must be a frame number (>= 0)")),
+        },
+        Some(_) => return Err(bad_request("timestamp must be a number")),
     };
+    let duration = match body.get("duration") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(
+            n.as_u64()
+                .ok_or_else(|| bad_request("duration must be a whole number of frames"))?,
+        ),
+        Some(_) => return Err(bad_request("duration must be a number")),
+    };
+    if duration.is_some() && timestamp.is_none() {
+        return Err(bad_request("duration needs a timestamp"));
+    }
     let route = format!("comment:{asset_id}");
     let mut w = st.world();
-    if let Some(r) = replay(&w, &client_id, &route, &key) {
-        return r;
-    }
-    let project_id = match connected_device(&w, &client_id) {
-        Ok(d) => d.project_id,
-        Err(r) => return r,
-    };
+    replay(&w, &client_id, &route, &key)?;
+    let project_id = connected_device(&w, &client_id)?.project_id;
     let Some(asset) = Uuid::parse_str(&asset_id)
         .ok()
         .and_then(|id| w.assets.get(&id))
         .filter(|a| Some(a.project_id) == project_id)
     else {
-        return not_found("No asset with that id in this project");
+        return Err(not_found("No asset with that id in this project"));
     };
     let comment = Comment {
         id: Uuid::new_v4(),
@@ -241,48 +227,34 @@ pub async fn create_comment(
     });
     w.comments.push(comment);
     remember(&mut w, &client_id, &route, &key, &answer);
-    Json(answer).into_response()
+    Ok(Json(answer).into_response())
 }
 
 /// `POST /v2/devices/channels`: `{"client_id": "...", "device_model_id": "<uuid>"}` → 200 channel.
-pub async fn create_channel(State(st): State<AppState>, req: Request) -> Response {
-    let (client_id, key, body) = match device_write(&st, req).await {
-        Ok(w) => w,
-        Err(r) => return r,
+pub async fn create_channel(
+    State(st): State<AppState>,
+    req: Request,
+) -> Result<Response, Response> {
+    let (client_id, key, body) = device_write(&st, req).await?;
+    only_fields(&body, &["client_id", "device_model_id"])?;
+    let channel_client = match body.get("client_id") {
+        Some(Value::String(c)) if !c.trim().is_empty() && c.len() <= 128 => c.trim().to_string(),
+        None | Some(Value::Null) => return Err(bad_request("client_id is required")),
+        Some(_) => return Err(bad_request("client_id must be 1 to 128 characters")),
     };
-    let parsed = (|| {
-        only_fields(&body, &["client_id", "device_model_id"])?;
-        let channel_client = match body.get("client_id") {
-            Some(Value::String(c)) if !c.trim().is_empty() && c.len() <= 128 => {
-                c.trim().to_string()
-            }
-            None | Some(Value::Null) => return Err(bad_request("client_id is required")),
-            Some(_) => return Err(bad_request("client_id must be 1 to 128 characters")),
-        };
-        let model = match body.get("device_model_id") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(m)) => Some(
-                Uuid::parse_str(m).map_err(|_| bad_request("device_model_id must be a UUID"))?,
-            ),
-            Some(_) => return Err(bad_request("device_model_id must be a string")),
-        };
-        Ok((channel_client, model))
-    })();
-    let (channel_client, model) = match parsed {
-        Ok(p) => p,
-        Err(r) => return r,
+    let model = match body.get("device_model_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(m)) => {
+            Some(Uuid::parse_str(m).map_err(|_| bad_request("device_model_id must be a UUID"))?)
+        }
+        Some(_) => return Err(bad_request("device_model_id must be a string")),
     };
     let mut w = st.world();
-    if let Some(r) = replay(&w, &client_id, "channel", &key) {
-        return r;
-    }
-    let device = match connected_device(&w, &client_id) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
+    replay(&w, &client_id, "channel", &key)?;
+    let device = connected_device(&w, &client_id)?;
     let model_id = model.unwrap_or(device.model_id);
     if model.is_some() && !w.models.iter().any(|m| m.id == model_id) {
-        return not_found("No device model with that id");
+        return Err(not_found("No device model with that id"));
     }
     if channel_client == device.client_id
         || device
@@ -290,18 +262,18 @@ pub async fn create_channel(State(st): State<AppState>, req: Request) -> Respons
             .values()
             .any(|c| c.client_id == channel_client)
     {
-        return detailed(
+        return Err(detailed(
             StatusCode::CONFLICT,
             "Conflict",
             "A channel with this client_id is already connected to this device",
-        );
+        ));
     }
     let Some(index) = (1..=MAX_CHANNEL_INDEX).find(|i| !device.channels.contains_key(i)) else {
-        return detailed(
+        return Err(detailed(
             StatusCode::CONFLICT,
             "Conflict",
             "This device has no free channel index (1..=100)",
-        );
+        ));
     };
     let channel = Channel {
         id: Uuid::new_v4(),
@@ -317,7 +289,7 @@ pub async fn create_channel(State(st): State<AppState>, req: Request) -> Respons
         d.channels.insert(index, channel);
     }
     remember(&mut w, &client_id, "channel", &key, &answer);
-    Json(answer).into_response()
+    Ok(Json(answer).into_response())
 }
 
 /// `POST /v2/devices/channels/{channel_id}/disconnect` → 204.
@@ -325,22 +297,19 @@ pub async fn disconnect_channel(
     State(st): State<AppState>,
     Path(channel_id): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let client_id = match authorize(&st, &headers, Need::Device) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> Result<Response, Response> {
+    let client_id = authorize(&st, &headers, Need::Device)?;
     let mut w = st.world();
     let Some(d) = w.devices.get_mut(&client_id) else {
-        return not_authorized();
+        return Err(not_authorized());
     };
     let Ok(id) = Uuid::parse_str(&channel_id) else {
-        return not_found("No channel with that id");
+        return Err(not_found("No channel with that id"));
     };
     if id == d.channel_id {
-        return bad_request(
+        return Err(bad_request(
             "channel 0 is the device itself: disconnect the device instead (POST /v2/devices/disconnect)",
-        );
+        ));
     }
     let Some(index) = d
         .channels
@@ -348,24 +317,24 @@ pub async fn disconnect_channel(
         .find(|c| c.id == id)
         .map(|c| c.external_index)
     else {
-        return not_found("No channel with that id");
+        return Err(not_found("No channel with that id"));
     };
     d.channels.remove(&index);
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `POST /v2/devices/channels/disconnect`: every channel but channel 0 → 204.
-pub async fn disconnect_all_channels(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    let client_id = match authorize(&st, &headers, Need::Device) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn disconnect_all_channels(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Response> {
+    let client_id = authorize(&st, &headers, Need::Device)?;
     let mut w = st.world();
     let Some(d) = w.devices.get_mut(&client_id) else {
-        return not_authorized();
+        return Err(not_authorized());
     };
     d.channels.clear();
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Parse a SMPTE object (see the module docs) or explain why not.
@@ -450,58 +419,43 @@ pub async fn trigger(
     State(st): State<AppState>,
     Path((channel_id, input)): Path<(String, String)>,
     req: Request,
-) -> Response {
-    let (client_id, key, body) = match device_write(&st, req).await {
-        Ok(w) => w,
-        Err(r) => return r,
+) -> Result<Response, Response> {
+    let (client_id, key, body) = device_write(&st, req).await?;
+    let input: u32 = input
+        .parse()
+        .ok()
+        .filter(|i| *i <= MAX_INPUT_INDEX)
+        .ok_or_else(|| {
+            bad_request(&format!(
+                "input_index must be an integer in 0..={MAX_INPUT_INDEX}"
+            ))
+        })?;
+    only_fields(&body, &["action_type", "offset", "start", "duration"])?;
+    let action = match body.get("action_type") {
+        None | Some(Value::Null) => "single_press".to_string(),
+        Some(Value::String(a)) if a == "single_press" => a.clone(),
+        Some(_) => return Err(bad_request("action_type must be \"single_press\"")),
     };
-    let parsed = (|| {
-        let input: u32 = input
-            .parse()
-            .ok()
-            .filter(|i| *i <= MAX_INPUT_INDEX)
-            .ok_or_else(|| {
-                bad_request(&format!(
-                    "input_index must be an integer in 0..={MAX_INPUT_INDEX}"
-                ))
-            })?;
-        only_fields(&body, &["action_type", "offset", "start", "duration"])?;
-        let action = match body.get("action_type") {
-            None | Some(Value::Null) => "single_press".to_string(),
-            Some(Value::String(a)) if a == "single_press" => a.clone(),
-            Some(_) => return Err(bad_request("action_type must be \"single_press\"")),
-        };
-        let offset = match body.get("offset") {
-            None | Some(Value::Null) => 0,
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .filter(|o| o.unsigned_abs() <= 10 * 365 * 86_400)
-                .ok_or_else(|| bad_request("offset must be a whole number of seconds"))?,
-            Some(_) => return Err(bad_request("offset must be an integer")),
-        };
-        let smpte = |f: &str| -> Result<Option<Value>, Response> {
-            match body.get(f) {
-                None | Some(Value::Null) => Ok(None),
-                Some(v) => check_smpte(f, v).map(|()| Some(v.clone())),
-            }
-        };
-        let start = smpte("start")?;
-        let duration = smpte("duration")?;
-        Ok((input, action, offset, start, duration))
-    })();
-    let (input, action, offset, start, duration) = match parsed {
-        Ok(p) => p,
-        Err(r) => return r,
+    let offset = match body.get("offset") {
+        None | Some(Value::Null) => 0,
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .filter(|o| o.unsigned_abs() <= 10 * 365 * 86_400)
+            .ok_or_else(|| bad_request("offset must be a whole number of seconds"))?,
+        Some(_) => return Err(bad_request("offset must be an integer")),
     };
+    let smpte = |f: &str| -> Result<Option<Value>, Response> {
+        match body.get(f) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => check_smpte(f, v).map(|()| Some(v.clone())),
+        }
+    };
+    let start = smpte("start")?;
+    let duration = smpte("duration")?;
     let route = format!("trigger:{channel_id}:{input}");
     let mut w = st.world();
-    if let Some(r) = replay(&w, &client_id, &route, &key) {
-        return r;
-    }
-    let device = match connected_device(&w, &client_id) {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
+    replay(&w, &client_id, &route, &key)?;
+    let device = connected_device(&w, &client_id)?;
     let index = match Uuid::parse_str(&channel_id) {
         Ok(id) if id == device.channel_id => Some(0),
         Ok(id) => device
@@ -512,10 +466,10 @@ pub async fn trigger(
         Err(_) => None,
     };
     let Some(index) = index else {
-        return not_found("No channel with that id on this device");
+        return Err(not_found("No channel with that id on this device"));
     };
     let Ok(channel_uuid) = Uuid::parse_str(&channel_id) else {
-        return not_found("No channel with that id on this device");
+        return Err(not_found("No channel with that id on this device"));
     };
     w.triggers.push(TriggerEvent {
         id: Uuid::new_v4(),
@@ -531,7 +485,7 @@ pub async fn trigger(
         idempotency_key: key.clone(),
     });
     remember(&mut w, &client_id, &route, &key, &Value::Null);
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Deserialize)]

@@ -41,11 +41,16 @@ pub fn not_found(detail: &str) -> Response {
 }
 
 pub fn too_many_requests(retry_after: Option<u64>) -> Response {
-    let mut r = detailed(
+    let r = detailed(
         StatusCode::TOO_MANY_REQUESTS,
         "Too Many Requests",
         "Rate limit exceeded, retry later",
     );
+    with_retry_after(r, retry_after)
+}
+
+/// `r` with a `Retry-After: <secs>` header when there is a wait to say.
+pub fn with_retry_after(mut r: Response, retry_after: Option<u64>) -> Response {
     if let Some(secs) = retry_after {
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));

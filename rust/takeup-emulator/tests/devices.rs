@@ -21,12 +21,7 @@ async fn identity_and_rename() {
     // A paired device learns who authorized it from the authorization (it cannot read /v2/me).
     assert_eq!(me["authorization"]["creator"]["name"], "Dana Reyes");
     let app = env.sign_in("id-app", false).await;
-    let user: Value = env
-        .get_auth("/v2/me", &app.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let user = env.get_json("/v2/me", &app.access).await;
     assert_eq!(user["name"], "Dana Reyes");
     assert_eq!(user["email"], "dana.reyes@example.com");
     let avatar = env
@@ -52,12 +47,7 @@ async fn accounts_projects_connect_disconnect() {
     let env = start().await;
     // The connection manager is the application flow's (an app install starts unconnected).
     let t = env.sign_in("cm-1", false).await;
-    let me: Value = env
-        .get_auth("/v2/devices/me", &t.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = env.me(&t.access).await;
     assert!(me["project_id"].is_null());
     assert!(me["project"].is_null());
     // Not connected: no uploads.
@@ -281,12 +271,8 @@ async fn scopes_are_strict_by_default_refusal_status_is_a_setting_and_lenient_le
     let r = env.get_auth("/v2/me", &device.access).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = env
-        .http
-        .post(env.url("/_emulator/settings"))
-        .json(&json!({"scope_refusal_status": 500}))
-        .send()
-        .await
-        .unwrap();
+        .post_json("/_emulator/settings", &json!({"scope_refusal_status": 500}))
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     // Lenient: a device token reaches everything.
     env.settings(json!({"strict_scopes": false})).await;

@@ -34,8 +34,7 @@ async fn drop_after_bytes_cuts_the_connection_mid_body() {
     );
     assert_eq!(env.asset(&id).await["stored_puts"], 0);
     // The rule fired once; the retry goes through.
-    let r = env.put_part(&url, "video/mp4", data.clone()).await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(env.put_status(&url, data.clone()).await, StatusCode::OK);
     assert_eq!(env.asset(&id).await["sha256"], sha256(&data));
     // On the API, dropping after 0 bytes gives the client no answer at all.
     env.fault(json!({"target": "api", "path_contains": "/devices/me", "action": {"kind": "drop_after_bytes", "bytes": 0}})).await;
@@ -62,8 +61,10 @@ async fn stats_count_every_s3_body_byte_received() {
     // A refused PUT (its body is read before the answer) counts, as what the client sent.
     env.fault(json!({"target": "s3", "action": {"kind": "internal_error"}}))
         .await;
-    let r = env.put_part(&url, "video/mp4", data.clone()).await.unwrap();
-    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        env.put_status(&url, data.clone()).await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
     assert_eq!(
         s3_bytes(env.control_get("/_emulator/stats").await),
         size as u64
@@ -78,8 +79,7 @@ async fn stats_count_every_s3_body_byte_received() {
         "{after_cut}"
     );
     // A stored PUT counts its body; API calls count nothing.
-    let r = env.put_part(&url, "video/mp4", data.clone()).await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(env.put_status(&url, data.clone()).await, StatusCode::OK);
     assert_eq!(env.asset(&id).await["stored_puts"], 1);
     assert_eq!(
         s3_bytes(env.control_get("/_emulator/stats").await),
@@ -145,11 +145,7 @@ async fn s3_error_faults_have_s3_shapes() {
         );
     }
     assert_eq!(env.asset(&id).await["stored_puts"], 0);
-    let r = env
-        .put_part(&url, "video/mp4", bytes(100, 1))
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(env.put_status(&url, bytes(100, 1)).await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -276,11 +272,7 @@ async fn hostile_answers_respond_redirect_and_stall_body() {
     assert_eq!(r.bytes().await.unwrap().len(), 1_000_000);
 
     env.fault(json!({"target": "api", "action": {"kind": "redirect", "location": "https://elsewhere.example/v2/devices/me", "status": 307}})).await;
-    let no_follow = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(env.emu.ca_pem.as_bytes()).unwrap()])
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let no_follow = env.client_without_redirects();
     let r = no_follow
         .get(env.url("/v2/devices/me"))
         .bearer_auth(&t.access)

@@ -32,8 +32,15 @@ async fn put_with_md5(env: &Env, url: &str, data: Vec<u8>, md5: &str) -> reqwest
         .unwrap()
 }
 
-/// A real-time asset and the URL of its one final part of `size` bytes.
-async fn realtime_one_part(env: &Env, access: &str, name: &str, size: usize) -> (String, String) {
+/// A real-time asset with one final part of `size` test bytes (of `seed`): its id, the part's URL
+/// and the bytes.
+async fn realtime_one_part(
+    env: &Env,
+    access: &str,
+    name: &str,
+    size: usize,
+    seed: u8,
+) -> (String, String, Vec<u8>) {
     let id = env.create_realtime(access, name).await;
     let r = env
         .post_auth(
@@ -43,27 +50,26 @@ async fn realtime_one_part(env: &Env, access: &str, name: &str, size: usize) -> 
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let url = r.json::<Value>().await.unwrap()["upload_urls"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (id, url)
+    let url = first_upload_url(r).await;
+    (id, url, bytes(size, seed))
+}
+
+/// The first part URL of a successful answer.
+async fn first_upload_url(r: reqwest::Response) -> String {
+    upload_urls(&r.json().await.unwrap()).remove(0)
 }
 
 #[tokio::test]
 async fn a_lost_creation_answer_leaves_the_asset_created() {
-    let env = start().await;
-    let t = env.pair("lost-create").await;
+    let (env, t) = paired("lost-create").await;
     env.fault(json!({
         "target": "api", "method": "POST", "path_ends_with": "/v2/devices/assets",
         "action": {"kind": "lose_answer"}
     }))
     .await;
     let r = env
-        .http
-        .post(env.url("/v2/devices/assets"))
-        .bearer_auth(&t.access)
-        .json(&json!({"name": "lost.mov", "filetype": "video/mp4", "filesize": 1000}))
+        .post_request("/v2/devices/assets", &t.access)
+        .json(&file_body("lost.mov", "video/mp4", 1000))
         .send()
         .await;
     assert!(r.is_err(), "the client got an answer: {r:?}");
@@ -90,10 +96,7 @@ async fn a_lost_creation_answer_leaves_the_asset_created() {
     assert_eq!(c["statuses"]["200"], 1);
     // The rule fired once: the next creation answers.
     let r = env
-        .create_asset(
-            &t.access,
-            json!({"name": "next.mov", "filetype": "video/mp4", "filesize": 10}),
-        )
+        .create_asset(&t.access, file_body("next.mov", "video/mp4", 10))
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(stats(&env).await["assets_created"], 2);
@@ -101,8 +104,7 @@ async fn a_lost_creation_answer_leaves_the_asset_created() {
 
 #[tokio::test]
 async fn a_lost_part_registration_answer_leaves_the_parts_registered() {
-    let env = start().await;
-    let t = env.pair("lost-parts").await;
+    let (env, t) = paired("lost-parts").await;
     let id = env.create_realtime(&t.access, "rt.mov").await;
     env.fault(json!({
         "target": "api", "path_contains": "/realtime_upload/parts",
@@ -111,9 +113,7 @@ async fn a_lost_part_registration_answer_leaves_the_parts_registered() {
     .await;
     let path = format!("/v2/devices/assets/{id}/realtime_upload/parts");
     let r = env
-        .http
-        .post(env.url(&path))
-        .bearer_auth(&t.access)
+        .post_request(&path, &t.access)
         .json(&json!({"parts": [{"number": 1, "size": 5 * MIB, "is_final": false}]}))
         .send()
         .await;
@@ -132,11 +132,8 @@ async fn a_lost_part_registration_answer_leaves_the_parts_registered() {
 
 #[tokio::test]
 async fn a_lost_part_answer_leaves_the_part_stored_and_a_resend_finds_the_upload_complete() {
-    let env = start().await;
-    let t = env.pair("lost-put").await;
-    let size = 3 * MIB + 7;
-    let data = bytes(size, 4);
-    let (id, url) = realtime_one_part(&env, &t.access, "put.mov", size).await;
+    let (env, t) = paired("lost-put").await;
+    let (id, url, data) = realtime_one_part(&env, &t.access, "put.mov", 3 * MIB + 7, 4).await;
     env.fault(json!({"target": "s3", "action": {"kind": "lose_answer"}}))
         .await;
     let r = env.put_part(&url, "video/mp4", data.clone()).await;
@@ -161,8 +158,7 @@ async fn a_lost_part_answer_leaves_the_part_stored_and_a_resend_finds_the_upload
 
 #[tokio::test]
 async fn parts_of_a_completed_standard_upload_are_refused_and_earlier_resends_overwrite() {
-    let env = start().await;
-    let t = env.pair("complete-std").await;
+    let (env, t) = paired("complete-std").await;
     let size = 12 * MIB;
     let data = bytes(size, 6);
     let r = env
@@ -173,26 +169,19 @@ async fn parts_of_a_completed_standard_upload_are_refused_and_earlier_resends_ov
         .await;
     let asset: Value = r.json().await.unwrap();
     let id = asset["id"].as_str().unwrap();
-    let urls: Vec<String> = asset["upload_urls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u.as_str().unwrap().to_string())
-        .collect();
+    let urls = upload_urls(&asset);
     let half = size / 2;
     // Before completion a part may be sent again (it replaces the first copy).
     for _ in 0..2 {
-        let r = env
-            .put_part(&urls[0], "video/mp4", data[..half].to_vec())
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            env.put_status(&urls[0], data[..half].to_vec()).await,
+            StatusCode::OK
+        );
     }
-    let r = env
-        .put_part(&urls[1], "video/mp4", data[half..].to_vec())
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        env.put_status(&urls[1], data[half..].to_vec()).await,
+        StatusCode::OK
+    );
     assert_eq!(env.asset(id).await["sha256"], sha256(&data));
     for (i, url) in urls.iter().enumerate() {
         let part = data[i * half..(i + 1) * half].to_vec();
@@ -207,23 +196,14 @@ async fn parts_of_a_completed_standard_upload_are_refused_and_earlier_resends_ov
 
 #[tokio::test]
 async fn a_lost_refresh_answer_still_rotates_the_tokens() {
-    let env = start().await;
-    let t = env.pair("lost-refresh").await;
+    let (env, t) = paired("lost-refresh").await;
     env.fault(json!({
         "target": "auth", "path_contains": "/v2/auth/token",
         "action": {"kind": "lose_answer"}
     }))
     .await;
     let r = env
-        .http
-        .post(env.url("/v2/auth/token"))
-        .header("x-client-version", VERSION)
-        .form(&[
-            ("client_id", t.client_id.as_str()),
-            ("client_secret", SECRET),
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t.refresh.as_str()),
-        ])
+        .token_request(&t.client_id, "refresh_token", "refresh_token", &t.refresh)
         .send()
         .await;
     assert!(r.is_err(), "the client got an answer: {r:?}");
@@ -243,11 +223,9 @@ async fn a_lost_refresh_answer_still_rotates_the_tokens() {
 
 #[tokio::test]
 async fn content_md5_is_checked_as_s3_does() {
-    let env = start().await;
-    let t = env.pair("md5").await;
+    let (env, t) = paired("md5").await;
     let size = 2 * MIB + 3;
-    let data = bytes(size, 8);
-    let (id, url) = realtime_one_part(&env, &t.access, "md5.mov", size).await;
+    let (id, url, data) = realtime_one_part(&env, &t.access, "md5.mov", size, 8).await;
     // Malformed: not base64, or not 16 bytes.
     for bad in ["not base64!", "AAAA", ""] {
         let r = put_with_md5(&env, &url, data.clone(), bad).await;
@@ -278,26 +256,15 @@ async fn content_md5_is_checked_as_s3_does() {
 
 #[tokio::test]
 async fn an_asset_deleted_on_the_server_is_gone_for_the_device() {
-    let env = start().await;
-    let t = env.pair("deleted").await;
+    let (env, t) = paired("deleted").await;
     let id = env.create_realtime(&t.access, "del.mov").await;
     let path = format!("/v2/devices/assets/{id}/realtime_upload/parts");
-    let r = env.register_first_part(&t.access, &id).await;
-    let url = r.json::<Value>().await.unwrap()["upload_urls"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let url = first_upload_url(env.register_first_part(&t.access, &id).await).await;
     let data = bytes(5 * MIB, 2);
-    let r = env.put_part(&url, "video/mp4", data.clone()).await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(env.put_status(&url, data.clone()).await, StatusCode::OK);
     assert!(env.emu.data_dir.join("parts").join(&id).exists());
 
-    let r = env
-        .http
-        .delete(env.url(&format!("/_emulator/assets/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let r = env.delete(&format!("/_emulator/assets/{id}")).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(!env.emu.data_dir.join("parts").join(&id).exists());
     let r = env
@@ -310,19 +277,9 @@ async fn an_asset_deleted_on_the_server_is_gone_for_the_device() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = env.put_part(&url, "video/mp4", data).await.unwrap();
     assert_eq!(s3_code(r).await, no_such_upload());
-    let r = env
-        .http
-        .get(env.url(&format!("/_emulator/assets/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let r = env.get(&format!("/_emulator/assets/{id}")).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = env
-        .http
-        .delete(env.url(&format!("/_emulator/assets/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let r = env.delete(&format!("/_emulator/assets/{id}")).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // Creations are counted for the run, deleted assets included.
     assert_eq!(stats(&env).await["assets_created"], 1);

@@ -17,16 +17,19 @@ async fn asset_id(env: &Env, access: &str, name: &str) -> String {
 }
 
 async fn post_keyed(env: &Env, path: &str, access: &str, key: &str, body: Value) -> StatusCode {
-    env.http
-        .post(env.url(path))
-        .bearer_auth(access)
-        .header("x-client-version", VERSION)
-        .header("idempotency-key", key)
-        .json(&body)
-        .send()
+    let req = env
+        .post_request(path, access)
+        .header("x-client-version", VERSION);
+    send(req.header("idempotency-key", key).json(&body))
         .await
-        .unwrap()
         .status()
+}
+
+/// Create the channel `client_id` of this device; the answer.
+async fn create_channel(env: &Env, access: &str, client_id: &str) -> reqwest::Response {
+    let body = json!({ "client_id": client_id });
+    env.post_auth("/v2/devices/channels", access, Some(body))
+        .await
 }
 
 /// Comment `text` on asset `id`; the answer's status.
@@ -116,13 +119,7 @@ async fn comments_are_stored_validated_and_listed() {
     let all = env
         .control_get(&format!("/_emulator/comments?asset_id={id}"))
         .await;
-    let texts: Vec<&str> = all
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["text"].as_str().unwrap())
-        .collect();
-    assert_eq!(texts, ["circle take", "no frame"]);
+    assert_eq!(each_field(&all, "text"), ["circle take", "no frame"]);
 }
 
 #[tokio::test]
@@ -136,9 +133,7 @@ async fn an_idempotency_key_stores_once_and_a_lost_answer_still_stores() {
     )
     .await;
     let lost = env
-        .http
-        .post(env.url(&path))
-        .bearer_auth(&t.access)
+        .post_request(&path, &t.access)
         .header("idempotency-key", "k-1")
         .json(&json!({"text": "slate"}))
         .send()
@@ -160,26 +155,14 @@ async fn an_idempotency_key_stores_once_and_a_lost_answer_still_stores() {
 #[tokio::test]
 async fn channels_are_created_listed_and_disconnected() {
     let (env, t) = paired("chan-1").await;
-    let r = env
-        .post_auth(
-            "/v2/devices/channels",
-            &t.access,
-            Some(json!({"client_id": "rec-track-2"})),
-        )
-        .await;
+    let r = create_channel(&env, &t.access, "rec-track-2").await;
     assert_eq!(r.status(), StatusCode::OK);
     let c: Value = r.json().await.unwrap();
     assert_eq!(c["_type"], "project_device_channel");
     assert_eq!(c["external_index"], 1);
     let chan1 = c["id"].as_str().unwrap().to_string();
     // A duplicate client_id: 409.
-    let r = env
-        .post_auth(
-            "/v2/devices/channels",
-            &t.access,
-            Some(json!({"client_id": "rec-track-2"})),
-        )
-        .await;
+    let r = create_channel(&env, &t.access, "rec-track-2").await;
     assert_eq!(
         detailed_title(r).await,
         (StatusCode::CONFLICT, "Conflict".into())
@@ -207,24 +190,12 @@ async fn channels_are_created_listed_and_disconnected() {
         .await,
         StatusCode::NOT_FOUND
     );
-    let r = env
-        .post_auth(
-            "/v2/devices/channels",
-            &t.access,
-            Some(json!({"client_id": "rec-track-3"})),
-        )
-        .await;
+    let r = create_channel(&env, &t.access, "rec-track-3").await;
     let c2: Value = r.json().await.unwrap();
     assert_eq!(c2["external_index"], 2);
 
     let me = env.me(&t.access).await;
-    let indexes: Vec<u64> = me["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["external_index"].as_u64().unwrap())
-        .collect();
-    assert_eq!(indexes, [0, 1, 2]);
+    assert_eq!(each_field(&me["channels"], "external_index"), [0, 1, 2]);
 
     // Uploads name their channel; an index without a channel is refused.
     let mut body = file_body("track1.wav", "audio/wav", 5);
@@ -240,35 +211,20 @@ async fn channels_are_created_listed_and_disconnected() {
         StatusCode::BAD_REQUEST
     );
 
-    // Channel 0 is the device itself.
+    // Channel 0 is the device itself; a channel disconnected once is gone.
     let zero = me["channels"][0]["id"].as_str().unwrap().to_string();
-    assert_eq!(
-        env.post_status(
-            &format!("/v2/devices/channels/{zero}/disconnect"),
-            &t.access,
-            None
-        )
-        .await,
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        env.post_status(
-            &format!("/v2/devices/channels/{chan1}/disconnect"),
-            &t.access,
-            None
-        )
-        .await,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        env.post_status(
-            &format!("/v2/devices/channels/{chan1}/disconnect"),
-            &t.access,
-            None
-        )
-        .await,
-        StatusCode::NOT_FOUND
-    );
+    for (channel, want) in [
+        (&zero, StatusCode::BAD_REQUEST),
+        (&chan1, StatusCode::NO_CONTENT),
+        (&chan1, StatusCode::NOT_FOUND),
+    ] {
+        let path = format!("/v2/devices/channels/{channel}/disconnect");
+        assert_eq!(
+            env.post_status(&path, &t.access, None).await,
+            want,
+            "{channel}"
+        );
+    }
     let me = env.me(&t.access).await;
     assert_eq!(me["channels"].as_array().unwrap().len(), 2);
     assert_eq!(
@@ -283,12 +239,7 @@ async fn channels_are_created_listed_and_disconnected() {
 #[tokio::test]
 async fn pause_applies_per_channel_with_the_offset() {
     let (env, t) = paired("chan-2").await;
-    env.post_auth(
-        "/v2/devices/channels",
-        &t.access,
-        Some(json!({"client_id": "lane-1"})),
-    )
-    .await;
+    create_channel(&env, &t.access, "lane-1").await;
     env.control_post("/_emulator/device/pause", json!({"channel": 1}))
         .await;
     let create = |channel: u64, offset: u64| {
@@ -364,24 +315,23 @@ async fn triggers_are_validated_stored_and_deduplicated() {
         env.post_auth(&path, &t.access, Some(ntsc)).await.status(),
         StatusCode::NO_CONTENT
     );
-    assert_eq!(
-        env.post_status(
-            &format!("/v2/devices/channels/{zero}/inputs/100/trigger"),
-            &t.access,
-            None
-        )
-        .await,
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        env.post_status(
-            "/v2/devices/channels/00000000-0000-0000-0000-000000000000/inputs/0/trigger",
-            &t.access,
-            None
-        )
-        .await,
-        StatusCode::NOT_FOUND
-    );
+    // An input out of range; a channel this device does not have.
+    for (path, want) in [
+        (
+            format!("/v2/devices/channels/{zero}/inputs/100/trigger"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/v2/devices/channels/00000000-0000-0000-0000-000000000000/inputs/0/trigger".into(),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        assert_eq!(
+            env.post_status(&path, &t.access, None).await,
+            want,
+            "{path}"
+        );
+    }
 
     let all = env.control_get("/_emulator/triggers").await;
     let all = all.as_array().unwrap();
@@ -403,12 +353,7 @@ async fn device_tokens_reach_take_logging_in_strict_mode() {
         StatusCode::OK
     );
     assert_eq!(
-        env.post_status(
-            "/v2/devices/channels",
-            &t.access,
-            Some(json!({"client_id": "c"}))
-        )
-        .await,
+        create_channel(&env, &t.access, "c").await.status(),
         StatusCode::OK
     );
     let app = env.sign_in("scope-app", true).await;

@@ -43,11 +43,7 @@ async fn fresh_code(env: &Env) -> String {
 async fn a_browser_signs_in_through_the_page_and_the_app_gets_tokens() {
     let env = start().await;
     // The page, as a browser would open it.
-    let no_redirects = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(env.emu.ca_pem.as_bytes()).unwrap()])
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let no_redirects = env.client_without_redirects();
     let page = no_redirects
         .get(env.authorize_url(&[]))
         .send()
@@ -82,12 +78,7 @@ async fn a_browser_signs_in_through_the_page_and_the_app_gets_tokens() {
     assert_eq!(t["expires_in"], 3600);
     let access = t["access_token"].as_str().unwrap();
     // An app install starts without a project; it reads the user and picks one.
-    let me: Value = env
-        .get_auth("/v2/devices/me", access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = env.me(access).await;
     assert!(me["project"].is_null());
     let user: Value = env.get_auth("/v2/me", access).await.json().await.unwrap();
     assert_eq!(user["email"], "dana.reyes@example.com");
@@ -138,12 +129,11 @@ async fn denied_and_malformed_requests_go_back_with_an_error_or_stop_at_the_page
         vec![("redirect_uri", None)],
     ] {
         let r = env
-            .http
-            .post(env.url("/_emulator/oauth/approve"))
-            .json(&json!({"url": env.authorize_url(&changes)}))
-            .send()
-            .await
-            .unwrap();
+            .post_json(
+                "/_emulator/oauth/approve",
+                &json!({"url": env.authorize_url(&changes)}),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{changes:?}");
         let page = env
             .http
@@ -207,12 +197,11 @@ async fn the_token_endpoint_checks_pkce_redirect_client_and_device() {
     }
     // JSON is refused like on /v2/auth.
     let r = env
-        .http
-        .post(env.url("/oauth2/token"))
-        .json(&json!({"grant_type": "authorization_code"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/oauth2/token",
+            &json!({"grant_type": "authorization_code"}),
+        )
+        .await;
     assert_eq!(error_code(r).await.1, "invalid_request");
 }
 
@@ -316,12 +305,11 @@ async fn revoke_kills_an_install_s_tokens() {
     let env = start().await;
     let app = env.sign_in("dev-x", false).await;
     let r = env
-        .http
-        .post(env.url("/oauth2/revoke"))
-        .form(&[("token", app.refresh.as_str()), ("client_id", APP)])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/oauth2/revoke",
+            &[("token", app.refresh.as_str()), ("client_id", APP)],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
         env.get_auth("/v2/devices/me", &app.access).await.status(),
@@ -329,11 +317,7 @@ async fn revoke_kills_an_install_s_tokens() {
     );
     // Unknown tokens are fine too (RFC 7009).
     let r = env
-        .http
-        .post(env.url("/oauth2/revoke"))
-        .form(&[("token", "nope"), ("client_id", APP)])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/oauth2/revoke", &[("token", "nope"), ("client_id", APP)])
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
 }

@@ -82,14 +82,10 @@ async fn a_standard_upload_is_assembled_and_hashed() {
 
 #[tokio::test]
 async fn empty_files_are_refused_tiny_ones_are_one_part_and_requested_part_counts() {
-    let env = start().await;
-    let t = env.pair("up-2").await;
+    let (env, t) = paired("up-2").await;
     // Emulator reading: 0 bytes is refused like a real-time asset_filesize of 0 (§7: 1 … 5 TiB).
     let r = env
-        .create_asset(
-            &t.access,
-            json!({"name": "empty.txt", "filetype": "text/plain", "filesize": 0}),
-        )
+        .create_asset(&t.access, file_body("empty.txt", "text/plain", 0))
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let v: Value = r.json().await.unwrap();
@@ -224,8 +220,7 @@ async fn part_puts_are_verified_like_s3() {
     let rep = env.asset(asset["id"].as_str().unwrap()).await;
     assert_eq!(rep["stored_puts"], 0);
     // The right request works.
-    let r = env.put_part(&url, "video/mp4", data.clone()).await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(env.put_status(&url, data.clone()).await, StatusCode::OK);
     let rep = env.asset(asset["id"].as_str().unwrap()).await;
     assert_eq!(rep["sha256"], sha256(&data));
     // An unknown asset in a validly signed URL cannot be made without the key; an unknown path is 404.
@@ -446,37 +441,26 @@ async fn poisoned_names_always_fail() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     // Other names are unaffected.
     let ok = standard(&env, &t.access, "good.mov", 10, json!({})).await;
-    let r = env
-        .put_part(&urls(&ok)[0], "video/mp4", bytes(10, 0))
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        env.put_status(&urls(&ok)[0], bytes(10, 0)).await,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn any_well_formed_mime_type_is_accepted_a_malformed_one_is_not() {
-    let env = start().await;
-    let t = env.pair("mime-1").await;
+    let (env, t) = paired("mime-1").await;
+    let created = async |body: Value| env.create_asset(&t.access, body).await.status();
     for ok in [
         "application/octet-stream",
         "video/x-takeup-unknown",
         "image/x-fujifilm-raf",
         "audio/vnd.wave",
     ] {
-        let r = env
-            .create_asset(
-                &t.access,
-                json!({"name": "a.bin", "filetype": ok, "filesize": 10}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::OK, "{ok}");
-        let r = env
-            .create_asset(
-                &t.access,
-                json!({"name": "a.bin", "filetype": ok, "is_realtime_upload": true}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::OK, "{ok} (real-time)");
+        let status = created(file_body("a.bin", ok, 10)).await;
+        assert_eq!(status, StatusCode::OK, "{ok}");
+        let realtime = json!({"name": "a.bin", "filetype": ok, "is_realtime_upload": true});
+        assert_eq!(created(realtime).await, StatusCode::OK, "{ok} (real-time)");
     }
     for bad in [
         "",
@@ -488,20 +472,14 @@ async fn any_well_formed_mime_type_is_accepted_a_malformed_one_is_not() {
         "video/mp 4",
         "-video/mp4",
     ] {
-        let r = env
-            .create_asset(
-                &t.access,
-                json!({"name": "a.mov", "filetype": bad, "filesize": 10}),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+        let status = created(file_body("a.mov", bad, 10)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad:?}");
     }
 }
 
 #[tokio::test]
 async fn names_without_an_extension() {
-    let env = start().await;
-    let t = env.pair("ext-1").await;
+    let (env, t) = paired("ext-1").await;
     let create = |body: Value| env.create_asset(&t.access, body);
     // A standard asset needs no extension.
     let r = create(json!({"name": "CLIP", "filetype": "application/octet-stream", "filesize": 3}))
@@ -562,19 +540,14 @@ async fn names_without_an_extension() {
 
 #[tokio::test]
 async fn the_server_chooses_how_many_urls_a_standard_asset_gets() {
-    let env = start().await;
-    let t = env.pair("n-1").await;
+    let (env, t) = paired("n-1").await;
     env.settings(json!({"standard_part_bytes": 5 * MIB})).await;
     let asset = standard(&env, &t.access, "fifteen.mov", 15 * MIB, json!({})).await;
     assert_eq!(urls(&asset).len(), 3);
     let asset = standard(&env, &t.access, "twelve.mov", 12 * MIB, json!({})).await;
     assert_eq!(urls(&asset).len(), 2, "never a part under 5 MiB");
     let r = env
-        .http
-        .post(env.url("/_emulator/settings"))
-        .json(&json!({"standard_part_bytes": 1024}))
-        .send()
-        .await
-        .unwrap();
+        .post_json("/_emulator/settings", &json!({"standard_part_bytes": 1024}))
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }

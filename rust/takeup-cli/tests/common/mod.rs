@@ -22,6 +22,8 @@ pub struct Ctx {
     pub emu: Emulator,
     pub ctl: reqwest::Client,
     pub state: tempfile::TempDir,
+    /// A folder for the test's media files, apart from the state directory.
+    pub media: tempfile::TempDir,
 }
 
 impl Ctx {
@@ -57,6 +59,7 @@ impl Ctx {
             emu,
             ctl,
             state: tempfile::tempdir().unwrap(),
+            media: tempfile::tempdir().unwrap(),
         }
     }
 
@@ -77,6 +80,23 @@ impl Ctx {
             .env_remove("RUST_LIB_BACKTRACE")
             .stdin(Stdio::null());
         c
+    }
+
+    /// `takeup ARGS` started in the background with this stdout and stderr.
+    pub fn spawn(&self, args: &[&str], stdout: Stdio, stderr: Stdio) -> Child {
+        let mut c = self.takeup(args);
+        c.stdout(stdout).stderr(stderr).spawn().unwrap()
+    }
+
+    /// The path of `name` in the media folder, as an argument.
+    pub fn media_arg(&self, name: &str) -> String {
+        self.media.path().join(name).to_str().unwrap().to_string()
+    }
+
+    /// Write `bytes` as `name` in the media folder and `takeup enqueue` it.
+    pub fn enqueue_new(&self, name: &str, bytes: Vec<u8>) {
+        std::fs::write(self.media.path().join(name), bytes).unwrap();
+        ok(&mut self.takeup(&["enqueue", &self.media_arg(name)]));
     }
 
     pub async fn get(&self, path: &str) -> Value {
@@ -153,6 +173,14 @@ pub fn ok(c: &mut Command) -> String {
         text(&out.stderr)
     );
     text(&out.stdout)
+}
+
+/// Run a command to its end; asserts it failed and returns its exit status and stderr.
+pub fn fails(c: &mut Command) -> (ExitStatus, String) {
+    let out = c.stdin(Stdio::null()).output().unwrap();
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{c:?} succeeded: {err}");
+    (out.status, err)
 }
 
 /// A `takeup emulator` child process and what it printed about itself.

@@ -74,6 +74,15 @@ pub async fn send(req: RequestBuilder) -> Response {
 }
 
 impl Env {
+    /// A client trusting the emulator's CA that does not follow redirects (to see them).
+    pub fn client_without_redirects(&self) -> Client {
+        Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(self.emu.ca_pem.as_bytes()).unwrap()])
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.emu.base_url, path)
     }
@@ -139,8 +148,14 @@ impl Env {
             .unwrap()
     }
 
-    /// `POST /v2/auth/token` for `client_id` with the right secret and this grant.
-    async fn token(&self, client_id: &str, grant: &str, key: &str, value: &str) -> Response {
+    /// `POST /v2/auth/token` for `client_id` with the right secret and this grant, not sent yet.
+    pub fn token_request(
+        &self,
+        client_id: &str,
+        grant: &str,
+        key: &str,
+        value: &str,
+    ) -> RequestBuilder {
         let form = [
             ("client_id", client_id),
             ("client_secret", SECRET),
@@ -148,7 +163,11 @@ impl Env {
             (key, value),
         ];
         let req = self.http.post(self.url("/v2/auth/token"));
-        send(req.header("x-client-version", VERSION).form(&form)).await
+        req.header("x-client-version", VERSION).form(&form)
+    }
+
+    async fn token(&self, client_id: &str, grant: &str, key: &str, value: &str) -> Response {
+        send(self.token_request(client_id, grant, key, value)).await
     }
 
     pub async fn poll(&self, client_id: &str, device_code: &str) -> Response {
@@ -284,6 +303,11 @@ impl Env {
         self.get_auth("/v2/devices/me", access).await.status()
     }
 
+    /// An authorized `POST path` without a version header or a body, not sent yet.
+    pub fn post_request(&self, path: &str, access: &str) -> RequestBuilder {
+        self.http.post(self.url(path)).bearer_auth(access)
+    }
+
     /// An authorized `POST path` with a form body.
     pub async fn post_form_auth(
         &self,
@@ -291,13 +315,7 @@ impl Env {
         access: &str,
         form: &[(&str, &str)],
     ) -> Response {
-        send(
-            self.http
-                .post(self.url(path))
-                .bearer_auth(access)
-                .form(form),
-        )
-        .await
+        send(self.post_request(path, access).form(form)).await
     }
 
     /// This device as `GET /v2/devices/me` shows it.
@@ -307,14 +325,12 @@ impl Env {
 
     pub async fn post_auth(&self, path: &str, access: &str, body: Option<Value>) -> Response {
         let mut req = self
-            .http
-            .post(self.url(path))
-            .bearer_auth(access)
+            .post_request(path, access)
             .header("x-client-version", VERSION);
         if let Some(b) = body {
             req = req.json(&b);
         }
-        req.send().await.unwrap()
+        send(req).await
     }
 
     /// `POST /v2/devices/connect?project_id=...` with this token.
@@ -364,6 +380,14 @@ impl Env {
         self.part_request(url, content_type, bytes).send().await
     }
 
+    /// The status a `video/mp4` part PUT answers; a transport failure fails the test.
+    pub async fn put_status(&self, url: &str, bytes: Vec<u8>) -> StatusCode {
+        self.put_part(url, "video/mp4", bytes)
+            .await
+            .unwrap()
+            .status()
+    }
+
     pub async fn asset(&self, id: &str) -> Value {
         self.control_get(&format!("/_emulator/assets/{id}")).await
     }
@@ -405,6 +429,12 @@ pub fn upload_urls(answer: &Value) -> Vec<String> {
         .iter()
         .map(|u| u.as_str().unwrap().to_string())
         .collect()
+}
+
+/// The `key` field of each element of a JSON array, in order.
+pub fn each_field(list: &Value, key: &str) -> Vec<Value> {
+    let items = list.as_array().expect("a JSON array");
+    items.iter().map(|v| v[key].clone()).collect()
 }
 
 /// Deterministic test bytes.

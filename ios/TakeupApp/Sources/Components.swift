@@ -1,5 +1,5 @@
 // Small views shared by the screens: tones as colours, action buttons, the avatar, the network
-// badge, notices and the QR code.
+// badge, notices, a take-log note and the QR code.
 import CoreImage
 import CoreImage.CIFilterBuiltins
 import SwiftUI
@@ -138,16 +138,45 @@ struct NoticesView: View {
             let n = Presentation.notice(notice)
             HStack(alignment: .top, spacing: 10) {
                 Image(systemName: n.symbol).foregroundStyle(n.tone.color)
-                VStack(alignment: .leading, spacing: 2) {
-                    Text(n.title).font(.subheadline.weight(.semibold))
-                    Text(n.message).font(.footnote)
-                }
+                Text(n.message).font(.footnote)
                 Spacer(minLength: 0)
             }
             .padding(10)
             .background(n.tone.color.opacity(0.12), in: RoundedRectangle(cornerRadius: 10))
             .accessibilityElement(children: .combine)
         }
+    }
+}
+
+/// One take-log note (`note_row`): its text, the frame it points at, where it is (sent, waiting
+/// and for what, or not sent and why) and Send again when Frame.io refused it.
+struct NoteRowView: View {
+    let note: NotePresentation
+    let retry: () -> Void
+
+    var body: some View {
+        HStack(alignment: .top, spacing: 10) {
+            Image(systemName: note.symbol).foregroundStyle(note.tone.color)
+            VStack(alignment: .leading, spacing: 4) {
+                Text(note.text)
+                HStack(spacing: 8) {
+                    if let frame = note.frame {
+                        Label(String(frame), systemImage: "film").labelStyle(.titleAndIcon)
+                            .font(.caption.monospacedDigit())
+                    }
+                    Text(note.detail)
+                        .font(.caption)
+                        .foregroundStyle(note.tone == .critical ? Color.red : Color.secondary)
+                }
+                if note.actions.contains(.retryNote) {
+                    let p = Presentation.action(.retryNote)
+                    Button(action: retry) { Label(p.title, systemImage: p.symbol) }
+                        .buttonStyle(.bordered)
+                        .font(.caption)
+                }
+            }
+        }
+        .accessibilityElement(children: .combine)
     }
 }
 

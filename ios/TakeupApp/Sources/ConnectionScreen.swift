@@ -8,9 +8,11 @@ struct ConnectionScreen: View {
 
     var body: some View {
         Group {
-            if case .choosingProject(_, let account, let query, let projects, let total) = view.connection {
+            if case .choosingProject(_, let account, let query, let projects, _, let countText, let emptyText)
+                = view.connection {
                 // Its own list: `.searchable` belongs on the list inside the NavigationStack.
-                ProjectPicker(view: view, account: account, query: query, projects: projects, total: total)
+                ProjectPicker(view: view, account: account, query: query, projects: projects,
+                              countText: countText, emptyText: emptyText)
             } else {
                 manager
             }
@@ -20,22 +22,23 @@ struct ConnectionScreen: View {
 
     private var manager: some View {
         let connection = view.connection
-        let p = Presentation.connection(connection)
+        let p = Presentation.connection(view)
         return List {
             if !view.notices.isEmpty {
                 Section { NoticesView(notices: view.notices) }
             }
             Section {
-                ConnectionHeader(p: p)
+                ConnectionHeaderView(p: p)
                 switch connection {
                 case .notAuthorized, .requestingCode, .authorizing, .connecting, .loadingAccounts,
                      .loadingProjects, .failed, .notConnected, .signingIn:
                     // signing_in: the page is open in an ASWebAuthenticationSession (AppModel);
                     // its buttons reopen it or cancel.
                     EmptyView()
-                case .showingCode(let code, _, _, let qr, let expiresAtMs, _, let device, _):
-                    PairingCodeView(connection: connection, userCode: code, qrContent: qr,
-                                    expiresAtMs: expiresAtMs, deviceName: device)
+                case .showingCode(let code, _, _, let qr, _, _, let device, _, let linkText, let countdown,
+                                  let attemptNote):
+                    PairingCodeView(connection: connection, userCode: code, qrContent: qr, linkText: linkText,
+                                    countdownText: countdown, attemptNote: attemptNote, deviceName: device)
                 case .choosingAccount(_, let accounts):
                     AccountPicker(accounts: accounts)
                 case .noC2cAccounts:
@@ -78,8 +81,8 @@ struct ConnectionButtons: View {
     }
 }
 
-/// Symbol or spinner, headline and message of a connection state.
-struct ConnectionHeader: View {
+/// Symbol or spinner, headline and message of a connection state (the view's `connection_header`).
+struct ConnectionHeaderView: View {
     let p: ConnectionPresentation
 
     var body: some View {
@@ -101,14 +104,17 @@ struct ConnectionHeader: View {
     }
 }
 
-/// `showing_code`: QR code, tappable link, user code, countdown (Cancel is in the buttons).
+/// `showing_code`: QR code, tappable link, user code, countdown (Cancel is in the buttons). The
+/// view model sends a new view every second, so `countdownText` ticks by itself.
 struct PairingCodeView: View {
     @EnvironmentObject private var model: AppModel
     @Environment(\.openURL) private var openURL
     let connection: ConnectionView
     let userCode: String
     let qrContent: String
-    let expiresAtMs: Int64
+    let linkText: String?
+    let countdownText: String
+    let attemptNote: String?
     let deviceName: String?
 
     var body: some View {
@@ -121,19 +127,20 @@ struct PairingCodeView: View {
                 .font(.system(.largeTitle, design: .monospaced).weight(.bold))
                 .textSelection(.enabled)
                 .accessibilityLabel("Code \(userCode.map(String.init).joined(separator: " "))")
-            if let link = Presentation.verificationLink(connection) {
+            if Presentation.verificationLink(connection) != nil {
+                let open = Presentation.action(.openVerificationLink)
                 Button {
                     model.perform(.openVerificationLink, openURL: openURL)
                 } label: {
-                    Label(link.host ?? link.absoluteString, systemImage: "safari")
+                    Label(linkText ?? open.title, systemImage: open.symbol)
                 }
                 .buttonStyle(.bordered)
             }
-            // Ticks locally every second; the view model also sends a new view each second.
-            TimelineView(.periodic(from: .now, by: 1)) { context in
-                Text(Presentation.codeCountdown(expiresAtMs: expiresAtMs, now: context.date))
-                    .font(.footnote.monospacedDigit())
-                    .foregroundStyle(.secondary)
+            Text(countdownText)
+                .font(.footnote.monospacedDigit())
+                .foregroundStyle(.secondary)
+            if let attemptNote {
+                Text(attemptNote).font(.footnote).foregroundStyle(.orange)
             }
             if let deviceName {
                 Text("Shown in Frame.io as “\(deviceName)”").font(.footnote).foregroundStyle(.secondary)
@@ -177,7 +184,8 @@ struct PickerRow: View {
 }
 
 /// `choosing_project`: the project list with a search field bound to the view model's `query`
-/// (the view model filters; `projects` are the matches, `total` all projects of the account).
+/// (the view model filters; `projects` are the matches, `count_text` says how many of how many,
+/// `empty_text` why the list is empty).
 struct ProjectPicker: View {
     @EnvironmentObject private var model: AppModel
     @Environment(\.openURL) private var openURL
@@ -185,27 +193,31 @@ struct ProjectPicker: View {
     let account: AccountItem
     let query: String
     let projects: [ProjectItem]
-    let total: UInt64
+    let countText: String
+    let emptyText: String?
     @State private var search = ""
 
     var body: some View {
         List {
-            Section { ConnectionHeader(p: Presentation.connection(view.connection)) }
-            Section(account.name) {
-                if projects.isEmpty {
-                    Text(query.isEmpty ? "No projects in \(account.name)" : "No project matches “\(query)”")
-                        .foregroundStyle(.secondary)
+            Section { ConnectionHeaderView(p: Presentation.connection(view)) }
+            Section {
+                if let emptyText {
+                    Text(emptyText).foregroundStyle(.secondary)
                 }
                 ForEach(projects, id: \.id) { project in
                     PickerRow(title: project.name, symbol: "folder") {
                         model.perform(.chooseProject, target: .project(project.id), openURL: openURL)
                     }
                 }
+            } header: {
+                Text(account.name)
+            } footer: {
+                Text(countText)
             }
             ConnectionButtons(view: view)
         }
         .searchable(text: $search, placement: .navigationBarDrawer(displayMode: .always),
-                    prompt: "Search \(total) projects")
+                    prompt: Presentation.action(.searchProjects).title)
         .onAppear { search = query }
         .onChange(of: search) { text in
             if text != query {

@@ -1,7 +1,8 @@
-// The root: two tabs (uploads, the Frame.io connection manager), each with the notices and the
-// network status; the view model's one-off `alert` as a bar at the bottom. Renders every field of
-// `app_view` in shared-ui-spec/spec.json: connection + connection_actions (ConnectionScreen),
-// network (both tabs), queue (QueueScreen), notices (both tabs), alert (here).
+// The root: three tabs (uploads, the take log, the Frame.io connection manager), each with the
+// notices and the network status; the view model's one-off `alert` as a bar at the bottom. Renders
+// every field of `app_view` in shared-ui-spec/spec.json: connection + connection_header +
+// connection_actions (ConnectionScreen), network (every tab), queue (QueueScreen), take_log
+// (TakeLogScreen), notices (every tab), alert (here).
 import SwiftUI
 import Takeup
 import TakeupKit
@@ -10,7 +11,7 @@ struct ContentView: View {
     @EnvironmentObject private var model: AppModel
     @State private var tab = Tab.uploads
 
-    enum Tab: Hashable { case uploads, connection }
+    enum Tab: Hashable { case uploads, takeLog, connection }
 
     var body: some View {
         switch model.phase {
@@ -32,6 +33,10 @@ struct ContentView: View {
             NavigationStack { QueueScreen(view: view) }
                 .tabItem { Label("Uploads", systemImage: "arrow.up.circle") }
                 .tag(Tab.uploads)
+            NavigationStack { TakeLogScreen(view: view) }
+                .tabItem { Label("Take log", systemImage: "list.bullet.clipboard") }
+                .badge(Int(clamping: view.takeLog.waiting))
+                .tag(Tab.takeLog)
             NavigationStack { ConnectionScreen(view: view) }
                 .tabItem { Label("Frame.io", systemImage: connectionSymbol(view)) }
                 .tag(Tab.connection)

@@ -28,6 +28,7 @@ struct QueueScreen: View {
                         Text(Presentation.action(.setManual).title).tag(QueueMode.manual)
                     }
                     .pickerStyle(.segmented)
+                    Text(queue.modeText).font(.footnote).foregroundStyle(.secondary)
                 }
                 BannerView(banner: queue.banner, summary: queue.summary)
                 if let current = queue.current {
@@ -44,8 +45,7 @@ struct QueueScreen: View {
                             .contextMenu { rowButtons(row, trailing: nil) }
                     }
                 } header: {
-                    let p = Presentation.section(section.kind)
-                    Label(section.title.isEmpty ? p.defaultTitle : section.title, systemImage: p.symbol)
+                    Label(section.title, systemImage: Presentation.section(section.kind).symbol)
                 }
             }
         }
@@ -56,11 +56,9 @@ struct QueueScreen: View {
                 NetworkBadgeView(network: view.network, compact: true)
             }
             ToolbarItemGroup(placement: .navigationBarTrailing) {
-                if queue.actions.contains(.pause) {
-                    Button { run(.pause) } label: { Label("Pause", systemImage: "pause.fill") }
-                }
-                if queue.actions.contains(.resume) {
-                    Button { run(.resume) } label: { Label("Resume", systemImage: "play.fill") }
+                ForEach([ActionKind.pause, .resume].filter { queue.actions.contains($0) }, id: \.self) { kind in
+                    let p = Presentation.action(kind)
+                    Button { run(kind) } label: { Label(p.title, systemImage: p.symbol) }
                 }
                 Menu {
                     Button { importing = true } label: { Label("Add files…", systemImage: "plus") }
@@ -89,7 +87,7 @@ struct QueueScreen: View {
                 }
             }
         }
-        .confirmationDialog("Cancel all uploads?", isPresented: $confirmCancelAll, titleVisibility: .visible) {
+        .confirmationDialog(Presentation.action(.cancelAll).title + "?", isPresented: $confirmCancelAll, titleVisibility: .visible) {
             Button(Presentation.action(.cancelAll).title, role: .destructive) { run(.cancelAll) }
         } message: {
             Text("Every file that has not finished uploading is cancelled. You can retry them later.")
@@ -176,7 +174,7 @@ struct BannerView: View {
             Image(systemName: b.symbol).font(.title2).foregroundStyle(b.tone.color)
             VStack(alignment: .leading, spacing: 2) {
                 Text(b.title).font(.headline)
-                if let message = b.message { Text(message).font(.subheadline) }
+                if !b.detail.isEmpty { Text(b.detail).font(.subheadline) }
                 if !summary.isEmpty {
                     Text(summary).font(.footnote).foregroundStyle(.secondary)
                 }
@@ -271,8 +269,9 @@ struct SelectionBar: View {
         .padding()
         .background(.bar)
         .overlay(alignment: .top) {
-            Text("\(queue.selectedIds.count) selected").font(.caption2).foregroundStyle(.secondary)
-                .offset(y: -2)
+            if let selection = queue.selectionText {
+                Text(selection).font(.caption2).foregroundStyle(.secondary).offset(y: -2)
+            }
         }
     }
 }

@@ -1,11 +1,12 @@
 // How the engine's view model (shared-ui-spec/spec.json; `TakeupEngine.viewModel()`) is presented:
-// the spec id of every state, headlines, symbols (SF Symbols names), tones, button titles and roles,
-// and what each action does when tapped. Plain Swift, no SwiftUI: the SwiftUI app
-// (ios/TakeupApp) draws these; scripts/test-swift.sh checks on Linux that every state and action
-// id of the spec is mapped here (SpecCoverageTests).
+// the spec id of every state, symbols (SF Symbols names), tones, button roles, and what each action
+// does when tapped. Plain Swift, no SwiftUI: the SwiftUI app (ios/TakeupApp) draws these;
+// scripts/test-swift.sh checks on Linux that every state and action id of the spec is mapped here
+// (SpecCoverageTests).
 //
-// Texts the view model already sends (labels, summaries, row details, messages, section titles)
-// are shown as they are; what is added here is what a screen needs around them.
+// Every word comes from the view model: headings and sentences from the view, control labels from
+// `actionLabel(kind:)`. What is added here is layout: ids, symbols, tones, roles, which control a
+// state shows.
 import Foundation
 import Takeup
 
@@ -28,6 +29,7 @@ public enum ActionRole: Sendable, Equatable {
 public struct ConnectionPresentation: Sendable, Equatable {
     /// The spec's state id (`shared-ui-spec/spec.json`, screens.connection.states).
     public var stateId: String
+    /// The view's `connection_header`.
     public var title: String
     public var message: String?
     /// Show a progress indicator (a step is running).
@@ -40,7 +42,7 @@ public struct ConnectionPresentation: Sendable, Equatable {
 
 public struct NetworkBadge: Sendable, Equatable {
     public var stateId: String
-    /// `Wi-Fi`, `Cellular`, `Ethernet`, `Online`, `Offline`.
+    /// The view's `type_text`: `Wi-Fi`, `Cellular`, `Offline`...
     public var title: String
     /// The view model's label (type, health, speed, latency).
     public var detail: String
@@ -52,14 +54,14 @@ public struct NetworkBadge: Sendable, Equatable {
 public struct BannerPresentation: Sendable, Equatable {
     public var stateId: String
     public var title: String
-    public var message: String?
+    public var detail: String
     public var symbol: String
     public var tone: Tone
 }
 
 public struct RowPresentation: Sendable, Equatable {
     public var stateId: String
-    /// Short status: `Queued`, `Uploading`, `Failed`...
+    /// The view's `state_text`: `Queued`, `Uploading`, `Failed`...
     public var status: String
     /// The view model's detail line (bytes, rate, reason).
     public var detail: String
@@ -70,19 +72,17 @@ public struct RowPresentation: Sendable, Equatable {
     public var showsProgress: Bool
     /// A selection checkbox (manual mode, awaiting selection).
     public var showsCheckbox: Bool
+    /// The view's `kind_text`: `Proxy`, `Hero`...
     public var kind: String
 }
 
 public struct SectionPresentation: Sendable, Equatable {
     public var stateId: String
-    /// Used when the view model's title is empty.
-    public var defaultTitle: String
     public var symbol: String
 }
 
 public struct NoticePresentation: Sendable, Equatable {
     public var stateId: String
-    public var title: String
     public var message: String
     public var symbol: String
     public var tone: Tone
@@ -91,6 +91,7 @@ public struct NoticePresentation: Sendable, Equatable {
 public struct ActionPresentation: Sendable, Equatable {
     /// The spec's action id (`shared-ui-spec/spec.json`, actions).
     public var id: String
+    /// `actionLabel(kind:)`: the one wording of both apps.
     public var title: String
     public var symbol: String
     public var role: ActionRole
@@ -99,12 +100,21 @@ public struct ActionPresentation: Sendable, Equatable {
 /// What an action needs besides its kind.
 public enum ActionTarget: Sendable, Equatable {
     case none
+    /// A queued file (`id` of a row, `file_id` of `toggle_circle`).
     case file(Int64)
     case account(String)
     case project(String)
     case query(String)
     /// The URL the sign-in page sent the browser back to (`complete_sign_in`).
     case redirect(String)
+    /// A take-log note (`retry_note`).
+    case note(Int64)
+    /// A clip's take mark (`log_take`): see `TakeForm`.
+    case take(fileId: Int64, scene: String, take: String, circled: Bool)
+    /// A note on a clip (`add_note`): see `NoteDraft`.
+    case comment(fileId: Int64, text: String, frame: UInt64?)
+    /// A real-time logging trigger (`add_trigger`) on input `input` of channel `channel`.
+    case trigger(channel: UInt32, input: UInt32)
 }
 
 /// What tapping an action does.
@@ -123,98 +133,47 @@ public enum ActionCommand: Sendable, Equatable {
 public enum Presentation {
     // MARK: connection manager
 
-    public static func connection(_ view: ConnectionView) -> ConnectionPresentation {
-        func p(_ id: String, _ title: String, _ message: String? = nil, busy: Bool = false,
-               user: UserView? = nil, tone: Tone = .neutral, symbol: String) -> ConnectionPresentation {
-            ConnectionPresentation(stateId: id, title: title, message: message, isBusy: busy,
-                                   user: user, tone: tone, symbol: symbol)
-        }
+    /// The connection manager's state: wording from the view's `connection_header`, the rest
+    /// (id, symbol, tone, user) from the state.
+    public static func connection(_ view: ConnectionView, header: ConnectionHeader) -> ConnectionPresentation {
+        let (id, symbol, tone, user) = connectionLayout(view)
+        return ConnectionPresentation(stateId: id, title: header.title, message: header.message,
+                                      isBusy: header.busy, user: user,
+                                      tone: header.isError ? .critical : tone, symbol: symbol)
+    }
+
+    public static func connection(_ app: AppView) -> ConnectionPresentation {
+        connection(app.connection, header: app.connectionHeader)
+    }
+
+    /// The spec's state id of a connection view.
+    public static func connectionStateId(_ view: ConnectionView) -> String { connectionLayout(view).id }
+
+    private static func connectionLayout(_ view: ConnectionView)
+        -> (id: String, symbol: String, tone: Tone, user: UserView?) {
         switch view {
         case .notAuthorized(let message):
-            return p("not_authorized", "Connect to Frame.io",
-                     message ?? "Sign in with your Frame.io account, or pair this app with a code, to upload what you record to a project.",
-                     tone: message == nil ? .neutral : .caution, symbol: "link.badge.plus")
-        case .signingIn:
-            return p("signing_in", "Sign in with Frame.io",
-                     "Finish signing in on the Frame.io page; you come back here by yourself.",
-                     busy: true, tone: .accent, symbol: "person.badge.key")
-        case .requestingCode:
-            return p("requesting_code", "Getting a pairing code…", busy: true, symbol: "qrcode")
-        case .showingCode(let code, _, _, _, _, _, let device, let attempt):
-            let device = device.map { " This device will appear as “\($0)”." } ?? ""
-            let again = attempt > 1 ? "The previous code expired; this is a new one. " : ""
-            return p("showing_code", "Pair with Frame.io",
-                     "\(again)Scan the QR code or open the link on a signed-in device, then confirm code \(code).\(device)",
-                     tone: .accent, symbol: "qrcode")
-        case .authorizing:
-            return p("authorizing", "Signing in…", "Approved in Frame.io: finishing the sign-in.",
-                     busy: true, symbol: "person.badge.key")
-        case .notConnected(let user, let method):
-            switch method {
-            case .account:
-                return p("not_connected", "Choose a project",
-                         "Signed in as \(user.name). Choose the project your uploads go to.",
-                         user: user, tone: .caution, symbol: "folder.badge.questionmark")
-            case .deviceCode:
-                return p("not_connected", "No project",
-                         "This device is paired but has no project. Pair it again and pick the project on Frame.io, or sign in with your Frame.io account.",
-                         user: user, tone: .caution, symbol: "folder.badge.questionmark")
-            }
-        case .loadingAccounts(let user):
-            return p("loading_accounts", "Loading accounts…", busy: true, user: user,
-                     symbol: "person.2")
-        case .choosingAccount(let user, let accounts):
-            return p("choosing_account", "Choose an account",
-                     accounts.count == 1 ? "1 account with Camera to Cloud" : "\(accounts.count) accounts with Camera to Cloud",
-                     user: user, symbol: "person.2")
-        case .noC2cAccounts(let user, _):
-            return p("no_c2c_accounts", "No Camera to Cloud account",
-                     "\(user.email) doesn't have access to any Camera to Cloud enabled accounts. Frame.io's help explains how to get access.",
-                     user: user, tone: .caution, symbol: "exclamationmark.triangle")
-        case .loadingProjects(let user, let account):
-            return p("loading_projects", "Loading projects of \(account.name)…", busy: true,
-                     user: user, symbol: "folder")
-        case .choosingProject(let user, let account, let query, let projects, let total):
-            let trimmed = query.trimmingCharacters(in: .whitespaces)
-            let count = trimmed.isEmpty
-                ? (total == 1 ? "1 project" : "\(total) projects")
-                : "\(projects.count) of \(total) projects match “\(trimmed)”"
-            return p("choosing_project", "Choose a project", "\(account.name) · \(count)",
-                     user: user, symbol: "folder")
-        case .connecting(let user, let projectName):
-            return p("connecting", "Connecting to \(projectName)…", busy: true, user: user,
-                     symbol: "link")
-        case .connected(let user, let project, let deviceName, let method):
-            let change = method == .deviceCode
-                ? " Paired with a code: to change project, pair again or sign in with your Frame.io account."
-                : ""
-            return p("connected", project.name,
-                     "Connected as \(deviceName): what you record uploads to this project.\(change)",
-                     user: user, tone: .positive, symbol: "checkmark.circle.fill")
-        case .failed(let user, let message):
-            return p("failed", "Something went wrong", message, user: user, tone: .critical,
-                     symbol: "exclamationmark.octagon")
+            return ("not_authorized", "link.badge.plus", message == nil ? .neutral : .caution, nil)
+        case .signingIn: return ("signing_in", "person.badge.key", .accent, nil)
+        case .requestingCode: return ("requesting_code", "qrcode", .neutral, nil)
+        case .showingCode: return ("showing_code", "qrcode", .accent, nil)
+        case .authorizing: return ("authorizing", "person.badge.key", .neutral, nil)
+        case .notConnected(let user, _): return ("not_connected", "folder.badge.questionmark", .caution, user)
+        case .loadingAccounts(let user): return ("loading_accounts", "person.2", .neutral, user)
+        case .choosingAccount(let user, _): return ("choosing_account", "person.2", .neutral, user)
+        case .noC2cAccounts(let user, _): return ("no_c2c_accounts", "exclamationmark.triangle", .caution, user)
+        case .loadingProjects(let user, _): return ("loading_projects", "folder", .neutral, user)
+        case .choosingProject(let user, _, _, _, _, _, _): return ("choosing_project", "folder", .neutral, user)
+        case .connecting(let user, _): return ("connecting", "link", .neutral, user)
+        case .connected(let user, _, _, _): return ("connected", "checkmark.circle.fill", .positive, user)
+        case .failed(let user, _): return ("failed", "exclamationmark.octagon", .critical, user)
         }
-    }
-
-    /// When the pairing code of a `showing_code` view expires.
-    public static func expiry(expiresAtMs ms: Int64) -> Date {
-        Date(timeIntervalSince1970: Double(ms) / 1000)
-    }
-
-    /// `Code expires in 4:59`, or `Code expired: getting a new one…` (the view model requests a
-    /// fresh code by itself).
-    public static func codeCountdown(expiresAtMs ms: Int64, now: Date) -> String {
-        let deadline = expiry(expiresAtMs: ms)
-        return Format.secondsLeft(until: deadline, now: now) > 0
-            ? "Code expires in \(Format.countdown(until: deadline, now: now))"
-            : "Code expired: getting a new one…"
     }
 
     /// The link of `open_verification_link`: the complete URI (code included) if any, else the
-    /// plain one; the QR code shows `qr_content`.
+    /// plain one; the QR code shows `qr_content`, the button `link_text`.
     public static func verificationLink(_ view: ConnectionView) -> URL? {
-        guard case .showingCode(_, let uri, let complete, _, _, _, _, _) = view else { return nil }
+        guard case .showingCode(_, let uri, let complete, _, _, _, _, _, _, _, _) = view else { return nil }
         return (complete ?? uri).flatMap(httpsURL)
     }
 
@@ -240,13 +199,6 @@ public enum Presentation {
         }
     }
 
-    public static func methodName(_ m: SignInMethod) -> String {
-        switch m {
-        case .deviceCode: return "Paired with a code"
-        case .account: return "Signed in with a Frame.io account"
-        }
-    }
-
     /// The link of `open_help`.
     public static func helpLink(_ view: ConnectionView) -> URL? {
         guard case .noC2cAccounts(_, let helpUrl) = view else { return nil }
@@ -265,11 +217,11 @@ public enum Presentation {
 
     public static func network(_ view: NetworkView) -> NetworkBadge {
         switch view {
-        case .offline(_, let label):
-            return NetworkBadge(stateId: "offline", title: "Offline", detail: label,
+        case .offline(_, let label, let typeText):
+            return NetworkBadge(stateId: "offline", title: typeText, detail: label,
                                 symbol: "wifi.slash", tone: .critical, isOnline: false)
-        case .online(let type, let health, let label, _, _):
-            return NetworkBadge(stateId: "online", title: connectionTypeName(type), detail: label,
+        case .online(let type, let typeText, let health, let label, _, _):
+            return NetworkBadge(stateId: "online", title: typeText, detail: label,
                                 symbol: connectionTypeSymbol(type), tone: tone(health), isOnline: true)
         }
     }
@@ -280,15 +232,6 @@ public enum Presentation {
         case .cellular: return "cellular"
         case .ethernet: return "ethernet"
         case .unknown: return "unknown"
-        }
-    }
-
-    public static func connectionTypeName(_ t: ConnectionType) -> String {
-        switch t {
-        case .wifi: return "Wi-Fi"
-        case .cellular: return "Cellular"
-        case .ethernet: return "Ethernet"
-        case .unknown: return "Online"
         }
     }
 
@@ -322,30 +265,21 @@ public enum Presentation {
     // MARK: queue
 
     public static func banner(_ banner: QueueBanner) -> BannerPresentation {
+        func b(_ id: String, _ title: String, _ detail: String, _ symbol: String, _ tone: Tone) -> BannerPresentation {
+            BannerPresentation(stateId: id, title: title, detail: detail, symbol: symbol, tone: tone)
+        }
         switch banner {
-        case .empty:
-            return BannerPresentation(stateId: "empty", title: "No uploads yet",
-                                      message: "Recorded files appear here and upload to the connected project.",
-                                      symbol: "tray", tone: .neutral)
-        case .uploading(let files, let bytes, let rate):
-            return BannerPresentation(stateId: "uploading", title: "Uploading \(Format.count(files, "file"))",
-                                      message: "\(Format.bytes(bytes)) left · \(rate)",
-                                      symbol: "arrow.up.circle", tone: .accent)
-        case .waiting(let reason, let message, let files):
-            return BannerPresentation(stateId: "waiting", title: waitingTitle(reason),
-                                      message: files > 0 ? "\(message) · \(Format.count(files, "file")) waiting" : message,
-                                      symbol: holdSymbol(reason), tone: .caution)
-        case .awaitingSelection(let count):
-            return BannerPresentation(stateId: "awaiting_selection", title: "Choose what to upload",
-                                      message: "\(Format.count(count, "file")) \(count == 1 ? "waits" : "wait") for your selection",
-                                      symbol: "checklist", tone: .accent)
-        case .allDone(let completed, let failed):
-            return BannerPresentation(stateId: "all_done",
-                                      title: failed == 0 ? "All uploaded" : "Finished with failures",
-                                      message: failed == 0 ? "\(Format.count(completed, "file")) uploaded"
-                                          : "\(completed) uploaded, \(failed) failed",
-                                      symbol: failed == 0 ? "checkmark.circle" : "exclamationmark.circle",
-                                      tone: failed == 0 ? .positive : .critical)
+        case .empty(let title, let detail):
+            return b("empty", title, detail, "tray", .neutral)
+        case .uploading(_, _, _, let title, let detail):
+            return b("uploading", title, detail, "arrow.up.circle", .accent)
+        case .waiting(let reason, _, let title, let detail):
+            return b("waiting", title, detail, holdSymbol(reason), .caution)
+        case .awaitingSelection(_, let title, let detail):
+            return b("awaiting_selection", title, detail, "checklist", .accent)
+        case .allDone(_, let failed, let title, let detail):
+            return b("all_done", title, detail, failed == 0 ? "checkmark.circle" : "exclamationmark.circle",
+                     failed == 0 ? .positive : .critical)
         }
     }
 
@@ -357,17 +291,6 @@ public enum Presentation {
         case .notConnected: return "not_connected"
         case .suspended: return "suspended"
         case .insecure: return "insecure"
-        }
-    }
-
-    static func waitingTitle(_ r: HoldReason) -> String {
-        switch r {
-        case .pausedByUser: return "Paused"
-        case .offline: return "Waiting for the network"
-        case .notAuthorized: return "Not connected to Frame.io"
-        case .notConnected: return "No project chosen"
-        case .suspended: return "Suspended by the system"
-        case .insecure: return "No secure connection"
         }
     }
 
@@ -383,24 +306,23 @@ public enum Presentation {
     }
 
     public static func row(_ row: FileRow) -> RowPresentation {
-        func r(_ id: String, _ status: String, _ symbol: String, _ tone: Tone,
-               progress: Bool = false, checkbox: Bool = false) -> RowPresentation {
-            RowPresentation(stateId: id, status: status, detail: row.detail, symbol: symbol, tone: tone,
+        func r(_ id: String, _ symbol: String, _ tone: Tone, progress: Bool = false,
+               checkbox: Bool = false) -> RowPresentation {
+            RowPresentation(stateId: id, status: row.stateText, detail: row.detail, symbol: symbol, tone: tone,
                             progress: progress ? row.progress.map { min(1, max(0, $0)) } : nil,
-                            showsProgress: progress, showsCheckbox: checkbox, kind: kindName(row.kind))
+                            showsProgress: progress, showsCheckbox: checkbox, kind: row.kindText)
         }
         switch row.state {
         case .awaitingSelection:
-            return r("awaiting_selection", row.selected ? "Selected" : "Not selected", row.selected ? "checkmark.circle.fill" : "circle",
-                     .neutral, checkbox: true)
-        case .queued: return r("queued", "Queued", "clock", .neutral)
-        case .waitingToRetry: return r("waiting_to_retry", "Retrying soon", "arrow.clockwise.circle", .caution)
-        case .uploading: return r("uploading", "Uploading", "arrow.up.circle", .accent, progress: true)
-        case .recording: return r("recording", "Recording", "record.circle", .accent, progress: true)
-        case .completed: return r("completed", "Uploaded", "checkmark.circle.fill", .positive)
-        case .failed: return r("failed", "Failed", "exclamationmark.circle.fill", .critical)
-        case .skipped: return r("skipped", "Skipped", "pause.circle", .caution)
-        case .cancelled: return r("cancelled", "Cancelled", "xmark.circle", .neutral)
+            return r("awaiting_selection", row.selected ? "checkmark.circle.fill" : "circle", .neutral, checkbox: true)
+        case .queued: return r("queued", "clock", .neutral)
+        case .waitingToRetry: return r("waiting_to_retry", "arrow.clockwise.circle", .caution)
+        case .uploading: return r("uploading", "arrow.up.circle", .accent, progress: true)
+        case .recording: return r("recording", "record.circle", .accent, progress: true)
+        case .completed: return r("completed", "checkmark.circle.fill", .positive)
+        case .failed: return r("failed", "exclamationmark.circle.fill", .critical)
+        case .skipped: return r("skipped", "pause.circle", .caution)
+        case .cancelled: return r("cancelled", "xmark.circle", .neutral)
         }
     }
 
@@ -427,15 +349,6 @@ public enum Presentation {
         }
     }
 
-    public static func kindName(_ k: AssetKind) -> String {
-        switch k {
-        case .proxy: return "Proxy"
-        case .hero: return "Hero"
-        case .audio: return "Audio"
-        case .other: return "Other"
-        }
-    }
-
     public static func modeId(_ m: QueueMode) -> String {
         switch m {
         case .auto: return "auto"
@@ -445,20 +358,20 @@ public enum Presentation {
 
     public static func section(_ kind: SectionKind) -> SectionPresentation {
         switch kind {
-        case .uploading: return SectionPresentation(stateId: "uploading", defaultTitle: "Uploading", symbol: "arrow.up.circle")
-        case .queued: return SectionPresentation(stateId: "queued", defaultTitle: "Queued", symbol: "clock")
-        case .awaitingSelection: return SectionPresentation(stateId: "awaiting_selection", defaultTitle: "Waiting for selection", symbol: "checklist")
-        case .failed: return SectionPresentation(stateId: "failed", defaultTitle: "Failed", symbol: "exclamationmark.circle")
-        case .completed: return SectionPresentation(stateId: "completed", defaultTitle: "Completed", symbol: "checkmark.circle")
-        case .cancelled: return SectionPresentation(stateId: "cancelled", defaultTitle: "Cancelled", symbol: "xmark.circle")
+        case .uploading: return SectionPresentation(stateId: "uploading", symbol: "arrow.up.circle")
+        case .queued: return SectionPresentation(stateId: "queued", symbol: "clock")
+        case .awaitingSelection: return SectionPresentation(stateId: "awaiting_selection", symbol: "checklist")
+        case .failed: return SectionPresentation(stateId: "failed", symbol: "exclamationmark.circle")
+        case .completed: return SectionPresentation(stateId: "completed", symbol: "checkmark.circle")
+        case .cancelled: return SectionPresentation(stateId: "cancelled", symbol: "xmark.circle")
         }
     }
 
     public static func notice(_ notice: Notice) -> NoticePresentation {
         switch notice {
         case .devicePaused(let message):
-            return NoticePresentation(stateId: "device_paused", title: "Device paused in Frame.io",
-                                      message: message, symbol: "pause.circle.fill", tone: .caution)
+            return NoticePresentation(stateId: "device_paused", message: message, symbol: "pause.circle.fill",
+                                      tone: .caution)
         }
     }
 
@@ -472,56 +385,64 @@ public enum Presentation {
         .backToAccounts, .searchProjects, .chooseProject, .cancelChange, .disconnect, .changeProject,
         .signOut, .refresh, .retry, .dismissError, .setAuto, .setManual, .pause, .resume, .cancelAll,
         .uploadSelected, .selectAll, .clearSelection, .toggleSelect, .moveToTop, .cancelFile, .retryFile,
+        .logTake, .toggleCircle, .addNote, .retryNote, .addTrigger,
     ]
 
     public static func actionId(_ kind: ActionKind) -> String { action(kind).id }
 
-    /// The button of an action. `connection`: the screen it is offered on, for the few titles
-    /// that depend on it.
+    /// The button of an action: its label from the engine (`actionLabel(kind:)`), id, symbol and
+    /// role. `connection`: the screen it is offered on (reloading the accounts is the main call of
+    /// `not_connected`).
     public static func action(_ kind: ActionKind, on connection: ConnectionView? = nil) -> ActionPresentation {
-        func a(_ id: String, _ title: String, _ symbol: String, _ role: ActionRole = .standard) -> ActionPresentation {
-            ActionPresentation(id: id, title: title, symbol: symbol, role: role)
+        func a(_ id: String, _ symbol: String, _ role: ActionRole = .standard) -> ActionPresentation {
+            ActionPresentation(id: id, title: actionLabel(kind: kind), symbol: symbol, role: role)
         }
         switch kind {
-        case .pair: return a("pair", "Pair with a code", "qrcode", .primary)
-        case .cancelPairing: return a("cancel_pairing", "Cancel", "xmark", .cancel)
-        case .openVerificationLink: return a("open_verification_link", "Open the pairing page", "safari")
-        case .signIn: return a("sign_in", "Sign in with Frame.io", "person.badge.key", .primary)
-        case .openSignIn: return a("open_sign_in", "Open the sign-in page", "safari", .primary)
-        case .completeSignIn: return a("complete_sign_in", "Finish signing in", "checkmark")
-        case .cancelSignIn: return a("cancel_sign_in", "Cancel", "xmark", .cancel)
+        case .pair: return a("pair", "qrcode", .primary)
+        case .cancelPairing: return a("cancel_pairing", "xmark", .cancel)
+        case .openVerificationLink: return a("open_verification_link", "safari")
+        case .signIn: return a("sign_in", "person.badge.key", .primary)
+        case .openSignIn: return a("open_sign_in", "safari", .primary)
+        case .completeSignIn: return a("complete_sign_in", "checkmark")
+        case .cancelSignIn: return a("cancel_sign_in", "xmark", .cancel)
         case .reloadAccounts:
-            if case .notConnected? = connection { return a("reload_accounts", "Choose a project", "folder", .primary) }
-            return a("reload_accounts", "Reload", "arrow.clockwise")
-        case .chooseAccount: return a("choose_account", "Choose", "person.2")
-        case .openHelp: return a("open_help", "Frame.io help", "questionmark.circle")
-        case .backToAccounts: return a("back_to_accounts", "Accounts", "chevron.backward")
-        case .searchProjects: return a("search_projects", "Search", "magnifyingglass")
-        case .chooseProject: return a("choose_project", "Choose", "folder")
-        case .cancelChange: return a("cancel_change", "Keep current project", "xmark", .cancel)
-        case .disconnect: return a("disconnect", "Disconnect", "link.badge.minus", .destructive)
-        case .changeProject: return a("change_project", "Change project", "arrow.left.arrow.right")
-        case .signOut: return a("sign_out", "Sign out", "rectangle.portrait.and.arrow.right", .destructive)
-        case .refresh: return a("refresh", "Refresh", "arrow.clockwise")
-        case .retry: return a("retry", "Retry", "arrow.clockwise", .primary)
-        case .dismissError: return a("dismiss_error", "Close", "xmark", .cancel)
-        case .setAuto: return a("set_auto", "Automatic", "bolt")
-        case .setManual: return a("set_manual", "Manual", "hand.tap")
-        case .pause: return a("pause", "Pause", "pause.fill")
-        case .resume: return a("resume", "Resume", "play.fill", .primary)
-        case .cancelAll: return a("cancel_all", "Cancel all", "xmark.circle", .destructive)
-        case .uploadSelected: return a("upload_selected", "Upload selected", "arrow.up.circle", .primary)
-        case .selectAll: return a("select_all", "Select all", "checklist.checked")
-        case .clearSelection: return a("clear_selection", "Clear selection", "checklist.unchecked")
-        case .toggleSelect: return a("toggle_select", "Select", "checkmark.circle")
-        case .moveToTop: return a("move_to_top", "Move to top", "arrow.up.to.line")
-        case .cancelFile: return a("cancel_file", "Cancel upload", "xmark.circle", .destructive)
-        case .retryFile: return a("retry_file", "Retry", "arrow.clockwise")
+            if case .notConnected? = connection { return a("reload_accounts", "folder", .primary) }
+            return a("reload_accounts", "arrow.clockwise")
+        case .chooseAccount: return a("choose_account", "person.2")
+        case .openHelp: return a("open_help", "questionmark.circle")
+        case .backToAccounts: return a("back_to_accounts", "chevron.backward")
+        case .searchProjects: return a("search_projects", "magnifyingglass")
+        case .chooseProject: return a("choose_project", "folder")
+        case .cancelChange: return a("cancel_change", "xmark", .cancel)
+        case .disconnect: return a("disconnect", "link.badge.minus", .destructive)
+        case .changeProject: return a("change_project", "arrow.left.arrow.right")
+        case .signOut: return a("sign_out", "rectangle.portrait.and.arrow.right", .destructive)
+        case .refresh: return a("refresh", "arrow.clockwise")
+        case .retry: return a("retry", "arrow.clockwise", .primary)
+        case .dismissError: return a("dismiss_error", "xmark", .cancel)
+        case .setAuto: return a("set_auto", "bolt")
+        case .setManual: return a("set_manual", "hand.tap")
+        case .pause: return a("pause", "pause.fill")
+        case .resume: return a("resume", "play.fill", .primary)
+        case .cancelAll: return a("cancel_all", "xmark.circle", .destructive)
+        case .uploadSelected: return a("upload_selected", "arrow.up.circle", .primary)
+        case .selectAll: return a("select_all", "checklist.checked")
+        case .clearSelection: return a("clear_selection", "checklist.unchecked")
+        case .toggleSelect: return a("toggle_select", "checkmark.circle")
+        case .moveToTop: return a("move_to_top", "arrow.up.to.line")
+        case .cancelFile: return a("cancel_file", "xmark.circle", .destructive)
+        case .retryFile: return a("retry_file", "arrow.clockwise")
+        case .logTake: return a("log_take", "square.and.pencil")
+        case .toggleCircle: return a("toggle_circle", "largecircle.fill.circle")
+        case .addNote: return a("add_note", "text.bubble", .primary)
+        case .retryNote: return a("retry_note", "arrow.clockwise")
+        case .addTrigger: return a("add_trigger", "bookmark", .primary)
         }
     }
 
-    /// What tapping `kind` does. Actions with a parameter need their `target` (a file, an account,
-    /// a project, a search text); the app's own actions need the `connection` view their URL is in.
+    /// What tapping `kind` does. Actions with a parameter need their `target` (a file, a note, an
+    /// account, a project, a search text, the take form, the note field, the trigger's channel);
+    /// the app's own actions need the `connection` view their URL is in.
     public static func command(_ kind: ActionKind, target: ActionTarget = .none,
                                connection: ConnectionView? = nil) -> ActionCommand {
         func send(_ a: UiAction) -> ActionCommand { .dispatch(a) }
@@ -561,8 +482,16 @@ public enum Presentation {
         case (.moveToTop, .file(let id)): return send(.moveToTop(id: id))
         case (.cancelFile, .file(let id)): return send(.cancelFile(id: id))
         case (.retryFile, .file(let id)): return send(.retryFile(id: id))
+        case (.logTake, .take(let fileId, let scene, let take, let circled)):
+            return send(.logTake(fileId: fileId, scene: scene, take: take, circled: circled))
+        case (.toggleCircle, .file(let id)): return send(.toggleCircle(fileId: id))
+        case (.addNote, .comment(let fileId, let text, let frame)):
+            return send(.addNote(fileId: fileId, text: text, frame: frame))
+        case (.retryNote, .note(let id)): return send(.retryNote(id: id))
+        case (.addTrigger, .trigger(let channel, let input)): return send(.addTrigger(channel: channel, input: input))
         case (.chooseAccount, _), (.searchProjects, _), (.chooseProject, _), (.toggleSelect, _),
-             (.moveToTop, _), (.cancelFile, _), (.retryFile, _), (.completeSignIn, _):
+             (.moveToTop, _), (.cancelFile, _), (.retryFile, _), (.completeSignIn, _), (.logTake, _),
+             (.toggleCircle, _), (.addNote, _), (.retryNote, _), (.addTrigger, _):
             return .unavailable
         }
     }

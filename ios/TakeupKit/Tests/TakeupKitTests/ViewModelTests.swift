@@ -17,7 +17,7 @@ final class ViewRecorder: ViewListener, @unchecked Sendable {
     var connectionStates: [String] {
         var out: [String] = []
         for v in all {
-            let id = Presentation.connection(v.connection).stateId
+            let id = Presentation.connectionStateId(v.connection)
             if out.last != id { out.append(id) }
         }
         return out
@@ -78,7 +78,7 @@ final class ViewModelTests: XCTestCase {
         }
     }
 
-    private func state(_ v: AppView) -> String { Presentation.connection(v.connection).stateId }
+    private func state(_ v: AppView) -> String { Presentation.connectionStateId(v.connection) }
 
     func testAFreshEngineShowsTheCallToActionAndAnEmptyQueue() async throws {
         guard let ca = env("TAKEUP_TEST_CA_PEM_FILE") else {
@@ -95,6 +95,10 @@ final class ViewModelTests: XCTestCase {
         XCTAssertEqual(view.connectionActions, [.pair])
         XCTAssertEqual(Presentation.command(.pair), .dispatch(.pair))
         XCTAssertEqual(Presentation.banner(view.queue.banner).stateId, "empty")
+        XCTAssertEqual(Presentation.connection(view).title, view.connectionHeader.title)
+        XCTAssertFalse(view.connectionHeader.title.isEmpty)
+        XCTAssertTrue(view.takeLog.clips.isEmpty)
+        XCTAssertFalse(Presentation.takeLog(view.takeLog).canTrigger, "no triggers before connecting")
         XCTAssertTrue(view.queue.sections.isEmpty)
         XCTAssertNil(view.alert)
 
@@ -135,7 +139,8 @@ final class ViewModelTests: XCTestCase {
         guard case .dispatch(let pair) = Presentation.command(.pair) else { return XCTFail("pair") }
         vm.dispatch(action: pair)
         let showing = try await waitForView("showing_code", in: rec) { self.state($0) == "showing_code" }
-        guard case .showingCode(let code, _, _, let qr, let expiresAtMs, _, _, let attempt) = showing.connection else {
+        guard case .showingCode(let code, _, _, let qr, _, _, _, let attempt, let linkText, let countdown, let note)
+                = showing.connection else {
             return XCTFail("showing_code")
         }
         XCTAssertFalse(qr.isEmpty)
@@ -145,7 +150,9 @@ final class ViewModelTests: XCTestCase {
             return XCTFail("the verification link")
         }
         XCTAssertTrue(link.absoluteString.contains(code), "\(link)")
-        XCTAssertTrue(Presentation.codeCountdown(expiresAtMs: expiresAtMs, now: Date()).hasPrefix("Code expires in "))
+        XCTAssertTrue(countdown.hasPrefix("Expires in "), countdown)
+        XCTAssertNotNil(linkText)
+        XCTAssertNil(note, "the first code")
         var view = try await waitForView("paired", in: rec, seconds: 40) {
             ["connected", "failed"].contains(self.state($0))
         }
@@ -183,12 +190,13 @@ final class ViewModelTests: XCTestCase {
         }
         vm.dispatch(action: .searchProjects(query: "testb"))
         view = try await waitForView("search results", in: rec) {
-            if case .choosingProject(_, _, "testb", let projects, _) = $0.connection { return !projects.isEmpty }
+            if case .choosingProject(_, _, "testb", let projects, _, _, _) = $0.connection { return !projects.isEmpty }
             return false
         }
-        guard case .choosingProject(_, _, _, let projects, _) = view.connection,
+        guard case .choosingProject(_, _, _, let projects, _, let countText, _) = view.connection,
               let testbed = projects.first(where: { $0.name == "Testbed" })
         else { return XCTFail("Testbed in \(view.connection)") }
+        XCTAssertFalse(countText.isEmpty)
         vm.dispatch(action: .chooseProject(projectId: testbed.id))
         view = try await waitForView("connected", in: rec) { ["connected", "failed"].contains(self.state($0)) }
         guard case .connected(let user, let project, _, let accountMethod) = view.connection else {
@@ -198,8 +206,8 @@ final class ViewModelTests: XCTestCase {
         XCTAssertEqual(user.name, "Dana Reyes")
         XCTAssertFalse(user.email.isEmpty)
         XCTAssertEqual(project.name, "Testbed")
-        let connected = Presentation.connection(view.connection)
-        XCTAssertEqual(connected.title, "Testbed")
+        let connected = Presentation.connection(view)
+        XCTAssertEqual(connected.title, view.connectionHeader.title)
         XCTAssertEqual(connected.tone, .positive)
         let buttons = Presentation.buttonActions(view.connectionActions).map(Presentation.actionId)
         for id in ["change_project", "disconnect", "sign_out"] {
@@ -221,6 +229,83 @@ final class ViewModelTests: XCTestCase {
         vm.dispatch(action: signOut)
         _ = try await waitForView("signed out", in: rec) { self.state($0) == "not_authorized" }
         XCTAssertFalse(store.get(anyKeyWithPrefix: "c2c-tokens."))
+        await holder.shutdown()
+    }
+
+    /// The take log through the view model, as the app's take-log screen drives it: a clip queued
+    /// before the device is connected gets its scene and take, a note on a frame and a circle
+    /// (all waiting: the clip has no asset yet); once paired, the clip uploads and every note is
+    /// sent.
+    func testTakeLogMarksAndNotesAreSentOnceTheClipUploads() async throws {
+        guard let api = env("TAKEUP_TEST_API_BASE"), let ca = env("TAKEUP_TEST_CA_PEM_FILE"),
+              let secret = env("TAKEUP_TEST_CLIENT_SECRET"), let host = env("TAKEUP_TEST_UPLOAD_HOST")
+        else { throw XCTSkip("the emulator is not running: run scripts/test-swift.sh") }
+        let dir = try tempDir()
+        let holder = EngineHolder(
+            settings: EngineSettings(apiBase: api, clientSecret: secret, clientVersion: "1.2.3",
+                                     uploadHosts: [host], extraRootCaPem: try String(contentsOfFile: ca, encoding: .utf8)),
+            secretStore: MemoryStore(), stateDirectory: dir.appendingPathComponent("state"))
+        let engine = try await holder.engine()
+        let vm = engine.viewModel()
+        let rec = ViewRecorder()
+        let sub = vm.subscribe(listener: rec)
+        defer { sub.cancel() }
+
+        let media = dir.appendingPathComponent("B002_C004.mov")
+        try Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: media)
+        guard case .added(let fileId) = try await engine.enqueue(path: media.path, options: EnqueueOptions()) else {
+            return XCTFail("the clip was not queued")
+        }
+        func clip(_ v: AppView) -> TakeClipPresentation? {
+            v.takeLog.clips.first { $0.fileId == fileId }.map(Presentation.clip)
+        }
+        var view = try await waitForView("the clip in the take log", in: rec) { clip($0) != nil }
+        var c = try XCTUnwrap(clip(view))
+        XCTAssertEqual(c.clip, "B002_C004.mov")
+        XCTAssertFalse(c.isLogged)
+        XCTAssertEqual(c.actions, [.logTake, .toggleCircle, .addNote])
+
+        // The scene/take form, then the note field, as the screen sends them.
+        var form = TakeForm(c)
+        form.scene = " 12A"
+        form.take = "3 "
+        XCTAssertTrue(form.changes(c))
+        guard let take = form.target(fileId: fileId),
+              case .dispatch(let logTake) = Presentation.command(.logTake, target: take),
+              let draft = NoteDraft(text: "Boom in shot", frame: "120").target(fileId: fileId),
+              case .dispatch(let addNote) = Presentation.command(.addNote, target: draft),
+              case .dispatch(let circle) = Presentation.command(.toggleCircle, target: .file(fileId))
+        else { return XCTFail("the take-log commands") }
+        vm.dispatch(action: logTake)
+        vm.dispatch(action: addNote)
+        vm.dispatch(action: circle)
+        view = try await waitForView("the mark, the circle and three notes", in: rec) {
+            guard let c = clip($0) else { return false }
+            return c.scene == "12A" && c.take == "3" && c.circled && c.notes.count == 3
+        }
+        c = try XCTUnwrap(clip(view))
+        XCTAssertNil(view.alert)
+        XCTAssertTrue(c.isLogged)
+        XCTAssertFalse(TakeForm(c).changes(c))
+        XCTAssertTrue(c.title.contains("12A") && c.title.contains("3"), c.title)
+        XCTAssertEqual(c.circleSymbol, "largecircle.fill.circle")
+        let boom = try XCTUnwrap(c.notes.first { $0.text == "Boom in shot" })
+        XCTAssertEqual(boom.frame, 120)
+        XCTAssertEqual(Set(c.notes.map(\.stateId)), ["waiting"], "nothing is sent before the clip has an asset")
+        XCTAssertTrue(c.notes.allSatisfy { !$0.detail.isEmpty && $0.actions.isEmpty })
+        XCTAssertEqual(view.takeLog.waiting, 3)
+        XCTAssertEqual(Presentation.takeLog(view.takeLog).summaryTone, .caution)
+
+        // Pair (the script approves the code): the clip uploads, then its notes are sent.
+        vm.dispatch(action: .pair)
+        _ = try await waitForView("paired", in: rec, seconds: 40) { self.state($0) == "connected" }
+        view = try await waitForView("every note sent", in: rec, seconds: 90) {
+            guard let c = clip($0) else { return false }
+            return c.notes.count == 3 && c.notes.allSatisfy { $0.stateId == "sent" }
+        }
+        XCTAssertEqual(view.takeLog.waiting, 0)
+        XCTAssertEqual(Presentation.takeLog(view.takeLog).summaryTone, .positive)
+        XCTAssertTrue(Presentation.takeLog(view.takeLog).canTrigger, "triggers once connected")
         await holder.shutdown()
     }
 }

@@ -54,6 +54,9 @@ struct VmState {
     pairings_started: u64,
     /// The journal's take marks and notes, re-read when they change.
     take_log: crate::notes::TakeLogData,
+    /// Which read `take_log` came from (a read started earlier never replaces a later one).
+    take_log_read: u64,
+    take_log_reads: u64,
 }
 
 /// The most notes (and marks) the take-log screen reads.
@@ -341,11 +344,25 @@ impl Shared {
 
     /// Re-read the take marks and notes (in the background); the view follows.
     fn reload_take_log(self: Arc<Self>) {
+        let read = {
+            let mut st = self.lock();
+            st.take_log_reads += 1;
+            st.take_log_reads
+        };
         let rt = self.runtime.clone();
         rt.spawn(async move {
             match self.engine.take_log(TAKE_LOG_LIMIT).await {
                 Ok(data) => {
-                    self.lock().take_log = data;
+                    {
+                        // Reads run concurrently: one that started before the one shown is
+                        // older than it and must not replace it.
+                        let mut st = self.lock();
+                        if read < st.take_log_read {
+                            return;
+                        }
+                        st.take_log_read = read;
+                        st.take_log = data;
+                    }
                     self.changed.notify_one();
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot read the take log"),

@@ -1,5 +1,5 @@
-// Root build: plugin versions (gradle/libs.versions.toml; the modules apply them) and the one
-// dependency rule every module needs.
+// Root build: plugin versions (gradle/libs.versions.toml; the modules apply them) and what every
+// module shares: one dependency rule, the Kotlin JVM target, the unit tests' spec property.
 import org.gradle.api.provider.ValueSource
 import org.gradle.api.provider.ValueSourceParameters
 
@@ -39,7 +39,21 @@ val rustlsPlatformVerifierVersion = providers.of(RustlsVersion::class.java) {
 
 // Every module (`:takeup` declares the dependency, `:app` resolves it transitively): a rule
 // registered only in `:takeup` left `:app`'s classpaths asking for a version-less artifact.
+// Both modules also compile Kotlin for Java 17 (their `compileOptions` say 17 for Java) and run
+// their unit tests with the shared UI spec (read by the app's spec test; scripts/test-kotlin.sh
+// passes the same property).
 subprojects {
+    plugins.withId("org.jetbrains.kotlin.android") {
+        extensions.configure<org.jetbrains.kotlin.gradle.dsl.KotlinAndroidProjectExtension> {
+            compilerOptions {
+                jvmTarget.set(org.jetbrains.kotlin.gradle.dsl.JvmTarget.JVM_17)
+            }
+        }
+    }
+    tasks.withType<Test>().configureEach {
+        systemProperty("takeup.specFile", File(rootDir.parentFile, "shared-ui-spec/spec.json").path)
+    }
+
     configurations.configureEach {
         resolutionStrategy.eachDependency {
             if (requested.group == "rustls" && requested.name == "rustls-platform-verifier") {

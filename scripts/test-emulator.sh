@@ -79,63 +79,71 @@ emulator_start() {
   _emu_log "running at $TAKEUP_TEST_API_BASE (uploads: $TAKEUP_TEST_UPLOAD_HOST), pid ${_emu_pids[0]}"
 }
 
-emulator_approver() {
-  (
-    while sleep 0.5; do
-      emulator_curl "$TAKEUP_TEST_API_BASE/_emulator/pending" 2>/dev/null \
-        | jq -r '.[] | select(.approved != true) | .user_code' 2>/dev/null \
-        | while read -r code; do
-          [ -n "$code" ] || continue
-          sleep 1 # let the test see the code first, as a user would
-          if emulator_curl -H 'content-type: application/json' -d "{\"user_code\":\"$code\"}" \
-            "$TAKEUP_TEST_API_BASE/_emulator/approve" >/dev/null 2>&1; then
-            _emu_log "approved pairing code $code"
-          fi
-        done
-    done
-  ) &
+# Run `CMD ARGS...` every SECONDS in a background loop (emulator_stop ends it); a round that
+# fails is tried again at the next tick.
+_emu_every() {
+  local secs="$1"
+  shift
+  (while sleep "$secs"; do "$@" || true; done) &
   _emu_pids+=($!)
+}
+
+# One round of emulator_approver: approve every pending pairing code.
+_emu_approve_codes() {
+  emulator_curl "$TAKEUP_TEST_API_BASE/_emulator/pending" 2>/dev/null \
+    | jq -r '.[] | select(.approved != true) | .user_code' 2>/dev/null \
+    | while read -r code; do
+      [ -n "$code" ] || continue
+      sleep 1 # let the test see the code first, as a user would
+      if emulator_curl -H 'content-type: application/json' -d "{\"user_code\":\"$code\"}" \
+        "$TAKEUP_TEST_API_BASE/_emulator/approve" >/dev/null 2>&1; then
+        _emu_log "approved pairing code $code"
+      fi
+    done
+}
+
+# One round of emulator_oauth_approver DIR.
+_emu_approve_signins() {
+  local dir="$1" f out body redirect
+  for f in "$dir"/signin-*.url; do
+    [ -e "$f" ] || continue
+    out="${f%.url}.redirect"
+    [ -e "$out" ] && continue
+    body="$(jq -n --rawfile u "$f" '{url: ($u | rtrimstr("\n"))}')" || continue
+    redirect="$(emulator_curl -H 'content-type: application/json' -d "$body" \
+      "$TAKEUP_TEST_API_BASE/_emulator/oauth/approve" 2>/dev/null | jq -r .redirect 2>/dev/null)" || continue
+    [ -n "$redirect" ] && [ "$redirect" != null ] || continue
+    printf '%s\n' "$redirect" >"$out.tmp" && mv "$out.tmp" "$out"
+    _emu_log "approved a sign-in ($(basename "$f"))"
+  done
+}
+
+# One round of emulator_asset_dumper OUT.
+_emu_dump_assets() {
+  local out="$1" list id
+  list="$(emulator_curl "$TAKEUP_TEST_API_BASE/_emulator/assets" 2>/dev/null)" || return 0
+  for id in $(jq -r '.[] | select(.complete == true) | .id' <<<"$list" 2>/dev/null); do
+    [ -s "$out/asset-$id.json" ] && continue
+    emulator_curl "$TAKEUP_TEST_API_BASE/_emulator/assets/$id" >"$out/.asset.tmp" 2>/dev/null \
+      && mv "$out/.asset.tmp" "$out/asset-$id.json"
+  done
+  printf '%s\n' "$list" >"$out/.assets.tmp" && mv "$out/.assets.tmp" "$out/assets.json"
+  emulator_curl "$TAKEUP_TEST_API_BASE/_emulator/comments" >"$out/.comments.tmp" 2>/dev/null \
+    && mv "$out/.comments.tmp" "$out/comments.json"
+}
+
+emulator_approver() {
+  _emu_every 0.5 _emu_approve_codes
 }
 
 emulator_oauth_approver() {
-  local dir="$1"
-  mkdir -p "$dir"
-  (
-    while sleep 0.3; do
-      for f in "$dir"/signin-*.url; do
-        [ -e "$f" ] || continue
-        local out="${f%.url}.redirect"
-        [ -e "$out" ] && continue
-        local body redirect
-        body="$(jq -n --rawfile u "$f" '{url: ($u | rtrimstr("\n"))}')" || continue
-        redirect="$(emulator_curl -H 'content-type: application/json' -d "$body" \
-          "$TAKEUP_TEST_API_BASE/_emulator/oauth/approve" 2>/dev/null | jq -r .redirect 2>/dev/null)" || continue
-        [ -n "$redirect" ] && [ "$redirect" != null ] || continue
-        printf '%s\n' "$redirect" >"$out.tmp" && mv "$out.tmp" "$out"
-        _emu_log "approved a sign-in ($(basename "$f"))"
-      done
-    done
-  ) &
-  _emu_pids+=($!)
+  mkdir -p "$1"
+  _emu_every 0.3 _emu_approve_signins "$1"
 }
 
 emulator_asset_dumper() {
-  local out="$1"
-  mkdir -p "$out"
-  (
-    while sleep 0.5; do
-      list="$(emulator_curl "$TAKEUP_TEST_API_BASE/_emulator/assets" 2>/dev/null)" || continue
-      for id in $(jq -r '.[] | select(.complete == true) | .id' <<<"$list" 2>/dev/null); do
-        [ -s "$out/asset-$id.json" ] && continue
-        emulator_curl "$TAKEUP_TEST_API_BASE/_emulator/assets/$id" >"$out/.asset.tmp" 2>/dev/null \
-          && mv "$out/.asset.tmp" "$out/asset-$id.json"
-      done
-      printf '%s\n' "$list" >"$out/.assets.tmp" && mv "$out/.assets.tmp" "$out/assets.json"
-      emulator_curl "$TAKEUP_TEST_API_BASE/_emulator/comments" >"$out/.comments.tmp" 2>/dev/null \
-        && mv "$out/.comments.tmp" "$out/comments.json"
-    done
-  ) &
-  _emu_pids+=($!)
+  mkdir -p "$1"
+  _emu_every 0.5 _emu_dump_assets "$1"
 }
 
 emulator_stop() {

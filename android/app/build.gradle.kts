@@ -12,8 +12,6 @@ plugins {
     alias(libs.plugins.kotlin.compose)
 }
 
-val repoRoot: File = rootProject.layout.projectDirectory.asFile.parentFile
-
 fun prop(name: String, default: String = ""): String = providers.gradleProperty(name).getOrElse(default)
 
 fun quoted(s: String): String = "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\""
@@ -75,18 +73,6 @@ android {
         // in place: with the libraries' own 16 KiB LOAD alignment (scripts/build-android.sh) the
         // app runs on Android 15's 16 KB-page devices.
         jniLibs.useLegacyPackaging = false
-    }
-
-    testOptions {
-        unitTests.all {
-            it.systemProperty("takeup.specFile", File(repoRoot, "shared-ui-spec/spec.json").path)
-        }
-    }
-}
-
-kotlin {
-    compilerOptions {
-        jvmTarget.set(org.jetbrains.kotlin.gradle.dsl.JvmTarget.JVM_17)
     }
 }
 

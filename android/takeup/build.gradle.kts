@@ -40,20 +40,6 @@ android {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
     }
-
-    testOptions {
-        unitTests.all {
-            // The shared UI spec, read by the app's spec test; the same property is passed by
-            // scripts/test-kotlin.sh.
-            it.systemProperty("takeup.specFile", File(repoRoot, "shared-ui-spec/spec.json").path)
-        }
-    }
-}
-
-kotlin {
-    compilerOptions {
-        jvmTarget.set(org.jetbrains.kotlin.gradle.dsl.JvmTarget.JVM_17)
-    }
 }
 
 // rustls-platform-verifier's version rule (the Cargo.lock version) is registered for every module

@@ -37,14 +37,9 @@ import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 import java.nio.file.Files
-import java.security.KeyStore
 import java.security.MessageDigest
-import java.security.cert.CertificateFactory
-import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.atomic.AtomicInteger
-import javax.net.ssl.SSLContext
-import javax.net.ssl.TrustManagerFactory
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
@@ -59,23 +54,6 @@ import org.junit.Assert.assertTrue
 import org.junit.Assert.fail
 import org.junit.Test
 
-private fun env(name: String): String =
-    System.getenv(name) ?: error("$name is not set: run through scripts/test-kotlin.sh")
-
-/** The app's secure storage, in memory: records what the engine stores. */
-private class MemorySecretStore : SecretStore {
-    val map = ConcurrentHashMap<String, String>()
-    val sets = AtomicInteger()
-    override fun get(key: String): String? = map[key]
-    override fun set(key: String, value: String) {
-        sets.incrementAndGet()
-        map[key] = value
-    }
-    override fun delete(key: String) {
-        map.remove(key)
-    }
-}
-
 private class RecordingStatus : StatusListener {
     val received = CopyOnWriteArrayList<EngineStatus>()
     override fun onStatus(status: EngineStatus) {
@@ -87,15 +65,7 @@ private class RecordingStatus : StatusListener {
 private object Control {
     val base = env("TAKEUP_TEST_API_BASE")
     private val client: HttpClient by lazy {
-        val certs = File(env("TAKEUP_TEST_CA_PEM_FILE")).inputStream().use {
-            CertificateFactory.getInstance("X.509").generateCertificates(it)
-        }
-        val ks = KeyStore.getInstance(KeyStore.getDefaultType()).apply { load(null) }
-        certs.forEachIndexed { i, c -> ks.setCertificateEntry("ca$i", c) }
-        val tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm())
-        tmf.init(ks)
-        val ssl = SSLContext.getInstance("TLS").apply { init(null, tmf.trustManagers, null) }
-        HttpClient.newBuilder().sslContext(ssl).build()
+        HttpClient.newBuilder().sslContext(emulatorSslContext()).build()
     }
 
     fun get(path: String): String = send(HttpRequest.newBuilder(URI("$base$path")).GET())

@@ -12,7 +12,6 @@ import io.takeup.android.work.sliceStream
 import io.takeup.core.EngineConfig
 import io.takeup.core.PairingListener
 import io.takeup.core.QueueTuning
-import io.takeup.core.SecretStore
 import io.takeup.core.TakeupEngine
 import io.takeup.core.startEngine
 import io.takeup.core.types.EnqueueOptions
@@ -29,15 +28,10 @@ import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 import java.nio.file.Files
-import java.security.KeyStore
 import java.security.MessageDigest
-import java.security.cert.CertificateFactory
 import java.time.Duration
-import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.CopyOnWriteArrayList
-import javax.net.ssl.SSLContext
 import javax.net.ssl.SSLHandshakeException
-import javax.net.ssl.TrustManagerFactory
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.delay
@@ -50,36 +44,13 @@ import org.junit.Assert.assertFalse
 import org.junit.Assert.assertTrue
 import org.junit.Test
 
-private fun leaseEnv(name: String): String =
-    System.getenv(name) ?: error("$name is not set: run through scripts/test-kotlin.sh")
-
 private const val MIB = 1024 * 1024
 
-private class LeaseSecretStore : SecretStore {
-    val map = ConcurrentHashMap<String, String>()
-    override fun get(key: String): String? = map[key]
-    override fun set(key: String, value: String) {
-        map[key] = value
-    }
-    override fun delete(key: String) {
-        map.remove(key)
-    }
-}
-
 /** An HttpClient trusting only the emulator's test CA (its API and its S3 stand-in). */
-private fun emulatorClient(): HttpClient {
-    val certs = File(leaseEnv("TAKEUP_TEST_CA_PEM_FILE")).inputStream().use {
-        CertificateFactory.getInstance("X.509").generateCertificates(it)
-    }
-    val ks = KeyStore.getInstance(KeyStore.getDefaultType()).apply { load(null) }
-    certs.forEachIndexed { i, c -> ks.setCertificateEntry("ca$i", c) }
-    val tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm())
-    tmf.init(ks)
-    val ssl = SSLContext.getInstance("TLS").apply { init(null, tmf.trustManagers, null) }
+private fun emulatorClient(): HttpClient =
     // S3 (and the stand-in) speak HTTP/1.1.
-    return HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1)
+    HttpClient.newBuilder().sslContext(emulatorSslContext()).version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(10)).build()
-}
 
 /** The test's sender: java.net.http.HttpClient, the body streamed from the file range. */
 private class HttpClientSender(private val client: HttpClient) : PartSender {
@@ -110,11 +81,11 @@ private class HttpClientSender(private val client: HttpClient) : PartSender {
 
 private fun leaseConfig(stateDir: File) = EngineConfig(
     stateDir = stateDir.absolutePath,
-    apiBase = leaseEnv("TAKEUP_TEST_API_BASE"),
-    clientSecret = leaseEnv("TAKEUP_TEST_CLIENT_SECRET"),
+    apiBase = env("TAKEUP_TEST_API_BASE"),
+    clientSecret = env("TAKEUP_TEST_CLIENT_SECRET"),
     clientVersion = "1.2.3",
-    extraRootCaPem = File(leaseEnv("TAKEUP_TEST_CA_PEM_FILE")).readText(),
-    uploadHosts = listOf(leaseEnv("TAKEUP_TEST_UPLOAD_HOST")),
+    extraRootCaPem = File(env("TAKEUP_TEST_CA_PEM_FILE")).readText(),
+    uploadHosts = listOf(env("TAKEUP_TEST_UPLOAD_HOST")),
     queue = QueueTuning(
         maxFiles = 1u, partSize = (5 * MIB).toULong(), backoffMax = Duration.ZERO, adaptive = false,
         engineTransfers = false,
@@ -124,7 +95,7 @@ private fun leaseConfig(stateDir: File) = EngineConfig(
 
 class TransferLeaseTest {
     private val control = emulatorClient()
-    private val base = leaseEnv("TAKEUP_TEST_API_BASE")
+    private val base = env("TAKEUP_TEST_API_BASE")
 
     private fun get(path: String): String =
         control.send(HttpRequest.newBuilder(URI("$base$path")).GET().build(), HttpResponse.BodyHandlers.ofString())
@@ -157,7 +128,7 @@ class TransferLeaseTest {
         val dir = Files.createTempDirectory("takeup-lease-").toFile()
         try {
             val state = File(dir, "state")
-            val store = LeaseSecretStore()
+            val store = MemorySecretStore()
             // A name of its own: the emulator may hold clips of earlier runs.
             val clip = File(dir, "A008_C002_${java.util.UUID.randomUUID().toString().take(8)}.mov")
             val size = 8 * 5 * MIB + 999 // 9 parts of 5 MiB

@@ -155,6 +155,11 @@ fn connected_device<'a>(w: &'a World, client_id: &str) -> Result<&'a Device, Res
     Ok(d)
 }
 
+/// This device, to change it (a token whose device is gone is not authorized).
+fn device_mut<'a>(w: &'a mut World, client_id: &str) -> Result<&'a mut Device, Response> {
+    w.devices.get_mut(client_id).ok_or_else(not_authorized)
+}
+
 /// `POST /v2/devices/assets/{asset_id}/comments`: `{"text": "...", "timestamp": <frame>,
 /// "duration": <frames>}` → 200 comment.
 pub async fn create_comment(
@@ -300,9 +305,7 @@ pub async fn disconnect_channel(
 ) -> Result<Response, Response> {
     let client_id = authorize(&st, &headers, Need::Device)?;
     let mut w = st.world();
-    let Some(d) = w.devices.get_mut(&client_id) else {
-        return Err(not_authorized());
-    };
+    let d = device_mut(&mut w, &client_id)?;
     let Ok(id) = Uuid::parse_str(&channel_id) else {
         return Err(not_found("No channel with that id"));
     };
@@ -329,11 +332,7 @@ pub async fn disconnect_all_channels(
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     let client_id = authorize(&st, &headers, Need::Device)?;
-    let mut w = st.world();
-    let Some(d) = w.devices.get_mut(&client_id) else {
-        return Err(not_authorized());
-    };
-    d.channels.clear();
+    device_mut(&mut st.world(), &client_id)?.channels.clear();
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -8,11 +8,6 @@ import Foundation
 import Takeup
 import XCTest
 
-private func env(_ name: String) throws -> String {
-    try XCTUnwrap(
-        ProcessInfo.processInfo.environment[name], "\(name) is not set: run scripts/test-swift.sh")
-}
-
 /// The app's secure storage, in memory: records what the engine stores.
 final class MemorySecretStore: SecretStore, @unchecked Sendable {
     private let lock = NSLock()
@@ -64,34 +59,6 @@ final class UploadRecorder: UploadListener, @unchecked Sendable {
     let failures = Recorder<FileEntry>()
     func onQueueStatus(status: QueueStatus) { statuses.add(status) }
     func onUploadFailed(file: FileEntry) { failures.add(file) }
-}
-
-struct TimedOut: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
-/// Poll `condition` every 50 ms until it holds, or fail after `seconds`.
-private func waitFor(
-    _ what: String, seconds: Double, _ condition: () throws -> Bool
-) async throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while try !condition() {
-        if Date() > deadline { throw TimedOut(what: what) }
-        try await Task.sleep(nanoseconds: 50_000_000)
-    }
-}
-
-private func sha256(of url: URL) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-    p.arguments = [url.path]
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    p.waitUntilExit()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    return String(text.prefix(64))
 }
 
 private func writeMedia(_ url: URL, size: Int, seed: Int) throws {
@@ -254,7 +221,7 @@ final class TakeupBindingsTests: XCTestCase {
                 try dumpedAsset(named: file.lastPathComponent)?["sha256"] != nil
             }
             let remote = try XCTUnwrap(dumpedAsset(named: file.lastPathComponent)?["sha256"] as? String)
-            XCTAssertEqual(remote, try sha256(of: file), file.lastPathComponent)
+            XCTAssertEqual(remote, try sha256Hex(of: file), file.lastPathComponent)
         }
 
         // Take log: a comment on the uploaded clip, kept in the journal and sent once (the
@@ -360,7 +327,7 @@ final class TakeupBindingsTests: XCTestCase {
         try await waitFor("the emulator's report of \(third.lastPathComponent)", seconds: 15) {
             try dumpedAsset(named: third.lastPathComponent)?["sha256"] != nil
         }
-        XCTAssertEqual(try dumpedAsset(named: third.lastPathComponent)?["sha256"] as? String, try sha256(of: third))
+        XCTAssertEqual(try dumpedAsset(named: third.lastPathComponent)?["sha256"] as? String, try sha256Hex(of: third))
         await engine.appForeground()
         _ = try await engine.signOut()
         XCTAssertTrue(store.snapshot.isEmpty, "\(store.snapshot.keys)")

@@ -15,11 +15,6 @@ import XCTest
 import FoundationNetworking
 #endif
 
-private func env(_ name: String) throws -> String {
-    try XCTUnwrap(
-        ProcessInfo.processInfo.environment[name], "\(name) is not set: run scripts/test-swift.sh")
-}
-
 private let mib = 1024 * 1024
 
 /// The engine's config for a platform-driven queue: 5 MiB parts, no backoff between retries,
@@ -58,31 +53,12 @@ private func writeClip(_ url: URL, size: Int, seed: UInt8) throws {
     }
 }
 
-private func sha256Hex(of url: URL) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-    p.arguments = [url.path]
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    p.waitUntilExit()
-    return String(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64))
-}
-
 /// GET a control API path of the emulator (trusted through the chroot's store for the run).
 private func control(_ path: String) async throws -> Any {
     let url = try XCTUnwrap(URL(string: try env("TAKEUP_TEST_API_BASE") + path))
     let (data, response) = try await URLSession.shared.data(from: url)
     XCTAssertEqual((response as? HTTPURLResponse)?.statusCode, 200, path)
     return try JSONSerialization.jsonObject(with: data)
-}
-
-private func waitUntil(_ what: String, seconds: Double, _ condition: () async throws -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while try await !condition() {
-        if Date() > deadline { throw TimedOut(what: what) }
-        try await Task.sleep(nanoseconds: 50_000_000)
-    }
 }
 
 /// What the driver reported, in order.
@@ -140,7 +116,7 @@ final class TransferLeaseTests: XCTestCase {
 
         // Mid-file: some parts acknowledged, the next ones in flight. Then the app is killed:
         // the engine goes, the session's tasks go on.
-        try await waitUntil("three parts stored", seconds: 60) {
+        try await waitFor("three parts stored", seconds: 60) {
             reports.all.filter { $0.ack == .applied }.count >= 3
         }
         driver.stopLeasing()
@@ -156,11 +132,11 @@ final class TransferLeaseTests: XCTestCase {
         XCTAssertTrue(second.isPaired())
         try await driver.attach(second)
         driver.startLeasing()
-        try await waitUntil("the clip uploaded", seconds: 120) {
+        try await waitFor("the clip uploaded", seconds: 120) {
             second.queueStatus().totals.done == 1
         }
         do {
-            try await waitUntil("the driver idle", seconds: 30) { driver.isIdle }
+            try await waitFor("the driver idle", seconds: 30) { driver.isIdle }
         } catch {
             XCTFail("the driver is not idle; in flight: \(driver.leasesInFlight)")
             throw error

@@ -309,7 +309,8 @@ async fn a_restart_between_lease_and_report_keeps_what_the_platform_still_runs()
 
 #[tokio::test]
 async fn a_part_whose_url_expired_is_registered_again_before_it_is_leased() {
-    // URLs last 2 s here; anything expiring within the margin is registered again first.
+    // The parts are registered with URLs that last 2 s; anything expiring within the margin
+    // (0.8 s with these timeouts) is registered again before it is leased.
     let (env, e, dir) = platform_rig(|q| {
         let short = Duration::from_millis(200);
         (q.response_timeout, q.stall_timeout) = (short, short);
@@ -319,6 +320,10 @@ async fn a_part_whose_url_expired_is_registered_again_before_it_is_leased() {
     let (p, sha) = media_file(dir.path(), "A001_C005.mov", 2 * MIN_PART as usize + 7, 6);
     enqueue(&e, &p).await;
     let first = lease_one(&e).await;
+    // URLs registered from now on last an hour: a part leased with 0.8 s to go could otherwise
+    // expire on its way on a loaded machine (its PUT refused, 1 run in 20 under a full suite).
+    // The parts registered above still expire, unused, before the leases below.
+    env.settings(json!({"url_ttl_secs": 3600})).await;
     tokio::time::sleep(Duration::from_millis(2300)).await;
     let http = executor(&env);
     // Sent too late: S3 refuses the expired URL; the report makes the engine fetch a new one.
@@ -334,7 +339,6 @@ async fn a_part_whose_url_expired_is_registered_again_before_it_is_leased() {
         },
     )
     .await;
-    env.settings(json!({"url_ttl_secs": 3600})).await;
     // Other parts may go first; the refused one comes back with a fresh URL.
     let mut again = None;
     for _ in 0..10 {

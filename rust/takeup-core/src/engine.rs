@@ -842,7 +842,11 @@ impl Inner {
                 Ok(Err(e)) if e.is_transient() && attempt < 3 => {
                     attempt += 1;
                     let pause = tokio::time::sleep(Duration::from_secs(attempt.into()));
-                    cancellable(cancel, pause).await?;
+                    // Cancelled while waiting: rolled back like any other ending.
+                    if let Err(e) = cancellable(cancel, pause).await {
+                        self.tokens.revoke_and_clear().await;
+                        return Err(e);
+                    }
                 }
                 Ok(Err(e)) | Err(e) => {
                     self.tokens.revoke_and_clear().await;

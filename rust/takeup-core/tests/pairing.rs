@@ -237,6 +237,46 @@ async fn cancel_while_reading_the_identity_rolls_back() {
     assert!(revoked, "the half-done pairing was revoked on the server");
 }
 
+/// Cancelled while waiting to read the identity again after a transient failure: the tokens
+/// just installed are revoked and cleared as for any other ending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_while_waiting_to_retry_the_identity_rolls_back() {
+    let env = env().await;
+    let engine = env.engine().await;
+    let since = env.last_seq().await;
+    cancel_after(&env, &engine, async {
+        let code = wait_for_code(&engine, None).await;
+        let unavailable = json!({"kind": "status", "status": 503});
+        env.fault(json!({"target": "api", "path_contains": "/v2/devices/me", "probability": 1.0, "action": unavailable}))
+            .await;
+        env.approve(&code).await;
+        // The first read failed (503): the engine waits 1 s before the next one.
+        let r = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                let refused = env
+                    .requests(since)
+                    .await
+                    .iter()
+                    .any(|e| e["path"] == "/v2/devices/me" && e["status"] == 503);
+                if refused {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        r.expect("a refused identity read");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    })
+    .await;
+    let revoked = env
+        .requests(since)
+        .await
+        .iter()
+        .any(|e| e["path"] == "/v2/auth/revoke" && e["status"] == 200);
+    assert!(revoked, "the half-done pairing was revoked on the server");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_client_secret_is_a_typed_config_error() {
     let env = env().await;

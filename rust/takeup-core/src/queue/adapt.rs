@@ -20,7 +20,8 @@
 //!   the per-connection rate held ([`LINEAR`]), and grows by half otherwise.
 //! - **Judged by what each connection carries.** A raise that brings nothing returns to the
 //!   limit it was judged from, unless an earlier raise paid (each connection carries a share of
-//!   the link, not all of it) and the rate did not fall ([`KEPT`]): then the link is full, the
+//!   the link, not all of it; forgotten when the queue runs out of work or a raise is undone)
+//!   and not every judged window fell ([`KEPT`]): then the link is full, the
 //!   extra parts cost nothing, and they keep a file's last parts from crawling alone at one
 //!   connection's rate; the limit is kept and doubles again, up to the ceiling, while the rate
 //!   holds. On a link that one connection fills, the first raise brings nothing, and the start
@@ -40,7 +41,7 @@ use std::time::{Duration, Instant};
 pub const WINDOW: Duration = Duration::from_secs(1);
 /// A raise must bring this much more throughput to count.
 pub const GAIN: f64 = 1.10;
-/// A raise whose throughput stays above this share of the rate before did not hurt.
+/// A raise with a judged window above this share of the rate before did not hurt.
 const KEPT: f64 = 0.90;
 /// A raise whose per-connection rate stays above this share of the previous one scales linearly:
 /// the next raise doubles.
@@ -52,8 +53,7 @@ const LINEAR: f64 = 0.85;
 const RAISE_WARMUP: u8 = 2;
 /// Steady windows averaged into one judgement (and into the baseline the next raise is judged
 /// against). One-second windows on the shaped link of `scripts/bench-link` scatter by ±15-20 %
-/// (losses in bursts; a part that starts counts what fills the HTTP stack's buffer at once), as
-/// much as the gain a raise must show.
+/// (losses in bursts, the host stalling), as much as the gain a raise must show.
 const JUDGED: u8 = 2;
 /// The first hold after a raise that brought nothing.
 pub const FIRST_HOLD: Duration = Duration::from_secs(8);
@@ -77,8 +77,9 @@ pub struct Adaptive {
     hold_until: Option<Instant>,
     /// The next hold's length (doubles with each failed probe).
     next_hold: Duration,
-    /// A raise brought more throughput since the start (or the last throttling): each
-    /// connection carries a share of the link, not the whole of it.
+    /// A raise brought more throughput since the start (or since the queue last ran out of
+    /// work, a raise was undone or the storage throttled): each connection carries a share of
+    /// the link, not the whole of it.
     paid: bool,
     /// Parts that were leasable beyond the limit at the executor's last full lease round.
     backlog: usize,
@@ -207,8 +208,10 @@ impl Adaptive {
         self.reset_window(now);
         let steady = std::mem::replace(&mut self.steady, (0, Duration::ZERO, 0, 0.0));
         if !saturated {
-            // Not limited by concurrency: the measurement says nothing about the limit.
+            // Not limited by concurrency: the measurement says nothing about the limit, and the
+            // next work may go out on another path.
             self.baseline = None;
+            self.paid = false;
             self.warming = 1;
             return false;
         }
@@ -276,10 +279,12 @@ impl Adaptive {
                     // No gain: back to the limit the raise was judged from, hold there. (Not
                     // to the limit of the best window since the last hold: one-second windows
                     // of a loss-limited path vary by ±20 %, and that window was often one of
-                    // the first, inflated by buffers filling, at the start limit: a failed
-                    // probe from 32 went back to 8.)
+                    // the first, inflated by buffers filling, at the start limit: bench-link,
+                    // 1 GiB, failed probes from 18 went back to 8 again and again.) The path
+                    // no longer shows connections that each carry a share: start over.
                     self.limit = prev_limit.min(self.limit);
                     self.baseline = None;
+                    self.paid = false;
                     self.hold_until = Some(now + self.next_hold);
                     self.next_hold = (self.next_hold * 2).min(HOLD);
                     self.warming = u8::from(self.limit != before);

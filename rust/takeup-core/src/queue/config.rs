@@ -66,7 +66,7 @@ impl Default for QueueConfig {
             max_files: 2,
             max_parts_per_file: 4,
             adaptive: true,
-            max_parallel_parts: 32,
+            max_parallel_parts: 64,
             max_attempts: 10,
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),

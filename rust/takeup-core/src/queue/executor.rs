@@ -112,6 +112,24 @@ pub(super) async fn run(sh: Arc<Shared>) {
     tasks.abort_all();
 }
 
+/// What the HTTP stack holds of a part's body before the socket takes it: hyper queues up to 16
+/// slices ([`file::SLICE`]) of a body, rustls up to 64 KiB of records. A part stream counts
+/// bytes as it hands them over, so a part that starts counts this much at once, before any of
+/// it left, and one that ends counted its last bytes as long before they were carried.
+const STACK_AHEAD: u64 = 16 * file::SLICE as u64 + 64 * 1024;
+
+/// The bytes of a part the adaptive limit takes as carried when the part stream has handed
+/// out `handed`: what went past the HTTP stack's buffer, and all of it once the storage
+/// answered (`done`). Counted by what was handed out, a raise's new parts showed up at once
+/// and parts that ended looked slow, a scatter as large as the gain a raise is judged by.
+fn carried(handed: u64, length: u64, done: bool) -> u64 {
+    if done {
+        length
+    } else {
+        handed.saturating_sub(STACK_AHEAD)
+    }
+}
+
 /// PUT one leased part from disk; `Ok(etag)` on 2xx.
 async fn put(sh: &Arc<Shared>, t: &PartTransfer) -> Result<Option<String>, TransferError> {
     let counter = Arc::new(AtomicU64::new(0));
@@ -135,6 +153,7 @@ async fn put(sh: &Arc<Shared>, t: &PartTransfer) -> Result<Option<String>, Trans
     let send = req.send();
     tokio::pin!(send);
     let mut last_bytes = 0u64;
+    let mut last_carried = 0u64;
     let mut last_move = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let response = loop {
@@ -143,7 +162,9 @@ async fn put(sh: &Arc<Shared>, t: &PartTransfer) -> Result<Option<String>, Trans
             _ = tick.tick() => {
                 let now_bytes = counter.load(Ordering::Relaxed);
                 if now_bytes != last_bytes {
-                    sh.on_bytes_sent(&t.lease_id, t.asset_id, now_bytes, now_bytes - last_bytes);
+                    let c = carried(now_bytes, t.length, false);
+                    sh.on_bytes_sent(&t.lease_id, t.asset_id, now_bytes, c - last_carried);
+                    last_carried = c;
                     last_bytes = now_bytes;
                     last_move = Instant::now();
                 }
@@ -160,8 +181,12 @@ async fn put(sh: &Arc<Shared>, t: &PartTransfer) -> Result<Option<String>, Trans
         }
     };
     let now_bytes = counter.load(Ordering::Relaxed);
-    if now_bytes > last_bytes {
-        sh.on_bytes_sent(&t.lease_id, t.asset_id, now_bytes, now_bytes - last_bytes);
+    let stored = response
+        .as_ref()
+        .is_ok_and(|r| r.status().is_success() && now_bytes >= t.length);
+    let c = carried(now_bytes, t.length, stored).max(last_carried);
+    if now_bytes > last_bytes || c > last_carried {
+        sh.on_bytes_sent(&t.lease_id, t.asset_id, now_bytes, c - last_carried);
     }
     match response {
         Ok(resp) => {
@@ -223,4 +248,20 @@ async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Vec<u8> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_counts_as_carried_what_went_past_the_http_stack_and_all_once_stored() {
+        let len = 5 * 1024 * 1024;
+        // A part that starts fills the stack's buffer at once: nothing carried yet.
+        assert_eq!(carried(STACK_AHEAD, len, false), 0);
+        assert_eq!(carried(STACK_AHEAD + 1000, len, false), 1000);
+        // Handed out in full, the stack still holds its tail until the storage answers.
+        assert_eq!(carried(len, len, false), len - STACK_AHEAD);
+        assert_eq!(carried(len, len, true), len);
+    }
 }

@@ -16,6 +16,12 @@ use super::journal::AssetKind;
 const FINGERPRINT_EDGE: u64 = 64 * 1024;
 /// Read size of part streams: bounded memory per part in flight.
 pub const CHUNK: usize = 256 * 1024;
+/// The most a part stream hands the HTTP stack at once. Its progress counter is the adaptive
+/// limit's throughput measure ([`super::adapt`]): a loss-limited connection carries about one
+/// [`CHUNK`] a second, so counted by whole chunks a one-second window of 16 connections read
+/// anywhere from 25 to 52 Mbit/s on a link steady at 40 (`scripts/bench-link`); counted by
+/// slices the error is a few percent.
+pub const SLICE: usize = 16 * 1024;
 
 /// Why a file cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -277,9 +283,10 @@ fn hash_and_copy(
     })
 }
 
-/// A stream of exactly `size` bytes of `path` from `offset`, read in bounded chunks and counted
-/// into `progress`. A file shorter than expected ends the stream with an `UnexpectedEof` error,
-/// so a truncated file never sends a short part.
+/// A stream of exactly `size` bytes of `path` from `offset`, read in bounded chunks of [`CHUNK`]
+/// and handed out in slices of at most [`SLICE`], each counted into `progress` as it is handed
+/// out. A file shorter than expected ends the stream with an `UnexpectedEof` error, so a
+/// truncated file never sends a short part.
 pub async fn part_stream(
     path: &Path,
     offset: u64,
@@ -289,30 +296,37 @@ pub async fn part_stream(
     let mut file = tokio::fs::File::open(path).await?;
     file.seek(SeekFrom::Start(offset)).await?;
     Ok(futures_util::stream::unfold(
-        (file, size, progress),
-        |(mut file, remaining, progress)| async move {
-            if remaining == 0 {
-                return None;
-            }
-            let want = remaining.min(CHUNK as u64) as usize;
-            let mut buf = BytesMut::zeroed(want);
-            let mut filled = 0;
-            while filled < want {
-                match file.read(&mut buf[filled..]).await {
-                    Ok(0) => {
-                        let err = std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            "the file is shorter than when it was planned",
-                        );
-                        return Some((Err(err), (file, 0, progress)));
-                    }
-                    Ok(n) => filled += n,
-                    Err(e) => return Some((Err(e), (file, 0, progress))),
+        (file, size, Bytes::new(), progress),
+        |(mut file, remaining, mut read, progress)| async move {
+            if read.is_empty() {
+                if remaining == 0 {
+                    return None;
                 }
+                let want = remaining.min(CHUNK as u64) as usize;
+                let mut buf = BytesMut::zeroed(want);
+                let mut filled = 0;
+                while filled < want {
+                    match file.read(&mut buf[filled..]).await {
+                        Ok(0) => {
+                            let err = std::io::Error::new(
+                                std::io::ErrorKind::UnexpectedEof,
+                                "the file is shorter than when it was planned",
+                            );
+                            return Some((Err(err), (file, 0, Bytes::new(), progress)));
+                        }
+                        Ok(n) => filled += n,
+                        Err(e) => return Some((Err(e), (file, 0, Bytes::new(), progress))),
+                    }
+                }
+                read = buf.freeze();
             }
-            let bytes = buf.freeze();
-            progress.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-            Some((Ok(bytes), (file, remaining - want as u64, progress)))
+            let remaining = remaining - read.len() as u64;
+            let slice = read.split_to(read.len().min(SLICE));
+            progress.fetch_add(slice.len() as u64, Ordering::Relaxed);
+            Some((
+                Ok(slice),
+                (file, remaining + read.len() as u64, read, progress),
+            ))
         },
     ))
 }
@@ -363,6 +377,37 @@ mod tests {
             .unwrap();
         let results: Vec<_> = s.collect().await;
         assert!(results.last().unwrap().is_err());
+    }
+
+    /// The progress counter measures throughput for the adaptive limit: it must move in steps
+    /// no larger than a slice, each counted when it is handed out (a chunk read from disk is
+    /// not sent yet).
+    #[tokio::test]
+    async fn part_streams_count_progress_slice_by_slice() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.bin");
+        let data: Vec<u8> = (0..(CHUNK * 2 + 99) as u32)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        std::fs::write(&p, &data).unwrap();
+        let progress = Arc::new(AtomicU64::new(0));
+        let mut s = std::pin::pin!(
+            part_stream(&p, 7, data.len() as u64 - 7, progress.clone())
+                .await
+                .unwrap()
+        );
+        let mut handed = 0u64;
+        let mut items = 0;
+        while let Some(item) = s.next().await {
+            let slice = item.unwrap();
+            assert!(!slice.is_empty() && slice.len() <= SLICE, "{}", slice.len());
+            assert_eq!(&slice[..], &data[7 + handed as usize..][..slice.len()]);
+            handed += slice.len() as u64;
+            assert_eq!(progress.load(Ordering::Relaxed), handed);
+            items += 1;
+        }
+        assert_eq!(handed, data.len() as u64 - 7);
+        assert!(items >= (data.len() - 7).div_ceil(SLICE));
     }
 
     #[test]

@@ -251,7 +251,12 @@ impl Shared {
     /// Bytes of a lease went out (`total` so far, `delta` new).
     pub(super) fn on_bytes_sent(&self, lease: &str, asset: i64, total: u64, delta: u64) {
         if self.config.adaptive {
-            lock(&self.adapt).on_bytes(delta, Instant::now());
+            // Close a window that is over here too, not only at the executor's next round
+            // (every half window): a window's end stays within a byte report of its length.
+            self.adapt_move(|a, now| {
+                a.tick(now);
+                a.on_bytes(delta, now);
+            });
         }
         lock(&self.progress).insert(lease.to_string(), (asset, total));
     }

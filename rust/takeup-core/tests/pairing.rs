@@ -216,65 +216,59 @@ async fn cancel_during_the_token_exchange() {
     cancel_during_a_held_poll(true).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancel_while_reading_the_identity_rolls_back() {
-    let env = env().await;
-    let engine = env.engine().await;
-    let since = env.last_seq().await;
-    cancel_after(&env, &engine, async {
-        let code = wait_for_code(&engine, None).await;
-        env.stall("api", "/v2/devices/me", 4000).await;
-        env.approve(&code).await;
-        wait_phase(&engine, PairingPhase::Authorizing).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    })
-    .await;
-    let revoked = env
-        .requests(since)
+/// Whether the emulator answered `path` with `status` since `since`.
+async fn answered(env: &Env, since: u64, path: &str, status: u16) -> bool {
+    env.requests(since)
         .await
         .iter()
-        .any(|e| e["path"] == "/v2/auth/revoke" && e["status"] == 200);
-    assert!(revoked, "the half-done pairing was revoked on the server");
+        .any(|e| e["path"] == path && e["status"] == status)
 }
 
-/// Cancelled while waiting to read the identity again after a transient failure: the tokens
-/// just installed are revoked and cleared as for any other ending.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancel_while_waiting_to_retry_the_identity_rolls_back() {
+/// Cancel a pairing at its first identity read: while the read is held by the server, or
+/// (`refused`) while the engine waits to read again after a 503. Nothing is left, and the tokens
+/// just installed are revoked on the server.
+async fn cancel_at_the_identity_read(refused: bool) {
     let env = env().await;
     let engine = env.engine().await;
     let since = env.last_seq().await;
     cancel_after(&env, &engine, async {
         let code = wait_for_code(&engine, None).await;
-        let unavailable = json!({"kind": "status", "status": 503});
-        env.fault(json!({"target": "api", "path_contains": "/v2/devices/me", "probability": 1.0, "action": unavailable}))
-            .await;
+        if refused {
+            let unavailable = json!({"kind": "status", "status": 503});
+            env.fault(json!({"target": "api", "path_contains": "/v2/devices/me", "probability": 1.0, "action": unavailable}))
+                .await;
+        } else {
+            env.stall("api", "/v2/devices/me", 4000).await;
+        }
         env.approve(&code).await;
-        // The first read failed (503): the engine waits 1 s before the next one.
-        let r = tokio::time::timeout(Duration::from_secs(20), async {
-            loop {
-                let refused = env
-                    .requests(since)
-                    .await
-                    .iter()
-                    .any(|e| e["path"] == "/v2/devices/me" && e["status"] == 503);
-                if refused {
-                    return;
-                }
+        wait_phase(&engine, PairingPhase::Authorizing).await;
+        if refused {
+            // The first read failed: the engine waits 1 s before the next one.
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while !answered(&env, since, "/v2/devices/me", 503).await {
+                assert!(std::time::Instant::now() < deadline, "no refused identity read");
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-        })
-        .await;
-        r.expect("a refused identity read");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     })
     .await;
-    let revoked = env
-        .requests(since)
-        .await
-        .iter()
-        .any(|e| e["path"] == "/v2/auth/revoke" && e["status"] == 200);
-    assert!(revoked, "the half-done pairing was revoked on the server");
+    assert!(
+        answered(&env, since, "/v2/auth/revoke", 200).await,
+        "the half-done pairing was revoked on the server"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_while_reading_the_identity_rolls_back() {
+    cancel_at_the_identity_read(false).await;
+}
+
+/// Cancelled while waiting to read the identity again after a transient failure: rolled back
+/// like any other ending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_while_waiting_to_retry_the_identity_rolls_back() {
+    cancel_at_the_identity_read(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

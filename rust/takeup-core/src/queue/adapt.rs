@@ -321,6 +321,33 @@ impl Adaptive {
 mod tests {
     use super::*;
 
+    /// A test clock feeding saturated windows (demand 100) one at a time.
+    struct Feed {
+        now: Instant,
+    }
+
+    impl Feed {
+        fn new() -> Self {
+            Self {
+                now: Instant::now(),
+            }
+        }
+
+        /// One window carrying `bytes`: whether the limit moved.
+        fn window(&mut self, a: &mut Adaptive, bytes: u64) -> bool {
+            a.on_demand(100, self.now);
+            a.on_bytes(bytes, self.now);
+            self.now += WINDOW;
+            a.tick(self.now)
+        }
+
+        /// One window carrying `bytes`: the limit after it.
+        fn limit_after(&mut self, a: &mut Adaptive, bytes: u64) -> usize {
+            self.window(a, bytes);
+            a.limit()
+        }
+    }
+
     /// A simulated link, part by part, as the executor and the byte counter see it. Each part
     /// in flight carries `per_conn` bytes/s (half of it in its connection's first window of
     /// sending: slow start), all of them together at most `cap`. What the executor reports runs
@@ -526,13 +553,8 @@ mod tests {
     #[test]
     fn the_first_window_and_the_windows_after_a_raise_are_not_judged() {
         let mut a = Adaptive::new(4, 2, 32);
-        let mut now = Instant::now();
-        let mut window = |a: &mut Adaptive, bytes: u64| {
-            a.on_demand(100, now);
-            a.on_bytes(bytes, now);
-            now += WINDOW;
-            a.tick(now)
-        };
+        let mut f = Feed::new();
+        let mut window = |a: &mut Adaptive, bytes: u64| f.window(a, bytes);
         // Connecting: nothing sent, and no warm-up window used up.
         assert!(!window(&mut a, 0), "connecting");
         assert!(!window(&mut a, 1_000_000), "warm-up: slow starts");
@@ -564,16 +586,10 @@ mod tests {
     fn a_flat_raise_is_kept_after_one_that_paid_and_undone_if_the_rate_fell() {
         for (flat, kept) in [(8_000_000, 32), (6_000_000, 8)] {
             let mut a = Adaptive::new(4, 2, 64);
-            let mut now = Instant::now();
-            let mut window = |a: &mut Adaptive, bytes: u64| {
-                a.on_demand(100, now);
-                a.on_bytes(bytes, now);
-                now += WINDOW;
-                a.tick(now);
-                a.limit()
+            let mut f = Feed::new();
+            let mut windows = |a: &mut Adaptive, bytes: u64| {
+                (0..4).map(|_| f.limit_after(a, bytes)).last().unwrap()
             };
-            let mut windows =
-                |a: &mut Adaptive, bytes: u64| (0..4).map(|_| window(a, bytes)).last().unwrap();
             assert_eq!(windows(&mut a, 4_000_000), 8);
             // Doubled connections, doubled rate: paid, linear: double again.
             assert_eq!(windows(&mut a, 8_000_000), 16);
@@ -583,14 +599,8 @@ mod tests {
         // One window that stalls does not undo it; two do.
         for (second, kept) in [(2_000_000, 8), (8_000_000, 32)] {
             let mut a = Adaptive::new(4, 2, 64);
-            let mut now = Instant::now();
-            let mut window = |a: &mut Adaptive, bytes: u64| {
-                a.on_demand(100, now);
-                a.on_bytes(bytes, now);
-                now += WINDOW;
-                a.tick(now);
-                a.limit()
-            };
+            let mut f = Feed::new();
+            let mut window = |a: &mut Adaptive, bytes: u64| f.limit_after(a, bytes);
             for bytes in [4_000_000, 4_000_000, 4_000_000, 4_000_000] {
                 window(&mut a, bytes);
             }
@@ -637,14 +647,8 @@ mod tests {
     #[test]
     fn failed_probes_hold_briefly_then_longer() {
         let mut a = Adaptive::new(4, 2, 32);
-        let mut now = Instant::now();
-        let mut window = |a: &mut Adaptive| {
-            a.on_demand(100, now);
-            a.on_bytes(4_000_000, now);
-            now += WINDOW;
-            a.tick(now);
-            (a.limit(), now)
-        };
+        let mut f = Feed::new();
+        let mut window = |a: &mut Adaptive| (f.limit_after(a, 4_000_000), f.now);
         // Flat link: two windows of warm-up, two judged, raise to 8; two windows of warm-up,
         // two judged: no gain → back to 4, hold 8 s.
         for _ in 0..3 {

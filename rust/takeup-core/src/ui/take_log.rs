@@ -129,24 +129,11 @@ fn note_row(n: &Note, file: Option<&FileEntry>, hold: Option<&Hold>) -> NoteRow 
 }
 
 fn title(m: &TakeMark) -> String {
-    let mut parts = Vec::new();
-    if !m.scene.is_empty() {
-        parts.push(format!("Scene {}", m.scene));
-    }
-    if !m.take.is_empty() {
-        parts.push(format!("Take {}", m.take));
-    }
+    let parts = m.slate_parts();
     if parts.is_empty() {
         "Not logged".into()
     } else {
         parts.join(" · ")
-    }
-}
-
-fn waiting_text(n: u64) -> String {
-    match n {
-        1 => "1 note waiting to send".into(),
-        n => format!("{n} notes waiting to send"),
     }
 }
 
@@ -231,7 +218,7 @@ pub fn take_log(q: &QueueStatus, data: &TakeLogData, connected: bool) -> TakeLog
         .filter(|n| n.state == NoteState::Waiting)
         .count() as u64;
     let summary = if waiting > 0 {
-        waiting_text(waiting)
+        format!("{} waiting to send", plural(waiting as usize, "note"))
     } else if data.notes.is_empty() {
         "No notes yet".into()
     } else {

@@ -66,8 +66,8 @@ impl TakeMark {
         self.scene.is_empty() && self.take.is_empty() && !self.circled
     }
 
-    /// The slate comment for a change from `before` to `self`.
-    pub fn slate_text(&self, before: &TakeMark) -> String {
+    /// `Scene 12A`, `Take 3`: the parts given.
+    pub fn slate_parts(&self) -> Vec<String> {
         let mut parts = Vec::new();
         if !self.scene.is_empty() {
             parts.push(format!("Scene {}", self.scene));
@@ -75,6 +75,12 @@ impl TakeMark {
         if !self.take.is_empty() {
             parts.push(format!("Take {}", self.take));
         }
+        parts
+    }
+
+    /// The slate comment for a change from `before` to `self`.
+    pub fn slate_text(&self, before: &TakeMark) -> String {
+        let mut parts = self.slate_parts();
         if self.circled {
             parts.push("Circle take".to_string());
         } else if before.circled {

@@ -47,6 +47,7 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeout
+import kotlinx.coroutines.withTimeoutOrNull
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNotNull
@@ -197,8 +198,12 @@ class TakeupBindingsTest {
             assertEquals(identity, cached.copy(fetchedAt = identity.fetchedAt))
             assertTrue("tokens stored in the app's store: ${store.map.keys}",
                 store.map.keys.any { it.startsWith("c2c-tokens.") } && store.sets.get() >= 1)
-            val connected = statuses.received.last().connection
-            assertTrue("status listener sees Connected: $connected", connected is ConnectionState.Connected)
+            // The listener is called from the subscription's own task, so Connected (set before
+            // pair() returned) reaches it shortly after, never before: wait for it.
+            val connected = withTimeoutOrNull(5_000) {
+                while (statuses.received.last().connection !is ConnectionState.Connected) delay(20)
+            }
+            assertTrue("status listener sees Connected: ${statuses.received.last().connection}", connected != null)
             assertTrue("status listener saw the code",
                 statuses.received.any { s ->
                     (s.connection as? ConnectionState.Pairing)?.progress?.code?.userCode == code

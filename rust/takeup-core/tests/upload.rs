@@ -480,3 +480,57 @@ async fn tokens_expire_mid_upload_and_a_forgotten_device_keeps_its_queue() {
     assert_eq!(s.totals.done, 4, "the journal is kept");
     assert_eq!(s.totals.files_remaining, 1);
 }
+
+/// Counts the driver's per-turn trace events (`planned`, `held`) seen on this thread.
+#[derive(Clone, Default)]
+struct TurnCounter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for TurnCounter {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let m = event.metadata();
+        if m.target() == "takeup_core::queue::driver" && *m.level() == tracing::Level::TRACE {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// A file's driver waiting on its parts in flight sleeps until something about its asset or
+/// the connection changes; engine status changes that are only network samples (every
+/// transfer and request adds one) or the network type do not turn it. It used to clone the
+/// shared status receiver for every wait, which saw each change since the queue started as
+/// new: the driver re-read the journal thousands of times a second for as long as a part was
+/// in flight, most of the upload's CPU time (`scripts/bench-upload`).
+#[tokio::test]
+async fn a_file_waiting_on_its_parts_does_not_turn_on_status_changes() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let turns = TurnCounter::default();
+    // This thread's subscriber: the current-thread runtime runs the driver here too.
+    let _log = tracing::subscriber::set_default(tracing_subscriber::registry().with(turns.clone()));
+    let (env, e, dir) = paired_rig(|_| {}).await;
+    env.slow_parts(4_000).await;
+    let (path, _) = media(dir.path(), "waiting.mov", 2 * MIN_PART as usize, 9);
+    let id = enqueue(&e, &path).await.id();
+    wait_queue(&e, 20, "a part in flight", |s| {
+        s.uploading.iter().any(|f| f.id == id)
+    })
+    .await;
+    // Let the driver reach its wait for the stalled parts.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = turns.0.load(std::sync::atomic::Ordering::Relaxed);
+    for i in 0..10 {
+        let t = if i % 2 == 0 {
+            takeup_core::ConnectionType::Cellular
+        } else {
+            takeup_core::ConnectionType::Wifi
+        };
+        e.set_connection_type(t);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let during = turns.0.load(std::sync::atomic::Ordering::Relaxed) - before;
+    // A turn per report or timer at most (the parts stay stalled the whole second).
+    assert!(
+        during <= 5,
+        "{during} driver turns in one second of waiting"
+    );
+    assert!(e.queue().cancel(id).await.unwrap());
+}

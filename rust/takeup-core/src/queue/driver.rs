@@ -8,9 +8,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::connection::{ConnectionState, EngineStatus};
 use crate::error::{Error, NetworkErrorKind};
 
 use super::classify::{self, Disposition};
@@ -50,6 +52,11 @@ struct Driver {
     verifying: Option<JoinHandle<Verified>>,
     /// The growing file's last size and when it changed.
     growth: (u64, Instant),
+    /// This driver's own view of the engine status: it wakes on a change of the connection
+    /// (a hold may have begun or ended), not on the network samples every transfer adds.
+    status: watch::Receiver<EngineStatus>,
+    /// The connection as this turn saw it (read before the turn's hold check).
+    seen_connection: ConnectionState,
 }
 
 /// Drive one asset until it is done, leaves the active state, or the token is cancelled.
@@ -59,6 +66,8 @@ pub(super) async fn drive(
     cancel: CancellationToken,
     wake: Arc<tokio::sync::Notify>,
 ) -> End {
+    let mut status = sh.engine_status.clone();
+    let seen_connection = status.borrow_and_update().connection.clone();
     let mut d = Driver {
         sh,
         id,
@@ -66,6 +75,8 @@ pub(super) async fn drive(
         wake,
         verifying: None,
         growth: (0, Instant::now()),
+        status,
+        seen_connection,
     };
     let end = d.run().await;
     if let Some(v) = d.verifying.take() {
@@ -111,6 +122,7 @@ impl Driver {
     async fn turn(&mut self) -> Result<Flow, QueueError> {
         let sh = self.sh.clone();
         let id = self.id;
+        self.seen_connection = self.status.borrow_and_update().connection.clone();
         let (row, parts) = sh.db(move |j| Ok((j.asset(id)?, j.parts(id)?))).await?;
         if row.state != AssetState::Active {
             return Ok(Flow::Stop(End::Left));
@@ -230,16 +242,27 @@ impl Driver {
     }
 
     /// Wait for a report about this asset, a hold change, a timer or the file to grow.
-    async fn wait(&self, until: Option<Duration>, poll: bool) -> Flow {
+    async fn wait(&mut self, until: Option<Duration>, poll: bool) -> Flow {
         let mut d = until.unwrap_or(Duration::from_secs(5));
         if poll || self.verifying.is_some() {
             d = d.min(Duration::from_millis(500));
         }
-        let mut status = self.sh.engine_status.clone();
+        // The receiver is kept across turns, so a change is seen once. (A clone of the shared
+        // receiver made per wait saw every change since the queue started as new, and the
+        // driver turned, reading the journal, thousands of times a second.)
+        let (status, seen) = (&mut self.status, &self.seen_connection);
+        let connection_changed = async move {
+            while status.borrow_and_update().connection == *seen {
+                if status.changed().await.is_err() {
+                    // The engine is going away: the cancellation ends this driver.
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
         tokio::select! {
             _ = self.wake.notified() => {}
             _ = tokio::time::sleep(d) => {}
-            _ = status.changed() => {}
+            _ = connection_changed => {}
             _ = self.sh.hold_changed.notified() => {}
             _ = self.cancel.cancelled() => return Flow::Stop(End::Interrupted),
         }

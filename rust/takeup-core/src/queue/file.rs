@@ -205,7 +205,7 @@ pub enum DigestKind {
 }
 
 /// Read size of range hashing and slice copies.
-const HASH_CHUNK: usize = 1024 * 1024;
+const HASH_CHUNK: usize = 256 * 1024;
 
 /// Hash `size` bytes of `path` from `offset` (blocking: call it off the async threads). A file
 /// shorter than that is [`FileError::Changed`].

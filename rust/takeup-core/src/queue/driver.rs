@@ -703,12 +703,10 @@ impl Driver {
                     }
                 };
                 let path2 = path.clone();
-                let got = tokio::task::spawn_blocking(move || {
-                    file::hash_range(&path2, p.offset, p.size, kind)
-                })
-                .await;
+                let got =
+                    file::hashing(move || file::hash_range(&path2, p.offset, p.size, kind)).await;
                 match got {
-                    Ok(Ok(h)) if h == want => {
+                    Ok(h) if h == want => {
                         let s = session.clone();
                         let n = p.number;
                         if sh.db(move |j| j.mark_verified(id, n, &s)).await.is_err() {
@@ -716,11 +714,11 @@ impl Driver {
                             break;
                         }
                     }
-                    Ok(Ok(_)) => {
+                    Ok(_) => {
                         verdict = Verified::Mismatch(p.number);
                         break;
                     }
-                    _ => {
+                    Err(_) => {
                         verdict = Verified::Unreadable;
                         break;
                     }

@@ -14,13 +14,14 @@ use super::journal::AssetKind;
 
 /// Bytes read from each end of a file for its fingerprint.
 const FINGERPRINT_EDGE: u64 = 64 * 1024;
-/// Read size of part streams: bounded memory per part in flight.
-pub const CHUNK: usize = 256 * 1024;
+/// Read size of part streams: bounded memory per part in flight (decision 40).
+pub const CHUNK: usize = 64 * 1024;
 /// The most a part stream hands the HTTP stack at once. Its progress counter is the adaptive
-/// limit's throughput measure ([`super::adapt`]): a loss-limited connection carries about one
-/// [`CHUNK`] a second, so counted by whole chunks a one-second window of 16 connections read
+/// limit's throughput measure ([`super::adapt`]): a loss-limited connection carries about
+/// 256 KiB a second, so counted by 256 KiB reads a one-second window of 16 connections read
 /// anywhere from 25 to 52 Mbit/s on a link steady at 40 (`scripts/bench-link`); counted by
-/// slices the error is a few percent.
+/// slices the error is a few percent. The controller was tuned with this size: 8 KiB slices
+/// (half the bytes hyper queues per connection) undid raises that paid on that link.
 pub const SLICE: usize = 16 * 1024;
 
 /// Why a file cannot be used.
@@ -207,8 +208,30 @@ pub enum DigestKind {
 /// Read size of range hashing and slice copies.
 const HASH_CHUNK: usize = 256 * 1024;
 
-/// Hash `size` bytes of `path` from `offset` (blocking: call it off the async threads). A file
-/// shorter than that is [`FileError::Changed`].
+/// Run a hashing job (one of the functions below) on a blocking thread, at most as many at once
+/// as the machine has cores (up to 4): MD5 is CPU-bound, so more at once is no faster, and each
+/// job holds a read buffer (with glibc, a thread of its own can also keep a malloc arena of its
+/// own resident). Every part in flight is hashed before it goes, so without the bound the
+/// memory of an upload grew with its parts in flight.
+pub async fn hashing<T: Send + 'static>(
+    job: impl FnOnce() -> Result<T, FileError> + Send + 'static,
+) -> Result<T, FileError> {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores.clamp(1, 4))
+    });
+    let _permit = permits
+        .acquire()
+        .await
+        .expect("the hashing semaphore is never closed");
+    tokio::task::spawn_blocking(job)
+        .await
+        .unwrap_or_else(|e| Err(FileError::Io(e.to_string())))
+}
+
+/// Hash `size` bytes of `path` from `offset` (blocking: call it off the async threads, through
+/// [`hashing`]). A file shorter than that is [`FileError::Changed`].
 pub fn hash_range(
     path: &Path,
     offset: u64,

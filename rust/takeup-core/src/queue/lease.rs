@@ -152,9 +152,7 @@ pub(super) async fn reserve(
 pub(super) async fn seal(sh: &Arc<Shared>, lease: LeaseRow) -> Option<PartTransfer> {
     let (path, offset, size) = (lease.path.clone(), lease.offset, lease.size);
     let hashed =
-        tokio::task::spawn_blocking(move || file::hash_range(&path, offset, size, DigestKind::Md5))
-            .await
-            .unwrap_or_else(|e| Err(FileError::Io(e.to_string())));
+        file::hashing(move || file::hash_range(&path, offset, size, DigestKind::Md5)).await;
     match hashed {
         Ok(md5) => {
             let id = lease.id.clone();

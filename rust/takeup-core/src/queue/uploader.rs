@@ -547,15 +547,12 @@ impl UploadQueue {
             )))
         })?;
         let path = lease.path.clone();
-        tokio::task::spawn_blocking(move || {
-            file::write_slice(&path, lease.offset, lease.size, &md5, &dest)
-        })
-        .await
-        .map_err(|_| QueueError::Stopped)?
-        .map_err(|error| QueueError::File {
-            path: lease.path.display().to_string(),
-            error,
-        })
+        file::hashing(move || file::write_slice(&path, lease.offset, lease.size, &md5, &dest))
+            .await
+            .map_err(|error| QueueError::File {
+                path: lease.path.display().to_string(),
+                error,
+            })
     }
 
     /// Let the queue upload for at most `max` and report: for a host's background-work slot

@@ -133,18 +133,28 @@ pub(super) async fn reserve(
     };
     let session = sh.session.clone();
     let min_life = sh.min_url_life_ms();
-    sh.db(move |j| {
-        j.lease_parts(&LeaseGrant {
-            executor,
-            limit,
-            now_ms: now_ms(),
-            min_url_life_ms: min_life,
-            ttl_ms: ttl.as_millis() as i64,
-            session: &session,
-            exclude: &[],
+    let leased = sh
+        .db(move |j| {
+            j.lease_parts(&LeaseGrant {
+                executor,
+                limit,
+                now_ms: now_ms(),
+                min_url_life_ms: min_life,
+                ttl_ms: ttl.as_millis() as i64,
+                session: &session,
+                exclude: &[],
+            })
         })
-    })
-    .await
+        .await?;
+    // A leased part is no longer pending, which its driver waits for: the final part is
+    // cleared only once every other part is out or acknowledged.
+    let mut assets: Vec<i64> = leased.iter().map(|l| l.asset_id).collect();
+    assets.sort_unstable();
+    assets.dedup();
+    for id in assets {
+        sh.wake_asset(id);
+    }
+    Ok(leased)
 }
 
 /// Hash a reserved lease's bytes from the file and record the MD5: the lease may go out. A file

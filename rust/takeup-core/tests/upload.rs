@@ -517,6 +517,10 @@ async fn a_file_waiting_on_its_parts_does_not_turn_on_status_changes() {
     // Let the driver reach its wait for the stalled parts.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = turns.0.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        before > 0,
+        "the driver's turns are seen by this thread's subscriber"
+    );
     for i in 0..10 {
         let t = if i % 2 == 0 {
             takeup_core::ConnectionType::Cellular

@@ -170,7 +170,7 @@ fn init_logging(filter: &str) {
 /// glibc gives every thread that contends for the allocator an arena of its own (up to eight
 /// per core), and each keeps what it once held. The engine's threads (the runtime's workers,
 /// blocking journal and hashing jobs) hand part buffers between each other, so an upload's peak
-/// memory grew with the threads it had touched: two arenas hold it flat (decision 40).
+/// memory grew with the threads it had touched; two arenas keep it from doing so (decision 40).
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: called first in main, before any other thread exists; mallopt only sets a limit.

@@ -83,13 +83,34 @@ pub struct Adaptive {
     paid: bool,
     /// Parts that were leasable beyond the limit at the executor's last full lease round.
     backlog: usize,
-    /// Bytes, seconds, count and best one-window rate of the steady windows at this limit not
-    /// judged yet.
-    steady: (u64, Duration, u8, f64),
+    /// The steady windows at this limit not judged yet.
+    steady: Steady,
     /// Parts in flight at the executor's last lease round.
     in_flight: usize,
     /// The most parts in flight during this window.
     window_in_flight: usize,
+}
+
+/// Steady windows at one limit, summed until they are judged.
+#[derive(Clone, Copy, Debug, Default)]
+struct Steady {
+    bytes: u64,
+    time: Duration,
+    windows: u8,
+    /// The best one-window rate among them.
+    best: f64,
+}
+
+impl Steady {
+    /// These windows and one more that carried `bytes` in `time` at `rate`.
+    fn and(self, bytes: u64, time: Duration, rate: f64) -> Self {
+        Self {
+            bytes: self.bytes + bytes,
+            time: self.time + time,
+            windows: self.windows + 1,
+            best: self.best.max(rate),
+        }
+    }
 }
 
 impl Adaptive {
@@ -111,7 +132,7 @@ impl Adaptive {
             next_hold: FIRST_HOLD,
             paid: false,
             backlog: 0,
-            steady: (0, Duration::ZERO, 0, 0.0),
+            steady: Steady::default(),
             in_flight: 0,
             window_in_flight: 0,
         }
@@ -206,7 +227,7 @@ impl Adaptive {
             self.warming = self.warming.saturating_sub(1);
         }
         self.reset_window(now);
-        let steady = std::mem::replace(&mut self.steady, (0, Duration::ZERO, 0, 0.0));
+        let steady = std::mem::take(&mut self.steady);
         if !saturated {
             // Not limited by concurrency: the measurement says nothing about the limit, and the
             // next work may go out on another path.
@@ -224,18 +245,17 @@ impl Adaptive {
         if warming {
             return false;
         }
-        self.steady = (
-            steady.0 + bytes,
-            steady.1 + elapsed,
-            steady.2 + 1,
-            steady.3.max(rate),
-        );
-        if self.steady.2 < JUDGED {
+        self.steady = steady.and(bytes, elapsed, rate);
+        if self.steady.windows < JUDGED {
             return false;
         }
-        let (bytes, secs, _, best_window) =
-            std::mem::replace(&mut self.steady, (0, Duration::ZERO, 0, 0.0));
-        let rate = bytes as f64 / secs.as_secs_f64();
+        let Steady {
+            bytes,
+            time,
+            best: best_window,
+            ..
+        } = std::mem::take(&mut self.steady);
+        let rate = bytes as f64 / time.as_secs_f64();
         if let Some(until) = self.hold_until {
             if now < until {
                 return false;
@@ -320,6 +340,7 @@ impl Adaptive {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::queue::executor::STACK_AHEAD;
 
     /// A test clock feeding saturated windows (demand 100) one at a time.
     struct Feed {
@@ -454,7 +475,7 @@ mod tests {
                 let c = if p.sent >= part_size {
                     part_size
                 } else {
-                    (p.sent + fill).min(part_size - 320.0 * 1024.0)
+                    (p.sent + fill).min(part_size - STACK_AHEAD as f64)
                 };
                 counted += c - p.counted;
                 p.counted = c;

@@ -116,7 +116,7 @@ pub(super) async fn run(sh: Arc<Shared>) {
 /// slices ([`file::SLICE`]) of a body, rustls up to 64 KiB of records. A part stream counts
 /// bytes as it hands them over, so a part that starts counts this much at once, before any of
 /// it left, and one that ends counted its last bytes as long before they were carried.
-const STACK_AHEAD: u64 = 16 * file::SLICE as u64 + 64 * 1024;
+pub(super) const STACK_AHEAD: u64 = 16 * file::SLICE as u64 + 64 * 1024;
 
 /// The bytes of a part the adaptive limit takes as carried when the part stream has handed
 /// out `handed`: what went past the HTTP stack's buffer, and all of it once the storage

@@ -706,7 +706,7 @@ impl Driver {
                 let got =
                     file::hashing(move || file::hash_range(&path2, p.offset, p.size, kind)).await;
                 match got {
-                    Ok(h) if h == want => {
+                    Ok(Ok(h)) if h == want => {
                         let s = session.clone();
                         let n = p.number;
                         if sh.db(move |j| j.mark_verified(id, n, &s)).await.is_err() {
@@ -714,11 +714,11 @@ impl Driver {
                             break;
                         }
                     }
-                    Ok(_) => {
+                    Ok(Ok(_)) => {
                         verdict = Verified::Mismatch(p.number);
                         break;
                     }
-                    Err(_) => {
+                    _ => {
                         verdict = Verified::Unreadable;
                         break;
                     }

@@ -213,9 +213,11 @@ const HASH_CHUNK: usize = 256 * 1024;
 /// job holds a read buffer (with glibc, a thread of its own can also keep a malloc arena of its
 /// own resident). Every part in flight is hashed before it goes, so without the bound the
 /// memory of an upload grew with its parts in flight.
+/// Returns what `spawn_blocking` returns, so each caller keeps its own answer to a job that did
+/// not run to the end (the runtime shutting down).
 pub async fn hashing<T: Send + 'static>(
-    job: impl FnOnce() -> Result<T, FileError> + Send + 'static,
-) -> Result<T, FileError> {
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
     static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     let permits = PERMITS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -225,9 +227,7 @@ pub async fn hashing<T: Send + 'static>(
         .acquire()
         .await
         .expect("the hashing semaphore is never closed");
-    tokio::task::spawn_blocking(job)
-        .await
-        .unwrap_or_else(|e| Err(FileError::Io(e.to_string())))
+    tokio::task::spawn_blocking(job).await
 }
 
 /// Hash `size` bytes of `path` from `offset` (blocking: call it off the async threads, through
@@ -318,14 +318,15 @@ pub async fn part_stream(
 ) -> Result<impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static, FileError> {
     let mut file = tokio::fs::File::open(path).await?;
     file.seek(SeekFrom::Start(offset)).await?;
+    // State: the file, the bytes still to read from it, the read chunk not handed out yet.
     Ok(futures_util::stream::unfold(
         (file, size, Bytes::new(), progress),
-        |(mut file, remaining, mut read, progress)| async move {
+        |(mut file, mut unread, mut read, progress)| async move {
             if read.is_empty() {
-                if remaining == 0 {
+                if unread == 0 {
                     return None;
                 }
-                let want = remaining.min(CHUNK as u64) as usize;
+                let want = unread.min(CHUNK as u64) as usize;
                 let mut buf = BytesMut::zeroed(want);
                 let mut filled = 0;
                 while filled < want {
@@ -341,15 +342,12 @@ pub async fn part_stream(
                         Err(e) => return Some((Err(e), (file, 0, Bytes::new(), progress))),
                     }
                 }
+                unread -= want as u64;
                 read = buf.freeze();
             }
-            let remaining = remaining - read.len() as u64;
             let slice = read.split_to(read.len().min(SLICE));
             progress.fetch_add(slice.len() as u64, Ordering::Relaxed);
-            Some((
-                Ok(slice),
-                (file, remaining + read.len() as u64, read, progress),
-            ))
+            Some((Ok(slice), (file, unread, read, progress)))
         },
     ))
 }
@@ -359,12 +357,22 @@ mod tests {
     use super::*;
     use futures_util::StreamExt;
 
+    /// A temporary file `name` of `len` bytes counting up modulo `modulus`, and those bytes.
+    fn patterned_file(
+        name: &str,
+        len: usize,
+        modulus: u32,
+    ) -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(name);
+        let data: Vec<u8> = (0..len as u32).map(|i| (i % modulus) as u8).collect();
+        std::fs::write(&p, &data).unwrap();
+        (dir, p, data)
+    }
+
     #[tokio::test]
     async fn fingerprint_tells_changes_apart() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.mov");
-        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-        std::fs::write(&p, &data).unwrap();
+        let (_dir, p, data) = patterned_file("a.mov", 300_000, 251);
         let a = fingerprint(&p, data.len() as u64).await.unwrap();
         assert_eq!(a, fingerprint(&p, data.len() as u64).await.unwrap());
         let mut tail_changed = data.clone();
@@ -378,12 +386,7 @@ mod tests {
 
     #[tokio::test]
     async fn part_streams_are_exact_and_bounded() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.bin");
-        let data: Vec<u8> = (0..(CHUNK * 3 + 17) as u32)
-            .map(|i| (i % 253) as u8)
-            .collect();
-        std::fs::write(&p, &data).unwrap();
+        let (_dir, p, data) = patterned_file("a.bin", CHUNK * 3 + 17, 253);
         let progress = Arc::new(AtomicU64::new(0));
         let (offset, size) = (100u64, CHUNK as u64 * 2 + 5);
         let s = part_stream(&p, offset, size, progress.clone())
@@ -407,12 +410,7 @@ mod tests {
     /// not sent yet).
     #[tokio::test]
     async fn part_streams_count_progress_slice_by_slice() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.bin");
-        let data: Vec<u8> = (0..(CHUNK * 2 + 99) as u32)
-            .map(|i| (i % 251) as u8)
-            .collect();
-        std::fs::write(&p, &data).unwrap();
+        let (_dir, p, data) = patterned_file("a.bin", CHUNK * 2 + 99, 251);
         let progress = Arc::new(AtomicU64::new(0));
         let mut s = std::pin::pin!(
             part_stream(&p, 7, data.len() as u64 - 7, progress.clone())
@@ -436,10 +434,7 @@ mod tests {
     #[test]
     fn ranges_hash_like_the_whole_and_slices_keep_only_promised_bytes() {
         use base64::Engine as _;
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.bin");
-        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
-        std::fs::write(&p, &data).unwrap();
+        let (dir, p, data) = patterned_file("a.bin", 3_000_000, 251);
         let want = base64::engine::general_purpose::STANDARD
             .encode(md5::Md5::digest(&data[1000..2_500_000]));
         assert_eq!(

@@ -147,12 +147,10 @@ pub(super) async fn reserve(
         })
         .await?;
     // A leased part is no longer pending, which its driver waits for: the final part is
-    // cleared only once every other part is out or acknowledged.
-    let mut assets: Vec<i64> = leased.iter().map(|l| l.asset_id).collect();
-    assets.sort_unstable();
-    assets.dedup();
-    for id in assets {
-        sh.wake_asset(id);
+    // cleared only once every other part is out or acknowledged. (Wakes of one driver
+    // coalesce.)
+    for l in &leased {
+        sh.wake_asset(l.asset_id);
     }
     Ok(leased)
 }
@@ -161,8 +159,9 @@ pub(super) async fn reserve(
 /// that cannot be read as planned fails the lease (the planner then sees why).
 pub(super) async fn seal(sh: &Arc<Shared>, lease: LeaseRow) -> Option<PartTransfer> {
     let (path, offset, size) = (lease.path.clone(), lease.offset, lease.size);
-    let hashed =
-        file::hashing(move || file::hash_range(&path, offset, size, DigestKind::Md5)).await;
+    let hashed = file::hashing(move || file::hash_range(&path, offset, size, DigestKind::Md5))
+        .await
+        .unwrap_or_else(|e| Err(FileError::Io(e.to_string())));
     match hashed {
         Ok(md5) => {
             let id = lease.id.clone();

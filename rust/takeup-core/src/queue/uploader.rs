@@ -549,6 +549,7 @@ impl UploadQueue {
         let path = lease.path.clone();
         file::hashing(move || file::write_slice(&path, lease.offset, lease.size, &md5, &dest))
             .await
+            .map_err(|_| QueueError::Stopped)?
             .map_err(|error| QueueError::File {
                 path: lease.path.display().to_string(),
                 error,

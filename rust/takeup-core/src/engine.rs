@@ -836,7 +836,7 @@ impl Inner {
     /// clears the tokens: nothing is left half-done. `cancel` ends the reads and the waits.
     async fn first_identity(&self, cancel: &CancellationToken) -> Result<Identity> {
         let mut attempt = 0u32;
-        loop {
+        let failure = loop {
             match cancellable(cancel, self.fetch_identity()).await {
                 Ok(Ok(id)) => return Ok(id),
                 Ok(Err(e)) if e.is_transient() && attempt < 3 => {
@@ -844,16 +844,14 @@ impl Inner {
                     let pause = tokio::time::sleep(Duration::from_secs(attempt.into()));
                     // Cancelled while waiting: rolled back like any other ending.
                     if let Err(e) = cancellable(cancel, pause).await {
-                        self.tokens.revoke_and_clear().await;
-                        return Err(e);
+                        break e;
                     }
                 }
-                Ok(Err(e)) | Err(e) => {
-                    self.tokens.revoke_and_clear().await;
-                    return Err(e);
-                }
+                Ok(Err(e)) | Err(e) => break e,
             }
-        }
+        };
+        self.tokens.revoke_and_clear().await;
+        Err(failure)
     }
 
     async fn fetch_identity(&self) -> Result<Identity> {

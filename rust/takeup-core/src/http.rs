@@ -293,8 +293,13 @@ impl HttpClient {
 
 /// Build the client for part PUTs: the engine's TLS trust and version header, HTTPS only, but no
 /// overall read timeout (a large part on a slow link takes long); stalls are detected per part.
+/// HTTP/1.1 only: each part in flight has a TCP connection of its own, which is what the
+/// adaptive limit tunes (a lossy path carries a share per connection) and what keeps a lost
+/// connection to one part. S3 offers nothing else, but a storage behind a CDN might offer
+/// HTTP/2, and every part would then share one connection.
 pub fn upload_client(config: &EngineConfig) -> Result<reqwest::Client> {
     client_builder(config)?
+        .http1_only()
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(60))
         .build()

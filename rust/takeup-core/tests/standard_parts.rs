@@ -7,6 +7,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
+use takeup_emulator::EmulatorConfig;
 
 const MIB: u64 = 1024 * 1024;
 
@@ -67,4 +68,40 @@ async fn the_server_chooses_how_many_parts_a_standard_asset_has() {
         assert_eq!(one["complete"], true, "{name}");
         assert_eq!(one["sha256"], sha, "{name}");
     }
+}
+
+/// One part, one connection: the engine's parallelism, stall detection and per-part cancel all
+/// rest on it. S3 speaks HTTP/1.1 only; a storage that offered HTTP/2 (a CDN in front of it)
+/// would otherwise get every part multiplexed over one TCP connection, which a lossy link caps
+/// at one connection's rate, and a connection lost would fail every part at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_go_over_http1_where_the_storage_offers_http2() {
+    let env = env_from(EmulatorConfig {
+        s3_http2: true,
+        ..Default::default()
+    })
+    .await;
+    env.settings(json!({ "standard_part_bytes": 5 * MIB }))
+        .await;
+    let e = paired_with_queue(&env, queue_config(&env)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (p, sha) = media_file(dir.path(), "three.mov", (15 * MIB) as usize, 9);
+    enqueue(&e, &p).await;
+    wait_queue(&e, 60, "uploaded", |s| s.totals.done == 1).await;
+    let stats = env.get("/_emulator/stats").await;
+    let puts = stats["requests"]["PUT /parts/{id}/{n}"]["requests"].clone();
+    assert_eq!(stats["s3_http2_requests"], 0, "{stats}");
+    assert!(puts.as_u64().is_some_and(|n| n >= 3), "the parts went to S3: {stats}");
+    let assets = env.get("/_emulator/assets").await;
+    let a = assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "three.mov")
+        .expect("on the server");
+    let one = env
+        .get(&format!("/_emulator/assets/{}", a["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(one["complete"], true);
+    assert_eq!(one["sha256"], sha);
 }

@@ -27,6 +27,8 @@ pub struct AppState {
     /// Request body bytes read by the S3 listener, whatever became of the request (stored,
     /// refused, faulted or cut): what clients actually sent, re-sends included.
     pub s3_body_bytes: Arc<AtomicU64>,
+    /// S3 requests that arrived over HTTP/2 (offered only with `EmulatorConfig::s3_http2`).
+    pub s3_http2_requests: Arc<AtomicU64>,
     /// Requests by route and outcome (`GET /_emulator/stats`).
     pub counts: Arc<Mutex<crate::stats::RequestCounts>>,
 }

@@ -459,7 +459,9 @@ pub async fn requests(State(st): State<AppState>, Query(q): Query<SinceQuery>) -
 
 /// `GET /_emulator/stats`: read-only traffic counters since the start. `s3_body_bytes` counts
 /// every request body byte the S3 listener read, whether the part was stored, refused, faulted or
-/// cut mid-body (a soak run's re-sent bytes are this minus the files' sizes). `requests` counts
+/// cut mid-body (a soak run's re-sent bytes are this minus the files' sizes).
+/// `s3_http2_requests` counts the S3 requests that came over HTTP/2 (offered only when the
+/// emulator was started with `s3_http2`). `requests` counts
 /// the API and S3 requests by route (`POST /v2/devices/assets/{id}/realtime_upload/parts`): how
 /// many, the statuses the server produced (lost answers included), answers lost, connections
 /// cut. `token_requests` and `assets_created` (2xx creations, answered or not) sum them up.
@@ -467,6 +469,7 @@ pub async fn stats(State(st): State<AppState>) -> Response {
     let counts = st.counts.lock().unwrap_or_else(|p| p.into_inner());
     Json(json!({
         "s3_body_bytes": st.s3_body_bytes.load(std::sync::atomic::Ordering::Relaxed),
+        "s3_http2_requests": st.s3_http2_requests.load(std::sync::atomic::Ordering::Relaxed),
         "token_requests": counts.requests("POST /v2/auth/token"),
         "assets_created": counts.successes("POST /v2/devices/assets")
             + counts.successes("POST /v2/assets"),

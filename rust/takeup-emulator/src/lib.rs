@@ -61,6 +61,9 @@ pub struct EmulatorConfig {
     pub settings: Settings,
     /// The `client_secret` of the one device model.
     pub client_secret: String,
+    /// The S3 listener offers HTTP/2 as well as HTTP/1.1 (ALPN), as a storage behind a CDN
+    /// might. S3 itself speaks HTTP/1.1 only, so by default only that is offered.
+    pub s3_http2: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -72,6 +75,7 @@ impl Default for EmulatorConfig {
             seed: 1,
             settings: Settings::default(),
             client_secret: DEFAULT_CLIENT_SECRET.to_string(),
+            s3_http2: false,
         }
     }
 }
@@ -157,12 +161,17 @@ impl Emulator {
             s3_base: Arc::new(s3_base_url.clone()),
             events: tokio::sync::broadcast::channel(64).0,
             s3_body_bytes: Arc::default(),
+            s3_http2_requests: Arc::default(),
             counts: Arc::default(),
         };
         let (shutdown, rx) = watch::channel(false);
         let api_tls = pki.server_config(&[b"h2", b"http/1.1"])?;
         // S3 speaks HTTP/1.1 only, so part uploads run on parallel connections as in production.
-        let s3_tls = pki.server_config(&[b"http/1.1"])?;
+        let s3_tls = if config.s3_http2 {
+            pki.server_config(&[b"h2", b"http/1.1"])?
+        } else {
+            pki.server_config(&[b"http/1.1"])?
+        };
         let tasks = vec![
             tokio::spawn(server::serve(
                 api_listener,

@@ -42,6 +42,10 @@ pub async fn s3_layer(State(st): State<AppState>, req: Request, next: Next) -> R
 
 async fn layer(st: AppState, listener: Listener, req: Request, next: Next) -> Response {
     let req = if listener == Listener::S3 {
+        if req.version() == axum::http::Version::HTTP_2 {
+            st.s3_http2_requests
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         count_body(&st, req)
     } else {
         req

@@ -36,14 +36,23 @@ pub async fn env_with_secret(secret: &str) -> Env {
 
 /// An emulator with these settings (the pairing poll interval is 1 s whatever they say).
 pub async fn env_with(secret: &str, settings: Settings) -> Env {
+    env_from(EmulatorConfig {
+        settings,
+        client_secret: secret.to_string(),
+        ..Default::default()
+    })
+    .await
+}
+
+/// An emulator started with `config` (the pairing poll interval is 1 s whatever it says).
+pub async fn env_from(config: EmulatorConfig) -> Env {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let emu = Emulator::start(EmulatorConfig {
         settings: Settings {
             poll_interval_secs: 1,
-            ..settings
+            ..config.settings
         },
-        client_secret: secret.to_string(),
-        ..Default::default()
+        ..config
     })
     .await
     .expect("emulator starts");

@@ -91,7 +91,10 @@ async fn parts_go_over_http1_where_the_storage_offers_http2() {
     let stats = env.get("/_emulator/stats").await;
     let puts = stats["requests"]["PUT /parts/{id}/{n}"]["requests"].clone();
     assert_eq!(stats["s3_http2_requests"], 0, "{stats}");
-    assert!(puts.as_u64().is_some_and(|n| n >= 3), "the parts went to S3: {stats}");
+    assert!(
+        puts.as_u64().is_some_and(|n| n >= 3),
+        "the parts went to S3: {stats}"
+    );
     let assets = env.get("/_emulator/assets").await;
     let a = assets
         .as_array()

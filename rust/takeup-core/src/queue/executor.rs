@@ -51,6 +51,7 @@ pub(super) async fn run(sh: Arc<Shared>) {
                 Ok(leases) => {
                     let got = leases.len();
                     for l in leases {
+                        sh.on_part_leased(l.size);
                         let sh2 = sh.clone();
                         let id = l.id.clone();
                         let asset = l.asset_id;

@@ -227,6 +227,13 @@ impl Shared {
         });
     }
 
+    /// A part of `bytes` was leased to the engine's executor.
+    pub(super) fn on_part_leased(&self, bytes: u64) {
+        if self.config.adaptive {
+            lock(&self.adapt).on_part(bytes);
+        }
+    }
+
     /// Apply `f` to the adaptive limit; log a move (and wake the executor on a raise). The limit.
     fn adapt_move(&self, f: impl FnOnce(&mut super::adapt::Adaptive, Instant)) -> usize {
         let mut a = lock(&self.adapt);

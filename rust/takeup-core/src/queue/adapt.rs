@@ -87,14 +87,10 @@ pub struct Adaptive {
     saturated: bool,
     /// Windows still to skip as warm-up (connections just started): measured, not judged.
     warming: u8,
-    /// The steady (limit, rate) the current raise is judged against.
-    baseline: Option<(usize, f64)>,
-    /// The baseline is the start's, and its windows fell steeply ([`FALLING`]): its connections
-    /// were still settling.
-    baseline_fell: bool,
-    /// The rate of the last window, if it was saturated, carried bytes and the limit has not
-    /// moved since (0 otherwise).
-    prev_window: f64,
+    /// What the current raise is judged against.
+    baseline: Option<Baseline>,
+    /// The limit and rate of the last window, if it was saturated and carried bytes.
+    prev_window: Option<(usize, f64)>,
     /// The size of the last part leased (bytes): how long a part takes at one connection's rate.
     part_bytes: u64,
     hold_until: Option<Instant>,
@@ -112,6 +108,25 @@ pub struct Adaptive {
     in_flight: usize,
     /// The most parts in flight during this window.
     window_in_flight: usize,
+}
+
+/// The steady rate a raise is judged against, and the limit it was measured at.
+#[derive(Clone, Copy, Debug)]
+struct Baseline {
+    limit: usize,
+    rate: f64,
+    /// Measured at the start while its connections settled ([`Steady::fell`]).
+    settling: bool,
+}
+
+impl Baseline {
+    fn at(limit: usize, rate: f64) -> Self {
+        Self {
+            limit,
+            rate,
+            settling: false,
+        }
+    }
 }
 
 /// How far a raise goes.
@@ -185,8 +200,7 @@ impl Adaptive {
             // Every connection starts now: as many windows of warm-up as after a raise.
             warming: RAISE_WARMUP,
             baseline: None,
-            baseline_fell: false,
-            prev_window: 0.0,
+            prev_window: None,
             part_bytes: 0,
             hold_until: None,
             next_hold: FIRST_HOLD,
@@ -252,7 +266,6 @@ impl Adaptive {
     /// The storage asked to slow down: halve the limit and hold.
     pub fn on_throttled(&mut self, now: Instant) {
         self.limit = (self.limit / 2).max(self.min);
-        self.prev_window = 0.0;
         self.baseline = None;
         self.paid = false;
         self.hold_until = Some(now + HOLD);
@@ -298,10 +311,15 @@ impl Adaptive {
         if carried {
             self.warming = self.warming.saturating_sub(1);
         }
-        let before = std::mem::replace(
-            &mut self.prev_window,
-            if saturated && carried { rate } else { 0.0 },
-        );
+        // The window before, if it was measured at this limit (0: none).
+        let before = self
+            .prev_window
+            .take()
+            .filter(|&(limit, _)| limit == self.limit)
+            .map_or(0.0, |(_, r)| r);
+        if saturated && carried {
+            self.prev_window = Some((self.limit, rate));
+        }
         self.reset_window(now);
         let steady = std::mem::take(&mut self.steady);
         if !saturated {
@@ -342,8 +360,7 @@ impl Adaptive {
             // one-second windows tell apart best (a loss-limited path nearly doubles, a full
             // link stays flat; a step by half is within the windows' scatter near the top).
             self.hold_until = None;
-            self.baseline = Some((self.limit, rate));
-            self.baseline_fell = false;
+            self.baseline = Some(Baseline::at(self.limit, rate));
             return self.raise(Step::Double);
         }
         let before = self.limit;
@@ -351,16 +368,21 @@ impl Adaptive {
             // A first steady window: raise (double: nothing says yet that the link is near
             // full), judged against it.
             None => {
-                self.baseline = Some((self.limit, rate));
-                self.baseline_fell = fell;
+                self.baseline = Some(Baseline {
+                    settling: fell,
+                    ..Baseline::at(self.limit, rate)
+                });
                 self.raise(Step::Double);
             }
-            Some((prev_limit, prev_rate)) if self.limit > prev_limit => {
+            Some(Baseline {
+                limit: prev_limit,
+                rate: prev_rate,
+                settling,
+            }) if self.limit > prev_limit => {
                 if rate >= prev_rate * GAIN {
                     let per_conn = rate / self.limit as f64;
                     let prev_per_conn = prev_rate / prev_limit.max(1) as f64;
-                    self.baseline = Some((self.limit, rate));
-                    self.baseline_fell = false;
+                    self.baseline = Some(Baseline::at(self.limit, rate));
                     self.next_hold = FIRST_HOLD;
                     self.paid = true;
                     // Where parts are slow a raise too far costs nothing (the next flat one is
@@ -377,7 +399,7 @@ impl Adaptive {
                         Step::Half
                     };
                     self.raise(step);
-                } else if (self.paid || self.baseline_fell)
+                } else if (self.paid || settling)
                     && self.parts_slow(rate)
                     && best_window >= prev_rate * KEPT
                 {
@@ -403,8 +425,7 @@ impl Adaptive {
                     //
                     // Where parts are fast (loopback, a LAN), extra parts do not shorten the end
                     // and only cost memory: a flat raise is undone.
-                    self.baseline = Some((self.limit, prev_rate.max(rate)));
-                    self.baseline_fell = false;
+                    self.baseline = Some(Baseline::at(self.limit, prev_rate.max(rate)));
                     self.paid = true;
                     self.raise(Step::Quadruple);
                 } else {
@@ -415,7 +436,6 @@ impl Adaptive {
                     // 1 GiB, failed probes from 18 went back to 8 again and again.) The path
                     // no longer shows connections that each carry a share: start over.
                     self.limit = prev_limit.min(self.limit);
-                    self.prev_window = 0.0;
                     self.baseline = None;
                     self.paid = false;
                     self.hold_until = Some(now + self.next_hold);
@@ -424,8 +444,7 @@ impl Adaptive {
                 }
             }
             Some(_) => {
-                self.baseline = Some((self.limit, rate));
-                self.baseline_fell = false;
+                self.baseline = Some(Baseline::at(self.limit, rate));
                 self.raise(Step::Half);
             }
         }
@@ -442,7 +461,6 @@ impl Adaptive {
         let next = (self.limit + step).min(self.max);
         let changed = next != self.limit;
         self.limit = next;
-        self.prev_window = 0.0;
         if changed {
             self.warming = RAISE_WARMUP;
         } else {
